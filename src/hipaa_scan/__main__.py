@@ -1,0 +1,3 @@
+from hipaa_scan.cli import run
+
+run()

@@ -1,0 +1,195 @@
+"""The scan, in one direction: targets -> discover -> parse -> model -> rules -> ScanResult.
+
+A file that cannot be read or parsed becomes a ScanError and the scan goes on; so does a rule that raises.
+Every string a finding carries passes through the Scrubber, so no secret value the scan has seen can leave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
+from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult
+from hipaa_scan.rules import load_rules
+from hipaa_scan.rules.base import Rule, RuleContext
+from hipaa_scan.secrets import Scrubber, secret_arguments, sensitive_values
+
+
+@dataclass
+class ScanOptions:
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    excludes: Sequence[str] = ()
+    rules_dirs: Sequence[str] = ()
+    rule_options: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # rule id -> option -> value
+    severity_overrides: Dict[str, str] = field(default_factory=dict)
+    datastores: Datastores = DEFAULT_DATASTORES
+    max_file_bytes: int = 5 * 1024 * 1024
+
+
+def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int) -> Optional[Document]:
+    """Parse one file into a Document; None when it is not a kind we scan. Raises ParseFailure."""
+    from hipaa_scan.discover import ReadError, is_example_file, read_text
+
+    try:
+        text = read_text(path, max_bytes)
+    except ReadError as exc:
+        raise ParseFailure(str(exc), "io") from None
+    try:
+        return parse_text(text, display, kind, example=is_example_file(display))
+    except ParseFailure:
+        raise
+    except RecursionError:
+        raise ParseFailure("nesting too deep to parse") from None
+    except Exception as exc:  # a parser bug must not end the scan; say what failed without quoting content
+        raise ParseFailure(f"could not be parsed ({type(exc).__name__})") from None
+
+
+class ParseFailure(Exception):
+    def __init__(self, message: str, kind: str = "parse") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def parse_text(text: str, display: str, kind: Optional[str], example: bool = False) -> Optional[Document]:
+    from hipaa_scan.sources import compose, dockerfile, envfile
+    from hipaa_scan.yamlsrc import YamlError, load
+
+    if kind is None:  # an explicitly named file of no known name: sniff its content
+        if compose.looks_like_compose(text):
+            kind = "yaml"
+        elif any(line.strip().upper().startswith("FROM ") for line in text.splitlines()[:200]):
+            kind = "dockerfile"
+        else:
+            return None
+    try:
+        if kind == "dockerfile":
+            doc = dockerfile.parse_dockerfile(text, display)
+        elif kind == "env":
+            doc = envfile.parse_env_file(text, display)
+        else:
+            if kind == "yaml" and not compose.looks_like_compose(text):
+                return None
+            data, _dups = load(text)
+            if not compose.is_compose_data(data):
+                if kind == "yaml":
+                    return None
+                raise ParseFailure("not a compose file: no `services` mapping of services")
+            doc = compose.parse_compose(text, display, data)
+    except (dockerfile.DockerfileError, envfile.EnvFileError, compose.ComposeError, YamlError) as exc:
+        raise ParseFailure(str(exc)) from None
+    if example:
+        for res in doc.resources:
+            res.extra["example"] = True
+    return doc
+
+
+def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
+    raw = "\x1f".join((rule_id, path, resource, key))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+class Runner:
+    """Runs rules over resources and turns their hits into findings."""
+
+    def __init__(self, rules: List[Rule], options: ScanOptions) -> None:
+        self.rules = rules
+        self.options = options
+        self.contexts = {
+            r.meta.id: RuleContext({**r.meta.option_defaults(), **options.rule_options.get(r.meta.id, {})},
+                                   options.datastores)
+            for r in rules
+        }
+        self.errors: List[ScanError] = []
+
+    def run(self, doc: Document) -> List[Finding]:
+        findings: List[Finding] = []
+        for res in doc.resources:
+            for rule in self.rules:
+                if res.kind not in rule.meta.sources:
+                    continue
+                try:
+                    for hit in rule.check(res, self.contexts[rule.meta.id]):
+                        findings.append(self._finding(rule, res, doc, hit))
+                except Exception as exc:  # one broken rule is reported, the others go on
+                    self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "
+                                                           f"{type(exc).__name__}", "rule", rule.meta.id))
+        return scrubbed(findings, doc)
+
+    def _finding(self, rule: Rule, res: Resource, doc: Document, hit) -> Finding:
+        m = rule.meta
+        severity = self.options.severity_overrides.get(m.id) or hit.severity or m.severity
+        snippet = None
+        if doc.lines is not None and hit.loc.line and 0 < hit.loc.line <= len(doc.lines):
+            snippet = doc.lines[hit.loc.line - 1].strip()
+        return Finding(
+            rule_id=m.id, rule_name=m.name, severity=severity, confidence=m.confidence,
+            message=hit.message, location=hit.loc, resource=res.name, hipaa=m.hipaa,
+            fingerprint=fingerprint(m.id, doc.path, res.name, hit.key), evidence=hit.evidence, snippet=snippet)
+
+
+def resource_secrets(res: Resource) -> List[str]:
+    """Values of a resource that output must never show."""
+    values = sensitive_values((v.name, v.value) for v in list(res.env) + list(res.build_args))
+    values.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
+    return values
+
+
+def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
+    """Mask every sensitive value of the document (and any secret shape) in every string its findings carry."""
+    if not findings:
+        return findings
+    scrub = Scrubber(value for res in doc.resources for value in resource_secrets(res))
+    for f in findings:
+        f.message = scrub(f.message) or ""
+        f.evidence = scrub(f.evidence)
+        if f.snippet:
+            f.snippet = (scrub(f.snippet) or "")[:240]  # cut only after masking
+    return findings
+
+
+def finish(findings: List[Finding], errors: List[ScanError], files: int, resources: int, rules: List[Rule],
+           notes: Optional[List[str]] = None) -> ScanResult:
+    unique: Dict[tuple, Finding] = {}
+    for f in findings:
+        unique.setdefault((f.rule_id, f.location, f.fingerprint, f.message), f)
+    ordered = sorted(unique.values(), key=Finding.sort_key)
+    errors = sorted(set(errors), key=lambda e: (e.path, e.message))
+    return ScanResult(ordered, errors, files, resources, [r.meta for r in rules], notes or [])
+
+
+def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
+    from hipaa_scan.discover import discover
+
+    rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
+    targets, errors = discover(paths, options.excludes)
+    runner = Runner(rules, options)
+    findings: List[Finding] = []
+    files = resources = 0
+    for target in targets:
+        try:
+            doc = parse_target(target.path, target.display, target.kind, options.max_file_bytes)
+        except ParseFailure as exc:
+            errors.append(ScanError(target.display, str(exc), exc.kind))
+            continue
+        if doc is None:
+            continue
+        files += 1
+        resources += len(doc.resources)
+        findings.extend(runner.run(doc))
+    return finish(findings, errors + runner.errors, files, resources, rules)
+
+
+def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
+    """Run the rules over already-built documents (live containers, recorded inspect JSON)."""
+    rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
+    runner = Runner(rules, options)
+    findings: List[Finding] = []
+    count = resources = 0
+    for doc in docs:
+        count += 1
+        resources += len(doc.resources)
+        findings.extend(runner.run(doc))
+    return finish(findings, list(errors) + runner.errors, count, resources, rules)

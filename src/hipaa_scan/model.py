@@ -1,0 +1,193 @@
+"""The common model: every source (Dockerfile, compose service, env file, container) becomes a Resource.
+
+Rules ask a Resource the same questions whatever it came from; every answer carries the Location it was
+read from. Nothing here imports a heavy library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+CONFIDENCES = ("low", "medium", "high")
+SOURCE_KINDS = ("dockerfile", "compose", "env", "container")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value was written: a file position, or a container plus an inspect key path."""
+
+    path: str
+    line: Optional[int] = None
+    column: Optional[int] = None
+    key: Optional[str] = None  # logical key path, e.g. services.redis.ports[0] or HostConfig.Privileged
+
+    def as_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"path": self.path}
+        if self.line is not None:
+            out["line"] = self.line
+        if self.column is not None:
+            out["column"] = self.column
+        if self.key is not None:
+            out["key"] = self.key
+        return out
+
+
+@dataclass
+class Value:
+    """A scalar (or small structure) and where it came from."""
+
+    value: Any
+    loc: Location
+
+
+@dataclass
+class EnvVar:
+    name: str
+    value: Optional[str]  # None: declared without a value (inherited from the environment)
+    loc: Location
+    origin: str = "environment"  # environment | ENV | ARG | env_file | container
+
+
+@dataclass
+class Port:
+    container_port: Optional[int]
+    host_ip: Optional[str]  # None or "" means every interface
+    host_port: Optional[str]
+    protocol: str
+    loc: Location
+    published: bool = True  # False for expose-only ports
+
+    @property
+    def on_all_interfaces(self) -> bool:
+        return self.published and (self.host_ip or "").strip("[]") in ("", "0.0.0.0", "::")
+
+
+@dataclass
+class Mount:
+    source: Optional[str]
+    target: Optional[str]
+    type: str  # bind | volume | tmpfs | npipe
+    read_only: bool
+    loc: Location
+
+
+@dataclass
+class Resource:
+    """One thing that runs (or ships): a Dockerfile's final stage, a compose service, an env file, a container."""
+
+    kind: str  # one of SOURCE_KINDS
+    name: str  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>
+    label: str  # for messages: 'service "redis"'
+    path: str  # display path of the document, or container://<name>
+    anchor: Location  # where findings about something missing point
+    user: Optional[Value] = None  # None: not set anywhere
+    privileged: Optional[Value] = None
+    read_only: Optional[Value] = None
+    cap_add: List[Value] = field(default_factory=list)
+    security_opt: List[Value] = field(default_factory=list)
+    namespaces: Dict[str, Value] = field(default_factory=dict)  # network/pid/ipc/uts/userns -> mode
+    mounts: List[Mount] = field(default_factory=list)
+    ports: List[Port] = field(default_factory=list)
+    env: List[EnvVar] = field(default_factory=list)
+    image: Optional[Value] = None  # the image this runs (compose image:, container image)
+    base_images: List[Value] = field(default_factory=list)  # Dockerfile FROM references, ARGs resolved
+    builds: bool = False  # compose service with build: (its image: names the build output)
+    healthcheck: Optional[Value] = None  # value True: defined; False: explicitly disabled; None: absent
+    logging_driver: Optional[Value] = None
+    limits: Dict[str, Value] = field(default_factory=dict)  # memory, cpus, pids
+    command: List[Value] = field(default_factory=list)  # entrypoint + command tokens
+    run: List[Value] = field(default_factory=list)  # Dockerfile RUN command text (all stages)
+    copies: List[Value] = field(default_factory=list)  # Dockerfile COPY/ADD: value (instruction, [sources], flags)
+    build_args: List[EnvVar] = field(default_factory=list)  # Dockerfile ARG declarations (all stages)
+    extra: Dict[str, Any] = field(default_factory=dict)  # source-specific facts
+
+    def env_value(self, name: str) -> Optional[EnvVar]:
+        """The last definition of an environment variable (case-sensitive, as Docker treats them)."""
+        found = None
+        for var in self.env:
+            if var.name == name:
+                found = var
+        return found
+
+
+@dataclass
+class Document:
+    """A parsed source file: the resources it defines, plus what suppression and snippets need."""
+
+    path: str  # display path
+    kind: str
+    resources: List[Resource]
+    lines: Optional[List[str]] = None  # source lines (for snippets); None for live containers
+
+
+@dataclass
+class Hit:
+    """What a rule yields; the engine adds the rule's metadata and the fingerprint."""
+
+    loc: Location
+    message: str
+    key: str = ""  # what distinguishes this hit within its resource (a variable name, a key path)
+    evidence: Optional[str] = None  # already redacted
+    severity: Optional[str] = None  # overrides the rule's default when set
+
+
+@dataclass
+class Suppression:
+    kind: str  # inline | config | baseline
+    justification: str
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    rule_name: str
+    severity: str
+    confidence: str
+    message: str
+    location: Location
+    resource: str
+    hipaa: Tuple[str, ...]
+    fingerprint: str
+    evidence: Optional[str] = None
+    snippet: Optional[str] = None
+    suppression: Optional[Suppression] = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    def sort_key(self) -> Tuple[Any, ...]:
+        loc = self.location
+        return (loc.path, loc.line or 0, loc.column or 0, loc.key or "", self.rule_id, self.message)
+
+
+@dataclass(frozen=True)
+class ScanError:
+    path: str
+    message: str
+    kind: str = "parse"  # parse | io | rule | usage | engine
+    rule_id: Optional[str] = None
+
+
+@dataclass
+class ScanResult:
+    findings: List[Finding]
+    errors: List[ScanError]
+    files_scanned: int
+    resources_scanned: int
+    rules: List[Any]  # RuleMeta of the rules that ran
+    notes: List[str] = field(default_factory=list)
+
+    def active(self) -> List[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def exit_code(self, fail_on: str) -> int:
+        if self.errors:
+            return 2
+        if fail_on == "never":
+            return 0
+        threshold = SEVERITY_RANK[fail_on]
+        return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in self.active()) else 0

@@ -1,0 +1,75 @@
+"""JSON report, schema version 1 (src/hipaa_scan/schemas/report.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from hipaa_scan import __version__
+from hipaa_scan.model import SEVERITIES, ScanResult
+
+SCHEMA_VERSION = "1"
+
+
+def finding_dict(f) -> Dict[str, Any]:
+    out: Dict[str, Any] = {
+        "rule_id": f.rule_id,
+        "rule_name": f.rule_name,
+        "severity": f.severity,
+        "confidence": f.confidence,
+        "message": f.message,
+        "location": f.location.as_dict(),
+        "resource": f.resource,
+        "hipaa": list(f.hipaa),
+        "fingerprint": f.fingerprint,
+        "suppressed": f.suppressed,
+    }
+    if f.evidence is not None:
+        out["evidence"] = f.evidence
+    if f.snippet is not None:
+        out["snippet"] = f.snippet
+    if f.suppression is not None:
+        out["suppression"] = {"kind": f.suppression.kind, "justification": f.suppression.justification}
+    return out
+
+
+def summary(result: ScanResult) -> Dict[str, Any]:
+    active = result.active()
+    by_severity = {s: 0 for s in SEVERITIES}
+    by_rule: Dict[str, int] = {}
+    by_safeguard: Dict[str, int] = {}
+    for f in active:
+        by_severity[f.severity] += 1
+        by_rule[f.rule_id] = by_rule.get(f.rule_id, 0) + 1
+        for cite in f.hipaa:
+            by_safeguard[cite] = by_safeguard.get(cite, 0) + 1
+    return {
+        "files_scanned": result.files_scanned,
+        "resources_scanned": result.resources_scanned,
+        "rules_run": len(result.rules),
+        "findings": len(active),
+        "suppressed": len(result.findings) - len(active),
+        "errors": len(result.errors),
+        "by_severity": by_severity,
+        "by_rule": dict(sorted(by_rule.items())),
+        "by_safeguard": dict(sorted(by_safeguard.items())),
+    }
+
+
+def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, Any]:
+    findings = result.findings if show_suppressed else result.active()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "hipaa-scan", "version": __version__},
+        "findings": [finding_dict(f) for f in findings],
+        "errors": [
+            {k: v for k, v in {"path": e.path, "kind": e.kind, "message": e.message, "rule_id": e.rule_id}.items()
+             if v is not None}
+            for e in result.errors
+        ],
+        "summary": summary(result),
+    }
+
+
+def render(result: ScanResult, **_: Any) -> str:
+    return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"

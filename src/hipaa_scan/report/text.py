@@ -1,0 +1,92 @@
+"""Terminal report (rich): findings grouped by file, severity-coloured, the offending line shown, then a summary
+per HIPAA safeguard. Colour only on a terminal, never with NO_COLOR or --no-color."""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from typing import Any, Dict, List
+
+from hipaa_scan.hipaa import sort_key, title
+from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
+
+STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on: str = "high",
+           show_suppressed: bool = False, width: int = 0, **_: Any) -> str:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not width:
+        import shutil
+
+        width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+                      width=width, highlight=False, soft_wrap=True)
+    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
+    if quiet:
+        threshold = SEVERITY_RANK.get(fail_on, len(SEVERITIES))
+        shown = [f for f in shown if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
+
+    groups: "OrderedDict[str, List[Finding]]" = OrderedDict()
+    for f in shown:
+        groups.setdefault(f.location.path, []).append(f)
+    for path, findings in groups.items():
+        console.print(f"[bold underline]{escape(path)}[/]")
+        for f in findings:
+            where = f":{f.location.line}" if f.location.line else (f" {f.location.key}" if f.location.key else "")
+            sev = f"[{STYLE[f.severity]}]{f.severity.upper():<8}[/]"
+            tag = " [dim](suppressed: " + escape(f.suppression.justification) + ")[/]" if f.suppression else ""
+            console.print(f"  {escape(path)}{escape(where)}  {sev} [bold]{f.rule_id}[/] {escape(f.rule_name)}{tag}")
+            console.print(f"      {escape(f.message)}")
+            if f.snippet:
+                console.print(f"      [dim]│[/] {escape(f.snippet)}")
+            console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
+        console.print()
+    for err in result.errors:
+        console.print(f"[bold red]error[/] {escape(err.path)}: {escape(err.message)}")
+    if result.errors:
+        console.print()
+    if quiet:
+        return buffer.getvalue()
+
+    active = result.active()
+    if active:
+        table = Table(title="Findings by HIPAA safeguard (45 CFR)", title_justify="left")
+        table.add_column("Safeguard", no_wrap=True)
+        table.add_column("Title")
+        table.add_column("Findings", justify="right")
+        table.add_column("Worst")
+        table.add_column("Rules")
+        per: Dict[str, Dict[str, Any]] = {}
+        for f in active:
+            for cite in f.hipaa:
+                row = per.setdefault(cite, {"counts": {s: 0 for s in SEVERITIES}, "rules": set()})
+                row["counts"][f.severity] += 1
+                row["rules"].add(f.rule_id)
+        for cite in sorted(per, key=sort_key):
+            row = per[cite]
+            worst = max((s for s in SEVERITIES if row["counts"][s]), key=SEVERITY_RANK.__getitem__)
+            table.add_row(cite, title(cite), str(sum(row["counts"].values())), f"[{STYLE[worst]}]{worst}[/]",
+                          ", ".join(sorted(row["rules"])))
+        console.print(table)
+    counts = {s: 0 for s in SEVERITIES}
+    for f in active:
+        counts[f.severity] += 1
+    parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s]]
+    suppressed = len(result.findings) - len(active)
+    line = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
+            + (f" ({', '.join(parts)})" if parts else "")
+            + f" in {result.files_scanned} file{'s' if result.files_scanned != 1 else ''}"
+            + f", {len(result.rules)} rules")
+    if suppressed:
+        line += f", {suppressed} suppressed"
+    if result.errors:
+        line += f", {len(result.errors)} error{'s' if len(result.errors) != 1 else ''}"
+    console.print(line)
+    for note in result.notes:
+        console.print(f"[dim]{escape(note)}[/]")
+    return buffer.getvalue()

@@ -1,0 +1,151 @@
+"""The rule catalog: one explicit table of built-in Python rules, the declarative rules shipped in the wheel,
+user rule folders (`--rules-dir`) and third-party packs (the `hipaa_scan.rules` entry-point group).
+
+Nothing is registered by import side effect: a built-in module is imported only when its rule is selected.
+Python is never imported from a scanned tree; a rules folder holds YAML only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from hipaa_scan.rules.base import Rule, RuleMeta
+
+# id -> module under hipaa_scan.rules
+BUILTIN: Dict[str, str] = {
+    "HS101": "hs101_root_user",
+    "HS102": "hs102_privileged",
+    "HS103": "hs103_docker_socket",
+    "HS104": "hs104_capabilities",
+    "HS105": "hs105_security_profile",
+    "HS106": "hs106_host_namespace",
+    "HS107": "hs107_sensitive_mount",
+    "HS108": "hs108_no_new_privileges",
+    "HS201": "hs201_audit_retention",
+    "HS301": "hs301_unpinned_image",
+    "HS302": "hs302_remote_download",
+    "HS303": "hs303_healthcheck",
+    "HS304": "hs304_resource_limits",
+    "HS401": "hs401_plaintext_secret",
+    "HS402": "hs402_default_credentials",
+    "HS403": "hs403_datastore_auth",
+    "HS405": "hs405_secret_in_image",
+    "HS501": "hs501_datastore_port",
+}
+
+
+class RuleLoadError(Exception):
+    pass
+
+
+def builtin_rules_dir() -> str:
+    """The declarative rules: inside the installed wheel, or the repository's top-level rules/ in a checkout."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    packaged = os.path.join(here, "_rules")
+    if os.path.isdir(packaged):
+        return packaged
+    return os.path.join(os.path.dirname(os.path.dirname(here)), "rules")
+
+
+def _yaml_files(directory: str) -> List[str]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        raise RuleLoadError(f"cannot read rules folder {directory}: {exc.strerror or exc}") from None
+    return [os.path.join(directory, n) for n in names if n.endswith((".yml", ".yaml"))]
+
+
+def _id_of_file(path: str) -> str:
+    return os.path.basename(path).split(".")[0].split("-")[0].upper()
+
+
+def _matches(rule_id: str, name: str, selectors: Sequence[str]) -> bool:
+    """A selector is a rule id, an id prefix (`HS1`, `HS40`) or a rule name."""
+    return any(s and (rule_id.startswith(s.upper()) or name == s) for s in selectors)
+
+
+def wanted(rule_id: str, name: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    if select and not _matches(rule_id, name, select):
+        return False
+    return not (ignore and _matches(rule_id, name, ignore))
+
+
+def load_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), rules_dirs: Iterable[str] = (),
+               packs: bool = True) -> Tuple[List[Rule], List[str]]:
+    """The selected rules, sorted by id, and the load problems (each one line) that did not stop loading."""
+    from hipaa_scan.rules import declarative
+
+    rules: List[Rule] = []
+    problems: List[str] = []
+    for rule_id, module_name in BUILTIN.items():
+        if not _maybe(rule_id, select):
+            continue
+        module = importlib.import_module(f"hipaa_scan.rules.{module_name}")
+        if wanted(rule_id, module.META.name, select, ignore):
+            rules.append(Rule(module.META, module.check))
+    for path in _yaml_files(builtin_rules_dir()):
+        rule = declarative.load_rule_file(path, "declarative", check_schema=False)
+        if wanted(rule.meta.id, rule.meta.name, select, ignore):
+            rules.append(rule)
+    for directory in rules_dirs:
+        for path in _yaml_files(directory):
+            try:
+                rule = declarative.load_rule_file(path, "rules-dir", check_schema=True)
+            except declarative.RuleFileError as exc:
+                raise RuleLoadError(str(exc)) from None
+            if wanted(rule.meta.id, rule.meta.name, select, ignore):
+                rules.append(rule)
+    if packs:
+        rules.extend(_pack_rules(select, ignore, {r.meta.id for r in rules}))
+    seen: Dict[str, RuleMeta] = {}
+    for rule in rules:
+        if rule.meta.id in seen:
+            raise RuleLoadError(f"duplicate rule id {rule.meta.id} ({seen[rule.meta.id].origin} and {rule.meta.origin})")
+        seen[rule.meta.id] = rule.meta
+    rules.sort(key=lambda r: r.meta.id)
+    return rules, problems
+
+
+def _maybe(rule_id: str, select: Sequence[str]) -> bool:
+    """Whether a built-in rule could be selected: by id or prefix, or by a name (which needs its module)."""
+    if not select:
+        return True
+    return any(not s.upper().startswith("HS") or rule_id.startswith(s.upper()) for s in select)
+
+
+def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: set) -> List[Rule]:
+    """Rules from installed packs. The entry-point name is the id prefix the pack owns; it must load to a
+    callable returning Rule objects (or to a list of them)."""
+    from importlib import metadata
+
+    try:
+        eps = metadata.entry_points(group="hipaa_scan.rules")
+    except TypeError:  # Python < 3.10
+        eps = metadata.entry_points().get("hipaa_scan.rules", [])  # type: ignore[attr-defined]
+    out: List[Rule] = []
+    prefixes: Dict[str, str] = {}
+    for ep in sorted(eps, key=lambda e: e.name):
+        prefix = ep.name.upper()
+        if prefix == "HS" or prefix in prefixes:
+            raise RuleLoadError(f"rule pack {ep.value}: prefix {prefix} is already owned")
+        prefixes[prefix] = ep.value
+        try:
+            loaded = ep.load()
+            pack = loaded() if callable(loaded) else loaded
+        except Exception as exc:  # a broken pack is reported, not fatal to the others
+            raise RuleLoadError(f"rule pack {ep.name} failed to load: {type(exc).__name__}: {exc}") from None
+        for rule in pack:
+            if not isinstance(rule, Rule) or not rule.meta.id.startswith(prefix):
+                raise RuleLoadError(f"rule pack {ep.name}: every rule must be a Rule whose id starts with {prefix}")
+            if rule.meta.id in taken:
+                raise RuleLoadError(f"rule pack {ep.name}: duplicate rule id {rule.meta.id}")
+            if wanted(rule.meta.id, rule.meta.name, select, ignore):
+                out.append(Rule(rule.meta.__class__(**{**rule.meta.__dict__, "origin": f"pack:{ep.name}"}),
+                                rule.check))
+    return out
+
+
+def all_rule_ids() -> List[str]:
+    return sorted(set(BUILTIN) | {_id_of_file(p) for p in _yaml_files(builtin_rules_dir())})

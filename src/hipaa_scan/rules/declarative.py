@@ -1,0 +1,136 @@
+"""Declarative rules: YAML data in `rules/`, validated against schemas/rule.schema.json.
+
+A rule's `match` is a list of alternatives, each naming one selector:
+  env:            {name: REGEX, value: REGEX}   an environment variable (name and value searched, case-insensitive)
+  command:        REGEX                          an entrypoint/command argument, or the whole command line
+  run:            REGEX                          a Dockerfile RUN command (heredoc bodies included)
+  logging_driver: REGEX                          the container's logging driver
+Each alternative may carry its own `message`; placeholders: {resource}, {name}, {value}, {match}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Dict, Iterator, List, Optional
+
+from hipaa_scan.model import Hit, Resource
+from hipaa_scan.rules.base import Rule, RuleContext, meta
+from hipaa_scan.secrets import Scrubber, secret_name, mask
+
+META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
+             "cwe", "cis")
+_SCHEMA_CACHE: Dict[str, Any] = {}
+
+
+class RuleFileError(Exception):
+    pass
+
+
+def _schema() -> Dict[str, Any]:
+    if "rule" not in _SCHEMA_CACHE:
+        here = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas", "rule.schema.json")
+        with open(here, encoding="utf-8") as handle:
+            _SCHEMA_CACHE["rule"] = json.load(handle)
+    return _SCHEMA_CACHE["rule"]
+
+
+def validate(data: Any, path: str) -> None:
+    """Validate one rule document against the JSON Schema (imports jsonschema: only for untrusted rule files)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise RuleFileError(f"{path}: {where}: {err.message}")
+
+
+def _compile(pattern: str, path: str) -> "re.Pattern[str]":
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise RuleFileError(f"{path}: bad regular expression {pattern!r}: {exc}") from None
+
+
+class _Matcher:
+    def __init__(self, spec: Dict[str, Any], default_message: str, path: str) -> None:
+        self.message = spec.get("message", default_message)
+        self.env_name = self.env_value = None
+        self.command = self.run = self.logging = None
+        if "env" in spec:
+            self.env_name = _compile(spec["env"]["name"], path)
+            self.env_value = _compile(spec["env"].get("value", ".*"), path)
+        if "command" in spec:
+            self.command = _compile(spec["command"], path)
+        if "run" in spec:
+            self.run = _compile(spec["run"], path)
+        if "logging_driver" in spec:
+            self.logging = _compile(spec["logging_driver"], path)
+
+    def hits(self, res: Resource) -> Iterator[Hit]:
+        if self.env_name is not None:
+            for var in res.env:
+                if var.value is not None and self.env_name.search(var.name) and self.env_value.search(var.value):
+                    shown = mask(var.value) if secret_name(var.name) else _short(var.value)
+                    yield Hit(var.loc, self._format(res, var.name, shown, shown), key=f"env:{var.name}",
+                              evidence=f"{var.name}={shown}")
+        if self.command is not None and res.command:
+            hit = None
+            for token in res.command:
+                if self.command.search(str(token.value)):
+                    hit = token
+                    break
+            if hit is None and self.command.search(" ".join(str(t.value) for t in res.command)):
+                hit = res.command[0]
+            if hit is not None:
+                text = _short(" ".join(str(t.value) for t in res.command))
+                yield Hit(hit.loc, self._format(res, "command", text, _short(str(hit.value))), key="command",
+                          evidence=text)
+        if self.run is not None:
+            for run in res.run:
+                match = self.run.search(run.value)
+                if match:
+                    yield Hit(run.loc, self._format(res, "RUN", _short(match.group(0)), _short(match.group(0))),
+                              key=f"run:{_short(match.group(0))}", evidence=_short(match.group(0)))
+        if self.logging is not None and res.logging_driver is not None:
+            if self.logging.search(str(res.logging_driver.value)):
+                value = str(res.logging_driver.value)
+                yield Hit(res.logging_driver.loc, self._format(res, "logging driver", value, value),
+                          key="logging_driver", evidence=f"logging driver {value}")
+
+    def _format(self, res: Resource, name: str, value: str, match: str) -> str:
+        return self.message.format(resource=res.label, name=name, value=value, match=match)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
+    from hipaa_scan import yamlsrc
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data, duplicates = yamlsrc.load(handle.read())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleFileError(f"{path}: cannot read: {exc}") from None
+    except yamlsrc.YamlError as exc:
+        raise RuleFileError(f"{path}: {exc}") from None
+    if duplicates:
+        raise RuleFileError(f"{path}: duplicate key {duplicates[0][0]!r} at line {duplicates[0][1][0]}")
+    plain = json.loads(json.dumps(data, default=str))
+    if check_schema:
+        validate(plain, path)
+    rule_meta = meta(origin=origin, options=plain.get("options", {}),
+                     **{k: plain[k] for k in META_KEYS if k in plain})
+    matchers = [_Matcher(spec, plain["message"], path) for spec in plain["match"]]
+
+    def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
+        for matcher in matchers:
+            yield from matcher.hits(res)
+
+    return Rule(rule_meta, check)

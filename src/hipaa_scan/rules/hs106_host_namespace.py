@@ -1,0 +1,23 @@
+"""HS106 host-namespace: the container shares the host's network, PID, IPC, UTS or user namespace."""
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+
+META = meta(
+    id="HS106", name="host-namespace", severity="high", confidence="high",
+    hipaa=["164.312(a)(1)", "164.312(e)(1)"], cwe=["CWE-653"],
+    cis=["CIS Docker 5.9", "CIS Docker 5.15", "CIS Docker 5.16", "CIS Docker 5.20", "CIS Docker 5.30"],
+    sources=["compose", "container"],
+    summary="`network_mode`, `pid`, `ipc`, `uts` or `userns_mode` is `host`.",
+    description=(
+        "Sharing a host namespace removes isolation: with the host network every port the service opens is on the "
+        "host's interfaces; with the host PID or IPC namespace it can see and signal host processes and read shared "
+        "memory that may hold ePHI."),
+    remediation="Remove the host namespace setting and publish only the ports that must be reachable, on the interface that needs them.",
+)
+
+
+def check(res, ctx):
+    for ns, value in sorted(res.namespaces.items()):
+        if str(value.value).strip().lower() == "host":
+            yield Hit(value.loc, f"{res.label} uses the host {ns} namespace", key=f"ns:{ns}", evidence=f"{ns}: host")

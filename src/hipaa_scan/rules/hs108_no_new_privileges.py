@@ -1,0 +1,28 @@
+"""HS108 no-new-privileges-missing: processes may gain privileges through setuid binaries."""
+
+import re
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+
+META = meta(
+    id="HS108", name="no-new-privileges-missing", severity="low", confidence="high",
+    hipaa=["164.312(a)(1)"], cwe=["CWE-269"], cis=["CIS Docker 5.25"],
+    sources=["compose", "container"],
+    summary="No `no-new-privileges` security option.",
+    description=(
+        "Without `no-new-privileges`, a process in the container can gain privileges through setuid or setcap "
+        "binaries, turning a foothold into root inside the container."),
+    remediation="Add `security_opt: [\"no-new-privileges:true\"]` to the service (or run the engine with it as the default).",
+)
+
+SET = re.compile(r"^no-new-privileges(\s*[:=]\s*true)?$", re.IGNORECASE)
+
+
+def check(res, ctx):
+    if any(SET.match(str(opt.value).strip()) for opt in res.security_opt):
+        return
+    if res.extra.get("engine_no_new_privileges"):
+        return
+    yield Hit(res.anchor, f"{res.label} does not set no-new-privileges", key="no-new-privileges",
+              evidence="security_opt lacks no-new-privileges")

@@ -1,0 +1,40 @@
+"""HS302 unverified-remote-download: remote content fetched into the build without verification."""
+
+import re
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+
+META = meta(
+    id="HS302", name="unverified-remote-download", severity="high", confidence="high",
+    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)"], cwe=["CWE-494"], cis=["CIS Docker 4.9"],
+    sources=["dockerfile"],
+    summary="`ADD <url>` without `--checksum`, or a download piped straight into a shell or interpreter.",
+    description=(
+        "Whatever the remote server returns at build time is executed or shipped, unverified. A compromised or "
+        "spoofed download then runs inside an image that will handle ePHI."),
+    remediation="Download to a file, verify its checksum or signature, then run it; or use `ADD --checksum=sha256:…`.",
+)
+
+URL = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
+PIPE_TO_SHELL = re.compile(
+    r"\b(curl|wget|fetch)\b[^|;&]*\|\s*(sudo\s+)?(-?\w+=\S+\s+)*(ba|z|k|da|fi)?sh\b|"
+    r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(python[0-9.]*|perl|ruby|node|php)\b|"
+    r"\b(ba|z)?sh\s+(-c\s+)?[\"']?\$\(\s*(curl|wget)\b|"
+    r"\b(ba|z)?sh\s+<\(\s*(curl|wget)\b", re.IGNORECASE)
+
+
+def check(res, ctx):
+    for copy in res.copies:
+        instruction, sources, flags = copy.value
+        if instruction == "ADD" and "checksum" not in flags:
+            for source in sources:
+                if URL.match(source):
+                    yield Hit(copy.loc, f"{res.label} downloads {source} with ADD and no --checksum",
+                              key=f"add:{source}", evidence=f"ADD {source}")
+    for run in res.run:
+        match = PIPE_TO_SHELL.search(run.value)
+        if match:
+            snippet = " ".join(match.group(0).split())
+            yield Hit(run.loc, f"{res.label} pipes a download into an interpreter: {snippet}",
+                      key=f"run:{snippet}", evidence=snippet)

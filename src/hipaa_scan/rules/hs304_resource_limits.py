@@ -1,0 +1,22 @@
+"""HS304 missing-resource-limits: a service can take all of the host's memory or CPU."""
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+
+META = meta(
+    id="HS304", name="missing-resource-limits", severity="low", confidence="high",
+    hipaa=["164.308(a)(7)"], cwe=["CWE-770"], cis=["CIS Docker 5.10", "CIS Docker 5.11"],
+    sources=["compose", "container"],
+    summary="A service without a memory limit or a CPU limit.",
+    description=(
+        "One runaway or attacked service without limits can starve every other container on the host, including "
+        "the ones that serve or protect ePHI: a denial of service against availability."),
+    remediation="Set `deploy.resources.limits.memory` and `.cpus` (or `mem_limit` and `cpus`) on every service.",
+)
+
+
+def check(res, ctx):
+    missing = [name for name in ("memory", "cpus") if name not in res.limits]
+    if missing:
+        what = " and ".join({"memory": "memory", "cpus": "CPU"}[m] for m in missing)
+        yield Hit(res.anchor, f"{res.label} has no {what} limit", key="limits", evidence=f"no {what} limit")

@@ -1,0 +1,51 @@
+"""HS401 plaintext-secret: a secret value written in a file or the container's configuration."""
+
+import re
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+from hipaa_scan.secrets import default_credential, is_placeholder, mask, secret_arguments, secret_name, shape_of
+
+META = meta(
+    id="HS401", name="plaintext-secret", severity="high", confidence="medium",
+    hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)", "164.312(d)"], cwe=["CWE-798", "CWE-312"],
+    sources=["dockerfile", "compose", "env", "container"],
+    summary=("A secret written in plain text: by variable name (password, secret, token, API key, private key...) "
+             "or by value shape (cloud keys, API tokens, PEM keys, JWTs, URLs with a password)."),
+    description=(
+        "A credential in a Dockerfile, compose file, env file or container configuration is readable by everyone "
+        "with the repository, the image or `docker inspect`, and lives forever in history. It is the key to the "
+        "systems that hold ePHI. Placeholders (`${VAR}`, `<...>`, `your_...`, `changeme`, empty, `/run/secrets/...`, "
+        "`*_FILE` indirection) are not findings; values that are a vendor default are reported by HS402 instead."),
+    remediation=(
+        "Remove the value from the file and rotate it. Supply it at run time from a secret store: compose "
+        "`secrets:` (read from /run/secrets), `*_FILE` variables, or the orchestrator's secret mechanism; for builds, "
+        "`RUN --mount=type=secret`."),
+    options={"placeholder_patterns": []},
+)
+
+def _extra_placeholders(ctx):
+    return [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
+
+
+def check(res, ctx):
+    extra = _extra_placeholders(ctx)
+    variables = list(res.env) + [v for v in res.build_args if v.value]
+    for var in variables:
+        value = (var.value or "").strip()
+        if is_placeholder(value, extra) or default_credential(var.name, value):
+            continue
+        shape = shape_of(value)
+        if shape is not None:
+            label, visible = shape
+            shown = mask(value, visible)
+            yield Hit(var.loc, f"{res.label} sets {var.name} to a plaintext {label} ({shown})",
+                      key=f"env:{var.name}", evidence=f"{var.name}={shown}")
+        elif secret_name(var.name) and not res.extra.get("example"):
+            shown = mask(value)
+            yield Hit(var.loc, f"{res.label} sets the secret {var.name} in plain text ({shown})",
+                      key=f"env:{var.name}", evidence=f"{var.name}={shown}")
+    for i, flag, value in secret_arguments([str(t.value) for t in res.command]):
+        if not is_placeholder(value, extra):
+            yield Hit(res.command[i].loc, f"{res.label} passes a plaintext secret on its command line ({flag} {mask(value)})",
+                      key=f"command:{flag}", evidence=f"{flag} {mask(value)}")

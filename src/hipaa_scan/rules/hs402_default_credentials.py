@@ -1,0 +1,32 @@
+"""HS402 default-credentials: a vendor's default user or password is in use."""
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+from hipaa_scan.secrets import default_credential
+
+META = meta(
+    id="HS402", name="default-credentials", severity="critical", confidence="high",
+    hipaa=["164.312(d)", "164.312(a)(1)"], cwe=["CWE-1392", "CWE-798"],
+    sources=["dockerfile", "compose", "env", "container"],
+    summary="Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin...",
+    description=(
+        "Default credentials are the first thing an attacker tries and are published in every vendor's "
+        "documentation. A datastore guarded by them is effectively unauthenticated. MinIO started without a root "
+        "password falls back to minioadmin/minioadmin."),
+    remediation="Set a unique, generated credential from a secret store, and rotate any default that was ever deployed.",
+)
+
+MINIO_PASSWORD_VARS = ("MINIO_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD_FILE", "MINIO_SECRET_KEY", "MINIO_SECRET_KEY_FILE")
+
+
+def check(res, ctx):
+    for var in res.env:
+        product = default_credential(var.name, var.value)
+        if product:
+            yield Hit(var.loc, f"{res.label} uses the {product} default credential in {var.name}",
+                      key=f"env:{var.name}", evidence=f"{var.name}=<vendor default>")
+    if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None:
+        if ctx.datastores.product_of_image(str(res.image.value)) == "MinIO" and \
+                not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.extra.get("env_file"):
+            yield Hit(res.anchor, f"{res.label} runs MinIO without a root password, so minioadmin/minioadmin applies",
+                      key="minio-default", evidence="no MINIO_ROOT_PASSWORD")

@@ -1,0 +1,42 @@
+"""HS405 secret-baked-into-image: credentials copied into an image or passed as build arguments."""
+
+import re
+
+from hipaa_scan.model import Hit
+from hipaa_scan.rules.base import meta
+from hipaa_scan.secrets import secret_name
+
+META = meta(
+    id="HS405", name="secret-baked-into-image", severity="high", confidence="medium",
+    hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)"], cwe=["CWE-538", "CWE-312"], cis=["CIS Docker 4.10"],
+    sources=["dockerfile"],
+    summary="COPY/ADD of .env files, private keys or credential files into an image; secret-named build ARGs.",
+    description=(
+        "Everything copied into a layer, and every build argument, stays in the image for anyone who can pull it, "
+        "even if a later step deletes the file. Image registries are rarely guarded like ePHI stores."),
+    remediation=(
+        "Exclude such files with .dockerignore and mount secrets at build time (`RUN --mount=type=secret,id=...`) "
+        "or at run time; never pass secrets as build arguments."),
+)
+
+SECRET_FILE = re.compile(
+    r"(^|/)(\.env(\.[\w.\-]+)?|[\w.\-]+\.env|id_(rsa|dsa|ecdsa|ed25519)|[\w.\-]+\.(pem|key|p12|pfx|jks|keystore|kdbx)|"
+    r"\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.dockercfg|credentials(\.json)?|service[-_]?account[\w\-]*\.json|"
+    r"secrets?(\.[\w]+)?|\.aws/credentials|\.ssh(/.*)?|htpasswd|\.htpasswd)$", re.IGNORECASE)
+NOT_SECRET_FILE = re.compile(r"(\.example|\.sample|\.template|\.dist|\.pub|public[\w\-]*\.pem)$", re.IGNORECASE)
+
+
+def check(res, ctx):
+    for copy in res.copies:
+        instruction, sources, flags = copy.value
+        if "from" in flags:  # copied from another stage, not the build context
+            continue
+        for source in sources:
+            clean = source.rstrip("/")
+            if SECRET_FILE.search(clean) and not NOT_SECRET_FILE.search(clean):
+                yield Hit(copy.loc, f"{res.label} copies {source} into the image with {instruction}",
+                          key=f"copy:{source}", evidence=f"{instruction} {source}")
+    for arg in res.build_args:
+        if secret_name(arg.name):
+            yield Hit(arg.loc, f"{res.label} takes the secret {arg.name} as a build argument, kept in image history",
+                      key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")

@@ -1,0 +1,184 @@
+"""Recognising secret values, placeholders and default credentials, and masking them for output.
+
+No function here returns a secret value: `mask` is the only way a value-derived string leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, List, Optional, Tuple
+
+# Variable names that hold secrets. Matched against the upper-cased name.
+SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|PASSPHRASE|(^|_)PASS$|(^|_)PWD$|SECRET|TOKEN|API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|"
+    r"ENCRYPTION_?KEY|SIGNING_?KEY|SESSION_?KEY|MASTER_?KEY|AUTH_?KEY|CREDENTIAL|(^|_)DSN$|CONNECTION_?STRING|"
+    r"(^|_)SALT$|(^|_)KEY$)"
+)
+# Names that mention a secret but hold something else: a path, a switch, a size, a duration, a public id.
+NOT_SECRET_NAME = re.compile(
+    r"(_FILE|_PATH|_DIR|_URL|_URI|_ENDPOINT|_HOST|_PORT|_ENABLED|_ENABLE|_DISABLED|_REQUIRED|_LENGTH|_LEN|_MIN|_MAX|"
+    r"_TTL|_EXPIRY|_EXPIRE|_EXPIRES|_EXPIRATION|_TIMEOUT|_LIFETIME|_SECONDS|_MINUTES|_HOURS|_DAYS|_TYPE|_ALGORITHM|"
+    r"_ALG|_NAME|_ID|_USER|_USERNAME|_HEADER|_PREFIX|_FIELD|_PARAM|_POLICY|_MODE|_LIMIT|_COUNT|_SIZE|_VERSION|"
+    r"_ROTATION|_PROVIDER|_BACKEND|_STORE|_KEYS_?URL|_FORMAT|_METHOD|_SOURCE)$|^MAX_|_TOKENS$|TOKENIZER|"
+    r"^(PUBLIC|PUBLISHABLE)_|_PUBLIC_?KEY|_PUBLISHABLE_?KEY|_KEY_ID$|ACCESS_KEY_ID$|^KEY$"
+)
+
+# Value shapes that are secrets whatever the variable is called: (label, pattern, visible prefix length).
+SECRET_SHAPES: Tuple[Tuple[str, "re.Pattern[str]", int], ...] = (
+    ("AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), 4),
+    ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"), 7),
+    ("OpenAI API key", re.compile(r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), 3),
+    ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"), 4),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 5),
+    ("Stripe secret key", re.compile(r"\b(sk|rk)_live_[A-Za-z0-9]{20,}"), 8),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), 4),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), 3),
+    ("private key", re.compile(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), 0),
+    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), 0),
+)
+# scheme://user:password@host with a literal password
+URL_CREDENTIAL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^:/?#@\s]*):([^@/?#\s]+)@")
+
+PLACEHOLDER = re.compile(
+    r"^(|\s+|"
+    r"\$\{?[A-Za-z_][A-Za-z0-9_]*.*|"  # ${VAR}, $VAR, ${VAR:-x}
+    r"<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%\(.*\)s|"  # <your-key>, [token], {{ template }}
+    r"your.*|(insert|enter|replace|put)[_\-\s\.].*|.*[_\-\s](here|goes_here)|"
+    r"change[_\-\s]?(me|it|this)|replace[_\-\s]?me|todo|tbd|fixme|none|null|nil|undefined|n/?a|"
+    r"x{3,}|\*{3,}|\.{3,}|-+|0+|"
+    r"(dummy|fake|example|sample|placeholder|test|testing|redacted|secret_?here|not[_\-]?set|unset|default)"
+    r"([_\-].*)?|"
+    r"/run/secrets/.*|/var/run/secrets/.*|file:.*|vault:.*|secretsmanager:.*|ssm:.*|arn:aws:.*|"
+    r"true|false|yes|no|on|off|\d{1,6})$",
+    re.IGNORECASE,
+)
+
+# Vendor default credentials: variable name pattern, default values, product.
+DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] = (
+    (re.compile(r"^MINIO_(ROOT_USER|ROOT_PASSWORD|ACCESS_KEY|SECRET_KEY)$"), ("minioadmin",), "MinIO"),
+    (re.compile(r"^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|MINIO_ACCESS_KEY_ID|MINIO_SECRET_ACCESS_KEY)$"),
+     ("minioadmin",), "MinIO"),
+    (re.compile(r"^(POSTGRES_PASSWORD|PGPASSWORD|POSTGRESQL_PASSWORD|DB_PASSWORD|DATABASE_PASSWORD)$"),
+     ("postgres", "password", "admin", "root"), "PostgreSQL"),
+    (re.compile(r"^(ELASTIC_PASSWORD|ELASTICSEARCH_PASSWORD|KIBANA_PASSWORD)$"), ("changeme", "elastic"),
+     "Elasticsearch"),
+    (re.compile(r"^OPENSEARCH_INITIAL_ADMIN_PASSWORD$|^OPENSEARCH_PASSWORD$"), ("admin",), "OpenSearch"),
+    (re.compile(r"^RABBITMQ_DEFAULT_(USER|PASS)$"), ("guest",), "RabbitMQ"),
+    (re.compile(r"^(MYSQL_ROOT_PASSWORD|MYSQL_PASSWORD|MARIADB_ROOT_PASSWORD|MARIADB_PASSWORD)$"),
+     ("root", "mysql", "password", "admin"), "MySQL/MariaDB"),
+    (re.compile(r"^(MONGO_INITDB_ROOT_PASSWORD|MONGODB_ROOT_PASSWORD|ME_CONFIG_BASICAUTH_PASSWORD)$"),
+     ("admin", "password", "mongo", "root"), "MongoDB"),
+    (re.compile(r"^GF_SECURITY_ADMIN_PASSWORD$"), ("admin",), "Grafana"),
+    (re.compile(r"^(REDIS_PASSWORD|REDIS_PASS)$"), ("redis", "password"), "Redis"),
+    (re.compile(r"^NEO4J_AUTH$"), ("neo4j/neo4j", "neo4j/password"), "Neo4j"),
+    (re.compile(r"^PGADMIN_DEFAULT_PASSWORD$"), ("admin", "password"), "pgAdmin"),
+    (re.compile(r"^(ETCD_ROOT_PASSWORD)$"), ("root", "password"), "etcd"),
+    (re.compile(r"(^|_)(ADMIN_PASSWORD|ROOT_PASSWORD)$"), ("admin", "password", "root", "123456", "changeme"),
+     "the service"),
+)
+
+
+SECRET_FLAG = re.compile(r"^--?(requirepass|masterauth|password|passwd|pass|token|api-?key|secret|auth-token|"
+                         r"client-secret)(=(.*))?$", re.IGNORECASE)
+
+
+def secret_arguments(args: List[str]) -> List[Tuple[int, str, str]]:
+    """(index, flag, value) for each command-line argument that passes a secret (`--requirepass x`, `--token=x`)."""
+    out = []
+    for i, arg in enumerate(args):
+        match = SECRET_FLAG.match(arg)
+        if not match:
+            continue
+        value = match.group(3) if match.group(2) else (args[i + 1] if i + 1 < len(args) else None)
+        if value:
+            out.append((i, arg.split("=", 1)[0], value))
+    return out
+
+
+def is_placeholder(value: Optional[str], extra: Iterable["re.Pattern[str]"] = ()) -> bool:
+    if value is None:
+        return True
+    v = value.strip().strip("'\"")
+    if PLACEHOLDER.match(v):
+        return True
+    return any(p.search(v) for p in extra)
+
+
+def secret_name(name: str) -> bool:
+    upper = name.upper().replace("-", "_").replace(".", "_")
+    return bool(SECRET_NAME.search(upper)) and not NOT_SECRET_NAME.search(upper)
+
+
+def shape_of(value: str) -> Optional[Tuple[str, int]]:
+    """The kind of secret a value looks like, with how many leading characters are safe to show."""
+    for label, pattern, visible in SECRET_SHAPES:
+        if pattern.search(value):
+            return label, visible
+    match = URL_CREDENTIAL.search(value)
+    if match and not is_placeholder(match.group(3)):
+        return "credentials in a URL", 0
+    return None
+
+
+def default_credential(name: str, value: Optional[str]) -> Optional[str]:
+    """The product whose vendor default this is, if the variable holds one."""
+    if not value:
+        return None
+    v = value.strip().strip("'\"").lower()
+    for pattern, defaults, product in DEFAULT_CREDENTIALS:
+        if pattern.search(name) and v in defaults:
+            return product
+    return None
+
+
+def mask(value: Optional[str], visible: int = 0) -> str:
+    """A masked rendering: at most a short, non-secret prefix (a token type such as `sk-`) and the length."""
+    if not value:
+        return "(empty)"
+    shown = value[:visible] if visible and len(value) > visible * 3 else ""
+    return f"{shown}****({len(value)} chars)"
+
+
+def mask_url(value: str) -> str:
+    return URL_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}:****@", value)
+
+
+def sensitive_values(names_values: Iterable[Tuple[str, Optional[str]]]) -> List[str]:
+    """Every value that output must never show: secret-named variables, secret shapes, URL passwords."""
+    out: List[str] = []
+    for name, value in names_values:
+        if not value:
+            continue
+        v = value.strip()
+        if shape_of(v) or default_credential(name, v) or (secret_name(name) and not is_placeholder(v)):
+            if len(v) >= 3:
+                out.append(v)
+            unquoted = v.strip("'\"")
+            if unquoted != v and len(unquoted) >= 3:
+                out.append(unquoted)
+        for match in URL_CREDENTIAL.finditer(v):
+            if len(match.group(3)) >= 3:
+                out.append(match.group(3))
+    return out
+
+
+class Scrubber:
+    """Replaces every known sensitive value, and anything of a secret shape, in text bound for output."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self.values = sorted(set(values), key=len, reverse=True)
+
+    def add(self, values: Iterable[str]) -> None:
+        self.values = sorted(set(self.values).union(values), key=len, reverse=True)
+
+    def __call__(self, text: Optional[str]) -> Optional[str]:
+        if not text:
+            return text
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, mask(value))
+        for _label, pattern, visible in SECRET_SHAPES:
+            text = pattern.sub(lambda m: mask(m.group(0), visible), text)
+        return URL_CREDENTIAL.sub(
+            lambda m: m.group(0) if m.group(3).startswith("****") or is_placeholder(m.group(3))
+            else f"{m.group(1)}{m.group(2)}:****@", text)

@@ -1,0 +1,265 @@
+"""Compose files: one Resource per service, every value located by its YAML node.
+
+`${VAR}` references are kept as written here; the project loader (issue: compose as Compose runs it) is where
+interpolation and merging happen.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, List, Optional
+
+from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
+from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+
+SERVICES_LINE = re.compile(r"^services\s*:", re.MULTILINE)
+NAMESPACE_KEYS = {"network_mode": "network", "pid": "pid", "ipc": "ipc", "uts": "uts", "userns_mode": "userns"}
+
+
+class ComposeError(Exception):
+    pass
+
+
+def looks_like_compose(text: str) -> bool:
+    """Cheap sniff before parsing: a top-level `services:` key."""
+    return SERVICES_LINE.search(text) is not None
+
+
+def is_compose_data(data: Any) -> bool:
+    services = data.get("services") if isinstance(data, dict) else None
+    return isinstance(services, dict) and bool(services) and all(
+        isinstance(v, dict) or v is None for v in services.values())
+
+
+class _Locator:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def key(self, mapping: YMap, key: str, keypath: str) -> Location:
+        line, col = mapping.key_pos.get(key, mapping.pos)
+        return Location(self.path, line, col, keypath)
+
+    def value(self, mapping: YMap, key: str, keypath: str) -> Location:
+        line, col = mapping.value_pos.get(key, mapping.key_pos.get(key, mapping.pos))
+        return Location(self.path, line, col, keypath)
+
+    def item(self, seq: YList, index: int, keypath: str) -> Location:
+        line, col = seq.item_pos[index] if index < len(seq.item_pos) else seq.pos
+        return Location(self.path, line, col, f"{keypath}[{index}]")
+
+
+def _text(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def parse_compose(text: str, path: str, data: Any = None) -> Document:
+    if data is None:
+        try:
+            data, _dups = load(text)
+        except YamlError as exc:
+            raise ComposeError(str(exc)) from None
+    if not is_compose_data(data):
+        raise ComposeError("not a compose file: no `services` mapping of services")
+    locate = _Locator(path)
+    resources = []
+    for name, service in data["services"].items():
+        resources.append(service_resource(str(name), service if isinstance(service, YMap) else YMap(),
+                                          data["services"], locate))
+    return Document(path=path, kind="compose", resources=resources, lines=text.splitlines())
+
+
+def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator) -> Resource:
+    base = f"services.{name}"
+    res = Resource(kind="compose", name=f"service:{name}", label=f'service "{name}"', path=locate.path,
+                   anchor=locate.key(services, name, base))
+
+    def scalar(key: str) -> Optional[Value]:
+        if key in svc and _text(svc[key]) is not None:
+            return Value(_text(svc[key]), locate.value(svc, key, f"{base}.{key}"))
+        return None
+
+    res.user = scalar("user")
+    res.privileged = scalar("privileged")
+    res.read_only = scalar("read_only")
+    res.image = scalar("image")
+    res.builds = "build" in svc
+    if res.builds:
+        res.extra["build"] = svc["build"]
+    for key, ns in NAMESPACE_KEYS.items():
+        val = scalar(key)
+        if val is not None:
+            res.namespaces[ns] = val
+    res.cap_add = _scalars(svc, "cap_add", base, locate)
+    res.security_opt = _scalars(svc, "security_opt", base, locate)
+    res.env = _environment(svc, base, locate)
+    res.ports = _ports(svc, base, locate) + _expose(svc, base, locate)
+    res.mounts = _volumes(svc, base, locate)
+    res.command = _command(svc, "entrypoint", base, locate) + _command(svc, "command", base, locate)
+    _healthcheck(res, svc, base, locate)
+    _logging(res, svc, base, locate)
+    _limits(res, svc, base, locate)
+    return res
+
+
+def _scalars(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
+    seq = svc.get(key)
+    if not isinstance(seq, YList):
+        return []
+    return [Value(_text(v), locate.item(seq, i, f"{base}.{key}")) for i, v in enumerate(seq) if _text(v) is not None]
+
+
+def _environment(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:
+    env = svc.get("environment")
+    out: List[EnvVar] = []
+    keypath = f"{base}.environment"
+    if isinstance(env, YMap):
+        for k, v in env.items():
+            out.append(EnvVar(str(k), _text(v), locate.key(env, k, f"{keypath}.{k}")))
+    elif isinstance(env, YList):
+        for i, item in enumerate(env):
+            text = _text(item)
+            if text is None:
+                continue
+            k, sep, v = text.partition("=")
+            line, col = env.item_pos[i]
+            out.append(EnvVar(k.strip(), v if sep else None, Location(locate.path, line, col, f"{keypath}.{k.strip()}")))
+    return out
+
+
+def parse_port_spec(spec: str):
+    """Short port syntax: [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO]; returns (ip, host, container, proto)
+    with ranges expanded to their first port, or None when unparseable."""
+    spec = spec.strip()
+    proto = "tcp"
+    if "/" in spec:
+        spec, proto = spec.rsplit("/", 1)
+    host_ip = None
+    if spec.startswith("["):  # [::1]:6379:6379
+        end = spec.find("]")
+        if end < 0:
+            return None
+        host_ip, spec = spec[1:end], spec[end + 1:].lstrip(":")
+    parts = spec.split(":")
+    if len(parts) > 3:  # an unbracketed IPv6 address
+        host_ip = ":".join(parts[:-2])
+        parts = parts[-2:]
+    if len(parts) == 3:
+        host_ip, host, container = parts
+    elif len(parts) == 2:
+        host, container = parts
+    else:
+        host, container = None, parts[0]
+    first = container.split("-")[0]
+    if not first.isdigit():
+        return None
+    return host_ip, host or None, int(first), proto.lower()
+
+
+def _ports(svc: YMap, base: str, locate: _Locator) -> List[Port]:
+    seq = svc.get("ports")
+    out: List[Port] = []
+    if not isinstance(seq, YList):
+        return out
+    for i, item in enumerate(seq):
+        loc = locate.item(seq, i, f"{base}.ports")
+        if isinstance(item, YMap):
+            target = _text(item.get("target"))
+            if target is None or not target.split("-")[0].isdigit():
+                continue
+            published = _text(item.get("published"))
+            out.append(Port(int(target.split("-")[0]), _text(item.get("host_ip")), published,
+                            (_text(item.get("protocol")) or "tcp").lower(), loc))
+        elif _text(item) is not None:
+            parsed = parse_port_spec(_text(item) or "")
+            if parsed:
+                host_ip, host, container, proto = parsed
+                out.append(Port(container, host_ip, host, proto, loc))
+    return out
+
+
+def _expose(svc: YMap, base: str, locate: _Locator) -> List[Port]:
+    seq = svc.get("expose")
+    if not isinstance(seq, YList):
+        return []
+    out = []
+    for i, item in enumerate(seq):
+        text = (_text(item) or "").split("/")[0].split("-")[0]
+        if text.isdigit():
+            out.append(Port(int(text), None, None, "tcp", locate.item(seq, i, f"{base}.expose"), published=False))
+    return out
+
+
+def _volumes(svc: YMap, base: str, locate: _Locator) -> List[Mount]:
+    seq = svc.get("volumes")
+    out: List[Mount] = []
+    if not isinstance(seq, YList):
+        return out
+    for i, item in enumerate(seq):
+        loc = locate.item(seq, i, f"{base}.volumes")
+        if isinstance(item, YMap):
+            kind = _text(item.get("type")) or "volume"
+            ro = item.get("read_only") in (True, "true")
+            out.append(Mount(_text(item.get("source")), _text(item.get("target")), kind, ro, loc))
+        elif _text(item) is not None:
+            parts = (_text(item) or "").split(":")
+            if len(parts) == 1:
+                out.append(Mount(None, parts[0], "volume", False, loc))
+                continue
+            source, target = parts[0], parts[1]
+            mode = parts[2] if len(parts) > 2 else ""
+            is_path = source.startswith(("/", ".", "~", "$")) or "/" in source
+            out.append(Mount(source, target, "bind" if is_path else "volume", "ro" in mode.split(","), loc))
+    return out
+
+
+def _command(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
+    value = svc.get(key)
+    keypath = f"{base}.{key}"
+    if isinstance(value, YList):
+        return [Value(_text(v), locate.item(value, i, keypath)) for i, v in enumerate(value) if _text(v) is not None]
+    text = _text(value)
+    if text is None:
+        return []
+    loc = locate.value(svc, key, keypath)
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    return [Value(w, loc) for w in words]
+
+
+def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
+    hc = svc.get("healthcheck")
+    if not isinstance(hc, YMap):
+        return
+    test = hc.get("test")
+    disabled = hc.get("disable") in (True, "true") or (
+        isinstance(test, list) and test[:1] == ["NONE"]) or test == "NONE"
+    res.healthcheck = Value(not disabled, locate.key(svc, "healthcheck", f"{base}.healthcheck"))
+
+
+def _logging(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
+    logging = svc.get("logging")
+    if isinstance(logging, YMap) and _text(logging.get("driver")) is not None:
+        res.logging_driver = Value(_text(logging["driver"]), locate.value(logging, "driver", f"{base}.logging.driver"))
+        res.extra["logging_options"] = logging.get("options")
+
+
+def _limits(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
+    for key, limit in (("mem_limit", "memory"), ("cpus", "cpus"), ("cpu_quota", "cpus"), ("pids_limit", "pids")):
+        if key in svc and _text(svc[key]) not in (None, "0", "-1"):
+            res.limits[limit] = Value(_text(svc[key]), locate.value(svc, key, f"{base}.{key}"))
+    deploy = svc.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, YMap) else None
+    limits = resources.get("limits") if isinstance(resources, YMap) else None
+    if isinstance(limits, YMap):
+        for key in ("memory", "cpus", "pids"):
+            if key in limits and _text(limits[key]) not in (None, "0"):
+                res.limits[key] = Value(_text(limits[key]), locate.value(limits, key, f"{base}.deploy.resources.limits.{key}"))

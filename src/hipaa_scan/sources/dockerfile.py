@@ -1,0 +1,245 @@
+"""Dockerfile source: dockerfile-parse's instruction list, made multi-stage and heredoc aware.
+
+The final stage is what ships, so one Resource stands for it: its USER, ENV, HEALTHCHECK and CMD come through
+the chain of stages it is built FROM. Build-time facts (RUN, COPY/ADD, ARG, base images) are gathered from
+every stage, since each of them reaches the build or the image.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from hipaa_scan.model import Document, EnvVar, Location, Resource, Value
+from hipaa_scan.sources.interpolate import substitute
+
+HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+FLAG = re.compile(r"^--([a-z\-]+)(?:=(.*))?$")
+
+
+@dataclass
+class Instruction:
+    name: str
+    value: str
+    line: int  # 1-based first line
+    end: int  # 1-based last line
+    heredocs: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Stage:
+    index: int
+    image: str  # as resolved
+    alias: Optional[str]
+    line: int
+    column: int
+    parent: Optional["Stage"] = None
+    instructions: List[Instruction] = field(default_factory=list)
+
+
+class DockerfileError(Exception):
+    pass
+
+
+def _instructions(text: str) -> List[Instruction]:
+    from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
+
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")), env_replace=False)
+    raw = [entry for entry in parser.structure if entry["instruction"] != "COMMENT"]
+    out: List[Instruction] = []
+    i = 0
+    while i < len(raw):
+        entry = raw[i]
+        ins = Instruction(entry["instruction"].upper(), entry["value"], entry["startline"] + 1,
+                          entry["endline"] + 1)
+        i += 1
+        if ins.name in ("RUN", "COPY", "ADD"):
+            for match in HEREDOC.finditer(ins.value):
+                terminator = match.group(3)
+                body: List[str] = []
+                while i < len(raw) and raw[i]["content"].strip() != terminator:
+                    body.append(raw[i]["content"])
+                    i += 1
+                if i >= len(raw):
+                    raise DockerfileError(f"heredoc <<{terminator} opened at line {ins.line} is never closed")
+                ins.end = raw[i]["endline"] + 1
+                i += 1
+                ins.heredocs.append("".join(body))
+        out.append(ins)
+    return out
+
+
+def _words(value: str) -> List[str]:
+    try:
+        return shlex.split(value, posix=True)
+    except ValueError:
+        return value.split()
+
+
+def _pairs(value: str) -> List[Tuple[str, Optional[str]]]:
+    """KEY=value pairs of ENV/ARG/LABEL; also the legacy `ENV KEY value with spaces` form."""
+    words = _words(value)
+    if not words:
+        return []
+    if "=" not in words[0]:
+        if len(words) == 1:
+            return [(words[0], None)]
+        # legacy form: one key, the rest of the line is the value
+        rest = value.strip()[len(value.strip().split(None, 1)[0]):].strip()
+        return [(words[0], rest.strip("\"'") if rest else "")]
+    pairs = []
+    for word in words:
+        key, sep, val = word.partition("=")
+        pairs.append((key, val if sep else None))
+    return pairs
+
+
+def _split_flags(value: str) -> Tuple[Dict[str, str], List[str]]:
+    words = _words(value)
+    flags: Dict[str, str] = {}
+    while words and words[0].startswith("--"):
+        match = FLAG.match(words.pop(0))
+        if match:
+            flags[match.group(1)] = match.group(2) or ""
+    return flags, words
+
+
+def _exec_form(value: str) -> List[str]:
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+            if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
+                return parsed
+        except ValueError:
+            pass
+    return _words(text)
+
+
+def parse_dockerfile(text: str, path: str) -> Document:
+    lines = text.splitlines()
+    instructions = _instructions(text)
+    if not instructions:
+        raise DockerfileError("no instructions (empty Dockerfile)")
+
+    global_args: Dict[str, str] = {}
+    stages: List[Stage] = []
+    by_alias: Dict[str, Stage] = {}
+    pre_from: List[Instruction] = []
+    for ins in instructions:
+        if ins.name == "FROM":
+            flags, words = _split_flags(ins.value)
+            if not words:
+                raise DockerfileError(f"FROM without an image at line {ins.line}")
+            image = substitute(words[0], global_args)
+            alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+            column = _column(lines, ins.line, words[0])
+            stage = Stage(len(stages), image, alias, ins.line, column, by_alias.get(image.lower()))
+            stages.append(stage)
+            if alias:
+                by_alias[alias.lower()] = stage
+        elif not stages:
+            if ins.name == "ARG":
+                for key, val in _pairs(ins.value):
+                    global_args[key] = substitute(val, global_args) if val is not None else ""
+            pre_from.append(ins)
+        else:
+            stages[-1].instructions.append(ins)
+    if not stages:
+        raise DockerfileError("no FROM instruction")
+
+    final = stages[-1]
+    label = f'final stage "{final.alias}"' if final.alias else f"final stage (FROM {final.image})"
+    res = Resource(kind="dockerfile", name=f"stage:{final.alias or len(stages) - 1}", label=label, path=path,
+                   anchor=Location(path, final.line, 1, "FROM"))
+    res.extra["stages"] = stages
+
+    for ins in pre_from:  # global ARGs are build arguments too
+        for key, val in _pairs(ins.value):
+            res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
+
+    lineage = _lineage(final)
+    for stage in stages:
+        shipped = stage in lineage
+        variables: Dict[str, str] = {}
+        if stage.image.lower() not in by_alias or by_alias[stage.image.lower()].index >= stage.index:
+            if stage.image.lower() != "scratch":
+                res.base_images.append(Value(stage.image, Location(path, stage.line, stage.column, "FROM")))
+        for ins in stage.instructions:
+            _apply(ins, stage, shipped, variables, global_args, res, lines, path)
+    if final.parent is None and final.image.lower() != "scratch":
+        res.extra["base_image"] = final.image
+    return Document(path=path, kind="dockerfile", resources=[res], lines=lines)
+
+
+def _lineage(stage: Stage) -> List[Stage]:
+    chain = []
+    seen = set()
+    current: Optional[Stage] = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        chain.append(current)
+        current = current.parent
+    return chain
+
+
+def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, str],
+           global_args: Dict[str, str], res: Resource, lines: List[str], path: str) -> None:
+    loc = Location(path, ins.line, 1, ins.name)
+    name = ins.name
+    if name == "ARG":
+        for key, val in _pairs(ins.value):
+            resolved = substitute(val, variables) if val is not None else global_args.get(key)
+            if resolved is not None:
+                variables[key] = resolved
+            res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
+    elif name == "ENV":
+        for key, val in _pairs(ins.value):
+            resolved = substitute(val or "", variables)
+            variables[key] = resolved
+            if shipped:
+                res.env.append(EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV"))
+    elif name == "RUN":
+        text = ins.value if not ins.heredocs else ins.value + "\n" + "\n".join(ins.heredocs)
+        res.run.append(Value(text, loc))
+    elif name in ("COPY", "ADD"):
+        flags, words = _split_flags(ins.value)
+        if ins.value.strip().startswith("["):
+            words = _exec_form(ins.value)
+        sources = [substitute(w, variables) for w in words[:-1]] if len(words) > 1 else []
+        res.copies.append(Value((name, sources, flags), loc))
+    elif not shipped:
+        return
+    elif name == "USER":
+        res.user = Value(substitute(ins.value.strip(), variables), Location(path, ins.line, 6, "USER"))
+    elif name == "HEALTHCHECK":
+        res.healthcheck = Value(ins.value.strip().upper() != "NONE", loc)
+    elif name in ("CMD", "ENTRYPOINT"):
+        tokens = [Value(t, loc) for t in _exec_form(ins.value)]
+        if name == "ENTRYPOINT":
+            res.extra["entrypoint"] = tokens
+        else:
+            res.extra["cmd"] = tokens
+        res.command = list(res.extra.get("entrypoint", [])) + list(res.extra.get("cmd", []))
+
+
+def _column(lines: List[str], line: int, needle: str) -> int:
+    if 0 < line <= len(lines):
+        idx = lines[line - 1].find(needle)
+        if idx >= 0:
+            return idx + 1
+    return 1
+
+
+def _key_loc(lines: List[str], path: str, ins: Instruction, key: str) -> Location:
+    """The physical line and column where KEY is written inside a (possibly continued) instruction."""
+    pattern = re.compile(r"(^|[\s\"'])" + re.escape(key) + r"([=\s]|$)")
+    for line in range(ins.line, min(ins.end, len(lines)) + 1):
+        match = pattern.search(lines[line - 1])
+        if match:
+            return Location(path, line, match.start() + len(match.group(1)) + 1, f"{ins.name}.{key}")
+    return Location(path, ins.line, 1, f"{ins.name}.{key}")

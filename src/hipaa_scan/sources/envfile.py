@@ -1,0 +1,84 @@
+"""Env files as Compose reads them: comments, `export `, single and double quotes (multi-line allowed),
+` #` comments after unquoted values, empty values, and `VAR` alone (taken from the environment)."""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Tuple
+
+from hipaa_scan.model import Document, EnvVar, Location, Resource
+
+KEY = re.compile(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
+ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
+
+
+class EnvFileError(Exception):
+    pass
+
+
+def _double_quoted(text: str, start: int) -> Tuple[Optional[str], int]:
+    """Value of a double-quoted string starting after the quote; (None, index) when unterminated."""
+    out = []
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            out.append(ESCAPES.get(text[i + 1], "\\" + text[i + 1]))
+            i += 2
+            continue
+        if ch == '"':
+            return "".join(out), i + 1
+        out.append(ch)
+        i += 1
+    return None, i
+
+
+def parse_env_text(text: str, path: str) -> List[EnvVar]:
+    variables: List[EnvVar] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        lineno = i + 1
+        i += 1
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = KEY.match(raw)
+        if not match:
+            raise EnvFileError(f"line {lineno}: expected NAME=value")
+        name = match.group(2)
+        loc = Location(path, lineno, match.start(2) + 1, name)
+        if not match.group(3):
+            if raw[match.end():].strip():
+                raise EnvFileError(f"line {lineno}: expected '=' after {name}")
+            variables.append(EnvVar(name, None, loc, "env_file"))
+            continue
+        rest = raw[match.end():].lstrip()
+        if rest.startswith(("'", '"')):
+            quote = rest[0]
+            body = rest[1:]
+            # a quoted value may run over several lines
+            while True:
+                if quote == '"':
+                    value, end = _double_quoted(body, 0)
+                else:
+                    end = body.find("'")
+                    value = body[:end] if end >= 0 else None
+                if value is not None or i >= len(lines):
+                    break
+                body += "\n" + lines[i]
+                i += 1
+            if value is None:
+                raise EnvFileError(f"line {lineno}: unterminated {quote}-quoted value for {name}")
+        else:
+            value = re.split(r"\s#", rest, maxsplit=1)[0].strip()
+        variables.append(EnvVar(name, value, loc, "env_file"))
+    return variables
+
+
+def parse_env_file(text: str, path: str) -> Document:
+    variables = parse_env_text(text, path)
+    res = Resource(kind="env", name=f"env:{path}", label=f"env file {path}", path=path,
+                   anchor=Location(path, 1, 1), env=variables)
+    return Document(path=path, kind="env", resources=[res], lines=text.splitlines())
