@@ -130,9 +130,9 @@ class Runner:
             fingerprint=fingerprint(m.id, doc.path, res.name, hit.key), evidence=hit.evidence, snippet=snippet)
 
 
-def resource_secrets(res: Resource) -> List[str]:
+def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:
     """Values of a resource that output must never show."""
-    values = sensitive_values((v.name, v.value) for v in list(res.env) + list(res.build_args))
+    values = sensitive_values(((v.name, v.value) for v in list(res.env) + list(res.build_args)), defaults)
     values.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
     return values
 
@@ -142,8 +142,11 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
     if not findings:
         return findings
     scrub = Scrubber(value for res in doc.resources for value in resource_secrets(res))
+    # Messages never quote values; they are scrubbed too, but without vendor defaults (public words such as
+    # `postgres`, which may also name the service).
+    scrub_message = Scrubber(value for res in doc.resources for value in resource_secrets(res, defaults=False))
     for f in findings:
-        f.message = scrub(f.message) or ""
+        f.message = scrub_message(f.message) or ""
         f.evidence = scrub(f.evidence)
         if f.snippet:
             f.snippet = (scrub(f.snippet) or "")[:240]  # cut only after masking

@@ -143,13 +143,16 @@ def mask_url(value: str) -> str:
     return URL_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}:****@", value)
 
 
-def sensitive_values(names_values: Iterable[Tuple[str, Optional[str]]]) -> List[str]:
-    """Every value that output must never show: secret-named variables, secret shapes, URL passwords."""
+def sensitive_values(names_values: Iterable[Tuple[str, Optional[str]]], defaults: bool = True) -> List[str]:
+    """Every value that output must never show: secret-named variables, secret shapes, URL passwords, and (with
+    `defaults`) vendor default passwords, which are public words like `postgres` that also name things."""
     out: List[str] = []
     for name, value in names_values:
         if not value:
             continue
         v = value.strip()
+        if not defaults and default_credential(name, v):
+            continue
         if shape_of(v) or default_credential(name, v) or (secret_name(name) and not is_placeholder(v)):
             if len(v) >= 3:
                 out.append(v)

@@ -38,7 +38,7 @@ def _to_json(obj: Any) -> Any:
             default = field.default
             if isinstance(default, attr.Factory):  # type: ignore[arg-type]
                 default = default.factory()
-            if value is None or (default is not attr.NOTHING and value == default):
+            if value is None or (default is not attr.NOTHING and value == default and field.name != "level"):
                 continue
             out[field.metadata["schema_property_name"]] = _to_json(value)
         return out
@@ -117,7 +117,7 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         suppressions = None
         if f.suppression is not None:
             suppressions = [om.Suppression(kind="inSource" if f.suppression.kind == "inline" else "external",
-                                           justification=f.suppression.justification, state="accepted")]
+                                           justification=f.suppression.justification)]
         results.append(om.Result(
             rule_id=f.rule_id,
             rule_index=index.get(f.rule_id, -1),

@@ -15,6 +15,12 @@ STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow"
 
 def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on: str = "high",
            show_suppressed: bool = False, width: int = 0, **_: Any) -> str:
+    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
+    if quiet:
+        threshold = SEVERITY_RANK.get(fail_on, len(SEVERITIES))
+        shown = [f for f in shown if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
+        if not shown and not result.errors:
+            return ""  # the pre-commit case: nothing to say, and rich is never imported
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -26,10 +32,6 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
                       width=width, highlight=False, soft_wrap=True)
-    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
-    if quiet:
-        threshold = SEVERITY_RANK.get(fail_on, len(SEVERITIES))
-        shown = [f for f in shown if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
 
     groups: "OrderedDict[str, List[Finding]]" = OrderedDict()
     for f in shown:

