@@ -65,8 +65,9 @@ def scan_options(func):
         click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
                      show_default=True, help="Report format."),
         click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout."),
-        click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
-                     help="Exit 1 when an unsuppressed finding is at or above this severity."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+                     help="Exit 1 when an unsuppressed finding is at or above this severity (default: the "
+                          "configuration's fail-on, else high)."),
         click.option("--select", multiple=True, metavar="IDS",
                      help="Run only these rules: ids, id prefixes (HS4) or names; comma-separated, repeatable."),
         click.option("--ignore", multiple=True, metavar="IDS", help="Skip these rules (same forms as --select)."),
@@ -82,29 +83,121 @@ def scan_options(func):
     return func
 
 
-def build_options(select, ignore, excludes, rules_dir):
-    from hipaa_scan.engine import ScanOptions
+def policy_options(func):
+    """Configuration, suppressions and baselines: what a team tunes."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Configuration file (default: .hipaa-scan.yaml or [tool.hipaa-scan] in pyproject.toml, "
+                          "found from the working directory upward)."),
+        click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+                     help="Hide the findings recorded in this baseline (see `hipaa-scan baseline create`)."),
+        click.option("--show-suppressed", is_flag=True, help="List suppressed findings (with their reasons) too."),
+        click.option("--strict", is_flag=True, help="Report inline suppressions that suppress nothing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
-    return ScanOptions(select=_split(select), ignore=_split(ignore), excludes=list(excludes),
-                       rules_dirs=list(rules_dir))
+
+def build_options(select, ignore, excludes, rules_dir, config_path=None, baseline_path=None, strict=False):
+    """ScanOptions from the command line and the configuration (the command line wins). Exits 2 on a bad
+    configuration, baseline or rule folder."""
+    from hipaa_scan import baseline as baseline_mod
+    from hipaa_scan.catalog import DEFAULT_DATASTORES
+    from hipaa_scan.config import ConfigError, load_config, severity_overrides
+    from hipaa_scan.engine import ScanOptions
+    from hipaa_scan.rules import RuleLoadError, load_rules
+
+    try:
+        known = []
+        if config_path or _config_present():
+            known = [r.meta for r in load_rules(rules_dirs=rules_dir)[0]]
+        cfg = load_config(config_path, known)
+        data = baseline_mod.load(baseline_path) if baseline_path else None
+    except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
+        fail(str(exc))
+    options = ScanOptions(
+        select=_split(select) or cfg.select, ignore=_split(ignore) + cfg.ignore,
+        excludes=list(excludes) + cfg.exclude, rules_dirs=list(rules_dir), rule_options=cfg.rules,
+        severity_overrides=severity_overrides(cfg, known),
+        datastores=DEFAULT_DATASTORES.extended(cfg.datastores) if cfg.datastores else DEFAULT_DATASTORES,
+        per_path_ignores=cfg.per_path_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "")
+    if cfg.max_file_bytes:
+        options.max_file_bytes = cfg.max_file_bytes
+    options.fail_on = cfg.fail_on  # type: ignore[attr-defined]
+    return options
+
+
+def _config_present() -> bool:
+    from hipaa_scan.config import find_config
+
+    return find_config() is not None
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @scan_options
+@policy_options
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable).")
-def scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, exclude):
+def scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
+         baseline_path, show_suppressed, strict, exclude):
     """Scan Dockerfiles, compose files and env files under PATHS (default: the current directory)."""
     from hipaa_scan.engine import scan_paths
     from hipaa_scan.rules import RuleLoadError
 
-    options = build_options(select, ignore, exclude, rules_dir)
+    options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict)
+    fail_on = fail_on or options.fail_on or "high"
     try:
         result = scan_paths(list(paths) or ["."], options)
     except RuleLoadError as exc:
         fail(str(exc))
-    emit(result, fmt, output, no_color, quiet, fail_on, category=category)
+    emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category)
     sys.exit(result.exit_code(fail_on))
+
+
+@main.group()
+def baseline():
+    """Record today's findings so that only new ones are reported."""
+
+
+@baseline.command("create")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--reason", help="Why these findings are accepted (shown as the suppression's justification).")
+@click.option("--owner", help="Who answers for them.")
+@click.option("--expires", metavar="YYYY-MM-DD", help="After this date the entries stop hiding findings.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
+@click.option("--select", multiple=True, metavar="IDS", help="Only these rules.")
+@click.option("--ignore", multiple=True, metavar="IDS", help="Not these rules.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB.")
+@click.option("--rules-dir", multiple=True, type=click.Path(file_okay=False), help="Also load rules from DIR.")
+def baseline_create(file, paths, reason, owner, expires, config_path, select, ignore, exclude, rules_dir):
+    """Scan PATHS (default .) and write every unsuppressed finding's fingerprint to FILE.
+
+    Only rule id, path, resource and fingerprint are stored: never a message, a line or a value."""
+    import json
+
+    from hipaa_scan import baseline as baseline_mod
+    from hipaa_scan.engine import scan_paths
+
+    if expires:
+        try:
+            baseline_mod.parse_date(expires)
+        except baseline_mod.BaselineError as exc:
+            fail(str(exc))
+    options = build_options(select, ignore, exclude, rules_dir, config_path)
+    result = scan_paths(list(paths) or ["."], options)
+    data = baseline_mod.create(result.findings, reason, owner, expires)
+    try:
+        with open(file, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror or exc}")
+    click.echo(f"baseline {file}: {len(data['entries'])} findings recorded", err=True)
+    for err in result.errors:
+        click.echo(f"hipaa-scan: {err.path}: {err.message}", err=True)
+    sys.exit(2 if result.errors else 0)
 
 
 @main.command("rules")

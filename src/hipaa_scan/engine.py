@@ -14,6 +14,8 @@ from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult
 from hipaa_scan.rules import load_rules
 from hipaa_scan.rules.base import Rule, RuleContext
+from hipaa_scan.suppress import apply_inline, apply_path_ignores
+from hipaa_scan import baseline
 from hipaa_scan.secrets import Scrubber, secret_arguments, sensitive_values
 
 
@@ -27,6 +29,10 @@ class ScanOptions:
     severity_overrides: Dict[str, str] = field(default_factory=dict)
     datastores: Datastores = DEFAULT_DATASTORES
     max_file_bytes: int = 5 * 1024 * 1024
+    per_path_ignores: Sequence[Dict[str, Any]] = ()  # config suppressions: {path, rules, reason}
+    strict: bool = False  # report unused inline suppressions
+    baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
+    baseline_path: str = ""
 
 
 def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int) -> Optional[Document]:
@@ -116,7 +122,16 @@ class Runner:
                 except Exception as exc:  # one broken rule is reported, the others go on
                     self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "
                                                            f"{type(exc).__name__}", "rule", rule.meta.id))
+        self.errors.extend(apply_inline(doc, findings, self.options.strict))
         return scrubbed(findings, doc)
+
+    def finish(self, findings: List[Finding], errors: List[ScanError], files: int, resources: int) -> ScanResult:
+        """Apply config and baseline suppressions, then order and deduplicate."""
+        apply_path_ignores(findings, self.options.per_path_ignores)
+        notes: List[str] = []
+        if self.options.baseline is not None:
+            notes = baseline.apply(self.options.baseline, findings, self.options.baseline_path)
+        return finish(findings, errors + self.errors, files, resources, self.rules, notes)
 
     def _finding(self, rule: Rule, res: Resource, doc: Document, hit) -> Finding:
         m = rule.meta
@@ -182,7 +197,7 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
         files += 1
         resources += len(doc.resources)
         findings.extend(runner.run(doc))
-    return finish(findings, errors + runner.errors, files, resources, rules)
+    return runner.finish(findings, errors, files, resources)
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
@@ -195,4 +210,4 @@ def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Seque
         count += 1
         resources += len(doc.resources)
         findings.extend(runner.run(doc))
-    return finish(findings, list(errors) + runner.errors, count, resources, rules)
+    return runner.finish(findings, list(errors), count, resources)

@@ -1,0 +1,97 @@
+"""Baselines: a JSON file of accepted findings, keyed by fingerprint (never by line), so a legacy repository can
+adopt the scanner and see only new findings. Entries may carry a reason, an owner and an expiry date; an expired
+entry stops hiding its finding, and an entry that matches nothing any more is reported so the file can shrink.
+No message, snippet or value is stored: only rule, path, resource and fingerprint.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from typing import Any, Dict, List, Optional
+
+from hipaa_scan import __version__
+from hipaa_scan.model import Finding, Suppression
+
+FORMAT = 1
+
+
+class BaselineError(Exception):
+    pass
+
+
+def create(findings: List[Finding], reason: Optional[str], owner: Optional[str], expires: Optional[str]) -> Dict[str, Any]:
+    entries = []
+    seen = set()
+    for f in findings:
+        if f.suppression is not None or f.fingerprint in seen:
+            continue
+        seen.add(f.fingerprint)
+        entry: Dict[str, Any] = {"fingerprint": f.fingerprint, "rule_id": f.rule_id, "path": f.location.path,
+                                 "resource": f.resource}
+        if reason:
+            entry["reason"] = reason
+        if owner:
+            entry["owner"] = owner
+        if expires:
+            entry["expires"] = expires
+        entries.append(entry)
+    return {"hipaa_scan_baseline": FORMAT, "tool_version": __version__,
+            "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "entries": entries}
+
+
+def parse_date(text: str) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise BaselineError(f"expiry {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def load(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: no such baseline file") from None
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"{path}: not a readable baseline ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("hipaa_scan_baseline") != FORMAT or \
+            not isinstance(data.get("entries"), list):
+        raise BaselineError(f"{path}: not a hipaa-scan baseline (format {FORMAT})")
+    for entry in data["entries"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise BaselineError(f"{path}: every entry needs a fingerprint")
+        if "expires" in entry:
+            parse_date(str(entry["expires"]))
+    return data
+
+
+def apply(data: Dict[str, Any], findings: List[Finding], path: str,
+          today: Optional[_dt.date] = None) -> List[str]:
+    """Suppress findings in the baseline; return notes on expired and stale entries."""
+    today = today or _dt.date.today()
+    entries = {e["fingerprint"]: e for e in data["entries"]}
+    matched = set()
+    expired = 0
+    for f in findings:
+        entry = entries.get(f.fingerprint)
+        if entry is None or f.suppression is not None:
+            continue
+        matched.add(f.fingerprint)
+        if "expires" in entry and parse_date(str(entry["expires"])) < today:
+            expired += 1
+            continue
+        why = entry.get("reason") or f"accepted in baseline {os.path.basename(path)} ({data.get('created', '?')})"
+        if entry.get("owner"):
+            why += f"; owner {entry['owner']}"
+        f.suppression = Suppression("baseline", why)
+    notes = []
+    if expired:
+        notes.append(f"{expired} baseline entr{'y has' if expired == 1 else 'ies have'} expired and no longer hide "
+                     f"findings ({path})")
+    stale = [e for fp, e in entries.items() if fp not in matched]
+    if stale:
+        notes.append(f"{len(stale)} baseline entr{'y matches' if len(stale) == 1 else 'ies match'} no finding any "
+                     f"more; recreate {path} to shrink it")
+    return notes

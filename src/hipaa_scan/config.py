@@ -1,0 +1,172 @@
+"""Configuration: `.hipaa-scan.yaml` (or `.hipaa-scan.yml`) or `[tool.hipaa-scan]` in pyproject.toml, found from
+the working directory upward, or named with --config. Validated against schemas/config.schema.json: an unknown
+key or a rule id that does not exist is an error naming it.
+
+Validation needs jsonschema, which is slow to import; a file that validated once is remembered by its SHA-256 in
+the user's cache directory, so a pre-commit run does not pay for it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+CONFIG_NAMES = (".hipaa-scan.yaml", ".hipaa-scan.yml")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class Config:
+    path: Optional[str] = None
+    select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    exclude: List[str] = field(default_factory=list)
+    fail_on: Optional[str] = None
+    severity: Dict[str, str] = field(default_factory=dict)
+    per_path_ignores: List[Dict[str, Any]] = field(default_factory=list)
+    rules: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    datastores: List[Dict[str, Any]] = field(default_factory=list)
+    max_file_bytes: Optional[int] = None
+
+
+def find_config(start: Optional[str] = None) -> Optional[str]:
+    directory = os.path.abspath(start or os.getcwd())
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                return candidate
+        pyproject = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(pyproject) and _pyproject_section(pyproject) is not None:
+            return pyproject
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if b"hipaa-scan" not in raw:
+        return None
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    section = data.get("tool", {}).get("hipaa-scan")
+    return section if isinstance(section, dict) else None
+
+
+def _read(path: str) -> Dict[str, Any]:
+    if os.path.basename(path) == "pyproject.toml":
+        section = _pyproject_section(path)
+        if section is None:
+            raise ConfigError(f"{path}: no [tool.hipaa-scan] section")
+        return section
+    from hipaa_scan import yamlsrc
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data, duplicates = yamlsrc.load(handle.read())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except yamlsrc.YamlError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if duplicates:
+        raise ConfigError(f"{path}: duplicate key {duplicates[0][0]!r} at line {duplicates[0][1][0]}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping")
+    return json.loads(json.dumps(data, default=str))
+
+
+def _cache_marker(digest: str) -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hipaa-scan", "valid-config", digest)
+
+
+def _validate(data: Dict[str, Any], path: str) -> None:
+    schema_path = os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json")
+    with open(schema_path, "rb") as handle:
+        schema_bytes = handle.read()
+    digest = hashlib.sha256(schema_bytes + json.dumps(data, sort_keys=True).encode()).hexdigest()
+    marker = _cache_marker(digest)
+    if os.path.exists(marker):
+        return
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(schema_bytes))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            raise ConfigError(f"{path}: unknown key {', '.join(map(repr, extra))} in {where}")
+        raise ConfigError(f"{path}: {where}: {err.message}")
+    try:  # remember success; a cache that cannot be written is no error
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        with open(marker, "w"):
+            pass
+    except OSError:
+        pass
+
+
+def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
+    ids = {m.id for m in known}
+    names = {m.name for m in known}
+
+    def ok(selector: str) -> bool:
+        return selector in names or any(i.startswith(selector.upper()) for i in ids)
+
+    refs = [("select", s) for s in cfg.select] + [("ignore", s) for s in cfg.ignore] + \
+        [("severity", s) for s in cfg.severity] + \
+        [("per-path-ignores", s) for entry in cfg.per_path_ignores for s in entry["rules"]]
+    for key, selector in refs:
+        if not ok(selector):
+            raise ConfigError(f"{cfg.path}: {key}: no rule {selector!r} (see `hipaa-scan rules`)")
+
+
+def load_config(path: Optional[str], known_rules: Sequence[Any] = ()) -> Config:
+    """The configuration at `path`, or the one found upward from the working directory, or defaults."""
+    path = path or find_config()
+    if path is None:
+        return Config()
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: no such configuration file")
+    data = _read(path)
+    _validate(data, path)
+    cfg = Config(
+        path=path, select=list(data.get("select", [])), ignore=list(data.get("ignore", [])),
+        exclude=list(data.get("exclude", [])), fail_on=data.get("fail-on"),
+        severity=dict(data.get("severity", {})), per_path_ignores=list(data.get("per-path-ignores", [])),
+        rules=dict(data.get("rules", {})), datastores=list(data.get("datastores", [])),
+        max_file_bytes=data.get("max-file-bytes"))
+    if known_rules:
+        _check_rule_refs(cfg, known_rules)
+    return cfg
+
+
+def severity_overrides(cfg: Config, known: Sequence[Any]) -> Dict[str, str]:
+    """Severity overrides keyed by rule id (the config may name rules by id or name)."""
+    out: Dict[str, str] = {}
+    for selector, severity in cfg.severity.items():
+        for m in known:
+            if m.id == selector.upper() or m.name == selector:
+                out[m.id] = severity
+    return out
