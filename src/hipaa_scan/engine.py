@@ -157,9 +157,11 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
     if not findings:
         return findings
     scrub = Scrubber(value for res in doc.resources for value in resource_secrets(res))
-    # Messages never quote values; they are scrubbed too, but without vendor defaults (public words such as
-    # `postgres`, which may also name the service).
-    scrub_message = Scrubber(value for res in doc.resources for value in resource_secrets(res, defaults=False))
+    # Messages never quote values; they are scrubbed too, but not of vendor defaults or of words that also name a
+    # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
+    names = {res.name.split(":", 1)[-1] for res in doc.resources}
+    scrub_message = Scrubber(value for res in doc.resources for value in resource_secrets(res, defaults=False)
+                             if value not in names)
     for f in findings:
         f.message = scrub_message(f.message) or ""
         f.evidence = scrub(f.evidence)

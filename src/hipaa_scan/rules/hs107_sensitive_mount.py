@@ -8,7 +8,7 @@ META = meta(
     id="HS107", name="sensitive-host-mount", severity="high", confidence="high",
     hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-668"], cis=["CIS Docker 5.5"],
     sources=["compose", "container"],
-    summary="A host path such as /, /etc, /proc, /sys, /root, /boot, /dev, /usr, /var/log or /var/lib/docker is mounted.",
+    summary="A host path such as /, /etc, /proc, /sys, /root, /boot, /dev, /usr/lib, /var/log or /var/lib/docker is mounted.",
     description=(
         "A container that can read or write the host's system directories can read credentials, other containers' "
         "volumes (where ePHI lives) and change the host itself."),
@@ -16,7 +16,8 @@ META = meta(
 )
 
 SENSITIVE = ("/", "/etc", "/proc", "/sys", "/root", "/boot", "/dev", "/var/lib/docker", "/var/lib/kubelet",
-             "/var/lib/containerd", "/lib/modules", "/usr", "/var/log", "/bin", "/sbin", "/lib")
+             "/var/lib/containerd", "/lib/modules", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local/bin",
+             "/var/log", "/bin", "/sbin", "/lib")
 # Read-only mounts of these files are routine and harmless.
 BENIGN = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/ssl/certs", "/etc/ca-certificates",
           "/etc/pki/ca-trust")
