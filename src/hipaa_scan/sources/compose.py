@@ -14,6 +14,7 @@ from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, 
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
 
 SERVICES_LINE = re.compile(r"^services\s*:", re.MULTILINE)
+ASCII_DIGITS = re.compile(r"^[0-9]{1,5}$")
 NAMESPACE_KEYS = {"network_mode": "network", "pid": "pid", "ipc": "ipc", "uts": "uts", "userns_mode": "userns"}
 
 
@@ -157,7 +158,7 @@ def parse_port_spec(spec: str):
     else:
         host, container = None, parts[0]
     first = container.split("-")[0]
-    if not first.isdigit():
+    if not ASCII_DIGITS.match(first):
         return None
     return host_ip, host or None, int(first), proto.lower()
 
@@ -171,7 +172,7 @@ def _ports(svc: YMap, base: str, locate: _Locator) -> List[Port]:
         loc = locate.item(seq, i, f"{base}.ports")
         if isinstance(item, YMap):
             target = _text(item.get("target"))
-            if target is None or not target.split("-")[0].isdigit():
+            if target is None or not ASCII_DIGITS.match(target.split("-")[0]):
                 continue
             published = _text(item.get("published"))
             out.append(Port(int(target.split("-")[0]), _text(item.get("host_ip")), published,
@@ -191,7 +192,7 @@ def _expose(svc: YMap, base: str, locate: _Locator) -> List[Port]:
     out = []
     for i, item in enumerate(seq):
         text = (_text(item) or "").split("/")[0].split("-")[0]
-        if text.isdigit():
+        if ASCII_DIGITS.match(text):
             out.append(Port(int(text), None, None, "tcp", locate.item(seq, i, f"{base}.expose"), published=False))
     return out
 

@@ -1,0 +1,107 @@
+"""Property-based tests: parsers never raise anything but their own error on any input, and round-trip what they
+can."""
+
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hipaa_scan.sources.compose import parse_port_spec
+from hipaa_scan.sources.dockerfile import DockerfileError, parse_dockerfile
+from hipaa_scan.sources.envfile import EnvFileError, parse_env_text
+from hipaa_scan.sources.interpolate import interpolate
+
+NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
+SAFE_VALUES = st.text(alphabet=string.ascii_letters + string.digits + "-_./:@+=", max_size=30)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(st.text(max_size=400))
+def test_env_parser_raises_only_its_own_error(text):
+    try:
+        for var in parse_env_text(text, ".env"):
+            assert var.loc.line >= 1
+    except EnvFileError:
+        pass
+
+
+@FAST
+@given(st.lists(st.tuples(NAMES, SAFE_VALUES), max_size=8), st.sampled_from(["", "export "]),
+       st.sampled_from(["plain", "double", "single"]))
+def test_env_parser_round_trips_simple_files(pairs, prefix, quoting):
+    def render(value):
+        return {"plain": value, "double": f'"{value}"', "single": f"'{value}'"}[quoting]
+
+    text = "".join(f"# comment\n{prefix}{name}={render(value)}\n" for name, value in pairs)
+    parsed = parse_env_text(text, ".env")
+    assert [(v.name, v.value) for v in parsed] == list(pairs)
+    assert [v.loc.line for v in parsed] == [2 * i + 2 for i in range(len(pairs))]
+
+
+@FAST
+@given(st.text(max_size=200), st.dictionaries(NAMES, SAFE_VALUES, max_size=5))
+def test_interpolation_never_raises_and_is_identity_without_dollars(text, env):
+    result, used, missing = interpolate(text, env.get)
+    if "$" not in text:
+        assert result == text and not used and not missing
+    assert set(missing) <= set(used)
+
+
+@FAST
+@given(NAMES, SAFE_VALUES, SAFE_VALUES)
+def test_interpolation_forms(name, value, default):
+    env = {name: value}
+    assert interpolate(f"${{{name}}}", env.get)[0] == value
+    assert interpolate(f"${name}", env.get)[0] == value
+    assert interpolate(f"${{{name}:-{default}}}", {}.get)[0] == default
+    assert interpolate(f"${{{name}-{default}}}", {name: ""}.get)[0] == ""
+    assert interpolate(f"${{{name}:-{default}}}", {name: ""}.get)[0] == default
+    assert interpolate(f"${{{name}:+{default}}}", env.get)[0] == (default if value else "")
+    assert interpolate(f"$${name}", env.get)[0] == f"${name}"
+    _, _, missing = interpolate(f"${{{name}:?must be set}}", {}.get)
+    assert missing == [name]
+
+
+@FAST
+@given(st.text(max_size=40))
+def test_port_parser_never_raises(spec):
+    parsed = parse_port_spec(spec)
+    if parsed is not None:
+        host_ip, host, container, proto = parsed
+        assert isinstance(container, int)
+
+
+@FAST
+@given(st.one_of(st.none(), st.sampled_from(["127.0.0.1", "0.0.0.0", "[::1]", "[::]", "10.0.0.5"])),
+       st.one_of(st.none(), st.integers(1, 65535)), st.integers(1, 65535), st.sampled_from(["", "/tcp", "/udp"]))
+def test_port_parser_reads_every_short_form(ip, host, container, proto):
+    spec = str(container) + proto
+    if host is not None:
+        spec = f"{host}:{spec}"
+        if ip is not None:
+            spec = f"{ip}:{spec}"
+    host_ip, host_port, container_port, protocol = parse_port_spec(spec)
+    assert container_port == container
+    assert protocol == (proto.lstrip("/") or "tcp")
+    assert host_port == (str(host) if host is not None else None)
+    assert (host_ip or None) == ((ip.strip("[]") if ip else None) if host is not None else None)
+
+
+INSTRUCTIONS = st.sampled_from(["FROM", "RUN", "USER", "ENV", "ARG", "COPY", "ADD", "HEALTHCHECK", "CMD",
+                                "ENTRYPOINT", "EXPOSE", "WORKDIR", "LABEL", "ONBUILD", "FROBNICATE"])
+ARGS = st.text(alphabet=string.ascii_letters + string.digits + " -_=$/{}:\"'[],.\\<", max_size=30)
+
+
+@FAST
+@given(st.lists(st.tuples(INSTRUCTIONS, ARGS), max_size=15))
+def test_dockerfile_model_never_raises_unexpectedly(lines):
+    text = "\n".join(f"{ins} {arg}" for ins, arg in lines) + "\n"
+    try:
+        doc = parse_dockerfile(text, "Dockerfile")
+    except DockerfileError:
+        return
+    (res,) = doc.resources
+    assert res.anchor.line >= 1
+    for value in res.base_images + res.run:
+        assert 1 <= value.loc.line <= len(text.splitlines())
