@@ -156,12 +156,13 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
     """Mask every sensitive value of the document (and any secret shape) in every string its findings carry."""
     if not findings:
         return findings
-    scrub = Scrubber(value for res in doc.resources for value in resource_secrets(res))
+    secrets = [value for res in doc.resources for value in resource_secrets(res)]
+    scrub = Scrubber(secrets)
     # Messages never quote values; they are scrubbed too, but not of vendor defaults or of words that also name a
     # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
     names = {res.name.split(":", 1)[-1] for res in doc.resources}
     scrub_message = Scrubber(value for res in doc.resources for value in resource_secrets(res, defaults=False)
-                             if value not in names)
+                             if value not in names) if secrets else scrub
     for f in findings:
         f.message = scrub_message(f.message) or ""
         f.evidence = scrub(f.evidence)

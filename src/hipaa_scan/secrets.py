@@ -109,8 +109,24 @@ def secret_name(name: str) -> bool:
     return bool(SECRET_NAME.search(upper)) and not NOT_SECRET_NAME.search(upper)
 
 
+# One pass to rule out the common case (no secret shape at all) before trying the shapes one by one.
+ANY_SHAPE = re.compile("|".join(f"(?:{p.pattern})" for _l, p, _v in SECRET_SHAPES) + "|" + URL_CREDENTIAL.pattern)
+# Literals every shape above contains: a cheap `in` test rules most text out before any regular expression runs.
+SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "gh", "github_pat_", "xox", "_live_", "AIza", "hf_", "PRIVATE KEY", "eyJ",
+                  "://")
+
+
+def may_hold_secret_shape(text: str) -> bool:
+    return any(literal in text for literal in SHAPE_LITERALS)
+
+
+ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
+
+
 def shape_of(value: str) -> Optional[Tuple[str, int]]:
     """The kind of secret a value looks like, with how many leading characters are safe to show."""
+    if not may_hold_secret_shape(value) or not ANY_SHAPE.search(value):
+        return None
     for label, pattern, visible in SECRET_SHAPES:
         if pattern.search(value):
             return label, visible
@@ -125,6 +141,8 @@ def default_credential(name: str, value: Optional[str]) -> Optional[str]:
     if not value:
         return None
     v = value.strip().strip("'\"").lower()
+    if v not in ALL_DEFAULTS:
+        return None
     for pattern, defaults, product in DEFAULT_CREDENTIALS:
         if pattern.search(name) and v in defaults:
             return product
@@ -180,6 +198,8 @@ class Scrubber:
         for value in self.values:
             if value in text:
                 text = text.replace(value, mask(value))
+        if not may_hold_secret_shape(text) or not ANY_SHAPE.search(text):
+            return text
         for _label, pattern, visible in SECRET_SHAPES:
             text = pattern.sub(lambda m: mask(m.group(0), visible), text)
         return URL_CREDENTIAL.sub(

@@ -58,6 +58,7 @@ class TaggedScalar(str):
 
 _SCALAR = yaml.constructor.SafeConstructor()
 _STD_PREFIX = "tag:yaml.org,2002:"
+_STR_TAG = _STD_PREFIX + "str"
 
 
 def _pos(node: yaml.Node) -> Pos:
@@ -81,6 +82,9 @@ class _Builder:
             return self.memo[key]
         if isinstance(node, yaml.ScalarNode):
             tag = node.tag
+            if tag == _STR_TAG:
+                self.memo[key] = node.value
+                return node.value
             if tag.startswith(_STD_PREFIX) or tag == "!":
                 constructor = _SCALAR.yaml_constructors.get(tag)
                 try:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
-from hipaa_scan.model import Hit, Resource
+from hipaa_scan.model import EnvVar, Hit, Resource
 from hipaa_scan.rules.base import Rule, RuleContext, meta
-from hipaa_scan.secrets import Scrubber, secret_name, mask
+from hipaa_scan.secrets import mask, secret_name
 
 META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
              "cwe", "cis")
@@ -70,9 +70,9 @@ class _Matcher:
         if "logging_driver" in spec:
             self.logging = _compile(spec["logging_driver"], path)
 
-    def hits(self, res: Resource) -> Iterator[Hit]:
+    def hits(self, res: Resource, env: List[EnvVar]) -> Iterator[Hit]:
         if self.env_name is not None:
-            for var in res.env:
+            for var in env:
                 if var.value is not None and self.env_name.search(var.name) and self.env_value.search(var.value):
                     shown = mask(var.value) if secret_name(var.name) else _short(var.value)
                     yield Hit(var.loc, self._format(res, var.name, shown, shown), key=f"env:{var.name}",
@@ -128,9 +128,13 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
     rule_meta = meta(origin=origin, options=plain.get("options", {}),
                      **{k: plain[k] for k in META_KEYS if k in plain})
     matchers = [_Matcher(spec, plain["message"], path) for spec in plain["match"]]
+    # Most variables match no rule: one search over all of a rule's name patterns rules them out.
+    env_names = [m.env_name.pattern for m in matchers if m.env_name is not None]
+    any_name = re.compile("|".join(f"(?:{p})" for p in env_names), re.IGNORECASE) if env_names else None
 
     def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
+        env = [v for v in res.env if any_name.search(v.name)] if any_name is not None else []
         for matcher in matchers:
-            yield from matcher.hits(res)
+            yield from matcher.hits(res, env)
 
     return Rule(rule_meta, check)

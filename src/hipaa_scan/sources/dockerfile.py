@@ -74,6 +74,8 @@ def _instructions(text: str) -> List[Instruction]:
 
 
 def _words(value: str) -> List[str]:
+    if not any(c in value for c in "\"'\\"):
+        return value.split()  # nothing for shlex to do, and it is slow
     try:
         return shlex.split(value, posix=True)
     except ValueError:
