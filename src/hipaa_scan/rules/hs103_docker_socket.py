@@ -20,9 +20,15 @@ SOCKETS = ("/var/run/docker.sock", "/run/docker.sock", "/var/run/podman/podman.s
            "/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock")
 
 
+# Rootless engines keep their socket under $XDG_RUNTIME_DIR (/run/user/<uid>/...), so match by file name too.
+SOCKET_NAMES = ("/docker.sock", "/podman.sock", "/containerd.sock")
+WINDOWS_PIPE = "\\pipe\\docker_engine"  # \\.\pipe\docker_engine, also written //./pipe/docker_engine
+
+
 def is_socket_path(path):
     clean = (path or "").rstrip("/")
-    return clean in SOCKETS or clean.endswith("/docker.sock") or clean in ("/var/run", "/run")
+    return (clean in SOCKETS or clean.endswith(SOCKET_NAMES) or clean in ("/var/run", "/run")
+            or clean.replace("/", "\\").lower().endswith(WINDOWS_PIPE))
 
 
 def check(res, ctx):

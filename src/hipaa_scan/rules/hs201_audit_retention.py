@@ -19,15 +19,18 @@ META = meta(
     options={"min_days": 2555},
 )
 
-# Names that set how long audit logs are kept. Data retention and compaction are something else.
+# Names that set how long audit logs are kept. Data retention and compaction are something else, and so is a
+# Kafka broker's "log" (its topic data: KAFKA_LOG_RETENTION_HOURS, KAFKA_CFG_LOG_RETENTION_MS).
 AUDIT = re.compile(r"AUDIT", re.IGNORECASE)
 LOGS = re.compile(r"(^|[_.\-])(LOG|LOGS|LOGGING)([_.\-]|$)", re.IGNORECASE)
 RETENTION = re.compile(r"RETENTION|RETAIN|(^|[_.\-])TTL([_.\-]|$)|MAX[_.\-]?AGE|KEEP[_.\-]?(DAYS|FOR)?|EXPIR", re.IGNORECASE)
-NOT_AUDIT = re.compile(r"COMPACTION|DATA[_.\-]RETENTION|CACHE|SESSION|TOKEN|BACKUP|SNAPSHOT|METRIC|TRACE", re.IGNORECASE)
-UNIT_IN_NAME = re.compile(r"(SECONDS|SECS|SEC|MINUTES|MINS|HOURS|HRS|DAYS|WEEKS|MONTHS|YEARS|_S|_M|_H|_D|_W|_Y)$",
-                          re.IGNORECASE)
+NOT_AUDIT = re.compile(r"COMPACTION|DATA[_.\-]RETENTION|CACHE|SESSION|TOKEN|BACKUP|SNAPSHOT|METRIC|TRACE"
+                       r"|KEEP[_.\-]?ALIVE|^KAFKA_(CFG_)?LOG_", re.IGNORECASE)
+UNIT_IN_NAME = re.compile(r"(MILLISECONDS|MILLIS|_MS|SECONDS|SECS|SEC|MINUTES|MINS|HOURS|HRS|DAYS|WEEKS|MONTHS|YEARS"
+                          r"|_S|_M|_H|_D|_W|_Y)$", re.IGNORECASE)
 VALUE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 DAYS_PER = {
+    "ms": 1 / 86400000, "millis": 1 / 86400000, "milliseconds": 1 / 86400000,
     "s": 1 / 86400, "sec": 1 / 86400, "secs": 1 / 86400, "second": 1 / 86400, "seconds": 1 / 86400,
     "m": 1 / 1440, "min": 1 / 1440, "mins": 1 / 1440, "minute": 1 / 1440, "minutes": 1 / 1440,
     "h": 1 / 24, "hr": 1 / 24, "hrs": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
