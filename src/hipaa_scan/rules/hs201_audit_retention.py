@@ -69,10 +69,14 @@ def check(res, ctx):
         if value_days is None or value_days <= 0:  # 0 and negatives often mean "keep forever"
             continue
         if value_days < minimum:
-            yield Hit(var.loc, f"{res.label} keeps audit logs {_fmt(value_days)} days ({var.name}={var.value.strip()}), "
+            yield Hit(var.loc, f"{res.label} keeps audit logs {_fmt(value_days)} ({var.name}={var.value.strip()}), "
                                f"below the {int(minimum)}-day minimum", key=f"env:{var.name}",
                       evidence=f"{var.name}={var.value.strip()}")
 
 
-def _fmt(value):
-    return str(int(value)) if value == int(value) else f"{value:.1f}"
+def _fmt(days_):
+    """A duration for people: days, or hours when under a day."""
+    if days_ < 1:
+        hours = days_ * 24
+        return f"{hours:.3g} hours"
+    return f"{int(days_)} days" if days_ == int(days_) else f"{days_:.1f} days"
