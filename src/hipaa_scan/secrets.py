@@ -46,6 +46,8 @@ PLACEHOLDER = re.compile(
     r"your.*|(insert|enter|replace|put)[_\-\s\.].*|.*[_\-\s](here|goes_here)|"
     r"change[_\-\s]?(me|it|this)|replace[_\-\s]?me|todo|tbd|fixme|none|null|nil|undefined|n/?a|"
     r"x{3,}|\*{3,}|\.{3,}|-+|0+|"
+    # a token type's prefix and filler: sk-xxxxxxxx, sk-proj-..., ghp_****, AKIAXXXXXXXXXXXXXXXX, eyJ...
+    r"((sk|pk|rk|ghp|gho|ghs|ghu|ghr|hf|xox[abposr])[_\-]([a-z0-9]+[_\-])*|akia|asia|aiza|eyj)(x{3,}|\*{3,}|\.{3,})|"
     r"(dummy|fake|example|sample|placeholder|test|testing|redacted|secret_?here|not[_\-]?set|unset|default)"
     r"([_\-].*)?|"
     r"/run/secrets/.*|/var/run/secrets/.*|file:.*|vault:.*|secretsmanager:.*|ssm:.*|arn:aws:.*|"
@@ -95,9 +97,24 @@ def secret_arguments(args: List[str]) -> List[Tuple[int, str, str]]:
     return out
 
 
+# `${VAR:-fallback}` or `${VAR-fallback}`: the fallback is a literal written in the file, used whenever VAR is unset.
+FALLBACK = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^${}]*)\}$")
+
+
+def literal_fallback(value: Optional[str]) -> Optional[str]:
+    """The literal default of a value that is one `${VAR:-default}` reference, else None."""
+    if value is None:
+        return None
+    match = FALLBACK.match(value.strip().strip("'\""))
+    return match.group(1) if match else None
+
+
 def is_placeholder(value: Optional[str], extra: Iterable["re.Pattern[str]"] = ()) -> bool:
     if value is None:
         return True
+    fallback = literal_fallback(value)
+    if fallback is not None:  # a reference is a placeholder only if its written fallback is one too
+        return is_placeholder(fallback, extra)
     v = value.strip().strip("'\"")
     if PLACEHOLDER.match(v):
         return True
@@ -140,7 +157,8 @@ def default_credential(name: str, value: Optional[str]) -> Optional[str]:
     """The product whose vendor default this is, if the variable holds one."""
     if not value:
         return None
-    v = value.strip().strip("'\"").lower()
+    fallback = literal_fallback(value)
+    v = (value if fallback is None else fallback).strip().strip("'\"").lower()
     if v not in ALL_DEFAULTS:
         return None
     for pattern, defaults, product in DEFAULT_CREDENTIALS:
@@ -177,6 +195,9 @@ def sensitive_values(names_values: Iterable[Tuple[str, Optional[str]]], defaults
             unquoted = v.strip("'\"")
             if unquoted != v and len(unquoted) >= 3:
                 out.append(unquoted)
+            fallback = literal_fallback(v)  # `${VAR:-literal}`: the literal may turn up on its own elsewhere
+            if fallback and len(fallback.strip()) >= 3:
+                out.append(fallback.strip())
         for match in URL_CREDENTIAL.finditer(v):
             if len(match.group(3)) >= 3:
                 out.append(match.group(3))

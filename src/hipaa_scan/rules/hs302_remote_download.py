@@ -18,8 +18,9 @@ META = meta(
 
 URL = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
 PIPE_TO_SHELL = re.compile(
-    r"\b(curl|wget|fetch)\b[^|;&]*\|\s*(sudo\s+)?(-?\w+=\S+\s+)*(ba|z|k|da|fi)?sh\b|"
-    r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(python[0-9.]*|perl|ruby|node|php)\b|"
+    r"\b(curl|wget|fetch)\b[^|;&\n]*\|\s*(sudo\s+(-[A-Za-z]+\s+)*)?(-?\w+=\S+\s+)*(\S*/)?(env\s+)?"
+    r"(ba|z|k|da|fi)?sh\b|"
+    r"\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+(-[A-Za-z]+\s+)*)?(\S*/)?(env\s+)?(python[0-9.]*|perl|ruby|node|php)\b|"
     r"\b(ba|z)?sh\s+(-c\s+)?[\"']?\$\(\s*(curl|wget)\b|"
     r"\b(ba|z)?sh\s+<\(\s*(curl|wget)\b", re.IGNORECASE)
 

@@ -30,7 +30,8 @@ def _extra_placeholders(ctx):
 
 def check(res, ctx):
     extra = _extra_placeholders(ctx)
-    variables = list(res.env) + [v for v in res.build_args if v.value]
+    # ENV of Dockerfile stages that do not ship is written in the file all the same
+    variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     for var in variables:
         value = (var.value or "").strip()
         if is_placeholder(value, extra) or default_credential(var.name, value):

@@ -32,6 +32,8 @@ ENV_CHECKS = (
 )
 CONF_ARG = re.compile(r"\.conf$")
 LISTEN = re.compile(r"^--?listen-client-urls(?:=(.*))?$")
+# `--requirepass` with a value: an empty one (`--requirepass ""`) leaves Redis without a password
+REQUIREPASS = re.compile(r"--requirepass(=|\s+)(?![\"']{2}(\s|$))\S")
 
 
 def _arg(tokens, flag_re):
@@ -76,7 +78,7 @@ def check(res, ctx):
 
 def _redis(res, args, env):
     joined = " ".join(args)
-    has_password = "--requirepass" in joined or env & {"REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_ARGS"} \
+    has_password = REQUIREPASS.search(joined) or env & {"REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_ARGS"} \
         or any(CONF_ARG.search(a) for a in args) or res.extra.get("env_file")
     protected_off = re.search(r"--protected-mode(\s+|=)no\b", joined)
     if protected_off and not has_password:

@@ -23,7 +23,11 @@ SECRET_FILE = re.compile(
     r"(^|/)(\.env(\.[\w.\-]+)?|[\w.\-]+\.env|id_(rsa|dsa|ecdsa|ed25519)|[\w.\-]+\.(pem|key|p12|pfx|jks|keystore|kdbx)|"
     r"\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.dockercfg|credentials(\.json)?|service[-_]?account[\w\-]*\.json|"
     r"secrets?(\.[\w]+)?|\.aws/credentials|\.ssh(/.*)?|htpasswd|\.htpasswd)$", re.IGNORECASE)
-NOT_SECRET_FILE = re.compile(r"(\.example|\.sample|\.template|\.dist|\.pub|public[\w\-]*\.pem)$", re.IGNORECASE)
+NOT_SECRET_FILE = re.compile(
+    r"(\.example|\.sample|\.template|\.tmpl|\.defaults|\.dist|\.pub|public[\w\-]*\.pem)$|"
+    # a certificate in PEM form (a CA, a chain, a server certificate), named so and not as a key
+    r"(^|/)(?![^/]*(key|priv))([^/]*[-_.])?(ca|cacert|cert|certs|certificate|chain|fullchain|bundle|rootca|root-ca|"
+    r"intermediate|trust|truststore)([-_.][^/]*)?\.pem$", re.IGNORECASE)
 
 
 def check(res, ctx):

@@ -27,9 +27,9 @@ def check(res, ctx):
             continue
         product = datastore_for(ctx.datastores, image, port.container_port)
         if product:
-            host = port.host_port or "an ephemeral port"
+            host = f"host port {port.host_port}" if port.host_port else "an ephemeral host port"
             yield Hit(port.loc, f"{res.label} publishes {product} port {port.container_port} on all interfaces "
-                                f"(host port {host})", key=f"port:{port.container_port}/{port.protocol}",
+                                f"({host})", key=f"port:{port.container_port}/{port.protocol}",
                       evidence=f"{port.host_ip or '0.0.0.0'}:{port.host_port or ''}->{port.container_port}/{port.protocol}")
     network = res.namespaces.get("network")
     if network is not None and str(network.value).lower() == "host":

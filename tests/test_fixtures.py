@@ -1,0 +1,59 @@
+"""One parametrised test over every rule fixture: the rule's findings are exactly the (rule, line) pairs marked
+in the fixture, and a good fixture gives none of that rule."""
+
+import os
+
+import pytest
+
+from conftest import FIXTURES
+from expect import expected_hits
+from hipaa_scan.discover import kind_by_name
+from hipaa_scan.engine import ScanOptions, scan_paths
+from hipaa_scan.rules import all_rule_ids, load_rules
+
+RULES_DIR = os.path.join(FIXTURES, "rules")
+
+
+def fixture_files():
+    out = []
+    for rule_id in sorted(os.listdir(RULES_DIR)):
+        for verdict in ("bad", "good"):
+            directory = os.path.join(RULES_DIR, rule_id, verdict)
+            if not os.path.isdir(directory):
+                continue
+            for name in sorted(os.listdir(directory)):
+                out.append(pytest.param(rule_id, verdict, os.path.join(directory, name),
+                                        id=f"{rule_id}-{verdict}-{name}"))
+    return out
+
+
+@pytest.mark.parametrize("rule_id,verdict,path", fixture_files())
+def test_fixture(rule_id, verdict, path):
+    result = scan_paths([path], ScanOptions(select=[rule_id]))
+    assert not result.errors, result.errors
+    assert result.files_scanned == 1, f"{path} was not recognised as a scannable file"
+    got = {(f.rule_id, f.location.line) for f in result.findings}
+    want = expected_hits(path)
+    assert got == want, f"{path}: unexpected {sorted(got - want)}, missing {sorted(want - got)}"
+    if verdict == "bad":
+        assert want, f"{path}: a bad fixture must mark at least one expected finding"
+    else:
+        assert not want, f"{path}: a good fixture marks no finding"
+
+
+def _kind(name):
+    kind = kind_by_name(name)
+    return "compose" if kind == "yaml" else kind
+
+
+@pytest.mark.parametrize("rule_id", all_rule_ids())
+def test_every_rule_has_bad_and_good_fixtures_per_file_source(rule_id):
+    rules, _ = load_rules(select=[rule_id])
+    (rule,) = rules
+    for verdict in ("bad", "good"):
+        directory = os.path.join(RULES_DIR, rule_id, verdict)
+        kinds = {_kind(n) for n in os.listdir(directory)} if os.path.isdir(directory) else set()
+        for source in rule.meta.sources:
+            if source in ("container", "engine"):
+                continue  # container and engine fixtures are recorded from a real engine by the live tests
+            assert source in kinds, f"{rule_id} has no {verdict} {source} fixture"
