@@ -7,6 +7,7 @@ Every string a finding carries passes through the Scrubber, so no secret value t
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
@@ -33,14 +34,19 @@ class ScanOptions:
     strict: bool = False  # report unused inline suppressions
     baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
     baseline_path: str = ""
+    compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
+    env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
+    profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
 
 
-def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int) -> Optional[Document]:
-    """Parse one file into a Document; None when it is not a kind we scan. Raises ParseFailure."""
+def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,
+                 text: Optional[str] = None) -> Optional[Document]:
+    """Parse one file (or its `text`, already read) into a Document; None when it is not a kind we scan. Raises
+    ParseFailure."""
     from hipaa_scan.discover import ReadError, is_example_file, read_text
 
     try:
-        text = read_text(path, max_bytes)
+        text = read_text(path, max_bytes) if text is None else text
     except ReadError as exc:
         raise ParseFailure(str(exc), "io") from None
     try:
@@ -109,6 +115,7 @@ class Runner:
             for r in rules
         }
         self.errors: List[ScanError] = []
+        self.notes: List[str] = []  # warnings for the result, such as unset Compose variables
 
     def run(self, doc: Document) -> List[Finding]:
         findings: List[Finding] = []
@@ -123,31 +130,39 @@ class Runner:
                     self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "
                                                            f"{type(exc).__name__}", "rule", rule.meta.id))
         self.errors.extend(apply_inline(doc, findings, self.options.strict))
+        for path, lines in doc.files.items():  # a Compose project's other files: their comments count too
+            problems = apply_inline(Document(path, doc.kind, [], lines), findings, self.options.strict)
+            self.errors.extend(problems if path in doc.owned else ())
         return scrubbed(findings, doc)
 
     def finish(self, findings: List[Finding], errors: List[ScanError], files: int, resources: int) -> ScanResult:
         """Apply config and baseline suppressions, then order and deduplicate."""
         apply_path_ignores(findings, self.options.per_path_ignores)
-        notes: List[str] = []
+        notes: List[str] = list(dict.fromkeys(self.notes))
         if self.options.baseline is not None:
-            notes = baseline.apply(self.options.baseline, findings, self.options.baseline_path)
+            notes += baseline.apply(self.options.baseline, findings, self.options.baseline_path)
         return finish(findings, errors + self.errors, files, resources, self.rules, notes)
 
     def _finding(self, rule: Rule, res: Resource, doc: Document, hit) -> Finding:
         m = rule.meta
         severity = self.options.severity_overrides.get(m.id) or hit.severity or m.severity
         snippet = None
-        if doc.lines is not None and hit.loc.line and 0 < hit.loc.line <= len(doc.lines):
-            snippet = doc.lines[hit.loc.line - 1].strip()
+        lines = doc.lines if hit.loc.path == doc.path else doc.files.get(hit.loc.path)
+        if lines is not None and hit.loc.line and 0 < hit.loc.line <= len(lines):
+            snippet = lines[hit.loc.line - 1].strip()
+        origin = doc.provenance.get(hit.loc)  # an interpolated value: which variable, supplied by which file
+        message = f"{hit.message} ({origin})" if origin else hit.message
         return Finding(
             rule_id=m.id, rule_name=m.name, severity=severity, confidence=m.confidence,
-            message=hit.message, location=hit.loc, resource=res.name, hipaa=m.hipaa,
+            message=message, location=hit.loc, resource=res.name, hipaa=m.hipaa,
             fingerprint=fingerprint(m.id, doc.path, res.name, hit.key), evidence=hit.evidence, snippet=snippet)
 
 
 def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:
     """Values of a resource that output must never show."""
-    values = sensitive_values(((v.name, v.value) for v in list(res.env) + list(res.build_args)), defaults)
+    variables = list(res.env) + list(res.build_args) + list(res.extra.get("interpolated", ())) + \
+        list(res.extra.get("stage_env", ()))
+    values = sensitive_values(((v.name, v.value) for v in variables), defaults)
     values.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
     return values
 
@@ -184,23 +199,77 @@ def finish(findings: List[Finding], errors: List[ScanError], files: int, resourc
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     from hipaa_scan.discover import discover
 
+    paths = list(paths)
     rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
     targets, errors = discover(paths, options.excludes)
     runner = Runner(rules, options)
+    texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
+    project_errors: List[ScanError] = []
+    projects, targets = _load_projects(targets, paths, options, texts, runner, project_errors)
     findings: List[Finding] = []
-    files = resources = 0
+    scanned = set()
+    resources = 0
     for target in targets:
         try:
-            doc = parse_target(target.path, target.display, target.kind, options.max_file_bytes)
+            doc = parse_target(target.path, target.display, target.kind, options.max_file_bytes,
+                               texts.get(os.path.abspath(target.path)))
         except ParseFailure as exc:
             errors.append(ScanError(target.display, str(exc), exc.kind))
             continue
         if doc is None:
             continue
-        files += 1
+        scanned.add(doc.path)
         resources += len(doc.resources)
         findings.extend(runner.run(doc))
-    return runner.finish(findings, errors, files, resources)
+    if projects:
+        from hipaa_scan.projects import reconcile
+
+        ran = []
+        for project in projects:
+            scanned.update(project.read)
+            resources += len(project.doc.resources)
+            ran.append((project, runner.run(project.doc)))
+        findings = reconcile(findings, ran)
+    reported = {e.path for e in errors}  # a file that failed on its own too is reported once, in its own words
+    errors.extend(e for e in project_errors if e.path not in reported)
+    return runner.finish(findings, errors, len(scanned), resources)
+
+
+def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str],
+                   runner: Runner, errors: List[ScanError]):
+    """The Compose projects among the targets (or the -f files), loaded as Compose would, and the targets still to
+    scan on their own. A project that cannot be loaded is an error, and its files are then scanned one by one."""
+    if not options.compose_files and not any(t.kind == "compose" or os.path.basename(t.path) == ".env"
+                                             for t in targets):
+        return [], targets  # the fast path: no Compose project, no extra work
+    from hipaa_scan.discover import Target, display_path
+    from hipaa_scan.projects import plan
+    from hipaa_scan.sources.project import load_project
+
+    loaded, consumed, owned = [], set(), set()
+    for spec in plan(targets, paths, options, texts):
+        if os.path.abspath(spec.primary or spec.files[0]) in consumed:
+            continue  # included by a project already loaded
+        project = load_project(spec, options.max_file_bytes, texts)
+        runner.notes.extend(project.notes)
+        errors.extend(project.errors)
+        if project.doc is None:
+            if options.compose_files:
+                targets = targets + [Target(f, display_path(f), "compose") for f in spec.files]
+            continue
+        consumed |= project.consumed
+        project.doc.owned = tuple(p for p in project.doc.owned if p not in owned)  # checked by one project only
+        owned |= {project.doc.path, *project.doc.owned}
+        loaded.append(project)
+    remaining = [t for t in targets if os.path.abspath(t.path) not in consumed]
+    if options.compose_files:  # with -f, the project's Dockerfiles and env files are scanned on their own too
+        have = {os.path.realpath(t.path) for t in remaining}
+        for project in loaded:
+            for path, kind in project.aux:
+                if os.path.realpath(path) not in have:
+                    have.add(os.path.realpath(path))
+                    remaining.append(Target(path, display_path(path), kind))
+    return loaded, remaining
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:

@@ -68,6 +68,7 @@ def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, A
             for e in result.errors
         ],
         "summary": summary(result),
+        **({"notes": list(result.notes)} if result.notes else {}),
     }
 
 

@@ -1,7 +1,8 @@
 """Compose files: one Resource per service, every value located by its YAML node.
 
-`${VAR}` references are kept as written here; the project loader (issue: compose as Compose runs it) is where
-interpolation and merging happen.
+`${VAR}` references are kept as written here: a compose file scanned on its own is judged as written. A Compose
+project (sources/project.py) interpolates and merges its files first, then builds each service here; positions that
+carry their own file (merge.SrcPos) keep pointing at the file that wrote the value.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import shlex
 from typing import Any, List, Optional
 
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
+from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
 
 SERVICES_LINE = re.compile(r"^services\s*:", re.MULTILINE)
 ASCII_DIGITS = re.compile(r"^[0-9]{1,5}$")
+UNSET_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")  # `${VAR:?err}` left unresolved: no colons
 NAMESPACE_KEYS = {"network_mode": "network", "pid": "pid", "ipc": "ipc", "uts": "uts", "userns_mode": "userns"}
 
 
@@ -37,17 +40,19 @@ class _Locator:
     def __init__(self, path: str) -> None:
         self.path = path
 
+    def at(self, pos, keypath: str) -> Location:
+        """A position; one that carries its own `path` (a value merged in from another file) keeps it."""
+        line, col = pos
+        return Location(getattr(pos, "path", None) or self.path, line, col, keypath)
+
     def key(self, mapping: YMap, key: str, keypath: str) -> Location:
-        line, col = mapping.key_pos.get(key, mapping.pos)
-        return Location(self.path, line, col, keypath)
+        return self.at(mapping.key_pos.get(key, mapping.pos), keypath)
 
     def value(self, mapping: YMap, key: str, keypath: str) -> Location:
-        line, col = mapping.value_pos.get(key, mapping.key_pos.get(key, mapping.pos))
-        return Location(self.path, line, col, keypath)
+        return self.at(mapping.value_pos.get(key, mapping.key_pos.get(key, mapping.pos)), keypath)
 
     def item(self, seq: YList, index: int, keypath: str) -> Location:
-        line, col = seq.item_pos[index] if index < len(seq.item_pos) else seq.pos
-        return Location(self.path, line, col, f"{keypath}[{index}]")
+        return self.at(seq.item_pos[index] if index < len(seq.item_pos) else seq.pos, f"{keypath}[{index}]")
 
 
 def _text(value: Any) -> Optional[str]:
@@ -71,8 +76,12 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
     locate = _Locator(path)
     resources = []
     for name, service in data["services"].items():
-        resources.append(service_resource(str(name), service if isinstance(service, YMap) else YMap(),
-                                          data["services"], locate))
+        res = service_resource(str(name), service if isinstance(service, YMap) else YMap(), data["services"], locate)
+        if isinstance(service, YMap) and service.get("env_file") is not None:
+            res.extra["env_file"] = True  # a file scanned on its own: its env files' variables are unknown
+        if isinstance(service, YMap):
+            res.build_args = _build_args(service, f"services.{name}", locate)
+        resources.append(res)
     return Document(path=path, kind="compose", resources=resources, lines=text.splitlines())
 
 
@@ -109,6 +118,24 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator) -> 
     return res
 
 
+def _build_args(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:
+    """`build.args` as written (the project loader resolves them itself): the values passed as --build-arg."""
+    build = svc.get("build")
+    args = build.get("args") if isinstance(build, YMap) else None
+    keypath = f"{base}.build.args"
+    out: List[EnvVar] = []
+    if isinstance(args, YMap):
+        for k, v in args.items():
+            if _text(v) is not None:
+                out.append(EnvVar(str(k), _text(v), locate.key(args, k, f"{keypath}.{k}"), "build-arg"))
+    elif isinstance(args, YList):
+        for i, item in enumerate(args):
+            k, sep, v = (_text(item) or "").partition("=")
+            if sep:
+                out.append(EnvVar(k.strip(), v, locate.item(args, i, f"{keypath}.{k.strip()}"), "build-arg"))
+    return out
+
+
 def _scalars(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
     seq = svc.get(key)
     if not isinstance(seq, YList):
@@ -129,15 +156,22 @@ def _environment(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:
             if text is None:
                 continue
             k, sep, v = text.partition("=")
-            line, col = env.item_pos[i]
-            out.append(EnvVar(k.strip(), v if sep else None, Location(locate.path, line, col, f"{keypath}.{k.strip()}")))
+            out.append(EnvVar(k.strip(), v if sep else None, locate.at(env.item_pos[i], f"{keypath}.{k.strip()}")))
     return out
+
+
+def _defaults(text: Optional[str]) -> Optional[str]:
+    """A port value of a file scanned as written: `${PORT:-6379}` read as its default, an unset reference kept
+    without the colons of its `:?`/`:-` operator (so `${PORT:-6379}:6379` is not split inside the reference)."""
+    if text is None or "$" not in text:
+        return text
+    return UNSET_REFERENCE.sub(r"${\1}", interpolate(text, lambda _name: None)[0])
 
 
 def parse_port_spec(spec: str):
     """Short port syntax: [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO]; returns (ip, host, container, proto)
     with ranges expanded to their first port, or None when unparseable."""
-    spec = spec.strip()
+    spec = _defaults(spec.strip())
     proto = "tcp"
     if "/" in spec:
         spec, proto = spec.rsplit("/", 1)
@@ -171,11 +205,11 @@ def _ports(svc: YMap, base: str, locate: _Locator) -> List[Port]:
     for i, item in enumerate(seq):
         loc = locate.item(seq, i, f"{base}.ports")
         if isinstance(item, YMap):
-            target = _text(item.get("target"))
+            target = _defaults(_text(item.get("target")))
             if target is None or not ASCII_DIGITS.match(target.split("-")[0]):
                 continue
-            published = _text(item.get("published"))
-            out.append(Port(int(target.split("-")[0]), _text(item.get("host_ip")), published,
+            published = _defaults(_text(item.get("published")))
+            out.append(Port(int(target.split("-")[0]), _defaults(_text(item.get("host_ip"))), published,
                             (_text(item.get("protocol")) or "tcp").lower(), loc))
         elif _text(item) is not None:
             parsed = parse_port_spec(_text(item) or "")
@@ -240,10 +274,16 @@ def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
     hc = svc.get("healthcheck")
     if not isinstance(hc, YMap):
         return
+    key = f"{base}.healthcheck"
+    if hc.get("disable") in (True, "true"):  # located at the line that decides, as the project loader does
+        res.healthcheck = Value(False, locate.value(hc, "disable", f"{key}.disable"))
+        return
     test = hc.get("test")
-    disabled = hc.get("disable") in (True, "true") or (
-        isinstance(test, list) and test[:1] == ["NONE"]) or test == "NONE"
-    res.healthcheck = Value(not disabled, locate.key(svc, "healthcheck", f"{base}.healthcheck"))
+    if "test" in hc and test is not None:
+        none = (isinstance(test, list) and [str(t) for t in test[:1]] == ["NONE"]) or str(test).strip() == "NONE"
+        res.healthcheck = Value(not none, locate.value(hc, "test", f"{key}.test"))
+        return
+    res.healthcheck = Value(True, locate.key(svc, "healthcheck", key))
 
 
 def _logging(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:

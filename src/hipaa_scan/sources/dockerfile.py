@@ -122,7 +122,11 @@ def _exec_form(value: str) -> List[str]:
     return _words(text)
 
 
-def parse_dockerfile(text: str, path: str) -> Document:
+def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] = None,
+                     target: Optional[str] = None) -> Document:
+    """The Dockerfile as built: `build_args` override ARG defaults (as `--build-arg` does) and `target` names the
+    stage that ships instead of the last one (as `--target` does)."""
+    given = build_args or {}
     lines = text.splitlines()
     instructions = _instructions(text)
     if not instructions:
@@ -147,7 +151,8 @@ def parse_dockerfile(text: str, path: str) -> Document:
         elif not stages:
             if ins.name == "ARG":
                 for key, val in _pairs(ins.value):
-                    global_args[key] = substitute(val, global_args) if val is not None else ""
+                    global_args[key] = given[key] if key in given else (
+                        substitute(val, global_args) if val is not None else "")
             pre_from.append(ins)
         else:
             stages[-1].instructions.append(ins)
@@ -155,6 +160,12 @@ def parse_dockerfile(text: str, path: str) -> Document:
         raise DockerfileError("no FROM instruction")
 
     final = stages[-1]
+    if target is not None:
+        found = [s for s in stages if s.alias and s.alias.lower() == target.lower()]
+        if not found:
+            raise DockerfileError(f"no build stage named {target!r}")
+        final = found[0]
+        stages = stages[:final.index + 1]
     label = f'final stage "{final.alias}"' if final.alias else f"final stage (FROM {final.image})"
     res = Resource(kind="dockerfile", name=f"stage:{final.alias or len(stages) - 1}", label=label, path=path,
                    anchor=Location(path, final.line, 1, "FROM"))
@@ -172,7 +183,7 @@ def parse_dockerfile(text: str, path: str) -> Document:
             if stage.image.lower() != "scratch":
                 res.base_images.append(Value(stage.image, Location(path, stage.line, stage.column, "FROM")))
         for ins in stage.instructions:
-            _apply(ins, stage, shipped, variables, global_args, res, lines, path)
+            _apply(ins, stage, shipped, variables, global_args, res, lines, path, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.extra["base_image"] = final.image
     return Document(path=path, kind="dockerfile", resources=[res], lines=lines)
@@ -190,12 +201,16 @@ def _lineage(stage: Stage) -> List[Stage]:
 
 
 def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, str],
-           global_args: Dict[str, str], res: Resource, lines: List[str], path: str) -> None:
+           global_args: Dict[str, str], res: Resource, lines: List[str], path: str,
+           given: Optional[Dict[str, str]] = None) -> None:
     loc = Location(path, ins.line, 1, ins.name)
     name = ins.name
     if name == "ARG":
         for key, val in _pairs(ins.value):
-            resolved = substitute(val, variables) if val is not None else global_args.get(key)
+            if given and key in given:
+                resolved: Optional[str] = given[key]
+            else:
+                resolved = substitute(val, variables) if val is not None else global_args.get(key)
             if resolved is not None:
                 variables[key] = resolved
             res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
@@ -205,6 +220,9 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
             variables[key] = resolved
             if shipped:
                 res.env.append(EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV"))
+            else:  # a stage that does not ship: not the image's environment, but still written in the file
+                res.extra.setdefault("stage_env", []).append(
+                    EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV"))
     elif name == "RUN":
         text = ins.value if not ins.heredocs else ins.value + "\n" + "\n".join(ins.heredocs)
         res.run.append(Value(text, loc))

@@ -1,0 +1,350 @@
+"""A Compose project built the way `docker compose config` builds it, so the rules judge what Compose would run.
+
+Per file, in order: safe YAML load, interpolation (sources/projectenv.py), `extends` (same file or another file;
+a cycle is an error), top-level `include` (each included project with its own directory and env files; a service
+defined on both sides is an error); then the files are merged with Compose's merge rules (sources/merge.py).
+Then: profiles (all services unless `--profile` narrows them), `env_file` entries (their variables become the
+service's environment, located at their own lines; `required: false` ones may be missing), `environment` over
+them, compose secrets given through an env-file variable, and the image behind each `build:` (sources/build.py).
+
+Every value keeps the file and line it was written at: an overridden value points at the override file, a value
+that is wholly one `.env` variable points at that variable's line, and other interpolated values say which
+variables supplied them (Document.provenance). Only files under the allowed roots (the working directory and the
+scanned path) are read; nothing is executed or written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from hipaa_scan.discover import ReadError, display_path, read_text
+from hipaa_scan.model import Document, EnvVar, Resource, ScanError
+from hipaa_scan.sources import build as builds
+from hipaa_scan.sources.compose import _Locator
+from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
+from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
+from hipaa_scan.sources.services import ServiceBuilder
+from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+
+MAX_DEPTH = 32
+SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
+
+
+class ProjectError(Exception):
+    """The project cannot be built (Compose would refuse it too); says where, never quotes values."""
+
+    def __init__(self, path: str, message: str, kind: str = "parse") -> None:
+        super().__init__(message)
+        self.path = path
+        self.kind = kind
+
+
+@dataclass
+class Spec:
+    files: List[str]  # absolute paths, in merge order
+    directory: str  # the project directory: relative paths and the default .env are resolved against it
+    env_files: Optional[List[str]] = None  # None: the project directory's .env, if there is one
+    profiles: Tuple[str, ...] = ()
+    roots: Tuple[str, ...] = ()  # files are read only under these directories
+    primary: Optional[str] = None  # the file the document is named after (default: the first)
+
+
+@dataclass
+class Project:
+    spec: Spec
+    doc: Optional[Document] = None
+    read: Dict[str, str] = field(default_factory=dict)  # display path -> absolute path of every file read
+    consumed: Set[str] = field(default_factory=set)  # absolute paths of the project's compose files
+    aux: List[Tuple[str, str]] = field(default_factory=list)  # (absolute path, kind): also scanned on their own
+    built: Dict[str, List[Resource]] = field(default_factory=dict)  # Dockerfile display path -> image resources
+    notes: List[str] = field(default_factory=list)
+    errors: List[ScanError] = field(default_factory=list)
+
+
+def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
+                 environ: Optional[Mapping[str, str]] = None) -> Project:
+    """Build the project; a ProjectError becomes `errors` (and no document)."""
+    loader = _Loader(spec, max_bytes, texts, os.environ if environ is None else environ)
+    try:
+        loader.build()
+    except ProjectError as exc:
+        loader.project.errors.append(ScanError(exc.path, str(exc), exc.kind))
+        loader.project.doc = None
+    except RecursionError:
+        loader.project.errors.append(ScanError(display_path(spec.files[0]), "project nested too deeply", "parse"))
+        loader.project.doc = None
+    except Exception as exc:  # a loader bug must not end the scan; say what failed without quoting content
+        loader.project.errors.append(ScanError(display_path(spec.files[0]), "Compose project could not be loaded "
+                                               f"({type(exc).__name__})", "parse"))
+        loader.project.doc = None
+    loader.project.notes = list(dict.fromkeys(loader.project.notes))
+    return loader.project
+
+
+class _Loader:
+    def __init__(self, spec: Spec, max_bytes: int, texts: Dict[str, str], environ: Mapping[str, str]) -> None:
+        self.spec = spec
+        self.max_bytes = max_bytes
+        self.texts = texts
+        self.environ = environ
+        self.project = Project(spec)
+        self.notes = self.project.notes
+        self.uses: Dict[PosKey, Uses] = {}
+        self.lines: Dict[str, List[str]] = {}
+        self.raw_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
+        self.roots = tuple(os.path.realpath(r) for r in spec.roots)
+        self.primary = os.path.abspath(spec.primary or spec.files[0])
+        self.tagged = False  # whether a file loaded so far uses !reset or !override
+        self.env_vars: List[EnvVar] = []  # every interpolation variable read from an env file (to be masked)
+
+    # -- reading -------------------------------------------------------------------------------------------------
+
+    def read(self, path: str) -> str:
+        path = os.path.abspath(path)
+        real = os.path.realpath(path)
+        if self.roots and not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self.roots):
+            raise ReadError("is outside the scanned tree; not read")
+        if path not in self.texts:
+            self.texts[path] = read_text(path, self.max_bytes)
+        shown = display_path(path)
+        self.lines.setdefault(shown, self.texts[path].splitlines())
+        self.project.read[shown] = path
+        return self.texts[path]
+
+    def env_layer(self, paths: Sequence[str], base: ProjectEnv, required: bool) -> Dict[str, EnvVar]:
+        layer: Dict[str, EnvVar] = {}
+
+        def lookup(name: str) -> Optional[Supplied]:
+            var = layer.get(name)
+            if var is not None and var.value is not None:
+                return Supplied(name, var.value, var)
+            return base.get(name)
+
+        for path in paths:
+            try:
+                text = self.read(path)
+            except ReadError as exc:
+                if required:
+                    raise ProjectError(display_path(path), f"env file {exc}", "io") from None
+                continue
+            self.project.aux.append((os.path.abspath(path), "env"))
+            for var in env_file_vars(text, display_path(path), lookup, self.notes):
+                layer[var.name] = var
+                self.env_vars.append(var)
+        return layer
+
+    def raw(self, path: str, env: ProjectEnv) -> YMap:
+        """One file: loaded, positions stamped with its path, interpolated. Cached per environment."""
+        key = (os.path.abspath(path), id(env))
+        if key in self.raw_cache and self.raw_cache[key][0] is env:
+            return self.raw_cache[key][1]
+        shown = display_path(path)
+        try:
+            data, _dups = load(self.read(path))
+        except ReadError as exc:
+            raise ProjectError(shown, str(exc), "io") from None
+        except YamlError as exc:
+            raise ProjectError(shown, str(exc)) from None
+        if data is None:
+            data = new_map()
+        if not isinstance(data, YMap):
+            raise ProjectError(shown, "not a compose file: the top level is not a mapping")
+        if os.path.abspath(path) != self.primary:  # the document's own file needs no stamp: it is the default
+            stamp(data, shown)
+        text = self.texts[os.path.abspath(path)]
+        self.tagged = self.tagged or "!reset" in text or "!override" in text
+        interpolate_tree(data, env, self.notes, self.uses, shown)
+        self.project.consumed.add(os.path.abspath(path))
+        self.raw_cache[key] = (env, data)  # the environment is kept alive, so its id is not reused
+        return data
+
+    # -- files, extends, include ---------------------------------------------------------------------------------
+
+    def model(self, files: Sequence[str], env: ProjectEnv, chain: Tuple[str, ...] = ()) -> YMap:
+        merged = None
+        for path in files:
+            cfg = self.file(os.path.abspath(path), env, chain)
+            if merged is None:  # the first file merges onto nothing: only !reset and !override need work
+                merged = clean(cfg) if self.tagged else cfg
+            else:
+                merged = merge(merged, cfg)
+        return merged if merged is not None else new_map()
+
+    def file(self, path: str, env: ProjectEnv, chain: Tuple[str, ...]) -> YMap:
+        if path in chain:
+            raise ProjectError(display_path(path), "include cycle: " + " -> ".join(
+                display_path(p) for p in chain + (path,)))
+        if len(chain) > MAX_DEPTH:
+            raise ProjectError(display_path(path), f"includes nested deeper than {MAX_DEPTH}")
+        cfg = self.raw(path, env)
+        services = cfg.get("services")
+        if isinstance(services, YMap) and any(isinstance(s, YMap) and "extends" in s for s in services.values()):
+            resolved = new_map(services.pos)
+            for name in services:
+                put(resolved, name, self.extended(cfg, str(name), path, env, ()), services)
+            cfg = _with(cfg, "services", resolved)
+        if cfg.get("include") is not None:
+            cfg = self.included(cfg, path, env, chain + (path,))
+        return cfg
+
+    def extended(self, cfg: YMap, name: str, path: str, env: ProjectEnv, chain: Tuple[Tuple[str, str], ...]) -> YMap:
+        services = cfg.get("services")
+        if not isinstance(services, YMap) or name not in services:
+            where = chain[-1] if chain else (path, name)
+            raise ProjectError(display_path(where[0]), f"service {where[1]!r} extends {name!r}, which "
+                                                       f"{display_path(path)} does not define")
+        svc = services[name] if isinstance(services[name], YMap) else new_map(services.key_pos.get(name, (0, 0)))
+        if "extends" not in svc:
+            return svc
+        if (path, name) in chain:
+            raise ProjectError(display_path(path), "extends cycle: " + " -> ".join(
+                f"{display_path(p)}:{n}" for p, n in chain + ((path, name),)))
+        if len(chain) > MAX_DEPTH:
+            raise ProjectError(display_path(path), f"extends nested deeper than {MAX_DEPTH}")
+        ext = svc["extends"]
+        target, other = (str(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) else (str(ext), None)
+        if other is not None:
+            other_path = os.path.normpath(os.path.join(os.path.dirname(path), str(other)))
+            base = self.extended(self.raw(other_path, env), target, other_path, env, chain + ((path, name),))
+            base = relocate(base, os.path.dirname(other_path))
+        else:
+            base = self.extended(cfg, target, path, env, chain + ((path, name),))
+        local = new_map(svc.pos)
+        for k in svc:
+            if k != "extends":
+                put(local, k, svc[k], svc)
+        return merge(base, local, ("services", name))
+
+    def included(self, cfg: YMap, path: str, env: ProjectEnv, chain: Tuple[str, ...]) -> YMap:
+        entries = cfg["include"] if isinstance(cfg["include"], YList) else [cfg["include"]]
+        here = os.path.dirname(path)
+        out = new_map(cfg.pos)
+        for k in cfg:
+            if k != "include":
+                put(out, k, cfg[k], cfg)
+        for entry in entries:
+            spec = entry if isinstance(entry, YMap) else YMap()
+            paths = spec.get("path") if isinstance(entry, YMap) else entry
+            paths = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
+            files = [os.path.normpath(os.path.join(here, p)) for p in paths]
+            directory = os.path.normpath(os.path.join(here, str(spec["project_directory"]))) \
+                if spec.get("project_directory") else os.path.dirname(files[0])
+            env_files = spec.get("env_file")
+            if env_files is not None:
+                names = [str(e) for e in env_files] if isinstance(env_files, list) else [str(env_files)]
+                layer = self.env_layer([os.path.join(here, n) for n in names], env, required=True)
+            else:
+                layer = self.env_layer([os.path.join(directory, ".env")], env, required=False) \
+                    if os.path.isfile(os.path.join(directory, ".env")) else {}
+            model = self.model(files, env.child(layer), chain)
+            self._import(out, model, directory, path, files[0])
+        return out
+
+    def _import(self, out: YMap, model: YMap, directory: str, path: str, included: str) -> None:
+        for section in SECTIONS:
+            source = model.get(section)
+            if not isinstance(source, YMap):
+                continue
+            target = out.get(section)
+            target = _copy(target) if isinstance(target, YMap) else new_map(source.pos)
+            for name, value in source.items():
+                if name in target:
+                    if section == "services":
+                        raise ProjectError(display_path(path), f"service {name!r} is defined here and in the "
+                                                               f"included {display_path(included)}")
+                    continue
+                if section == "services" and isinstance(value, YMap):
+                    value = relocate(value, directory)
+                put(target, name, value, source)
+            put(out, section, target, out if section in out else source)
+
+    # -- the project ---------------------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        spec = self.spec
+        process = ProjectEnv(self.environ)
+        if spec.env_files is not None:
+            layer = self.env_layer(spec.env_files, process, required=True)
+        else:
+            dotenv = os.path.join(spec.directory, ".env")
+            layer = self.env_layer([dotenv], process, required=False) if os.path.isfile(dotenv) else {}
+        env = ProjectEnv(self.environ, [layer])
+        model = self.model(spec.files, env)
+        primary = display_path(spec.primary or spec.files[0])
+        services = model.get("services")
+        if not isinstance(services, YMap) or not services:
+            raise ProjectError(primary, "not a compose project: no `services` mapping of services")
+        builder = ServiceBuilder(self, _Locator(primary), env)
+        resources: List[Resource] = []
+        mounted: Set[str] = set()
+        for name, svc in services.items():
+            svc = svc if isinstance(svc, YMap) else new_map(services.key_pos.get(name, (0, 0)))
+            if not self._active(svc):
+                continue
+            resources.extend(builder.service(str(name), relocate(svc, spec.directory), services))
+            mounted.update(_secret_names(svc.get("secrets")))
+        resources.extend(builder.secrets(model, mounted))
+        composes = [d for d, p in self.project.read.items() if os.path.abspath(p) in self.project.consumed]
+        self.project.doc = Document(
+            path=primary, kind="compose", resources=resources, lines=self.lines.get(primary),
+            files={d: lines for d, lines in self.lines.items() if d != primary},
+            owned=tuple(d for d in composes if d != primary), provenance=builder.provenance)
+
+    def _active(self, svc: YMap) -> bool:
+        if not self.spec.profiles:
+            return True
+        profiles = svc.get("profiles")
+        names = [str(p) for p in profiles] if isinstance(profiles, list) else ([] if profiles is None else [str(profiles)])
+        return not names or "*" in self.spec.profiles or any(p in self.spec.profiles for p in names)
+
+def relocate(svc: YMap, directory: str) -> YMap:
+    """The service with its relative `build` context and `env_file` paths made absolute against `directory`."""
+    out = _copy(svc)
+    build = svc.get("build")
+    if isinstance(build, YMap):
+        build = _copy(build)
+        build["context"] = _absolute(str(build.get("context") or "."), directory)
+        out["build"] = build
+    elif build is not None:
+        out["build"] = _absolute(str(build), directory)
+    entries = svc.get("env_file")
+    if isinstance(entries, YList):
+        seq = YList()
+        seq.pos, seq.item_pos = entries.pos, list(entries.item_pos)
+        for entry in entries:
+            if isinstance(entry, YMap):
+                entry = _with(entry, "path", _absolute(str(entry.get("path")), directory))
+            else:
+                entry = _absolute(str(entry), directory)
+            seq.append(entry)
+        out["env_file"] = seq
+    elif entries is not None:
+        out["env_file"] = _absolute(str(entries), directory)
+    return out
+
+
+def _absolute(path: str, directory: str) -> str:
+    if builds.is_remote(path) or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(directory, path))
+
+
+def _copy(mapping: YMap) -> YMap:
+    out = new_map(mapping.pos)
+    for k in mapping:
+        put(out, k, mapping[k], mapping)
+    return out
+
+
+def _with(mapping: YMap, key: str, value: Any) -> YMap:
+    out = _copy(mapping)
+    out[key] = value
+    return out
+
+
+def _secret_names(value: Any) -> List[str]:
+    if not isinstance(value, YList):
+        return []
+    return [str(v.get("source")) if isinstance(v, YMap) else str(v) for v in value]

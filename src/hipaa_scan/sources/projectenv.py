@@ -1,0 +1,181 @@
+"""The variables a Compose project is interpolated with, and the interpolation of its files, remembering who
+supplied each value.
+
+Precedence is Compose's: the process environment first, then the env files (the project directory's `.env`, or
+the `--env-file`s given, a later file winning over an earlier one). Inside an env file, `${VAR}` in an unquoted or
+double-quoted value is expanded from the variables defined before it, then the process environment; a
+single-quoted value is taken literally.
+
+Two deliberate departures, both so that a value is never guessed and a secret handed over at run time is not
+mistaken for one written in the repository:
+- an unset variable without a default keeps its reference as written (`${DB_PASSWORD}`), and is reported as a
+  note naming the variable and the file and line that refer to it;
+- a secret-named variable that only the process environment supplies stays a reference too; its value is never
+  substituted (so it can never be shown).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from hipaa_scan.model import EnvVar
+from hipaa_scan.secrets import secret_name
+from hipaa_scan.sources.envfile import parse_env_text
+from hipaa_scan.sources.interpolate import interpolate
+from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
+
+# `${VAR}`, `$VAR`, `${VAR:-default}`, `${VAR?error}`...: forms whose value, when VAR is set, is VAR's value
+SINGLE_REFERENCE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^${}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))$")
+PosKey = Tuple[str, int, int]  # (path, line, column) of a written value
+
+
+@dataclass
+class Supplied:
+    """A variable's value and who supplied it: an env-file line, or the process environment (var None)."""
+
+    name: str
+    value: str
+    var: Optional[EnvVar] = None
+    kept: bool = False  # a runtime secret: the value stands as the reference `${NAME}`
+
+    def source(self) -> str:
+        if self.var is not None:
+            return f"{self.var.loc.path}:{self.var.loc.line}"
+        return "the process environment"
+
+
+@dataclass
+class Uses:
+    """How one written value was interpolated."""
+
+    raw: str
+    supplied: List[Tuple[str, Optional[Supplied]]]  # (variable, who supplied it; None: unset)
+
+    def single(self) -> Optional[Supplied]:
+        """The env-file variable that alone makes up the value (`${PG_PASSWORD}`), if that is what was written."""
+        match = SINGLE_REFERENCE.match(self.raw.strip())
+        if not match:
+            return None
+        name = match.group(1) or match.group(2)
+        found = next((s for n, s in self.supplied if n == name), None)
+        return found if found is not None and found.var is not None else None
+
+    def describe(self) -> str:
+        parts, seen = [], set()
+        for name, supplied in self.supplied:
+            if name in seen:
+                continue
+            seen.add(name)
+            parts.append(f"{name} from {supplied.source()}" if supplied is not None else f"{name} is unset")
+        return "value via " + ", ".join(parts)
+
+
+@dataclass
+class ProjectEnv:
+    """Interpolation variables: the process environment over env-file layers (earlier layers win)."""
+
+    process: Mapping[str, str]
+    layers: List[Dict[str, EnvVar]] = field(default_factory=list)
+
+    def get(self, name: str) -> Optional[Supplied]:
+        if name in self.process:
+            if secret_name(name):
+                return Supplied(name, "${" + name + "}", None, kept=True)
+            return Supplied(name, self.process[name])
+        for layer in self.layers:
+            var = layer.get(name)
+            if var is not None and var.value is not None:
+                return Supplied(name, var.value, var)
+        return None
+
+    def child(self, extra: Dict[str, EnvVar]) -> "ProjectEnv":
+        """The environment of an included project: this one first, then the include's own env files."""
+        return ProjectEnv(self.process, self.layers + [extra])
+
+
+def _single_quoted(line: str, var: EnvVar) -> bool:
+    rest = line[(var.loc.column or 1) - 1 + len(var.name):].lstrip()
+    return rest.startswith("=") and rest[1:].lstrip().startswith("'")
+
+
+def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supplied]],
+                  notes: List[str]) -> List[EnvVar]:
+    """An env file's variables with `${VAR}` expanded from the ones before it, then `lookup`. Unset references stay
+    as written (with a note); `VAR` alone takes its value from `lookup` or stays unset."""
+    lines = text.splitlines()
+    known: Dict[str, str] = {}
+    out: List[EnvVar] = []
+
+    def find(name: str) -> Optional[str]:
+        if name in known:
+            return known[name]
+        supplied = lookup(name)
+        return supplied.value if supplied is not None else None
+
+    for var in parse_env_text(text, display):
+        value = var.value
+        if value is None:
+            supplied = lookup(var.name)
+            value = supplied.value if supplied is not None and not supplied.kept else None
+        elif "$" in value and not _single_quoted(lines[var.loc.line - 1], var):
+            raw = value
+            value, _used, missing = interpolate(raw, find)
+            for name in dict.fromkeys(missing):
+                notes.append(unset_note(display, var.loc.line, name, raw))
+        var.value = value
+        if value is not None:
+            known[var.name] = value
+        out.append(var)
+    return out
+
+
+def unset_note(path: str, line: Optional[int], name: str, raw: str) -> str:
+    if re.search(r"\$\{" + re.escape(name) + r":?\?", raw):
+        return (f"warning: {path}:{line}: required variable {name} is not set: Compose would refuse to run this "
+                "project; the reference is kept as written")
+    return f"warning: {path}:{line}: variable {name} is not set and has no default; the reference is kept as written"
+
+
+def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[PosKey, Uses], path: str,
+                     _seen: Optional[set] = None) -> None:
+    """Interpolate every scalar value of a loaded file (`path`) in place (keys are not), recording each value's
+    `Uses` by the position it was written at. Aliased nodes are visited once."""
+    seen = set() if _seen is None else _seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, YMap):
+        slots = [(node, k, node.value_pos.get(k, node.pos)) for k in node]
+    elif isinstance(node, YList):
+        slots = [(node, i, node.item_pos[i]) for i in range(len(node))]
+    else:
+        return
+    for container, key, pos in slots:
+        value = container[key]
+        if isinstance(value, (YMap, YList)):
+            interpolate_tree(value, env, notes, uses, path, seen)
+        elif isinstance(value, str) and "$" in value:
+            container[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses)
+
+
+def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[str],
+                  uses: Dict[PosKey, Uses]) -> str:
+    supplied: List[Tuple[str, Optional[Supplied]]] = []
+
+    def lookup(name: str) -> Optional[str]:
+        found = env.get(name)
+        supplied.append((name, found))
+        return found.value if found is not None else None
+
+    result, _used, missing = interpolate(text, lookup)
+    for name in dict.fromkeys(missing):
+        notes.append(unset_note(path, pos[0], name, text))
+    if supplied:
+        uses[(path, pos[0], pos[1])] = Uses(str(text), supplied)
+    if isinstance(text, TaggedScalar):
+        tagged = TaggedScalar(result)
+        tagged.tag = text.tag
+        return tagged
+    return result

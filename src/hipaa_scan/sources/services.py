@@ -1,0 +1,206 @@
+"""The services of a built Compose model as Resources: environment from `env_file` and `environment`, build
+args, the image behind `build:`, compose secrets given through an env-file variable, and where each value came
+from (Document.provenance).
+
+- `env_file` variables come first, at their own lines; `environment` wins over them, each name once. A missing
+  `required: false` file is skipped; a missing required one is a note, and the service is marked as having
+  variables nobody can see (`extra["env_file"]`), which keeps the rules that look for an absent variable quiet.
+- A value that is wholly one env-file variable (`${DB_PASSWORD}`, or `KEY` alone) is located at that variable's
+  line; other interpolated values keep their compose line and say which variables supplied them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
+
+from hipaa_scan.discover import ReadError, display_path
+from hipaa_scan.model import EnvVar, Location, Resource, Value
+from hipaa_scan.sources import build as builds
+from hipaa_scan.sources.compose import _Locator, _text, service_resource
+from hipaa_scan.sources.merge import by_name
+from hipaa_scan.sources.projectenv import ProjectEnv, env_file_vars
+from hipaa_scan.yamlsrc import YList, YMap
+
+if TYPE_CHECKING:
+    from hipaa_scan.sources.project import _Loader
+
+
+class ServiceBuilder:
+    """Builds the Resources of one project's services; `loader` reads files and holds notes and `uses`."""
+
+    def __init__(self, loader: "_Loader", locate: _Locator, env: ProjectEnv) -> None:
+        self.loader = loader
+        self.locate = locate
+        self.env = env
+        self.notes = loader.notes
+        self.masked = False
+        self.provenance: Dict[Location, str] = {}
+
+    def service(self, name: str, svc: YMap, services: YMap) -> List[Resource]:
+        base = f"services.{name}"
+        res = service_resource(name, svc, services, self.locate)
+        res.env = self.environment(name, svc, res)
+        res.healthcheck = _healthcheck(svc, base, self.locate)
+        if not self.masked:  # once per document: the env-file variables the Scrubber must mask wherever they turn up
+            res.extra["interpolated"] = list(self.loader.env_vars)
+            self.masked = True
+        args, arg_locs = self.build_args(svc, base, res)
+        self._note_provenance(res)
+        out = [res]
+        if res.builds:
+            spec = builds.build_spec(svc["build"], self.loader.spec.directory, args, arg_locs)
+            image = self.image(name, res, spec) if spec is not None else None
+            if image is not None:
+                self._note_provenance(image)
+                out.append(image)
+        return out
+
+    def environment(self, name: str, svc: YMap, res: Resource) -> List[EnvVar]:
+        """env_file variables (at their own lines), then `environment` over them, each name once."""
+        merged: Dict[str, EnvVar] = {}
+        keypath = f"services.{name}.environment"
+        entries = svc.get("env_file")
+        for entry in entries if isinstance(entries, YList) else ([] if entries is None else [entries]):
+            path = str(entry.get("path")) if isinstance(entry, YMap) else str(entry)
+            required = not (isinstance(entry, YMap) and entry.get("required") in (False, "false"))
+            path = os.path.join(self.loader.spec.directory, path)
+            if not required and not os.path.lexists(path):
+                continue
+            try:
+                text = self.loader.read(path)
+            except ReadError as exc:
+                if required:
+                    res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
+                    self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
+                                      f"{display_path(path)} {exc}; its variables are unknown")
+                continue
+            self.loader.project.aux.append((os.path.abspath(path), "env"))
+            for var in env_file_vars(text, display_path(path), self.env.get, self.notes):
+                merged.pop(var.name, None)
+                merged[var.name] = var
+        mapping = by_name(svc.get("environment"), "=", svc.value_pos.get("environment", svc.pos))
+        for key, value in mapping.items():
+            var = self._env_var(str(key), value, mapping, f"{keypath}.{key}")
+            merged.pop(var.name, None)
+            merged[var.name] = var
+        return list(merged.values())
+
+    def _env_var(self, key: str, value: Any, mapping: YMap, keypath: str) -> EnvVar:
+        loc = self.locate.at(mapping.key_pos.get(key, mapping.pos), keypath)
+        if value is None:  # `KEY` alone: inherited from the project environment
+            supplied = self.env.get(key)
+            if supplied is None or supplied.kept:
+                return EnvVar(key, None, loc)
+            if supplied.var is not None:
+                moved = _at(supplied.var.loc, keypath)
+                self.provenance[moved] = f"inherited at {loc.path}:{loc.line} from {supplied.source()}"
+                return EnvVar(key, supplied.value, moved)
+            self.provenance[loc] = "value from the process environment"
+            return EnvVar(key, supplied.value, loc)
+        pos = mapping.value_pos.get(key, mapping.pos)
+        uses = self.loader.uses.get((getattr(pos, "path", None) or self.locate.path, pos[0], pos[1]))
+        single = uses.single() if uses is not None else None
+        if single is not None and single.var is not None:  # the value is wholly one env-file variable
+            moved = _at(single.var.loc, keypath)
+            self.provenance[moved] = f"{uses.describe()}, referenced at {loc.path}:{loc.line}"
+            return EnvVar(key, _text(value), moved)
+        if uses is not None:
+            self.provenance[loc] = uses.describe()
+        return EnvVar(key, _text(value), loc)
+
+    def build_args(self, svc: YMap, base: str, res: Resource) -> Tuple[Dict[str, str], Dict[str, Location]]:
+        build = svc.get("build")
+        raw = build.get("args") if isinstance(build, YMap) else None
+        args: Dict[str, str] = {}
+        locs: Dict[str, Location] = {}
+        if raw is None:
+            return args, locs
+        mapping = by_name(raw, "=", build.value_pos.get("args", build.pos))
+        for key, value in mapping.items():
+            key = str(key)
+            text = _text(value)
+            if value is None:
+                supplied = self.env.get(key)
+                text = supplied.value if supplied is not None and not supplied.kept else None
+            loc = self.locate.at(mapping.key_pos.get(key, mapping.pos), f"{base}.build.args.{key}")
+            locs[key] = loc
+            if text is not None:
+                args[key] = text
+                res.build_args.append(EnvVar(key, text, loc, "build-arg"))
+        return args, locs
+
+    def image(self, name: str, res: Resource, spec: builds.BuildSpec) -> Optional[Resource]:
+        from hipaa_scan.sources.dockerfile import DockerfileError
+
+        shown = display_path(spec.dockerfile)
+        try:
+            text = self.loader.read(spec.dockerfile)
+            image = builds.image_resource(name, res, text, shown, spec)
+        except ReadError as exc:
+            self.notes.append(f"note: service {name}: its Dockerfile {shown} {exc}; the image was not checked")
+            return None
+        except DockerfileError as exc:
+            self.notes.append(f"note: service {name}: its Dockerfile {shown} could not be parsed ({exc}); the image "
+                              "was not checked")
+            return None
+        self.loader.project.aux.append((spec.dockerfile, "dockerfile"))
+        self.loader.project.built.setdefault(shown, []).append(image)
+        return image
+
+    def secrets(self, model: YMap, mounted: Set[str]) -> List[Resource]:
+        """A compose secret read from a file is fine; one whose value an env file writes in plain text is judged
+        like any variable."""
+        secrets = model.get("secrets")
+        out: List[Resource] = []
+        if not isinstance(secrets, YMap):
+            return out
+        for name in sorted(mounted):
+            spec = secrets.get(name)
+            variable = spec.get("environment") if isinstance(spec, YMap) else None
+            supplied = self.env.get(str(variable)) if variable is not None else None
+            if supplied is None or supplied.var is None:
+                continue
+            out.append(Resource(
+                kind="env", name=f"secret:{name}", label=f'compose secret "{name}" (environment: {variable})',
+                path=self.locate.path, anchor=self.locate.key(secrets, name, f"secrets.{name}"),
+                env=[EnvVar(supplied.var.name, supplied.value, supplied.var.loc, "secret")]))
+        return out
+
+    def _note_provenance(self, res: Resource) -> None:
+        for loc in _locations(res):
+            uses = self.loader.uses.get((loc.path, loc.line or 0, loc.column or 0))
+            if uses is not None and loc not in self.provenance:
+                self.provenance[loc] = uses.describe()
+
+
+def _at(loc: Location, keypath: str) -> Location:
+    return Location(loc.path, loc.line, loc.column, keypath)
+
+
+def _healthcheck(svc: YMap, base: str, locate: _Locator) -> Optional[Value]:
+    """True: a test is defined; False: disabled (`disable: true` or test NONE); None: compose leaves it to the
+    image. Located at the line that decides."""
+    hc = svc.get("healthcheck")
+    if not isinstance(hc, YMap):
+        return None
+    key = f"{base}.healthcheck"
+    if hc.get("disable") in (True, "true"):
+        return Value(False, locate.value(hc, "disable", f"{key}.disable"))
+    test = hc.get("test")
+    if "test" not in hc or test is None:
+        return None
+    none = (isinstance(test, list) and [str(t) for t in test[:1]] == ["NONE"]) or str(test).strip() == "NONE"
+    return Value(not none, locate.value(hc, "test", f"{key}.test"))
+
+
+def _locations(res: Resource):
+    for name in ("user", "privileged", "read_only", "image", "healthcheck", "logging_driver"):
+        value = getattr(res, name)
+        if value is not None:
+            yield value.loc
+    for seq in (res.cap_add, res.security_opt, res.command, res.ports, res.mounts, res.base_images):
+        for item in seq:
+            yield item.loc
+    for value in list(res.namespaces.values()) + list(res.limits.values()):
+        yield value.loc
