@@ -139,16 +139,28 @@ def _config_present() -> bool:
 @scan_options
 @policy_options
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable).")
+@click.option("-f", "--file", "compose_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Compose file of the project to scan, merged in order as `docker compose -f` does (repeatable). "
+                   "Its Dockerfiles and env files are scanned too; PATHS then default to none.")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Interpolate Compose files with this env file instead of the project's .env (repeatable; "
+                   "a later file wins).")
+@click.option("--profile", "profiles", multiple=True, metavar="NAME",
+              help="Only services without profiles or with this profile (repeatable; default: every service).")
 def scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
-         baseline_path, show_suppressed, strict, exclude):
-    """Scan Dockerfiles, compose files and env files under PATHS (default: the current directory)."""
+         baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles):
+    """Scan Dockerfiles, compose files and env files under PATHS (default: the current directory).
+
+    A directory's compose.yaml (with its override file, or COMPOSE_FILE from its .env) is scanned as the Compose
+    project it defines: interpolated, merged, extended and included as `docker compose config` would."""
     from hipaa_scan.engine import scan_paths
     from hipaa_scan.rules import RuleLoadError
 
     options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict)
+    options.compose_files, options.env_files, options.profiles = list(compose_files), list(env_files), list(profiles)
     fail_on = fail_on or options.fail_on or "high"
     try:
-        result = scan_paths(list(paths) or ["."], options)
+        result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
     except RuleLoadError as exc:
         fail(str(exc))
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category)
@@ -229,6 +241,71 @@ def explain(rule):
             click.echo(rule_page(r.meta), nl=False)
             return
     fail(f"no rule {rule!r}; `hipaa-scan rules` lists them")
+
+
+@main.command()
+@click.option("--host", "hosts", multiple=True, metavar="URL",
+              help="Engine to audit: unix:///path, tcp://host:port or ssh://user@host (repeatable; engines are "
+                   "audited concurrently into one report). Default: DOCKER_HOST and the TLS variables.")
+@click.option("--context", "context", metavar="NAME", help="Audit the engine of this Docker CLI context.")
+@click.option("--all", "all_containers", is_flag=True, help="Also audit created and stopped containers.")
+@click.option("--container", "containers", multiple=True, metavar="NAME|ID", help="Only this container (repeatable).")
+@click.option("--label", "labels", multiple=True, metavar="KEY[=VALUE]",
+              help="Only containers with this label (repeatable; all must match).")
+@click.option("--from-inspect", "from_inspect", multiple=True, type=click.Path(dir_okay=False),
+              help="Analyse saved `docker inspect` JSON (one container or a list) instead of an engine (repeatable).")
+@click.option("--from-info", "from_info", type=click.Path(dir_okay=False),
+              help="Saved `docker info --format '{{json .}}'` output, for the engine-level checks offline.")
+@click.option("--evidence", "evidence_dir", type=click.Path(file_okay=False),
+              help="Write an evidence folder (inspect JSON with environment values masked, engine info, reports, "
+                   "SHA-256 manifest). A non-empty DIR gets a new scan-<UTC time> subfolder; nothing is overwritten.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for each engine request.")
+@scan_options
+@policy_options
+def live(hosts, context, all_containers, containers, labels, from_inspect, from_info, evidence_dir, timeout, fmt,
+         output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path, baseline_path,
+         show_suppressed, strict):
+    """Audit the containers of live Docker engines, read-only (GET requests only), or saved inspect JSON.
+
+    Running containers by default; every rule that applies to containers runs on each one, plus engine-level
+    checks from `docker info`. See docs/live.md for the auditor workflow and the evidence folder."""
+    from hipaa_scan import live as live_mod
+    from hipaa_scan.rules import RuleLoadError
+
+    offline = bool(from_inspect or from_info)
+    if offline and (hosts or context):
+        fail("--from-inspect/--from-info analyse saved files; do not combine them with --host or --context")
+    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict)
+    fail_on = fail_on or options.fail_on or "high"
+    try:
+        selection = live_mod.Selection(all_containers, tuple(containers), tuple(labels)).check()
+        if offline:
+            run = live_mod.analyse_files(from_inspect, from_info, selection)
+        else:
+            targets = live_mod.resolve_targets(hosts, context)
+            run = live_mod.audit(targets, selection, timeout, live_mod.Progress())
+        result = live_mod.scan(run, options)
+        evidence = live_mod.write_evidence(evidence_dir, run, result, category) if evidence_dir else None
+    except (live_mod.LiveError, RuleLoadError) as exc:
+        fail(str(exc))
+    if evidence is not None:
+        moved = " (the folder was not empty: a new subfolder)" if evidence.redirected else ""
+        click.echo(f"hipaa-scan: evidence written to {evidence.folder}{moved}", err=True)
+    if fmt == "json":
+        emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category)
+    else:
+        text = live_mod.render(result, run, fmt, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
+                               show_suppressed=show_suppressed, category=category, evidence=evidence)
+        if output:
+            try:
+                with open(output, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            except OSError as exc:
+                fail(f"cannot write {output}: {exc.strerror or exc}")
+        elif text:
+            click.echo(text, nl=False)
+    sys.exit(result.exit_code(fail_on))
 
 
 def run() -> None:

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CONFIDENCES = ("low", "medium", "high")
-SOURCE_KINDS = ("dockerfile", "compose", "env", "container")
+SOURCE_KINDS = ("dockerfile", "compose", "env", "container", "engine")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Resource:
     """One thing that runs (or ships): a Dockerfile's final stage, a compose service, an env file, a container."""
 
     kind: str  # one of SOURCE_KINDS
-    name: str  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>
+    name: str  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>, engine:<host>
     label: str  # for messages: 'service "redis"'
     path: str  # display path of the document, or container://<name>
     anchor: Location  # where findings about something missing point
@@ -121,6 +121,10 @@ class Document:
     kind: str
     resources: List[Resource]
     lines: Optional[List[str]] = None  # source lines (for snippets); None for live containers
+    # A Compose project is one document built from several files (sources/project.py):
+    files: Dict[str, List[str]] = field(default_factory=dict)  # other files its values come from: path -> lines
+    owned: Tuple[str, ...] = ()  # of those, the ones scanned only here (their suppression comments are checked here)
+    provenance: Dict[Location, str] = field(default_factory=dict)  # where an interpolated value came from
 
 
 @dataclass

@@ -3,8 +3,9 @@
 Every result has a physical location with a relative `artifactLocation.uri` and `uriBaseId` %SRCROOT%;
 rules carry help text, `helpUri` and `properties.security-severity` (a string); HIPAA citations are tags;
 `partialFingerprints` carry the line-independent fingerprint; scan errors become toolExecutionNotifications.
-Findings on live containers point at their evidence file when one was written, else at a
-`container:///<name>` URI (documented in docs/live.md).
+Findings on live containers and engines point at their evidence file (and the line of the inspect key) when one
+was written, else at the relative URI `container/<name>` or `engine/<host>`: code scanning rejects any URI scheme
+other than the checkout's `file`, so a `container://` URI would fail the whole upload (docs/live.md).
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def _to_json(obj: Any) -> Any:
 
 def _uri(path: str) -> Dict[str, Optional[str]]:
     """An artifact location: relative to %SRCROOT% when the path is relative, an absolute file URI otherwise."""
-    if path.startswith("container://"):
-        return {"uri": "container:///" + quote(path[len("container://"):]), "uri_base_id": None}
+    for scheme, folder in (("container://", "container/"), ("engine://", "engine/")):
+        if path.startswith(scheme):  # a live resource without an evidence file: a relative, scheme-less URI
+            return {"uri": folder + quote(path[len(scheme):].lstrip("/"), safe="/@"), "uri_base_id": SRCROOT}
     if os.path.isabs(path):
         return {"uri": "file://" + quote(path.replace(os.sep, "/")), "uri_base_id": None}
     return {"uri": quote(path.replace(os.sep, "/")), "uri_base_id": SRCROOT}
@@ -86,16 +88,23 @@ def rule_descriptor(meta: RuleMeta):
 
 
 def render(result: ScanResult, category: Optional[str] = None, artifact_paths: Optional[Dict[str, str]] = None,
+           artifact_lines: Optional[Dict[str, Dict[str, int]]] = None, srcroot: Optional[str] = None,
            **_: Any) -> str:
-    """SARIF text. `artifact_paths` maps a location path (container://name) to a file to point at instead."""
-    return json.dumps(sarif_dict(result, category, artifact_paths), indent=2, ensure_ascii=False) + "\n"
+    """SARIF text. `artifact_paths` maps a location path (container://name) to a file to point at instead;
+    `artifact_lines` maps that location path to {key path: line in the file} ("" for the resource itself);
+    `srcroot` is the directory relative paths start from (default: the working directory)."""
+    return json.dumps(sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), indent=2,
+                      ensure_ascii=False) + "\n"
 
 
 def sarif_dict(result: ScanResult, category: Optional[str] = None,
-               artifact_paths: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+               artifact_paths: Optional[Dict[str, str]] = None,
+               artifact_lines: Optional[Dict[str, Dict[str, int]]] = None,
+               srcroot: Optional[str] = None) -> Dict[str, Any]:
     import sarif_om as om
 
     artifact_paths = artifact_paths or {}
+    artifact_lines = artifact_lines or {}
     metas = sorted(result.rules, key=lambda m: m.id)
     index = {m.id: i for i, m in enumerate(metas)}
     results: List[Any] = []
@@ -105,6 +114,13 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         region = None
         if f.location.line and target == f.location.path:
             region = om.Region(start_line=f.location.line, start_column=f.location.column or 1)
+        elif f.location.path in artifact_lines:
+            lines = artifact_lines[f.location.path]
+            line = lines.get(f.location.key or "") or lines.get("")
+            if line:
+                region = om.Region(start_line=line)
+        if region is None and target.startswith(("container://", "engine://")):
+            region = om.Region(start_line=1)  # no file behind the URI: line 1, as code scanning expects a region
         physical = om.PhysicalLocation(
             artifact_location=om.ArtifactLocation(uri=loc["uri"], uri_base_id=loc["uri_base_id"]), region=region)
         logical = None
@@ -146,7 +162,7 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         results=results,
         invocations=[om.Invocation(execution_successful=not result.errors,
                                    tool_execution_notifications=notifications or None)],
-        original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=_cwd_uri())},
+        original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=_cwd_uri(srcroot))},
         automation_details=om.RunAutomationDetails(id=_category_id(category)) if category else None,
         column_kind="unicodeCodePoints",
     )
@@ -159,6 +175,6 @@ def _category_id(category: str) -> str:
     return category if category.endswith("/") else category + "/"
 
 
-def _cwd_uri() -> str:
-    cwd = os.getcwd().replace(os.sep, "/")
+def _cwd_uri(directory: Optional[str] = None) -> str:
+    cwd = os.path.abspath(directory or os.getcwd()).replace(os.sep, "/")
     return "file://" + quote(cwd if cwd.endswith("/") else cwd + "/")

@@ -23,16 +23,20 @@ BUILTIN: Dict[str, str] = {
     "HS106": "hs106_host_namespace",
     "HS107": "hs107_sensitive_mount",
     "HS108": "hs108_no_new_privileges",
+    "HS109": "hs109_userns_remap_disabled",
     "HS201": "hs201_audit_retention",
+    "HS203": "hs203_engine_default_logging_disabled",
     "HS301": "hs301_unpinned_image",
     "HS302": "hs302_remote_download",
     "HS303": "hs303_healthcheck",
     "HS304": "hs304_resource_limits",
+    "HS306": "hs306_insecure_registry",
     "HS401": "hs401_plaintext_secret",
     "HS402": "hs402_default_credentials",
     "HS403": "hs403_datastore_auth",
     "HS405": "hs405_secret_in_image",
     "HS501": "hs501_datastore_port",
+    "HS504": "hs504_engine_api_unencrypted",
 }
 
 

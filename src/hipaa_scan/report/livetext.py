@@ -1,0 +1,134 @@
+"""Terminal report of a live audit: the engines, one section per container (findings or "no findings"), then a
+per-safeguard summary naming the containers with findings under each HIPAA safeguard.
+
+Shares report/text.py's severity styles and its quiet mode (the pre-commit style list of findings at or above
+--fail-on); colour only on a terminal, never with NO_COLOR or --no-color.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Dict, List, Optional, Sequence
+
+from hipaa_scan.hipaa import sort_key, title
+from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
+from hipaa_scan.report import text as plain
+from hipaa_scan.report.text import STYLE
+
+MAX_NAMES = 12  # containers named per safeguard row; the per-container sections have the rest
+
+
+def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on: str = "high",
+           show_suppressed: bool = False, width: int = 0, inventory: Optional[Sequence[Dict[str, Any]]] = None,
+           run: Any = None, **_: Any) -> str:
+    if quiet:
+        return plain.render(result, color=color, quiet=True, fail_on=fail_on, width=width)
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not width:
+        import shutil
+
+        width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+                      width=width, highlight=False, soft_wrap=True)
+    inventory = list(inventory or [])
+    engines = [i for i in inventory if i["kind"] == "engine"]
+    containers = [i for i in inventory if i["kind"] == "container"]
+    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
+    by_path: Dict[str, List[Finding]] = {}
+    for f in shown:
+        by_path.setdefault(f.location.path, []).append(f)
+
+    when = ""
+    if run is not None and getattr(run, "started", None) is not None:
+        when = f" at {run.started.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+    mode = "saved inspect JSON" if run is not None and getattr(run, "offline", False) else "live"
+    console.print(f"[bold]hipaa-scan {mode} audit{escape(when)}:[/] {_count(len(containers), 'container')} on "
+                  f"{_count(len(engines), 'engine') if engines else 'no engine info'}")
+    console.print()
+
+    for item in engines:
+        facts = ", ".join(x for x in (f"Docker {item['version']}" if item.get("version") else "",
+                                      f"API {item['api']}" if item.get("api") else "", item.get("os") or "",
+                                      item.get("host") or "") if x)
+        _section(console, escape, f'engine "{item["name"]}"', facts, by_path.pop(item["path"], []))
+    for item in containers:
+        facts = "  ".join(x for x in (item.get("image") or "", item.get("state") or "") if x)
+        _section(console, escape, f'container "{item["name"]}"', facts, by_path.pop(item["path"], []))
+    for path, findings in by_path.items():  # findings on something not in the inventory (should not happen)
+        _section(console, escape, path, "", findings)
+
+    for err in result.errors:
+        console.print(f"[bold red]error[/] {escape(err.path)}: {escape(err.message)}")
+    if result.errors:
+        console.print()
+
+    active = result.active()
+    if active:
+        table = Table(title="Findings by HIPAA safeguard (45 CFR)", title_justify="left")
+        table.add_column("Safeguard", no_wrap=True)
+        table.add_column("Title")
+        table.add_column("Findings", justify="right")
+        table.add_column("Worst")
+        table.add_column("Containers and engines with findings")
+        per: Dict[str, Dict[str, Any]] = {}
+        for f in active:
+            for cite in f.hipaa:
+                row = per.setdefault(cite, {"counts": {s: 0 for s in SEVERITIES}, "where": {}})
+                row["counts"][f.severity] += 1
+                row["where"][_name(f)] = None
+        for cite in sorted(per, key=sort_key):
+            row = per[cite]
+            worst = max((s for s in SEVERITIES if row["counts"][s]), key=SEVERITY_RANK.__getitem__)
+            names = sorted(row["where"])
+            listed = ", ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES
+                                                     else "")
+            table.add_row(cite, title(cite), str(sum(row["counts"].values())), f"[{STYLE[worst]}]{worst}[/]",
+                          escape(listed))
+        console.print(table)
+
+    counts = {s: 0 for s in SEVERITIES}
+    for f in active:
+        counts[f.severity] += 1
+    parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s]]
+    affected = {f.location.path for f in active if f.location.path.startswith("container://")}
+    line = (f"{_count(len(active), 'finding')}" + (f" ({', '.join(parts)})" if parts else "")
+            + f" on {len(affected)} of {_count(len(containers), 'container')}"
+            + (f" and {_count(len(engines), 'engine')}" if engines else "") + f", {len(result.rules)} rules")
+    suppressed = len(result.findings) - len(active)
+    if suppressed:
+        line += f", {suppressed} suppressed"
+    if result.errors:
+        line += f", {_count(len(result.errors), 'error')}"
+    if run is not None and getattr(run, "seconds", 0):
+        line += f"; scanned in {run.seconds:.1f} s"
+    console.print(line)
+    for note in result.notes:
+        console.print(f"[dim]note: {escape(note)}[/]")
+    return buffer.getvalue()
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _name(f: Finding) -> str:
+    kind, _, name = f.resource.partition(":")
+    return name if kind == "container" else f"engine {name}"
+
+
+def _section(console, escape, heading: str, facts: str, findings: List[Finding]) -> None:
+    console.print(f"[bold underline]{escape(heading)}[/]" + (f"  [dim]{escape(facts)}[/]" if facts else ""))
+    if not findings:
+        console.print("  [green]no findings[/]")
+    for f in sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.rule_id, f.location.key or "")):
+        sev = f"[{STYLE[f.severity]}]{f.severity.upper():<8}[/]"
+        where = f"  [dim]{escape(f.location.key)}[/]" if f.location.key else ""
+        tag = " [dim](suppressed: " + escape(f.suppression.justification) + ")[/]" if f.suppression else ""
+        console.print(f"  {sev} [bold]{f.rule_id}[/] {escape(f.rule_name)}{where}{tag}")
+        console.print(f"      {escape(f.message)}")
+        console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
+    console.print()
