@@ -1,5 +1,9 @@
 """One parametrised test over every rule fixture: the rule's findings are exactly the (rule, line) pairs marked
-in the fixture, and a good fixture gives none of that rule."""
+in the fixture, and a good fixture gives none of that rule.
+
+A directory among the fixtures is a Compose project with the files it builds (a minimal reproduction of a real
+project): its active findings are exactly the (rule, file, line) triples marked in any of its files. Findings of a
+Dockerfile that the project does not run as written are suppressed (kind `project`) and do not count."""
 
 import os
 
@@ -29,11 +33,30 @@ def fixture_files():
 
 @pytest.mark.parametrize("rule_id,verdict,path", fixture_files())
 def test_fixture(rule_id, verdict, path):
+    if os.path.isdir(path):
+        return _project_fixture(rule_id, verdict, path)
     result = scan_paths([path], ScanOptions(select=[rule_id]))
     assert not result.errors, result.errors
     assert result.files_scanned == 1, f"{path} was not recognised as a scannable file"
     got = {(f.rule_id, f.location.line) for f in result.findings}
     want = expected_hits(path)
+    assert got == want, f"{path}: unexpected {sorted(got - want)}, missing {sorted(want - got)}"
+    if verdict == "bad":
+        assert want, f"{path}: a bad fixture must mark at least one expected finding"
+    else:
+        assert not want, f"{path}: a good fixture marks no finding"
+
+
+def _project_fixture(rule_id, verdict, path):
+    result = scan_paths([path], ScanOptions(select=[rule_id]))
+    assert not result.errors, result.errors
+    got = {(f.rule_id, os.path.relpath(os.path.abspath(f.location.path), path), f.location.line)
+           for f in result.findings if not f.suppressed}
+    want = set()
+    for directory, _dirs, names in os.walk(path):
+        for name in names:
+            full = os.path.join(directory, name)
+            want |= {(rule, os.path.relpath(full, path), line) for rule, line in expected_hits(full)}
     assert got == want, f"{path}: unexpected {sorted(got - want)}, missing {sorted(want - got)}"
     if verdict == "bad":
         assert want, f"{path}: a bad fixture must mark at least one expected finding"

@@ -10,7 +10,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 # product -> (image name patterns matched against the repository's last path components, ports)
 DATASTORES: Dict[str, Tuple[Tuple[str, ...], Tuple[int, ...]]] = {
-    "Redis": (("redis", "redis-stack", "redis-stack-server", "valkey", "keydb", "dragonfly"), (6379, 6380, 8001)),
+    "Redis": (("redis", "redis-stack", "redis-stack-server", "valkey", "keydb", "dragonfly", "redismod", "rejson",
+               "redisearch"), (6379, 6380, 8001)),
     "MinIO": (("minio",), (9000, 9001)),
     "PostgreSQL": (("postgres", "postgresql", "postgis", "pgvector", "timescaledb", "timescaledb-ha", "supabase/postgres"),
                    (5432,)),

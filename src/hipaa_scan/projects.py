@@ -12,9 +12,9 @@ scanned on their own.
   named on the command line (not `-f`) is scanned on its own, as written.
 - Its Dockerfiles and env files are still scanned on their own (with `-f`, even outside the given paths). A
   project finding that repeats one of theirs (same rule, file and line) is dropped: one finding, one place.
-- A finding in a Dockerfile that no image built by the project reproduces (compose sets `user:` or a
-  healthcheck, or its build args or target change the verdict) is not what the project runs: it is kept, marked
-  suppressed (kind `project`) with the line that overrides it.
+- A finding in a Dockerfile that no image built by the project reproduces (compose sets `user:`, a
+  healthcheck, the variable or the command, or its build args or target change the verdict) is not what the
+  project runs: it is kept, marked suppressed (kind `project`) with the line that overrides it.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[s
     if options.compose_files:
         files = [os.path.abspath(f) for f in options.compose_files]
         directory = os.path.dirname(files[0])
-        return [Spec(files, directory, env_files, profiles, (cwd, directory))]
-    given = [os.path.abspath(p) for p in given]
+        return [Spec(files, directory, env_files, profiles, (cwd, directory),
+                     given=os.path.dirname(options.compose_files[0]) or os.curdir)]
+    written = {os.path.abspath(p): p for p in given}  # as the user wrote them: messages keep a relative form
+    given = list(written)
     explicit = {p for p in given if os.path.isfile(p)}
     names: Dict[str, Dict[str, Optional[str]]] = {}
     for target in targets:
@@ -62,12 +64,14 @@ def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[s
             override = next((n for n in OVERRIDE_FILES if n in here), None)
             files = [os.path.join(directory, n) for n in (default, override) if n]
         root = next((p for p in given if directory == p or directory.startswith(p.rstrip(os.sep) + os.sep)), directory)
-        specs.append(Spec(files, directory, env_files, profiles, (cwd, root)))
+        shown = written.get(root)
+        specs.append(Spec(files, directory, env_files, profiles, (cwd, root), given=shown))
         for name in sorted(here):
             path = os.path.join(directory, name)
             if here[name] == "compose" and path not in files and name not in DEFAULT_FILES + OVERRIDE_FILES \
                     and _is_overlay(path, options.max_file_bytes, texts):
-                specs.append(Spec([files[0], path], directory, env_files, profiles, (cwd, root), primary=path))
+                specs.append(Spec([files[0], path], directory, env_files, profiles, (cwd, root), primary=path,
+                                  given=shown))
     return specs
 
 
@@ -134,15 +138,16 @@ def reconcile(standalone: List[Finding], projects: Sequence[Tuple[object, List[F
     for f in standalone:
         built = builders.get(f.location.path)
         if built and f.suppression is None and (f.rule_id, f.location.path, f.location.line) not in reproduced:
-            f.suppression = Suppression("project", _why(f.rule_id, built))
+            f.suppression = Suppression("project", _why(f, built))
     return out
 
 
-def _why(rule_id: str, built: List[Tuple[str, object]]) -> str:
+def _why(finding: Finding, built: List[Tuple[str, object]]) -> str:
     parts = []
     for compose, image in built:
         service = image.extra.get("service")
-        loc = image.extra.get("overrides", {}).get(rule_id)
+        loc = image.extra.get("overrides", {}).get(finding.rule_id) or \
+            image.extra.get("replaced", {}).get((finding.location.path, finding.location.line))
         if loc is not None:
             parts.append(f'service "{service}" overrides it at {loc.path}:{loc.line}')
         else:

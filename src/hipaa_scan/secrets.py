@@ -37,6 +37,7 @@ SECRET_SHAPES: Tuple[Tuple[str, "re.Pattern[str]", int], ...] = (
     ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), 0),
 )
 # scheme://user:password@host with a literal password
+URL_LABEL = "credentials in a URL"
 URL_CREDENTIAL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^:/?#@\s]*):([^@/?#\s]+)@")
 
 PLACEHOLDER = re.compile(
@@ -149,7 +150,7 @@ def shape_of(value: str) -> Optional[Tuple[str, int]]:
             return label, visible
     match = URL_CREDENTIAL.search(value)
     if match and not is_placeholder(match.group(3)):
-        return "credentials in a URL", 0
+        return URL_LABEL, 0
     return None
 
 
@@ -182,26 +183,37 @@ def mask_url(value: str) -> str:
 def sensitive_values(names_values: Iterable[Tuple[str, Optional[str]]], defaults: bool = True) -> List[str]:
     """Every value that output must never show: secret-named variables, secret shapes, URL passwords, and (with
     `defaults`) vendor default passwords, which are public words like `postgres` that also name things."""
-    out: List[str] = []
+    every, not_defaults = classify_sensitive(names_values)
+    return every if defaults else not_defaults
+
+
+def classify_sensitive(names_values: Iterable[Tuple[str, Optional[str]]]) -> Tuple[List[str], List[str]]:
+    """sensitive_values with and without vendor defaults, in one pass."""
+    every: List[str] = []
+    not_defaults: List[str] = []
     for name, value in names_values:
         if not value:
             continue
         v = value.strip()
-        if not defaults and default_credential(name, v):
-            continue
-        if shape_of(v) or default_credential(name, v) or (secret_name(name) and not is_placeholder(v)):
-            if len(v) >= 3:
-                out.append(v)
+        is_default = default_credential(name, v) is not None
+        if is_default or shape_of(v) or (secret_name(name) and not is_placeholder(v)):
+            found = [v] if len(v) >= 3 else []
             unquoted = v.strip("'\"")
             if unquoted != v and len(unquoted) >= 3:
-                out.append(unquoted)
+                found.append(unquoted)
             fallback = literal_fallback(v)  # `${VAR:-literal}`: the literal may turn up on its own elsewhere
             if fallback and len(fallback.strip()) >= 3:
-                out.append(fallback.strip())
-        for match in URL_CREDENTIAL.finditer(v):
-            if len(match.group(3)) >= 3:
-                out.append(match.group(3))
-    return out
+                found.append(fallback.strip())
+            every.extend(found)
+            if not is_default:
+                not_defaults.extend(found)
+        if "@" in v and "://" in v:
+            for match in URL_CREDENTIAL.finditer(v):
+                if len(match.group(3)) >= 3:
+                    every.append(match.group(3))
+                    if not is_default:
+                        not_defaults.append(match.group(3))
+    return every, not_defaults
 
 
 class Scrubber:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from hipaa_scan.model import Hit, Resource
+from hipaa_scan.model import Hit, Location, Resource
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -52,6 +52,45 @@ CheckFn = Callable[[Resource, RuleContext], Iterator[Hit]]
 class Rule:
     meta: RuleMeta
     check: CheckFn
+
+
+def label_at(res: Resource, loc: Optional[Location]) -> str:
+    """How a message names what a located fact belongs to. A Dockerfile Resource stands for the stage that ships,
+    but gathers build-time facts (RUN, COPY/ADD, ARG, FROM) from every stage: a fact written in another stage is
+    named after that stage (`stage "builder"`), one written before the first FROM after the global ARGs."""
+    stages = res.extra.get("stages") if res.kind == "dockerfile" else None
+    if not stages or loc is None or not loc.line or loc.path != res.path:
+        return res.label
+    final = stages[-1]
+    stage = None
+    for candidate in stages:
+        if candidate.line > loc.line:
+            break
+        stage = candidate
+    if stage is final:
+        return res.label
+    if stage is None:
+        what = "global ARG (before the first FROM)"
+    elif stage.alias:
+        what = f'stage "{stage.alias}"'
+    else:
+        what = f"stage {stage.index} (FROM {stage.image})"
+    service = res.extra.get("service")
+    if service is not None:  # the image behind a compose service's `build:`
+        return f'{what} of the image of service "{service}" (built from {res.extra.get("built")})'
+    if stage is not None and _builds_on(final, stage):
+        return f"{what} (base of the final stage)"
+    return what
+
+
+def _builds_on(final: Any, stage: Any) -> bool:
+    current, seen = final.parent, set()
+    while current is not None and current.index not in seen:
+        if current is stage:
+            return True
+        seen.add(current.index)
+        current = current.parent
+    return False
 
 
 def meta(**kwargs: Any) -> RuleMeta:

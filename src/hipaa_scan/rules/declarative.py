@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
-from hipaa_scan.model import EnvVar, Hit, Resource
-from hipaa_scan.rules.base import Rule, RuleContext, meta
+from hipaa_scan.model import EnvVar, Hit, Location, Resource
+from hipaa_scan.rules.base import Rule, RuleContext, label_at, meta
 from hipaa_scan.secrets import mask, secret_name
 
 META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
@@ -75,7 +75,7 @@ class _Matcher:
             for var in env:
                 if var.value is not None and self.env_name.search(var.name) and self.env_value.search(var.value):
                     shown = mask(var.value) if secret_name(var.name) else _short(var.value)
-                    yield Hit(var.loc, self._format(res, var.name, shown, shown), key=f"env:{var.name}",
+                    yield Hit(var.loc, self._format(res, var.loc, var.name, shown, shown), key=f"env:{var.name}",
                               evidence=f"{var.name}={shown}")
         if self.command is not None and res.command:
             hit = None
@@ -87,22 +87,22 @@ class _Matcher:
                 hit = res.command[0]
             if hit is not None:
                 text = _short(" ".join(str(t.value) for t in res.command))
-                yield Hit(hit.loc, self._format(res, "command", text, _short(str(hit.value))), key="command",
+                yield Hit(hit.loc, self._format(res, hit.loc, "command", text, _short(str(hit.value))), key="command",
                           evidence=text)
         if self.run is not None:
             for run in res.run:
                 match = self.run.search(run.value)
                 if match:
-                    yield Hit(run.loc, self._format(res, "RUN", _short(match.group(0)), _short(match.group(0))),
-                              key=f"run:{_short(match.group(0))}", evidence=_short(match.group(0)))
+                    text = _short(match.group(0))
+                    yield Hit(run.loc, self._format(res, run.loc, "RUN", text, text), key=f"run:{text}", evidence=text)
         if self.logging is not None and res.logging_driver is not None:
             if self.logging.search(str(res.logging_driver.value)):
                 value = str(res.logging_driver.value)
-                yield Hit(res.logging_driver.loc, self._format(res, "logging driver", value, value),
+                yield Hit(res.logging_driver.loc, self._format(res, None, "logging driver", value, value),
                           key="logging_driver", evidence=f"logging driver {value}")
 
-    def _format(self, res: Resource, name: str, value: str, match: str) -> str:
-        return self.message.format(resource=res.label, name=name, value=value, match=match)
+    def _format(self, res: Resource, loc: Optional[Location], name: str, value: str, match: str) -> str:
+        return self.message.format(resource=label_at(res, loc), name=name, value=value, match=match)
 
 
 def _short(text: str, limit: int = 80) -> str:

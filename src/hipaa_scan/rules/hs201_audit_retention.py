@@ -3,7 +3,7 @@
 import re
 
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import label_at, meta
 
 META = meta(
     id="HS201", name="audit-retention-too-short", severity="medium", confidence="medium",
@@ -69,8 +69,9 @@ def check(res, ctx):
         if value_days is None or value_days <= 0:  # 0 and negatives often mean "keep forever"
             continue
         if value_days < minimum:
-            yield Hit(var.loc, f"{res.label} keeps audit logs {_fmt(value_days)} ({var.name}={var.value.strip()}), "
-                               f"below the {int(minimum)}-day minimum", key=f"env:{var.name}",
+            yield Hit(var.loc, f"{label_at(res, var.loc)} keeps audit logs {_fmt(value_days)} "
+                               f"({var.name}={var.value.strip()}), below the {int(minimum)}-day minimum",
+                      key=f"env:{var.name}",
                       evidence=f"{var.name}={var.value.strip()}")
 
 

@@ -2,7 +2,7 @@
 
 from hipaa_scan.catalog import image_tag
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import label_at, meta
 
 META = meta(
     id="HS301", name="unpinned-image", severity="medium", confidence="high",
@@ -34,5 +34,5 @@ def check(res, ctx):
         if unpinned(ref.value):
             tag, _ = image_tag(str(ref.value))
             how = "the latest tag" if tag else "no tag (latest)"
-            yield Hit(ref.loc, f"{res.label} uses image {ref.value} with {how}", key=f"image:{ref.value}",
+            yield Hit(ref.loc, f"{label_at(res, ref.loc)} uses image {ref.value} with {how}", key=f"image:{ref.value}",
                       evidence=str(ref.value))

@@ -3,7 +3,7 @@
 import re
 
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import label_at, meta
 
 META = meta(
     id="HS302", name="unverified-remote-download", severity="high", confidence="high",
@@ -31,11 +31,11 @@ def check(res, ctx):
         if instruction == "ADD" and "checksum" not in flags:
             for source in sources:
                 if URL.match(source):
-                    yield Hit(copy.loc, f"{res.label} downloads {source} with ADD and no --checksum",
+                    yield Hit(copy.loc, f"{label_at(res, copy.loc)} downloads {source} with ADD and no --checksum",
                               key=f"add:{source}", evidence=f"ADD {source}")
     for run in res.run:
         match = PIPE_TO_SHELL.search(run.value)
         if match:
             snippet = " ".join(match.group(0).split())
-            yield Hit(run.loc, f"{res.label} pipes a download into an interpreter: {snippet}",
+            yield Hit(run.loc, f"{label_at(res, run.loc)} pipes a download into an interpreter: {snippet}",
                       key=f"run:{snippet}", evidence=snippet)

@@ -3,8 +3,9 @@
 import re
 
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
-from hipaa_scan.secrets import default_credential, is_placeholder, mask, secret_arguments, secret_name, shape_of
+from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.secrets import (URL_LABEL, default_credential, is_placeholder, mask, secret_arguments, secret_name,
+                                shape_of)
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
@@ -28,25 +29,39 @@ def _extra_placeholders(ctx):
     return [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
 
 
+def _reported_as_build_arg(var, res):
+    """An image ENV that is wholly a build arg the compose service passes is located at that build arg, which the
+    service's own Resource judges: report it there once, unless only the ENV's name says secret."""
+    origin = var.origin or ""
+    if not origin.startswith("build-arg:") or res.extra.get("service") is None:
+        return False
+    return shape_of((var.value or "").strip()) is not None or secret_name(origin.split(":", 1)[1])
+
+
 def check(res, ctx):
     extra = _extra_placeholders(ctx)
-    # ENV of Dockerfile stages that do not ship is written in the file all the same
+    # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     for var in variables:
         value = (var.value or "").strip()
-        if is_placeholder(value, extra) or default_credential(var.name, value):
+        if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res):
             continue
+        who = label_at(res, var.loc)
         shape = shape_of(value)
         if shape is not None:
             label, visible = shape
             shown = mask(value, visible)
-            yield Hit(var.loc, f"{res.label} sets {var.name} to a plaintext {label} ({shown})",
-                      key=f"env:{var.name}", evidence=f"{var.name}={shown}")
+            if label == URL_LABEL:
+                message = f"{who} puts plaintext credentials in the URL in {var.name} ({shown})"
+            else:
+                message = f"{who} sets {var.name} to a plaintext {label} ({shown})"
+            yield Hit(var.loc, message, key=f"env:{var.name}", evidence=f"{var.name}={shown}")
         elif secret_name(var.name) and not res.extra.get("example"):
             shown = mask(value)
-            yield Hit(var.loc, f"{res.label} sets the secret {var.name} in plain text ({shown})",
+            yield Hit(var.loc, f"{who} sets the secret {var.name} in plain text ({shown})",
                       key=f"env:{var.name}", evidence=f"{var.name}={shown}")
     for i, flag, value in secret_arguments([str(t.value) for t in res.command]):
         if not is_placeholder(value, extra):
-            yield Hit(res.command[i].loc, f"{res.label} passes a plaintext secret on its command line ({flag} {mask(value)})",
+            loc = res.command[i].loc
+            yield Hit(loc, f"{label_at(res, loc)} passes a plaintext secret on its command line ({flag} {mask(value)})",
                       key=f"command:{flag}", evidence=f"{flag} {mask(value)}")

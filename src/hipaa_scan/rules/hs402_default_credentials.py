@@ -1,7 +1,7 @@
 """HS402 default-credentials: a vendor's default user or password is in use."""
 
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import label_at, meta
 from hipaa_scan.secrets import default_credential
 
 META = meta(
@@ -23,7 +23,7 @@ def check(res, ctx):
     for var in res.env:
         product = default_credential(var.name, var.value)
         if product:
-            yield Hit(var.loc, f"{res.label} uses the {product} default credential in {var.name}",
+            yield Hit(var.loc, f"{label_at(res, var.loc)} uses the {product} default credential in {var.name}",
                       key=f"env:{var.name}", evidence=f"{var.name}=<vendor default>")
     if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None:
         if ctx.datastores.product_of_image(str(res.image.value)) == "MinIO" and \

@@ -2,22 +2,29 @@
 
 import re
 
+from hipaa_scan.catalog import image_repository
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import label_at, meta
 
 META = meta(
     id="HS403", name="datastore-auth-disabled", severity="high", confidence="high",
     hipaa=["164.312(d)", "164.312(a)(1)"], cwe=["CWE-306"],
     sources=["dockerfile", "compose", "env", "container"],
     summary=("Authentication switched off: POSTGRES_HOST_AUTH_METHOD=trust, ALLOW_EMPTY_PASSWORD, "
-             "MYSQL_ALLOW_EMPTY_PASSWORD, Redis without --requirepass or with --protected-mode no, MongoDB without a "
-             "root user, etcd serving plain HTTP on 0.0.0.0 without client certificates."),
+             "MYSQL_ALLOW_EMPTY_PASSWORD, Redis without a password (the official image ignores REDIS_PASSWORD) or "
+             "with --protected-mode no, MongoDB without a root user, etcd serving clients over plain HTTP beyond "
+             "loopback."),
     description=(
         "A datastore that lets any client in turns every container on its network, and anything that can reach a "
-        "published port, into a reader and writer of the ePHI it holds."),
+        "published port, into a reader and writer of the ePHI it holds. Redis is judged by its image's own "
+        "mechanism: the official image (and Valkey, KeyDB) takes a password only from `--requirepass` or a "
+        "configuration file, Bitnami's from REDIS_PASSWORD, Redis Stack's from REDIS_ARGS. A configuration file we "
+        "cannot see is given the benefit of the doubt. etcd checks client certificates only on HTTPS: a plain "
+        "`http://` client URL on anything but loopback is unauthenticated whatever `--client-cert-auth` says."),
     remediation=(
         "Enable authentication: a password from a secret store (`--requirepass` via a config file, "
-        "`POSTGRES_PASSWORD_FILE`), scram-sha-256 instead of trust, client certificates for etcd."),
+        "`POSTGRES_PASSWORD_FILE`), scram-sha-256 instead of trust, HTTPS client URLs with client certificates for "
+        "etcd."),
 )
 
 TRUTHY = re.compile(r"^(yes|true|1|on)$", re.IGNORECASE)
@@ -31,61 +38,172 @@ ENV_CHECKS = (
      "turns authentication off"),
 )
 CONF_ARG = re.compile(r"\.conf$")
-LISTEN = re.compile(r"^--?listen-client-urls(?:=(.*))?$")
 # `--requirepass` with a value: an empty one (`--requirepass ""`) leaves Redis without a password
 REQUIREPASS = re.compile(r"--requirepass(=|\s+)(?![\"']{2}(\s|$))\S")
 
+# Redis images by how they take a password.
+OFFICIAL_REDIS = {"redis", "valkey", "valkey/valkey", "eqalpha/keydb", "keydb", "dragonflydb/dragonfly",
+                  "dragonfly"}  # --requirepass or a configuration file only (Dragonfly also DFLY_requirepass)
+BITNAMI_PASSWORD_VARS = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "VALKEY_PASSWORD", "VALKEY_PASSWORD_FILE",
+                         "KEYDB_PASSWORD", "KEYDB_PASSWORD_FILE")
+OTHER_PASSWORD_VARS = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_ARGS")
+IGNORED_BY_OFFICIAL = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_PASS", "VALKEY_PASSWORD", "REDIS_ARGS")
 
-def _arg(tokens, flag_re):
-    for i, token in enumerate(tokens):
-        match = flag_re.match(str(token.value))
-        if match:
-            value = match.group(1) if match.group(1) is not None else (
-                str(tokens[i + 1].value) if i + 1 < len(tokens) else "")
-            return token, value
-    return None, None
+# etcd client URLs: flags (`--listen-client-urls=URLS`, `-listen-client-urls URLS`, inside a shell string too)
+ETCD_FLAG = re.compile(r"^--?(listen|advertise)-client-urls(?:=(.*))?$")
+ETCD_FLAG_IN_TEXT = re.compile(r"(?:^|\s)--?(listen|advertise)-client-urls(?:=|\s+)[\"']?([^\s\"']+)")
+ETCD_ENV = {"listen": "ETCD_LISTEN_CLIENT_URLS", "advertise": "ETCD_ADVERTISE_CLIENT_URLS"}
+CLIENT_CERT_AUTH = re.compile(r"(^|\s)--?client-cert-auth(=true)?(\s|$)")
+LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1|0*:(0*:)*0*1)$", re.IGNORECASE)
 
 
 def check(res, ctx):
     for var in res.env:
         for name_re, value_re, what in ENV_CHECKS:
             if var.value is not None and name_re.match(var.name) and value_re.match(var.value.strip()):
-                yield Hit(var.loc, f"{res.label} sets {var.name}={var.value.strip()}, which {what}",
+                yield Hit(var.loc, f"{label_at(res, var.loc)} sets {var.name}={var.value.strip()}, which {what}",
                           key=f"env:{var.name}", evidence=f"{var.name}={var.value.strip()}")
-    if res.kind not in ("compose", "container") or ctx.datastores is None:
-        return
-    product = ctx.datastores.product_of_image(str(res.image.value)) if res.image is not None else None
+    yield from _etcd(res)
+    if res.kind not in ("compose", "container") or ctx.datastores is None or res.builds:
+        return  # a service built from a Dockerfile: its `image:` names the result, not what it is built from
+    image = str(res.image.value) if res.image is not None else None
+    product = ctx.datastores.product_of_image(image)
     args = [str(t.value) for t in res.command]
     env = {v.name for v in res.env}
     if product == "Redis":
-        yield from _redis(res, args, env)
+        yield from _redis(res, image, args)
     elif product == "MongoDB" and not env & {"MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD_FILE",
                                              "MONGODB_ROOT_PASSWORD", "MONGODB_ROOT_PASSWORD_FILE"}:
         if "--auth" not in args and not res.extra.get("env_file"):
             yield Hit(res.anchor, f"{res.label} runs MongoDB without a root user, so authentication is off",
                       key="mongo-auth", evidence="no MONGO_INITDB_ROOT_PASSWORD")
-    token, listen = _arg(res.command, LISTEN)
-    if listen is None:
-        var = res.env_value("ETCD_LISTEN_CLIENT_URLS")
-        token, listen = (var, var.value) if var is not None and var.value else (None, None)
-    if listen and "0.0.0.0" in listen and "https://" not in listen:
-        cert_auth = "--client-cert-auth" in " ".join(args) or "-client-cert-auth" in args or any(
-            v.name == "ETCD_CLIENT_CERT_AUTH" and TRUTHY.match(v.value or "") for v in res.env)
-        if not cert_auth:
-            yield Hit(token.loc, f"{res.label} serves etcd over plain HTTP on 0.0.0.0 without client certificate auth",
-                      key="etcd-auth", evidence=f"listen-client-urls {listen}")
 
 
-def _redis(res, args, env):
+# -- Redis -------------------------------------------------------------------------------------------------------
+
+def _family(image):
+    repo = image_repository(image)
+    for prefix in ("docker/library/", "library/"):
+        if repo.startswith(prefix):
+            repo = repo[len(prefix):]
+    owner = repo.split("/")[0] if "/" in repo else ""
+    if owner.startswith("bitnami"):  # bitnami/redis, bitnami/valkey, bitnamilegacy/redis...
+        return "bitnami"
+    if repo.rsplit("/", 1)[-1] in ("redis-stack", "redis-stack-server"):
+        return "stack"
+    if repo in OFFICIAL_REDIS:
+        return "official"
+    return "other"
+
+
+def _set(res, names):
+    """The first of `names` the container gets with a value (one inherited from the shell counts)."""
+    for name in names:
+        var = res.env_value(name)
+        if var is not None and (var.value is None or var.value.strip().strip("\"'")):
+            return var
+    return None
+
+
+def _redis(res, image, args):
     joined = " ".join(args)
-    has_password = REQUIREPASS.search(joined) or env & {"REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_ARGS"} \
-        or any(CONF_ARG.search(a) for a in args) or res.extra.get("env_file")
+    family = _family(image)
+    requirepass = REQUIREPASS.search(joined)
+    config_file = any(CONF_ARG.search(a) for a in args)  # a configuration file we cannot see: no verdict
+    if family == "bitnami":
+        # the image sets the password from REDIS_PASSWORD and refuses to start without one unless
+        # ALLOW_EMPTY_PASSWORD=yes (reported above)
+        has_password = requirepass or config_file or _set(res, BITNAMI_PASSWORD_VARS) or res.extra.get("env_file")
+        if not has_password:
+            return
+    elif family == "stack":
+        stack_args = res.env_value("REDIS_ARGS")
+        has_password = requirepass or config_file or (stack_args is not None and (
+            stack_args.value is None or REQUIREPASS.search(stack_args.value))) or res.extra.get("env_file")
+    elif family == "official":
+        has_password = requirepass or config_file or (
+            "dragonfly" in image_repository(image) and _set(res, ("DFLY_requirepass", "DFLY_REQUIREPASS")))
+    else:  # an image we do not know: a password variable may be honoured
+        has_password = requirepass or config_file or _set(res, OTHER_PASSWORD_VARS) or res.extra.get("env_file")
+    if has_password:
+        return
     protected_off = re.search(r"--protected-mode(\s+|=)no\b", joined)
-    if protected_off and not has_password:
+    ignored = _set(res, IGNORED_BY_OFFICIAL) if family in ("official", "stack") else None
+    if protected_off:
         where = next((t.loc for t in res.command if "protected-mode" in str(t.value)), res.anchor)
         yield Hit(where, f"{res.label} runs Redis with --protected-mode no and no password", key="redis-auth",
                   evidence="--protected-mode no")
-    elif not has_password:
+    elif ignored is not None:
+        how = "REDIS_ARGS=--requirepass" if family == "stack" else "--requirepass in its command or a config file"
+        where = res.command[0].loc if res.command else ignored.loc
+        yield Hit(where, f"{res.label} runs Redis without a password: the {image_repository(image)} image ignores "
+                         f"{ignored.name} (it takes one only from {how}), so any client can read and write",
+                  key="redis-auth", evidence=f"{ignored.name} set, no requirepass")
+    else:
         where = res.command[0].loc if res.command else res.anchor
         yield Hit(where, f"{res.label} runs Redis without --requirepass: any client can read and write",
                   key="redis-auth", evidence="no requirepass")
+
+
+# -- etcd --------------------------------------------------------------------------------------------------------
+
+def _etcd_urls(res):
+    """{"listen"|"advertise": (location, URL list)}: a command-line flag wins over its environment variable."""
+    found = {}
+    tokens = res.command
+    for i, token in enumerate(tokens):
+        text = str(token.value)
+        match = ETCD_FLAG.match(text)
+        if match:
+            value = match.group(2) if match.group(2) is not None else (
+                str(tokens[i + 1].value) if i + 1 < len(tokens) else "")
+            found[match.group(1)] = (token.loc, value)
+            continue
+        for embedded in ETCD_FLAG_IN_TEXT.finditer(text):  # `sh -c "etcd --listen-client-urls ..."`
+            found[embedded.group(1)] = (token.loc, embedded.group(2))
+    for kind, name in ETCD_ENV.items():
+        var = res.env_value(name)
+        if kind not in found and var is not None and var.value:
+            found[kind] = (var.loc, var.value)
+    return found
+
+
+def _plain_http(urls):
+    """The plain-HTTP URLs of a comma-separated list that are not on loopback (unresolved ones are not judged)."""
+    out = []
+    for url in urls.split(","):
+        url = url.strip().strip("\"'")
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.lower() != "http" or "$" in rest:
+            continue
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        if host.startswith("["):
+            host = host[1:host.find("]")] if "]" in host else host[1:]
+        else:
+            host = host.split(":", 1)[0]
+        if not LOOPBACK.match(host):
+            out.append(url)
+    return out
+
+
+def _etcd(res):
+    found = _etcd_urls(res)
+    cert_auth = bool(CLIENT_CERT_AUTH.search(" ".join(str(t.value) for t in res.command))) or any(
+        v.name == "ETCD_CLIENT_CERT_AUTH" and TRUTHY.match((v.value or "").strip()) for v in res.env)
+    note = " (--client-cert-auth checks only HTTPS clients)" if cert_auth else ""
+    for kind in ("listen", "advertise"):
+        if kind not in found:
+            continue
+        loc, urls = found[kind]
+        plain = _plain_http(urls)
+        if not plain:
+            continue
+        who = label_at(res, loc)
+        if kind == "listen":
+            message = f"{who} serves etcd clients over plain HTTP beyond loopback ({plain[0]}): no TLS and no " \
+                      f"client authentication{note}"
+        else:
+            message = f"{who} advertises a plain-HTTP etcd client URL beyond loopback ({plain[0]}): clients " \
+                      f"connect without TLS or client authentication{note}"
+        yield Hit(loc, message, key="etcd-auth", evidence=f"{kind}-client-urls {urls}")
+        return

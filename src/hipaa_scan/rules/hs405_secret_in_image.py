@@ -3,7 +3,7 @@
 import re
 
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import label_at, meta
 from hipaa_scan.secrets import secret_name
 
 META = meta(
@@ -38,9 +38,10 @@ def check(res, ctx):
         for source in sources:
             clean = source.rstrip("/")
             if SECRET_FILE.search(clean) and not NOT_SECRET_FILE.search(clean):
-                yield Hit(copy.loc, f"{res.label} copies {source} into the image with {instruction}",
+                yield Hit(copy.loc, f"{label_at(res, copy.loc)} copies {source} into the image with {instruction}",
                           key=f"copy:{source}", evidence=f"{instruction} {source}")
     for arg in res.build_args:
         if secret_name(arg.name):
-            yield Hit(arg.loc, f"{res.label} takes the secret {arg.name} as a build argument, kept in image history",
+            yield Hit(arg.loc, f"{label_at(res, arg.loc)} takes the secret {arg.name} as a build argument, kept in "
+                               "image history",
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")

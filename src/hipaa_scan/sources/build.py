@@ -8,7 +8,15 @@ actually runs:
   that build arg;
 - health check: a compose `healthcheck` with a `test` (or `disable: true`, which counts as none) decides, else the
   Dockerfile's HEALTHCHECK;
-- build args resolve the Dockerfile's ARGs, so `FROM`, `USER` and `ENV` see the values Compose passes.
+- build args resolve the Dockerfile's ARGs, so `FROM`, `USER` and `ENV` see the values Compose passes;
+- environment: a variable the service sets in `environment` or an `env_file` replaces the image's ENV of that
+  name, so the image's ENV is no verdict of its own (it stays in `extra["stage_env"]`: written in the file and
+  kept in the image's configuration, which HS401 still judges); an ENV whose value is wholly a build arg the
+  service passes (`ENV NODE_ENV $NODE_ENV`) points at that build arg;
+- command: the service's `entrypoint` replaces the image's ENTRYPOINT and CMD, its `command` the image's CMD.
+
+`extra["replaced"]` maps each Dockerfile line the service overrides this way to the compose line that does, so
+a finding of the Dockerfile scanned on its own can say why the project does not run it.
 """
 
 from __future__ import annotations
@@ -16,9 +24,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from hipaa_scan.model import Location, Resource, Value
+from hipaa_scan.model import EnvVar, Location, Resource, Value
 from hipaa_scan.sources.dockerfile import parse_dockerfile
 from hipaa_scan.yamlsrc import YMap
 
@@ -52,14 +60,21 @@ def build_spec(build: Any, project_dir: str, args: Dict[str, str], arg_locs: Dic
                      args, arg_locs)
 
 
-def image_resource(service: str, res: Resource, text: str, display: str, spec: BuildSpec) -> Resource:
+WHOLLY_ONE_ARG = re.compile(r"^[\"']?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))[\"']?$")
+
+
+def image_resource(service: str, res: Resource, text: str, display: str, spec: BuildSpec,
+                   shown: Optional[str] = None, replaces: Tuple[str, ...] = ()) -> Resource:
     """The service's image, judged with the run-time facts compose sets. Moves `user` and `healthcheck` from the
-    service Resource to the image one, so each verdict is made once."""
+    service Resource to the image one, so each verdict is made once. `shown` is the Dockerfile's path as messages
+    name it (default: `display`); `replaces` says which of `entrypoint` and `command` the service sets."""
     doc = parse_dockerfile(text, display, spec.args, spec.target)
     image = doc.resources[0]
-    built = f"{display}, target {spec.target}" if spec.target else display
+    shown = shown or display
+    built = f"{shown}, target {spec.target}" if spec.target else shown
     image.name = f"service:{service}:image"
     image.label = f'service "{service}" (image built from {built})'
+    image.extra["built"] = built
     overrides: Dict[str, Location] = {}
     if res.user is not None:
         image.user, overrides["HS101"] = res.user, res.user.loc
@@ -75,4 +90,46 @@ def image_resource(service: str, res: Resource, text: str, display: str, spec: B
     res.user = res.healthcheck = None
     image.extra["service"] = service
     image.extra["overrides"] = overrides
+    replaced: Dict[Tuple[str, Optional[int]], Location] = {}
+    image.extra["replaced"] = replaced
+    _environment(image, res, spec, replaced)
+    _command(image, res, replaces, replaced)
     return image
+
+
+def _environment(image: Resource, res: Resource, spec: BuildSpec,
+                 replaced: Dict[Tuple[str, Optional[int]], Location]) -> None:
+    """The image's ENV as the service runs it: what compose sets wins; an ENV that is wholly a build arg the
+    service passes is decided (and located) there."""
+    by_compose = {var.name: var for var in res.env if var.value is not None}
+    written = image.extra.get("env_written", {})
+    kept: List[EnvVar] = []
+    for var in image.env:
+        over = by_compose.get(var.name)
+        if over is not None:  # not the container's environment, but written in the file and kept in the image
+            image.extra.setdefault("stage_env", []).append(var)
+            replaced[(var.loc.path, var.loc.line)] = over.loc
+            continue
+        match = WHOLLY_ONE_ARG.match((written.get(var.loc) or "").strip())
+        arg = (match.group(1) or match.group(2)) if match else None
+        if arg is not None and arg in spec.arg_locs and spec.args.get(arg) == var.value:  # the arg is in scope
+            replaced[(var.loc.path, var.loc.line)] = spec.arg_locs[arg]
+            var = EnvVar(var.name, var.value, spec.arg_locs[arg], f"build-arg:{arg}")
+        kept.append(var)
+    image.env = kept
+
+
+def _command(image: Resource, res: Resource, replaces: Tuple[str, ...],
+             replaced: Dict[Tuple[str, Optional[int]], Location]) -> None:
+    """Compose `entrypoint` replaces the image's ENTRYPOINT and its CMD; `command` replaces its CMD."""
+    if not replaces:
+        return
+    dropped = list(image.extra.get("cmd", []))
+    if "entrypoint" in replaces:
+        dropped += list(image.extra.get("entrypoint", []))
+        image.extra["entrypoint"] = []
+    image.extra["cmd"] = []
+    image.command = list(image.extra.get("entrypoint", []))
+    where = res.command[0].loc if res.command else res.anchor
+    for token in dropped:
+        replaced.setdefault((token.loc.path, token.loc.line), where)

@@ -82,12 +82,13 @@ def _words(value: str) -> List[str]:
         return value.split()
 
 
-def _pairs(value: str) -> List[Tuple[str, Optional[str]]]:
-    """KEY=value pairs of ENV/ARG/LABEL; also the legacy `ENV KEY value with spaces` form."""
+def _pairs(value: str, legacy: bool = False) -> List[Tuple[str, Optional[str]]]:
+    """KEY=value pairs of ENV/ARG/LABEL; with `legacy` (ENV only) also the `ENV KEY value with spaces` form. ARG has
+    no such form: `ARG A B=1` declares A (no default) and B."""
     words = _words(value)
     if not words:
         return []
-    if "=" not in words[0]:
+    if legacy and "=" not in words[0]:
         if len(words) == 1:
             return [(words[0], None)]
         # legacy form: one key, the rest of the line is the value
@@ -215,14 +216,15 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
                 variables[key] = resolved
             res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
     elif name == "ENV":
-        for key, val in _pairs(ins.value):
+        for key, val in _pairs(ins.value, legacy=True):
             resolved = substitute(val or "", variables)
             variables[key] = resolved
+            var = EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV")
+            res.extra.setdefault("env_written", {})[var.loc] = val  # as written, before substitution
             if shipped:
-                res.env.append(EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV"))
+                res.env.append(var)
             else:  # a stage that does not ship: not the image's environment, but still written in the file
-                res.extra.setdefault("stage_env", []).append(
-                    EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV"))
+                res.extra.setdefault("stage_env", []).append(var)
     elif name == "RUN":
         text = ins.value if not ins.heredocs else ins.value + "\n" + "\n".join(ins.heredocs)
         res.run.append(Value(text, loc))

@@ -49,6 +49,7 @@ class Spec:
     profiles: Tuple[str, ...] = ()
     roots: Tuple[str, ...] = ()  # files are read only under these directories
     primary: Optional[str] = None  # the file the document is named after (default: the first)
+    given: Optional[str] = None  # the scan path (or -f file's directory) as the user wrote it, for messages
 
 
 @dataclass

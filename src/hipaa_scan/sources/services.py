@@ -50,10 +50,16 @@ class ServiceBuilder:
         out = [res]
         if res.builds:
             spec = builds.build_spec(svc["build"], self.loader.spec.directory, args, arg_locs)
-            image = self.image(name, res, spec) if spec is not None else None
+            replaces = tuple(key for key in ("entrypoint", "command") if svc.get(key) is not None)
+            image = self.image(name, res, spec, replaces) if spec is not None else None
             if image is not None:
                 self._note_provenance(image)
                 out.append(image)
+                # the container's environment: the image's ENV under what compose sets; rules that weigh one
+                # variable against another (a tracing switch and its endpoint) look here
+                runtime = {var.name: var for var in image.env}
+                runtime.update((var.name, var) for var in res.env if var.value is not None)
+                res.extra["runtime_env"] = image.extra["runtime_env"] = list(runtime.values())
         return out
 
     def environment(self, name: str, svc: YMap, res: Resource) -> List[EnvVar]:
@@ -65,7 +71,11 @@ class ServiceBuilder:
             path = str(entry.get("path")) if isinstance(entry, YMap) else str(entry)
             required = not (isinstance(entry, YMap) and entry.get("required") in (False, "false"))
             path = os.path.join(self.loader.spec.directory, path)
-            if not required and not os.path.lexists(path):
+            if not os.path.lexists(path):
+                if required:
+                    res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
+                    self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
+                                      f"{display_path(path)} does not exist: Compose would refuse to start it")
                 continue
             try:
                 text = self.loader.read(path)
@@ -130,13 +140,15 @@ class ServiceBuilder:
                 res.build_args.append(EnvVar(key, text, loc, "build-arg"))
         return args, locs
 
-    def image(self, name: str, res: Resource, spec: builds.BuildSpec) -> Optional[Resource]:
+    def image(self, name: str, res: Resource, spec: builds.BuildSpec,
+              replaces: Tuple[str, ...] = ()) -> Optional[Resource]:
         from hipaa_scan.sources.dockerfile import DockerfileError
 
         shown = display_path(spec.dockerfile)
         try:
             text = self.loader.read(spec.dockerfile)
-            image = builds.image_resource(name, res, text, shown, spec)
+            image = builds.image_resource(name, res, text, shown, spec, as_given(spec.dockerfile, self.loader.spec),
+                                          replaces)
         except ReadError as exc:
             self.notes.append(f"note: service {name}: its Dockerfile {shown} {exc}; the image was not checked")
             return None
@@ -172,6 +184,20 @@ class ServiceBuilder:
             uses = self.loader.uses.get((loc.path, loc.line or 0, loc.column or 0))
             if uses is not None and loc not in self.provenance:
                 self.provenance[loc] = uses.describe()
+
+
+def as_given(path: str, spec: Any) -> str:
+    """A file's path as messages name it: its display path, except that a file outside the working directory
+    found under a scan path given as a relative one (`../corpus`) keeps that relative form rather than becoming
+    absolute."""
+    shown = display_path(path)
+    given = getattr(spec, "given", None)
+    if not os.path.isabs(shown) or not given or os.path.isabs(given):
+        return shown
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(given))
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return shown
+    return os.path.normpath(os.path.join(given, rel)).replace(os.sep, "/")
 
 
 def _at(loc: Location, keypath: str) -> Location:
