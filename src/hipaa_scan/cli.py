@@ -30,22 +30,33 @@ def _use_color(no_color: bool, output: Optional[str]) -> bool:
     return sys.stdout.isatty()
 
 
+def _write_output(output: Optional[str], write) -> None:
+    """Call `write(handle)` on the --output file (one clear line if it cannot be written) or on stdout."""
+    if not output:
+        write(sys.stdout)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            write(handle)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
 def emit(result, fmt: str, output: Optional[str], no_color: bool, quiet: bool, fail_on: str,
          show_suppressed: bool = False, category: Optional[str] = None) -> None:
-    if fmt == "json":
-        from hipaa_scan.report import jsonfmt as reporter
-    elif fmt == "sarif":
-        from hipaa_scan.report import sarif as reporter  # type: ignore[no-redef]
-    else:
-        from hipaa_scan.report import text as reporter  # type: ignore[no-redef]
+    if fmt in ("json", "sarif"):  # written as it is produced: a large report is never held as one string
+        if fmt == "json":
+            from hipaa_scan.report import jsonfmt as reporter
+        else:
+            from hipaa_scan.report import sarif as reporter  # type: ignore[no-redef]
+        _write_output(output, lambda handle: reporter.write(result, handle, category=category))
+        return
+    from hipaa_scan.report import text as reporter  # type: ignore[no-redef]
+
     text = reporter.render(result, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
                            show_suppressed=show_suppressed, category=category)
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
+        _write_output(output, lambda handle: handle.write(text))
     elif text:
         click.echo(text, nl=False)
 
@@ -147,8 +158,11 @@ def _config_present() -> bool:
                    "a later file wins).")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="Only services without profiles or with this profile (repeatable; default: every service).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Worker processes for large trees (0: one per CPU from 300 files on; 1: a single process). "
+                   "The result is the same either way.")
 def scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
-         baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles):
+         baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles, jobs):
     """Scan Dockerfiles, compose files and env files under PATHS (default: the current directory).
 
     A directory's compose.yaml (with its override file, or COMPOSE_FILE from its .env) is scanned as the Compose
@@ -158,6 +172,7 @@ def scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_co
 
     options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict)
     options.compose_files, options.env_files, options.profiles = list(compose_files), list(env_files), list(profiles)
+    options.jobs = jobs
     fail_on = fail_on or options.fail_on or "high"
     try:
         result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
@@ -298,11 +313,7 @@ def live(hosts, context, all_containers, containers, labels, from_inspect, from_
         text = live_mod.render(result, run, fmt, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
                                show_suppressed=show_suppressed, category=category, evidence=evidence)
         if output:
-            try:
-                with open(output, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-            except OSError as exc:
-                fail(f"cannot write {output}: {exc.strerror or exc}")
+            _write_output(output, lambda handle: handle.write(text))
         elif text:
             click.echo(text, nl=False)
     sys.exit(result.exit_code(fail_on))

@@ -8,9 +8,9 @@ the user's cache directory, so a pre-commit run does not pay for it again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -51,14 +51,18 @@ def find_config(start: Optional[str] = None) -> Optional[str]:
         directory = parent
 
 
+# A table header, dotted key or inline table that could make `tool.hipaa-scan`; a cheap filter before parsing.
+_SECTION_HINT = re.compile(rb"""^\s*\[[^\]\n]*hipaa-scan|tool\s*\.\s*["']?hipaa-scan|^\s*["']?hipaa-scan["']?\s*(=\s*\{|\.)""", re.M)
+
+
 def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if b"hipaa-scan" not in raw:
-        return None
+    if b"hipaa-scan" not in raw or not _SECTION_HINT.search(raw):
+        return None  # the common case (a project's own name, say): no TOML parser needed
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python < 3.11
@@ -102,9 +106,11 @@ def _cache_marker(digest: str) -> str:
 
 def _validate(data: Dict[str, Any], path: str) -> None:
     schema_path = os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json")
+    from hipaa_scan.model import sha256
+
     with open(schema_path, "rb") as handle:
         schema_bytes = handle.read()
-    digest = hashlib.sha256(schema_bytes + json.dumps(data, sort_keys=True).encode()).hexdigest()
+    digest = sha256(schema_bytes + json.dumps(data, sort_keys=True).encode()).hexdigest()
     marker = _cache_marker(digest)
     if os.path.exists(marker):
         return

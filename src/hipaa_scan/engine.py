@@ -6,18 +6,17 @@ Every string a finding carries passes through the Scrubber, so no secret value t
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
-from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult
+from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
 from hipaa_scan.rules import load_rules
 from hipaa_scan.rules.base import Rule, RuleContext
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
 from hipaa_scan import baseline
-from hipaa_scan.secrets import Scrubber, secret_arguments, sensitive_values
+from hipaa_scan.secrets import Scrubber, classify_sensitive, secret_arguments
 
 
 @dataclass
@@ -37,6 +36,7 @@ class ScanOptions:
     compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
     env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
     profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
+    jobs: int = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
 
 
 def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,
@@ -100,7 +100,7 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
 
 def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
     raw = "\x1f".join((rule_id, path, resource, key))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+    return sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
 class Runner:
@@ -138,7 +138,7 @@ class Runner:
     def finish(self, findings: List[Finding], errors: List[ScanError], files: int, resources: int) -> ScanResult:
         """Apply config and baseline suppressions, then order and deduplicate."""
         apply_path_ignores(findings, self.options.per_path_ignores)
-        notes: List[str] = list(dict.fromkeys(self.notes))
+        notes: List[str] = sorted(set(self.notes))
         if self.options.baseline is not None:
             notes += baseline.apply(self.options.baseline, findings, self.options.baseline_path)
         return finish(findings, errors + self.errors, files, resources, self.rules, notes)
@@ -160,24 +160,37 @@ class Runner:
 
 def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:
     """Values of a resource that output must never show."""
+    every, not_defaults = _resource_secrets(res)
+    return every if defaults else not_defaults
+
+
+def _resource_secrets(res: Resource) -> Tuple[List[str], List[str]]:
+    """Sensitive values with and without vendor defaults (secrets.classify_sensitive)."""
     variables = list(res.env) + list(res.build_args) + list(res.extra.get("interpolated", ())) + \
         list(res.extra.get("stage_env", ()))
-    values = sensitive_values(((v.name, v.value) for v in variables), defaults)
-    values.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
-    return values
+    every, not_defaults = classify_sensitive((v.name, v.value) for v in variables)
+    if res.command:
+        arguments = [value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command])]
+        every.extend(arguments)
+        not_defaults.extend(arguments)
+    return every, not_defaults
 
 
 def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
     """Mask every sensitive value of the document (and any secret shape) in every string its findings carry."""
     if not findings:
         return findings
-    secrets = [value for res in doc.resources for value in resource_secrets(res)]
+    secrets: List[str] = []
+    not_defaults: List[str] = []
+    for res in doc.resources:
+        every, some = _resource_secrets(res)
+        secrets.extend(every)
+        not_defaults.extend(some)
     scrub = Scrubber(secrets)
     # Messages never quote values; they are scrubbed too, but not of vendor defaults or of words that also name a
     # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
     names = {res.name.split(":", 1)[-1] for res in doc.resources}
-    scrub_message = Scrubber(value for res in doc.resources for value in resource_secrets(res, defaults=False)
-                             if value not in names) if secrets else scrub
+    scrub_message = Scrubber(value for value in not_defaults if value not in names) if secrets else scrub
     for f in findings:
         f.message = scrub_message(f.message) or ""
         f.evidence = scrub(f.evidence)
@@ -204,6 +217,37 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     targets, errors = discover(paths, options.excludes)
     runner = Runner(rules, options)
     texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
+    outcome = None
+    jobs = _jobs(options.jobs, len(targets))
+    if jobs > 1 and not options.compose_files:
+        from hipaa_scan import parallel
+
+        outcome = parallel.scan(targets, paths, options, texts, runner, jobs)
+    if outcome is None:
+        outcome = scan_targets(targets, paths, options, texts, runner)
+    findings, more_errors, scanned, resources, _read = outcome
+    return runner.finish(findings, errors + more_errors, len(scanned), resources)
+
+
+PARALLEL_MIN_FILES = 300  # below this, starting worker processes costs more than it saves
+
+
+def _jobs(requested: int, files: int) -> int:
+    if requested > 0:
+        return requested
+    if files < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str], runner: Runner):
+    """Scan these targets: Compose projects first, then the remaining files one by one. Returns (findings, errors,
+    display paths scanned, resource count, absolute paths the projects read)."""
+    errors: List[ScanError] = []
     project_errors: List[ScanError] = []
     projects, targets = _load_projects(targets, paths, options, texts, runner, project_errors)
     findings: List[Finding] = []
@@ -221,18 +265,20 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
         scanned.add(doc.path)
         resources += len(doc.resources)
         findings.extend(runner.run(doc))
+    read: set = set()
     if projects:
         from hipaa_scan.projects import reconcile
 
         ran = []
         for project in projects:
             scanned.update(project.read)
+            read.update(project.read.values())
             resources += len(project.doc.resources)
             ran.append((project, runner.run(project.doc)))
         findings = reconcile(findings, ran)
     reported = {e.path for e in errors}  # a file that failed on its own too is reported once, in its own words
     errors.extend(e for e in project_errors if e.path not in reported)
-    return runner.finish(findings, errors, len(scanned), resources)
+    return findings, errors, scanned, resources, read
 
 
 def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str],

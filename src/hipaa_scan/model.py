@@ -6,8 +6,20 @@ read from. Nothing here imports a heavy library.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
+
+try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL (3 ms of start-up)
+    from _sha256 import sha256  # Python <= 3.11
+except ImportError:  # pragma: no cover - depends on the interpreter
+    try:
+        from _sha2 import sha256  # Python >= 3.12
+    except ImportError:
+        from hashlib import sha256
+
+# Findings and locations are the objects a large scan holds by the hundred thousand: no per-instance __dict__.
+_SLOTS: Dict[str, bool] = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -15,7 +27,7 @@ CONFIDENCES = ("low", "medium", "high")
 SOURCE_KINDS = ("dockerfile", "compose", "env", "container", "engine")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **_SLOTS)
 class Location:
     """Where a value was written: a file position, or a container plus an inspect key path."""
 
@@ -127,7 +139,7 @@ class Document:
     provenance: Dict[Location, str] = field(default_factory=dict)  # where an interpolated value came from
 
 
-@dataclass
+@dataclass(**_SLOTS)
 class Hit:
     """What a rule yields; the engine adds the rule's metadata and the fingerprint."""
 
@@ -138,13 +150,13 @@ class Hit:
     severity: Optional[str] = None  # overrides the rule's default when set
 
 
-@dataclass
+@dataclass(**_SLOTS)
 class Suppression:
     kind: str  # inline | config | baseline
     justification: str
 
 
-@dataclass
+@dataclass(**_SLOTS)
 class Finding:
     rule_id: str
     rule_name: str

@@ -616,6 +616,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Measure what users run: pip compiles bytecode at install time and an editable install writes it on its
+    # first run, unless this variable forbids it; without bytecode every run would compile the sources again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     tools = Tools(args)
     root = Path(args.corpus_root)
     root.mkdir(parents=True, exist_ok=True)

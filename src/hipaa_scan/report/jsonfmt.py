@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict
+from typing import Any, Dict, TextIO
 
 from hipaa_scan import __version__
 from hipaa_scan.model import SEVERITIES, ScanResult
+from hipaa_scan.report import jsonwrite
 
 SCHEMA_VERSION = "1"
 
@@ -57,20 +57,26 @@ def summary(result: ScanResult) -> Dict[str, Any]:
 
 
 def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, Any]:
+    """The report with its findings as an iterator and its summary as a callable (see report/jsonwrite.py)."""
     findings = result.findings if show_suppressed else result.active()
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},
-        "findings": [finding_dict(f) for f in findings],
+        "findings": map(finding_dict, findings),
         "errors": [
             {k: v for k, v in {"path": e.path, "kind": e.kind, "message": e.message, "rule_id": e.rule_id}.items()
              if v is not None}
             for e in result.errors
         ],
-        "summary": summary(result),
+        "summary": lambda: summary(result),
         **({"notes": list(result.notes)} if result.notes else {}),
     }
 
 
+def write(result: ScanResult, handle: TextIO, **_: Any) -> None:
+    jsonwrite.write(handle, report_dict(result))
+    handle.write("\n")
+
+
 def render(result: ScanResult, **_: Any) -> str:
-    return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return jsonwrite.dumps(report_dict(result))

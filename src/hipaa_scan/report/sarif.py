@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional, TextIO
 from urllib.parse import quote
 
 from hipaa_scan import __version__
 from hipaa_scan.hipaa import title
 from hipaa_scan.model import ScanResult
+from hipaa_scan.report import jsonwrite
 from hipaa_scan.rules.base import PROJECT_URL, RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -93,8 +94,12 @@ def render(result: ScanResult, category: Optional[str] = None, artifact_paths: O
     """SARIF text. `artifact_paths` maps a location path (container://name) to a file to point at instead;
     `artifact_lines` maps that location path to {key path: line in the file} ("" for the resource itself);
     `srcroot` is the directory relative paths start from (default: the working directory)."""
-    return json.dumps(sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), indent=2,
-                      ensure_ascii=False) + "\n"
+    return jsonwrite.dumps(sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), depth=5)
+
+
+def write(result: ScanResult, handle: TextIO, category: Optional[str] = None, **_: Any) -> None:
+    jsonwrite.write(handle, sarif_dict(result, category), depth=5)
+    handle.write("\n")
 
 
 def sarif_dict(result: ScanResult, category: Optional[str] = None,
@@ -107,8 +112,8 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
     artifact_lines = artifact_lines or {}
     metas = sorted(result.rules, key=lambda m: m.id)
     index = {m.id: i for i, m in enumerate(metas)}
-    results: List[Any] = []
-    for f in result.findings:
+
+    def result_json(f) -> Dict[str, Any]:
         target = artifact_paths.get(f.location.path, f.location.path)
         loc = _uri(target)
         region = None
@@ -134,7 +139,7 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         if f.suppression is not None:
             suppressions = [om.Suppression(kind="inSource" if f.suppression.kind == "inline" else "external",
                                            justification=f.suppression.justification)]
-        results.append(om.Result(
+        return _to_json(om.Result(
             rule_id=f.rule_id,
             rule_index=index.get(f.rule_id, -1),
             level=LEVEL[f.severity],
@@ -144,6 +149,7 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
             suppressions=suppressions,
             properties=props,
         ))
+
     notifications = []
     for err in result.errors:
         loc = _uri(err.path) if err.path else None
@@ -159,15 +165,16 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         tool=om.Tool(driver=om.ToolComponent(
             name="hipaa-scan", version=__version__, semantic_version=__version__, information_uri=PROJECT_URL,
             rules=[rule_descriptor(m) for m in metas])),
-        results=results,
+        results=[],
         invocations=[om.Invocation(execution_successful=not result.errors,
                                    tool_execution_notifications=notifications or None)],
         original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=_cwd_uri(srcroot))},
         automation_details=om.RunAutomationDetails(id=_category_id(category)) if category else None,
         column_kind="unicodeCodePoints",
     )
-    log = om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
-    return _to_json(log)
+    log = _to_json(om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run]))
+    log["runs"][0]["results"] = map(result_json, result.findings)  # converted as they are written
+    return log
 
 
 def _category_id(category: str) -> str:

@@ -1,0 +1,43 @@
+"""Write a JSON document piece by piece, for reports with many findings.
+
+The outer levels are indented (two spaces); below `depth` every value is one line written by the json module's C
+encoder (the pure-Python encoder that `indent=` selects costs more than the whole scan on large trees). A value may
+be an iterator, consumed as it is written, or a callable, called when its turn comes: a report's findings can
+stream from the engine and its summary be computed after them, so the whole report is never held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator, TextIO
+
+_compact = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
+    if callable(value):
+        value = value()
+    if level < depth and isinstance(value, dict):
+        _container(handle, "{", "}", ((f"{_compact(str(k))}: ", v) for k, v in value.items()), depth, level)
+    elif level < depth and isinstance(value, (list, tuple, Iterator)):
+        _container(handle, "[", "]", (("", v) for v in value), depth, level)
+    else:
+        handle.write(_compact(list(value) if isinstance(value, Iterator) else value))
+
+
+def _container(handle: TextIO, start: str, end: str, items, depth: int, level: int) -> None:
+    pad = "\n" + "  " * (level + 1)
+    first = True
+    for prefix, item in items:
+        handle.write((start if first else ",") + pad + prefix)
+        write(handle, item, depth, level + 1)
+        first = False
+    handle.write(start + end if first else "\n" + "  " * level + end)
+
+
+def dumps(value: Any, depth: int = 2) -> str:
+    import io
+
+    buffer = io.StringIO()
+    write(buffer, value, depth)
+    return buffer.getvalue() + "\n"

@@ -1,0 +1,74 @@
+"""Worker processes for large trees: the same result as one process, and one process when parts would interact."""
+
+import os
+import shutil
+
+import pytest
+
+from conftest import FIXTURES
+from hipaa_scan import parallel
+from hipaa_scan.engine import ScanOptions, scan_paths
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
+
+
+def _key(result):
+    return ([(f.rule_id, f.location.path, f.location.line, f.location.key, f.resource, f.message, f.fingerprint,
+              f.evidence, f.snippet, f.suppression) for f in result.findings],
+            result.errors, result.notes, result.files_scanned, result.resources_scanned)
+
+
+def _tree(tmp_path):
+    """Several independent parts: the demo stack, the compose-project fixtures, the rule fixtures."""
+    root = tmp_path / "tree"
+    shutil.copytree(os.path.join(FIXTURES, "demo-stack"), root / "demo-stack")
+    shutil.copytree(os.path.join(FIXTURES, "compose-project", "realistic"), root / "realistic")
+    shutil.copytree(os.path.join(FIXTURES, "compose-project", "build"), root / "build")
+    shutil.copytree(os.path.join(FIXTURES, "rules"), root / "rules")
+    return root
+
+
+def test_workers_give_the_same_result_as_one_process(tmp_path, monkeypatch):
+    root = _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    real = parallel.scan
+    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    one = scan_paths(["tree"], ScanOptions(jobs=1))
+    two = scan_paths(["tree"], ScanOptions(jobs=2))
+    assert calls and calls[0] is not None, "the tree was not split across workers"
+    assert len(one.findings) > 100
+    assert _key(one) == _key(two)
+
+
+def test_partition_keeps_a_project_with_its_subtree(tmp_path, monkeypatch):
+    root = _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    from hipaa_scan.discover import discover
+
+    targets, _errors = discover(["tree"], ())
+    parts = parallel.partition(targets, ["tree"], ScanOptions(), {}, 8)
+    where = {os.path.relpath(t.path, "tree"): i for i, part in enumerate(parts) for t in part}
+    demo = {i for p, i in where.items() if p.startswith("demo-stack/")}
+    assert len(demo) == 1, "the demo project's compose file, .env and Dockerfiles must be judged together"
+    assert len(set(where.values())) > 2
+
+
+def test_a_project_reading_another_part_is_scanned_in_one_process(tmp_path, monkeypatch):
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "images" / "api").mkdir(parents=True)
+    (root / "app" / "compose.yaml").write_text(
+        "services:\n  api:\n    build: ../images/api\n    user: '10001'\n    read_only: true\n")
+    (root / "images" / "api" / "Dockerfile").write_text("FROM python:3.12-slim\nCMD [\"python\"]\n")
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    real = parallel.scan
+    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    one = scan_paths(["tree"], ScanOptions(jobs=1))
+    two = scan_paths(["tree"], ScanOptions(jobs=2))
+    assert calls == [None], "the cross-part read must send the scan back to one process"
+    assert _key(one) == _key(two)
+    # the Dockerfile's missing USER is overridden by the project's `user:`: marked, as in one process
+    hs101 = [f for f in two.findings if f.rule_id == "HS101"]
+    assert hs101 and all(f.suppression is not None and f.suppression.kind == "project" for f in hs101)
