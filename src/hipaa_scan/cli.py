@@ -53,12 +53,9 @@ def emit(result, fmt: str, output: Optional[str], no_color: bool, quiet: bool, f
         return
     from hipaa_scan.report import text as reporter  # type: ignore[no-redef]
 
-    text = reporter.render(result, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
-                           show_suppressed=show_suppressed, category=category)
-    if output:
-        _write_output(output, lambda handle: handle.write(text))
-    elif text:
-        click.echo(text, nl=False)
+    color = _use_color(no_color, output)
+    _write_output(output, lambda handle: reporter.write(result, handle, color=color, quiet=quiet, fail_on=fail_on,
+                                                        show_suppressed=show_suppressed))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from typing import Any, Dict, List
+from typing import Any, Dict, List, TextIO
 
 from hipaa_scan.hipaa import sort_key, title
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
@@ -15,12 +15,20 @@ STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow"
 
 def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on: str = "high",
            show_suppressed: bool = False, width: int = 0, **_: Any) -> str:
+    buffer = io.StringIO()
+    write(result, buffer, color, quiet, fail_on, show_suppressed, width)
+    return buffer.getvalue()
+
+
+def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool = False, fail_on: str = "high",
+          show_suppressed: bool = False, width: int = 0, **_: Any) -> None:
+    """The report, written to `buffer` as it is produced (a large report is never held as one string)."""
     shown = [f for f in result.findings if show_suppressed or not f.suppressed]
     if quiet:
         threshold = SEVERITY_RANK.get(fail_on, len(SEVERITIES))
         shown = [f for f in shown if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
         if not shown and not result.errors:
-            return ""  # the pre-commit case: nothing to say, and rich is never imported
+            return  # the pre-commit case: nothing to say, and rich is never imported
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -29,31 +37,42 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         import shutil
 
         width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
-    buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
                       width=width, highlight=False, soft_wrap=True)
 
     groups: "OrderedDict[str, List[Finding]]" = OrderedDict()
     for f in shown:
         groups.setdefault(f.location.path, []).append(f)
-    for path, findings in groups.items():
-        console.print(f"[bold underline]{escape(path)}[/]")
-        for f in findings:
-            where = f":{f.location.line}" if f.location.line else (f" {f.location.key}" if f.location.key else "")
-            sev = f"[{STYLE[f.severity]}]{f.severity.upper():<8}[/]"
-            tag = " [dim](suppressed: " + escape(f.suppression.justification) + ")[/]" if f.suppression else ""
-            console.print(f"  {escape(path)}{escape(where)}  {sev} [bold]{f.rule_id}[/] {escape(f.rule_name)}{tag}")
-            console.print(f"      {escape(f.message)}")
-            if f.snippet:
-                console.print(f"      [dim]│[/] {escape(f.snippet)}")
-            console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
-        console.print()
+    if color:
+        for path, findings in groups.items():
+            console.print(f"[bold underline]{escape(path)}[/]")
+            for f in findings:
+                where = _where(f)
+                sev = f"[{STYLE[f.severity]}]{f.severity.upper():<8}[/]"
+                tag = " [dim](suppressed: " + escape(f.suppression.justification) + ")[/]" if f.suppression else ""
+                console.print(f"  {escape(path)}{escape(where)}  {sev} [bold]{f.rule_id}[/] {escape(f.rule_name)}{tag}")
+                console.print(f"      {escape(f.message)}")
+                if f.snippet:
+                    console.print(f"      [dim]│[/] {escape(f.snippet)}")
+                console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
+            console.print()
+    else:  # the same lines without styles, written directly: rich's markup pass costs more than the scan
+        for path, findings in groups.items():
+            buffer.write(f"{path}\n")
+            for f in findings:
+                tag = f" (suppressed: {f.suppression.justification})" if f.suppression else ""
+                buffer.write(f"  {path}{_where(f)}  {f.severity.upper():<8} {f.rule_id} {f.rule_name}{tag}\n"
+                             f"      {f.message}\n")
+                if f.snippet:
+                    buffer.write(f"      │ {f.snippet}\n")
+                buffer.write(f"      HIPAA {', '.join(f.hipaa)}\n")
+            buffer.write("\n")
     for err in result.errors:
         console.print(f"[bold red]error[/] {escape(err.path)}: {escape(err.message)}")
     if result.errors:
         console.print()
     if quiet:
-        return buffer.getvalue()
+        return
 
     active = result.active()
     if active:
@@ -91,4 +110,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     console.print(line)
     for note in result.notes:
         console.print(f"[dim]{escape(note)}[/]")
-    return buffer.getvalue()
+
+
+def _where(f: Finding) -> str:
+    return f":{f.location.line}" if f.location.line else (f" {f.location.key}" if f.location.key else "")
