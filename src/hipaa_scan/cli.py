@@ -318,6 +318,9 @@ def live(hosts, context, all_containers, containers, labels, from_inspect, from_
 
 def run() -> None:
     """Entry point wrapper: an unexpected error is one line and exit 2, never a traceback."""
+    import gc
+
+    gc.disable()  # a short-lived process that makes almost no reference cycles: see engine.scan_paths
     try:
         main(standalone_mode=True)
     except KeyboardInterrupt:

@@ -210,6 +210,21 @@ def finish(findings: List[Finding], errors: List[ScanError], files: int, resourc
 
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
+    # The cyclic garbage collector finds next to nothing to free in a scan (a few hundred objects per thousand
+    # files) but walks every live object again and again as findings accumulate: a quarter of the CPU time of a
+    # 10,000-file scan. Reference counting frees everything else; the collector resumes afterwards.
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_paths(paths, options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     from hipaa_scan.discover import discover
 
     paths = list(paths)
@@ -269,13 +284,11 @@ def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, tex
     if projects:
         from hipaa_scan.projects import reconcile
 
-        ran = []
-        for project in projects:
+        for project, _findings in projects:
             scanned.update(project.read)
             read.update(project.read.values())
-            resources += len(project.doc.resources)
-            ran.append((project, runner.run(project.doc)))
-        findings = reconcile(findings, ran)
+            resources += project.resources
+        findings = reconcile(findings, projects)
     reported = {e.path for e in errors}  # a file that failed on its own too is reported once, in its own words
     errors.extend(e for e in project_errors if e.path not in reported)
     return findings, errors, scanned, resources, read
@@ -306,11 +319,16 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
         consumed |= project.consumed
         project.doc.owned = tuple(p for p in project.doc.owned if p not in owned)  # checked by one project only
         owned |= {project.doc.path, *project.doc.owned}
-        loaded.append(project)
+        # Judged now, then only what reconciliation needs is kept: the projects of a large tree are never all
+        # held in memory at once.
+        found = runner.run(project.doc)
+        project.resources = len(project.doc.resources)
+        project.doc = Document(project.doc.path, project.doc.kind, [])
+        loaded.append((project, found))
     remaining = [t for t in targets if os.path.abspath(t.path) not in consumed]
     if options.compose_files:  # with -f, the project's Dockerfiles and env files are scanned on their own too
         have = {os.path.realpath(t.path) for t in remaining}
-        for project in loaded:
+        for project, _findings in loaded:
             for path, kind in project.aux:
                 if os.path.realpath(path) not in have:
                     have.add(os.path.realpath(path))

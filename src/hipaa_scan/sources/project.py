@@ -62,6 +62,7 @@ class Project:
     built: Dict[str, List[Resource]] = field(default_factory=dict)  # Dockerfile display path -> image resources
     notes: List[str] = field(default_factory=list)
     errors: List[ScanError] = field(default_factory=list)
+    resources: int = 0  # services judged (set once the rules have run and the document is let go)
 
 
 def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
