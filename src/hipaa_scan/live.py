@@ -272,6 +272,21 @@ def classify(exc: BaseException, target: Target, timeout: float = DEFAULT_TIMEOU
             any(isinstance(e, TimeoutError) for e in chain):
         return LiveError(f"the Docker engine at {host} did not answer within {timeout:g} s: check that it is "
                          "running and reachable, or raise --timeout")
+    api = next((e for e in chain if type(e).__name__ == "APIError"), None)
+    if api is not None:  # the engine answered, with an HTTP error status
+        status = getattr(api, "status_code", None)
+        explanation = mask_url(str(getattr(api, "explanation", None) or _reason(api)))[:200]
+        if isinstance(status, int) and status >= 500:
+            return LiveError(f"the Docker engine at {host} failed with HTTP {status}: {explanation}; check the "
+                             "engine's log (journalctl -u docker) and try again")
+        return LiveError(f"the Docker engine at {host} refused a request (HTTP {status}): {explanation}")
+    if any(isinstance(e, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)) for e in chain):
+        return LiveError(f"{host} sent an answer that is not valid JSON: is it a Docker engine, or a proxy in "
+                         "front of one?")
+    if any(isinstance(e, requests.exceptions.ChunkedEncodingError) for e in chain) or \
+            "IncompleteRead" in text or "Connection broken" in text:
+        return LiveError(f"the Docker engine at {host} closed the connection in the middle of an answer; check "
+                         "that it is still running, then scan again")
     if any(isinstance(e, FileNotFoundError) for e in chain) or "No such file or directory" in text:
         where = target.url.split("://", 1)[-1]
         return LiveError(f"cannot reach the Docker engine at {host}: no socket at {where}; check that dockerd is "
@@ -445,6 +460,8 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         listing = client.containers(all=selection.all or bool(selection.containers), filters=filters)
         cap.requests += 1
         chosen, unmatched = _select(listing, selection)
+        names = {str(c.get("Id")): str((c.get("Names") or [""])[0]).lstrip("/") for c in listing
+                 if isinstance(c, dict) and isinstance(c.get("Names") or [], list)}
         progress.add(len(chosen) + len(unmatched))
 
         def inspect(ref: str):
@@ -462,12 +479,15 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         for cid, hint, future in futures:
             data, problem = future.result()
             cap.requests += 1
+            shown = names.get(cid) or cid[:12]
             if problem == "gone":
-                cap.notes.append(f"container {cid[:12]} was removed during the scan; not audited")
+                cap.notes.append(f"container {shown} was removed during the scan; not audited")
             elif problem is not None:
-                cap.errors.append(f"container {cid[:12]}: {problem}")
+                cap.errors.append(f"container {shown}: {problem}")
             elif isinstance(data, dict):
                 cap.containers.append((data, [hint] if hint else []))
+            else:
+                cap.errors.append(f"container {shown}: the engine's inspect answer is not a JSON object")
         for want, future in named:
             data, problem = future.result()
             cap.requests += 1
