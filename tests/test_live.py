@@ -708,10 +708,10 @@ def test_container_removed_mid_scan_is_a_note(fleet, monkeypatch):
 
     monkeypatch.setattr(APIClient, "inspect_container", racing)
     run = live.audit([live.Target(fleet.host)], live.Selection(labels=(f"{LABEL_KEY}=vanishing",)))
-    assert run.notes == [f"container {victim.id[:12]} was removed during the scan; not audited"]
+    assert run.notes == [f"container hs-vanishing ({victim.id[:12]}) was removed during the scan; not audited"]
     result = live.scan(run, ScanOptions())
     assert not result.errors and result.exit_code("high") == 0
-    assert f"note: container {victim.id[:12]} was removed" in livetext.render(result, inventory=run.inventory, run=run)
+    assert f"note: container hs-vanishing ({victim.id[:12]}) was removed" in livetext.render(result, inventory=run.inventory, run=run)
 
 
 # --- unit tests: no engine ---------------------------------------------------------------------------------------

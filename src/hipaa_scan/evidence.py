@@ -69,18 +69,7 @@ def dumps_with_lines(obj: Any) -> Tuple[str, Dict[str, int]]:
 def redact_inspect(inspect: Dict[str, Any], secrets: Iterable[str] = ()) -> Dict[str, Any]:
     """A copy of inspect JSON fit for evidence: every environment value masked (names kept), and every other
     string scrubbed of the container's sensitive values (command-line passwords...) and of anything secret-shaped."""
-    scrub = Scrubber(secrets)
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, str):
-            return scrub(value)
-        return value
-
-    out = walk(inspect) if isinstance(inspect, dict) else {}
+    out = scrub_json(inspect, secrets) if isinstance(inspect, dict) else {}
     config = out.get("Config")
     if isinstance(config, dict) and isinstance(config.get("Env"), list):
         masked = []

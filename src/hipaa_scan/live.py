@@ -479,7 +479,7 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         for cid, hint, future in futures:
             data, problem = future.result()
             cap.requests += 1
-            shown = names.get(cid) or cid[:12]
+            shown = f"{names[cid]} ({cid[:12]})" if names.get(cid) else cid[:12]
             if problem == "gone":
                 cap.notes.append(f"container {shown} was removed during the scan; not audited")
             elif problem is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from typing import Any, Dict, List, Optional, Sequence
 
-from hipaa_scan.hipaa import sort_key, title
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from hipaa_scan.report import text as plain
 from hipaa_scan.report.text import STYLE
@@ -25,7 +24,6 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         return plain.render(result, color=color, quiet=True, fail_on=fail_on, width=width)
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     if not width:
         import shutil
@@ -68,27 +66,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
 
     active = result.active()
     if active:
-        table = Table(title="Findings by HIPAA safeguard (45 CFR)", title_justify="left")
-        table.add_column("Safeguard", no_wrap=True)
-        table.add_column("Title")
-        table.add_column("Findings", justify="right")
-        table.add_column("Worst")
-        table.add_column("Containers and engines with findings")
-        per: Dict[str, Dict[str, Any]] = {}
-        for f in active:
-            for cite in f.hipaa:
-                row = per.setdefault(cite, {"counts": {s: 0 for s in SEVERITIES}, "where": {}})
-                row["counts"][f.severity] += 1
-                row["where"][_name(f)] = None
-        for cite in sorted(per, key=sort_key):
-            row = per[cite]
-            worst = max((s for s in SEVERITIES if row["counts"][s]), key=SEVERITY_RANK.__getitem__)
-            names = sorted(row["where"])
-            listed = ", ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES
-                                                     else "")
-            table.add_row(cite, title(cite), str(sum(row["counts"].values())), f"[{STYLE[worst]}]{worst}[/]",
-                          escape(listed))
-        console.print(table)
+        console.print(plain.safeguard_table(active, "Containers and engines with findings", _name, _listed))
 
     counts = {s: 0 for s in SEVERITIES}
     for f in active:
@@ -132,3 +110,7 @@ def _section(console, escape, heading: str, facts: str, findings: List[Finding])
         console.print(f"      {escape(f.message)}")
         console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
     console.print()
+
+
+def _listed(names: List[str]) -> str:
+    return ", ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from typing import Any, Dict, List, TextIO
+from typing import Any, Callable, Dict, List, TextIO
 
 from hipaa_scan.hipaa import sort_key, title
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
@@ -31,7 +31,6 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
             return  # the pre-commit case: nothing to say, and rich is never imported
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     if not width:
         import shutil
@@ -76,24 +75,7 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
 
     active = result.active()
     if active:
-        table = Table(title="Findings by HIPAA safeguard (45 CFR)", title_justify="left")
-        table.add_column("Safeguard", no_wrap=True)
-        table.add_column("Title")
-        table.add_column("Findings", justify="right")
-        table.add_column("Worst")
-        table.add_column("Rules")
-        per: Dict[str, Dict[str, Any]] = {}
-        for f in active:
-            for cite in f.hipaa:
-                row = per.setdefault(cite, {"counts": {s: 0 for s in SEVERITIES}, "rules": set()})
-                row["counts"][f.severity] += 1
-                row["rules"].add(f.rule_id)
-        for cite in sorted(per, key=sort_key):
-            row = per[cite]
-            worst = max((s for s in SEVERITIES if row["counts"][s]), key=SEVERITY_RANK.__getitem__)
-            table.add_row(cite, title(cite), str(sum(row["counts"].values())), f"[{STYLE[worst]}]{worst}[/]",
-                          ", ".join(sorted(row["rules"])))
-        console.print(table)
+        console.print(safeguard_table(active, "Rules", lambda f: f.rule_id, lambda names: ", ".join(names)))
     counts = {s: 0 for s in SEVERITIES}
     for f in active:
         counts[f.severity] += 1
@@ -114,3 +96,30 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
 
 def _where(f: Finding) -> str:
     return f":{f.location.line}" if f.location.line else (f" {f.location.key}" if f.location.key else "")
+
+
+def safeguard_table(findings: List[Finding], last: str, label: Callable[[Finding], str],
+                    listed: Callable[[List[str]], str]):
+    """The per-safeguard summary: each HIPAA citation with its finding count, worst severity and, in the column
+    named `last`, the sorted `label`s of its findings (rules, containers...) as `listed` writes them."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Findings by HIPAA safeguard (45 CFR)", title_justify="left")
+    table.add_column("Safeguard", no_wrap=True)
+    table.add_column("Title")
+    table.add_column("Findings", justify="right")
+    table.add_column("Worst")
+    table.add_column(last)
+    per: Dict[str, Any] = {}
+    for f in findings:
+        for cite in f.hipaa:
+            counts, names = per.setdefault(cite, ({s: 0 for s in SEVERITIES}, set()))
+            counts[f.severity] += 1
+            names.add(label(f))
+    for cite in sorted(per, key=sort_key):
+        counts, names = per[cite]
+        worst = max((s for s in SEVERITIES if counts[s]), key=SEVERITY_RANK.__getitem__)
+        table.add_row(cite, title(cite), str(sum(counts.values())), f"[{STYLE[worst]}]{worst}[/]",
+                      escape(listed(sorted(names))))
+    return table
