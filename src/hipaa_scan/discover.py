@@ -94,33 +94,41 @@ def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Tuple[List[T
 
 def _walk(root: str, excludes: Sequence[str], targets: List[Target], errors: List[ScanError], seen: set) -> None:
     root_real = os.path.realpath(root)
-    stack = [root]
+    cwd = os.getcwd()
+    root_abs = os.path.abspath(root)
+    # Below the root, a path's display form and real path follow from its path relative to the root (directories
+    # are never entered through links); display_path and realpath are only needed where that does not hold.
+    inside = root_abs == cwd or not cwd.startswith(root_abs.rstrip(os.sep) + os.sep)
+    root_display = display_path(root, cwd)
+    prefix = "" if root_display == "." else root_display.rstrip("/") + "/"
+    stack = [(root, "")]
     found: List[Target] = []
     while stack:
-        directory = stack.pop()
+        directory, dir_rel = stack.pop()
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            errors.append(ScanError(display_path(directory), f"cannot list directory: {exc.strerror or exc}", "io"))
+            errors.append(ScanError(display_path(directory, cwd), f"cannot list directory: {exc.strerror or exc}",
+                                    "io"))
             continue
         subdirs = []
         for entry in entries:
-            rel = os.path.relpath(entry.path, root).replace(os.sep, "/")
+            rel = dir_rel + entry.name if os.sep == "/" else os.path.relpath(entry.path, root).replace(os.sep, "/")
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
-                if entry.name in SKIP_DIRS or _excluded(rel, entry.name, excludes):
+                if entry.name in SKIP_DIRS or (excludes and _excluded(rel, entry.name, excludes)):
                     continue
                 if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
                     continue
-                subdirs.append(entry.path)
+                subdirs.append((entry.path, rel + "/"))
                 continue
             kind = kind_by_name(entry.name)
-            if kind is None or _excluded(rel, entry.name, excludes):
+            if kind is None or (excludes and _excluded(rel, entry.name, excludes)):
                 continue
             if is_link:
                 real = os.path.realpath(entry.path)
@@ -137,11 +145,11 @@ def _walk(root: str, excludes: Sequence[str], targets: List[Target], errors: Lis
                         continue  # FIFOs, sockets and devices are never opened
                 except OSError:
                     continue
-                real = os.path.realpath(entry.path)
+                real = os.path.join(root_real, rel)
             if real in seen:
                 continue
             seen.add(real)
-            found.append(Target(entry.path, display_path(entry.path), kind))
+            found.append(Target(entry.path, prefix + rel if inside else display_path(entry.path, cwd), kind))
         stack.extend(reversed(subdirs))
     found.sort(key=lambda t: t.display)
     targets.extend(found)

@@ -134,8 +134,11 @@ SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "gh", "github_pat_", "xox", "_live_", "
                   "://")
 
 
+_SHAPE_LITERAL = re.compile("|".join(re.escape(literal) for literal in SHAPE_LITERALS))
+
+
 def may_hold_secret_shape(text: str) -> bool:
-    return any(literal in text for literal in SHAPE_LITERALS)
+    return _SHAPE_LITERAL.search(text) is not None
 
 
 ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
