@@ -75,7 +75,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     affected = {f.location.path for f in active if f.location.path.startswith("container://")}
     line = (f"{_count(len(active), 'finding')}" + (f" ({', '.join(parts)})" if parts else "")
             + f" on {len(affected)} of {_count(len(containers), 'container')}"
-            + (f" and {_count(len(engines), 'engine')}" if engines else "") + f", {len(result.rules)} rules")
+            + (f" and {_count(len(engines), 'engine')}" if engines else "") + f", {_count(len(result.rules), 'rule')}")
     suppressed = len(result.findings) - len(active)
     if suppressed:
         line += f", {suppressed} suppressed"

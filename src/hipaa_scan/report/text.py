@@ -84,7 +84,7 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
     line = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
             + (f" ({', '.join(parts)})" if parts else "")
             + f" in {result.files_scanned} file{'s' if result.files_scanned != 1 else ''}"
-            + f", {len(result.rules)} rules")
+            + f", {len(result.rules)} rule{'s' if len(result.rules) != 1 else ''}")
     if suppressed:
         line += f", {suppressed} suppressed"
     if result.errors:

@@ -34,6 +34,7 @@ BUILTIN: Dict[str, str] = {
     "HS401": "hs401_plaintext_secret",
     "HS402": "hs402_default_credentials",
     "HS403": "hs403_datastore_auth",
+    "HS404": "hs404_search_security",
     "HS405": "hs405_secret_in_image",
     "HS501": "hs501_datastore_port",
     "HS503": "hs503_third_party_tracing",
