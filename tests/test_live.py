@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import secrets as pyrandom
 import socket
 import subprocess
@@ -351,6 +352,30 @@ def test_several_hosts_in_one_report_and_plain_tcp_is_reported(fleet):
     assert len(unix_engines) == 1 and by[unix_engines[0]] == {"HS109"}
     assert by[f"container:{tcp_label}/hs-redis"] == fleet.specs["hs-redis"][2]
     assert by[f"container:{unix_engines[0][len('engine:'):]}/hs-redis"] == fleet.specs["hs-redis"][2]
+
+
+def test_ssh_engine_through_the_system_ssh_client(fleet, tmp_path):
+    """ssh://user@host:port runs `ssh -l user -p port -- host docker system dial-stdio`, as the docker CLI does. No
+    sshd runs here, so a stand-in `ssh` on PATH records its arguments and runs that remote command's dialer against
+    the private engine: everything but the encrypted hop is real (SDK transport, dial-stdio, engine, GET guard)."""
+    pytest.importorskip("paramiko", reason="the docker SDK's ssh transport imports paramiko (test extra)")
+    docker_cli = shutil.which("docker")
+    if docker_cli is None:
+        pytest.skip("no docker CLI for `docker system dial-stdio` (Debian's docker.io ships it)")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    calls = tmp_path / "ssh-calls"
+    fake = bindir / "ssh"
+    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {calls}\n"
+                    f"exec {docker_cli} -H {fleet.host} system dial-stdio\n")
+    fake.chmod(0o755)
+    env = {"PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = hipaa_scan("live", "--host", "ssh://auditor@db1.example:2222", "--container", "hs-root",
+                      "--format", "json", env=env)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert rules_by_resource(report)["container:hs-root"] == fleet.specs["hs-root"][2]
+    assert calls.read_text().splitlines()[0] == "-l auditor -p 2222 -- db1.example docker system dial-stdio"
 
 
 def test_one_engine_down_still_reports_the_others_and_exits_2(fleet, tmp_path):
@@ -742,8 +767,8 @@ def _conn_error(inner):
      "the Docker engine at tcp://db1:2376 did not answer within 30 s: check that it is running and reachable, "
      "or raise --timeout"),
     (lambda: __import__("docker").errors.DockerException("Install paramiko package to enable ssh:// support"),
-     "ssh://ops@db1", "cannot reach ssh://ops@db1: ssh:// engines need the paramiko package (pip install paramiko), "
-     "or forward the socket with `ssh -L` and use --host unix://... instead"),
+     "ssh://ops@db1", "cannot reach ssh://ops@db1: ssh:// engines need the paramiko package (pip install "
+     "'hipaa-scan[ssh]'), or forward the socket with `ssh -L` and use --host unix://... instead"),
     (lambda: _conn_error(ConnectionRefusedError(111, "Connection refused")), "tcp://ops:s3cr3tpw@db1:2376",
      "cannot reach the Docker engine at tcp://ops:****@db1:2376: connection refused; check that dockerd is running "
      "and listening there, and that --host, --context or DOCKER_HOST is right"),

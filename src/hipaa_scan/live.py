@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -199,8 +200,11 @@ def connect(target: Target, timeout: float = DEFAULT_TIMEOUT, pool_size: int = W
     from docker.api.client import APIClient
 
     try:
+        # ssh:// goes through the system's ssh client, as the docker CLI does (its config, agent and known_hosts
+        # apply); the docker SDK still needs paramiko installed for it (`pip install hipaa-scan[ssh]`).
         client = APIClient(base_url=target.url, version=_BOOT_API_VERSION, timeout=timeout, tls=target.tls,
-                           max_pool_size=max(pool_size, 1))
+                           max_pool_size=max(pool_size, 1),
+                           use_ssh_client=target.url.startswith("ssh://") and shutil.which("ssh") is not None)
     except Exception as exc:
         raise classify(exc, target, timeout) from None
     make_read_only(client)
@@ -257,7 +261,8 @@ def classify(exc: BaseException, target: Target, timeout: float = DEFAULT_TIMEOU
     host = target.shown
     scheme = target.scheme
     if "paramiko" in text:
-        return LiveError(f"cannot reach {host}: ssh:// engines need the paramiko package (pip install paramiko), "
+        return LiveError(f"cannot reach {host}: ssh:// engines need the paramiko package (pip install "
+                         "'hipaa-scan[ssh]'), "
                          "or forward the socket with `ssh -L` and use --host unix://... instead")
     if any(isinstance(e, PermissionError) for e in chain) or "Permission denied" in text:
         where = target.url.split("://", 1)[-1] if scheme == "unix" else host
