@@ -72,3 +72,24 @@ def test_a_project_reading_another_part_is_scanned_in_one_process(tmp_path, monk
     # the Dockerfile's missing USER is overridden by the project's `user:`: marked, as in one process
     hs101 = [f for f in two.findings if f.rule_id == "HS101"]
     assert hs101 and all(f.suppression is not None and f.suppression.kind == "project" for f in hs101)
+
+
+def test_workers_apply_baselines_and_path_ignores_as_one_process_does(tmp_path, monkeypatch):
+    from hipaa_scan import baseline
+
+    root = _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    first = scan_paths(["tree"], ScanOptions(jobs=1))
+    accepted = [f for f in first.findings if f.rule_id in ("HS101", "HS304")]
+    data = baseline.create(accepted, "legacy", "platform-team", None)
+    data["entries"][0]["expires"] = "2000-01-01"  # expired: hides nothing, and says so
+    data["entries"].append({"fingerprint": "0" * 32, "rule_id": "HS101", "path": "gone", "resource": "x"})  # stale
+    options = dict(baseline=data, baseline_path="baseline.json",
+                   per_path_ignores=[{"path": "tree/rules/HS3*", "rules": ["HS303"], "reason": "fixtures"}])
+    one = scan_paths(["tree"], ScanOptions(jobs=1, **options))
+    two = scan_paths(["tree"], ScanOptions(jobs=2, **options))
+    assert _key(one) == _key(two)
+    kinds = {f.suppression.kind for f in two.findings if f.suppression is not None}
+    assert {"baseline", "config"} <= kinds
+    assert any("expired" in n for n in two.notes) and any("no finding any more" in n for n in two.notes)
+    assert one.tally() == two.tally() and two.exit_code("high") == one.exit_code("high")

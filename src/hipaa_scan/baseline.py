@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from hipaa_scan import __version__
 from hipaa_scan.model import Finding, Suppression
@@ -21,7 +21,7 @@ class BaselineError(Exception):
     pass
 
 
-def create(findings: List[Finding], reason: Optional[str], owner: Optional[str], expires: Optional[str]) -> Dict[str, Any]:
+def create(findings: Iterable[Finding], reason: Optional[str], owner: Optional[str], expires: Optional[str]) -> Dict[str, Any]:
     entries = []
     seen = set()
     for f in findings:
@@ -67,31 +67,43 @@ def load(path: str) -> Dict[str, Any]:
     return data
 
 
-def apply(data: Dict[str, Any], findings: List[Finding], path: str,
+def apply(data: Dict[str, Any], findings: Iterable[Finding], path: str,
           today: Optional[_dt.date] = None) -> List[str]:
     """Suppress findings in the baseline; return notes on expired and stale entries."""
+    matched, expired = mark(data, findings, path, today)
+    return notes(data, path, matched, expired)
+
+
+def mark(data: Dict[str, Any], findings: Iterable[Finding], path: str,
+         today: Optional[_dt.date] = None) -> Tuple[Set[str], Set[str]]:
+    """Suppress the findings the baseline accepts; return the fingerprints it matched, and those of them whose
+    entry has expired (a scan split across processes marks each part, then adds up the notes)."""
     today = today or _dt.date.today()
     entries = {e["fingerprint"]: e for e in data["entries"]}
-    matched = set()
-    expired = 0
+    matched: Set[str] = set()
+    expired: Set[str] = set()
     for f in findings:
         entry = entries.get(f.fingerprint)
         if entry is None or f.suppression is not None:
             continue
         matched.add(f.fingerprint)
         if "expires" in entry and parse_date(str(entry["expires"])) < today:
-            expired += 1
+            expired.add(f.fingerprint)
             continue
         why = entry.get("reason") or f"accepted in baseline {os.path.basename(path)} ({data.get('created', '?')})"
         if entry.get("owner"):
             why += f"; owner {entry['owner']}"
         f.suppression = Suppression("baseline", why)
-    notes = []
+    return matched, expired
+
+
+def notes(data: Dict[str, Any], path: str, matched: Set[str], expired: Set[str]) -> List[str]:
+    out = []
     if expired:
-        notes.append(f"{expired} baseline entr{'y has' if expired == 1 else 'ies have'} expired and no longer hide "
-                     f"findings ({path})")
-    stale = [e for fp, e in entries.items() if fp not in matched]
+        out.append(f"{len(expired)} baseline entr{'y has' if len(expired) == 1 else 'ies have'} expired and no longer "
+                   f"hide findings ({path})")
+    stale = {e["fingerprint"] for e in data["entries"]} - matched
     if stale:
-        notes.append(f"{len(stale)} baseline entr{'y matches' if len(stale) == 1 else 'ies match'} no finding any "
-                     f"more; recreate {path} to shrink it")
-    return notes
+        out.append(f"{len(stale)} baseline entr{'y matches' if len(stale) == 1 else 'ies match'} no finding any "
+                   f"more; recreate {path} to shrink it")
+    return out

@@ -137,11 +137,18 @@ class Runner:
 
     def finish(self, findings: List[Finding], errors: List[ScanError], files: int, resources: int) -> ScanResult:
         """Apply config and baseline suppressions, then order and deduplicate."""
-        apply_path_ignores(findings, self.options.per_path_ignores)
+        matched, expired = self.suppress(findings)
         notes: List[str] = sorted(set(self.notes))
         if self.options.baseline is not None:
-            notes += baseline.apply(self.options.baseline, findings, self.options.baseline_path)
+            notes += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
         return finish(findings, errors + self.errors, files, resources, self.rules, notes)
+
+    def suppress(self, findings: List[Finding]) -> Tuple[set, set]:
+        """Configuration and baseline suppressions; the baseline fingerprints matched, and those expired."""
+        apply_path_ignores(findings, self.options.per_path_ignores)
+        if self.options.baseline is None:
+            return set(), set()
+        return baseline.mark(self.options.baseline, findings, self.options.baseline_path)
 
     def _finding(self, rule: Rule, res: Resource, doc: Document, hit) -> Finding:
         m = rule.meta
@@ -201,12 +208,20 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
 
 def finish(findings: List[Finding], errors: List[ScanError], files: int, resources: int, rules: List[Rule],
            notes: Optional[List[str]] = None) -> ScanResult:
+    return ScanResult(ordered(findings), ordered_errors(errors), files, resources, [r.meta for r in rules],
+                      notes or [])
+
+
+def ordered(findings: Iterable[Finding]) -> List[Finding]:
+    """Findings without duplicates, in report order (file, line, column, key, rule, message)."""
     unique: Dict[tuple, Finding] = {}
     for f in findings:
         unique.setdefault((f.rule_id, f.location, f.fingerprint, f.message), f)
-    ordered = sorted(unique.values(), key=Finding.sort_key)
-    errors = sorted(set(errors), key=lambda e: (e.path, e.message))
-    return ScanResult(ordered, errors, files, resources, [r.meta for r in rules], notes or [])
+    return sorted(unique.values(), key=Finding.sort_key)
+
+
+def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
+    return sorted(set(errors), key=lambda e: (e.path, e.message))
 
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
@@ -232,15 +247,14 @@ def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     targets, errors = discover(paths, options.excludes)
     runner = Runner(rules, options)
     texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
-    outcome = None
     jobs = _jobs(options.jobs, len(targets))
     if jobs > 1 and not options.compose_files:
         from hipaa_scan import parallel
 
-        outcome = parallel.scan(targets, paths, options, texts, runner, jobs)
-    if outcome is None:
-        outcome = scan_targets(targets, paths, options, texts, runner)
-    findings, more_errors, scanned, resources, _read = outcome
+        result = parallel.scan(targets, paths, options, texts, runner, jobs, errors)
+        if result is not None:
+            return result
+    findings, more_errors, scanned, resources, _read = scan_targets(targets, paths, options, texts, runner)
     return runner.finish(findings, errors + more_errors, len(scanned), resources)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL (3 ms of start-up)
     from _sha256 import sha256  # Python <= 3.11
@@ -189,16 +189,70 @@ class ScanError:
 
 
 @dataclass
+class Tally:
+    """Counts over a result's findings, kept apart from them so that a report can be summed up without another
+    pass over findings that were never all in memory (see parallel.py)."""
+
+    total: int = 0
+    suppressed: int = 0
+    by_severity: Dict[str, int] = field(default_factory=lambda: {s: 0 for s in SEVERITIES})  # active only
+    by_rule: Dict[str, int] = field(default_factory=dict)  # active only
+    by_safeguard: Dict[str, Dict[str, int]] = field(default_factory=dict)  # citation -> severity -> active count
+    rules_by_safeguard: Dict[str, set] = field(default_factory=dict)
+
+    def add(self, f: Finding) -> None:
+        self.total += 1
+        if f.suppression is not None:
+            self.suppressed += 1
+            return
+        self.by_severity[f.severity] += 1
+        self.by_rule[f.rule_id] = self.by_rule.get(f.rule_id, 0) + 1
+        for cite in f.hipaa:
+            counts = self.by_safeguard.setdefault(cite, {s: 0 for s in SEVERITIES})
+            counts[f.severity] += 1
+            self.rules_by_safeguard.setdefault(cite, set()).add(f.rule_id)
+
+    def merge(self, other: "Tally") -> None:
+        self.total += other.total
+        self.suppressed += other.suppressed
+        for severity, count in other.by_severity.items():
+            self.by_severity[severity] += count
+        for rule, count in other.by_rule.items():
+            self.by_rule[rule] = self.by_rule.get(rule, 0) + count
+        for cite, counts in other.by_safeguard.items():
+            mine = self.by_safeguard.setdefault(cite, {s: 0 for s in SEVERITIES})
+            for severity, count in counts.items():
+                mine[severity] += count
+            self.rules_by_safeguard.setdefault(cite, set()).update(other.rules_by_safeguard.get(cite, ()))
+
+    @property
+    def active(self) -> int:
+        return self.total - self.suppressed
+
+
+@dataclass
 class ScanResult:
-    findings: List[Finding]
+    # A list, or (a large scan split across processes) a sequence that reads its findings back in order from the
+    # workers' files each time it is iterated: iterate it, do not index it.
+    findings: Sequence[Finding]
     errors: List[ScanError]
     files_scanned: int
     resources_scanned: int
     rules: List[Any]  # RuleMeta of the rules that ran
     notes: List[str] = field(default_factory=list)
+    _tally: Optional[Tally] = field(default=None, repr=False, compare=False)
 
-    def active(self) -> List[Finding]:
-        return [f for f in self.findings if not f.suppressed]
+    def active(self) -> Iterable[Finding]:
+        if isinstance(self.findings, list):
+            return [f for f in self.findings if not f.suppressed]
+        return (f for f in self.findings if not f.suppressed)
+
+    def tally(self) -> Tally:
+        if self._tally is None:
+            self._tally = Tally()
+            for f in self.findings:
+                self._tally.add(f)
+        return self._tally
 
     def exit_code(self, fail_on: str) -> int:
         if self.errors:
@@ -206,4 +260,5 @@ class ScanResult:
         if fail_on == "never":
             return 0
         threshold = SEVERITY_RANK[fail_on]
-        return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in self.active()) else 0
+        return 1 if any(count and SEVERITY_RANK[severity] >= threshold
+                        for severity, count in self.tally().by_severity.items()) else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, TextIO
 
 from hipaa_scan import __version__
-from hipaa_scan.model import SEVERITIES, ScanResult
+from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
 
 SCHEMA_VERSION = "1"
@@ -34,31 +34,23 @@ def finding_dict(f) -> Dict[str, Any]:
 
 
 def summary(result: ScanResult) -> Dict[str, Any]:
-    active = result.active()
-    by_severity = {s: 0 for s in SEVERITIES}
-    by_rule: Dict[str, int] = {}
-    by_safeguard: Dict[str, int] = {}
-    for f in active:
-        by_severity[f.severity] += 1
-        by_rule[f.rule_id] = by_rule.get(f.rule_id, 0) + 1
-        for cite in f.hipaa:
-            by_safeguard[cite] = by_safeguard.get(cite, 0) + 1
+    tally = result.tally()
     return {
         "files_scanned": result.files_scanned,
         "resources_scanned": result.resources_scanned,
         "rules_run": len(result.rules),
-        "findings": len(active),
-        "suppressed": len(result.findings) - len(active),
+        "findings": tally.active,
+        "suppressed": tally.suppressed,
         "errors": len(result.errors),
-        "by_severity": by_severity,
-        "by_rule": dict(sorted(by_rule.items())),
-        "by_safeguard": dict(sorted(by_safeguard.items())),
+        "by_severity": dict(tally.by_severity),
+        "by_rule": dict(sorted(tally.by_rule.items())),
+        "by_safeguard": {cite: sum(counts.values()) for cite, counts in sorted(tally.by_safeguard.items())},
     }
 
 
 def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, Any]:
     """The report with its findings as an iterator and its summary as a callable (see report/jsonwrite.py)."""
-    findings = result.findings if show_suppressed else result.active()
+    findings = result.findings if show_suppressed else result.active()  # iterated once, as it is written
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},

@@ -66,7 +66,13 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
 
     active = result.active()
     if active:
-        console.print(plain.safeguard_table(active, "Containers and engines with findings", _name, _listed))
+        per: Dict[str, Any] = {}
+        for f in active:
+            for cite in f.hipaa:
+                counts, names = per.setdefault(cite, ({s: 0 for s in SEVERITIES}, set()))
+                counts[f.severity] += 1
+                names.add(_name(f))
+        console.print(plain.safeguard_table(per, "Containers and engines with findings", _listed))
 
     counts = {s: 0 for s in SEVERITIES}
     for f in active:
