@@ -7,6 +7,7 @@ every stage, since each of them reaches the build or the image.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -45,7 +46,10 @@ class DockerfileError(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=256)
 def _instructions(text: str) -> List[Instruction]:
+    """The instructions of a Dockerfile (read only: the list is shared). Cached, since a Dockerfile behind a
+    Compose `build:` is parsed again, with its build args and target, when it is scanned on its own."""
     from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
 
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")), env_replace=False)

@@ -157,7 +157,8 @@ class _Loader:
             stamp(data, shown)
         text = self.texts[os.path.abspath(path)]
         self.tagged = self.tagged or "!reset" in text or "!override" in text
-        interpolate_tree(data, env, self.notes, self.uses, shown)
+        if "$" in text:  # no reference and no `$$` escape anywhere: nothing to interpolate
+            interpolate_tree(data, env, self.notes, self.uses, shown)
         self.project.consumed.add(os.path.abspath(path))
         self.raw_cache[key] = (env, data)  # the environment is kept alive, so its id is not reused
         return data
