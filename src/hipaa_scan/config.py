@@ -99,9 +99,26 @@ def _read(path: str) -> Dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
-def _cache_marker(digest: str) -> str:
+def cache_path(*parts: str) -> str:
+    """A path in hipaa-scan's cache folder (XDG_CACHE_HOME, else ~/.cache): never in a scanned tree."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "hipaa-scan", "valid-config", digest)
+    return os.path.join(base, "hipaa-scan", *parts)
+
+
+def write_cache(path: str, text: str) -> None:
+    """Best effort: a cache that cannot be written is no error. Written whole, then renamed into place."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        partial = f"{path}.{os.getpid()}.tmp"
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(partial, path)
+    except OSError:
+        pass
+
+
+def _cache_marker(digest: str) -> str:
+    return cache_path("valid-config", digest)
 
 
 def _validate(data: Dict[str, Any], path: str) -> None:
@@ -125,12 +142,7 @@ def _validate(data: Dict[str, Any], path: str) -> None:
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             raise ConfigError(f"{path}: unknown key {', '.join(map(repr, extra))} in {where}")
         raise ConfigError(f"{path}: {where}: {err.message}")
-    try:  # remember success; a cache that cannot be written is no error
-        os.makedirs(os.path.dirname(marker), exist_ok=True)
-        with open(marker, "w"):
-            pass
-    except OSError:
-        pass
+    write_cache(marker, "")  # remember success
 
 
 def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:

@@ -66,32 +66,45 @@ class ParseFailure(Exception):
 
 
 def parse_text(text: str, display: str, kind: Optional[str], example: bool = False) -> Optional[Document]:
-    from hipaa_scan.sources import compose, dockerfile, envfile
-    from hipaa_scan.yamlsrc import YamlError, load
-
+    # Each kind imports only its own parser: a scan of Dockerfiles never loads the YAML library.
     if kind is None:  # an explicitly named file of no known name: sniff its content
-        if compose.looks_like_compose(text):
+        from hipaa_scan.sources.compose import looks_like_compose
+
+        if looks_like_compose(text):
             kind = "yaml"
         elif any(line.strip().upper().startswith("FROM ") for line in text.splitlines()[:200]):
             kind = "dockerfile"
         else:
             return None
-    try:
-        if kind == "dockerfile":
+    if kind == "dockerfile":
+        from hipaa_scan.sources import dockerfile
+
+        try:
             doc = dockerfile.parse_dockerfile(text, display)
-        elif kind == "env":
+        except dockerfile.DockerfileError as exc:
+            raise ParseFailure(str(exc)) from None
+    elif kind == "env":
+        from hipaa_scan.sources import envfile
+
+        try:
             doc = envfile.parse_env_file(text, display)
-        else:
-            if kind == "yaml" and not compose.looks_like_compose(text):
-                return None
+        except envfile.EnvFileError as exc:
+            raise ParseFailure(str(exc)) from None
+    else:
+        from hipaa_scan.sources import compose
+        from hipaa_scan.yamlsrc import YamlError, load
+
+        if kind == "yaml" and not compose.looks_like_compose(text):
+            return None
+        try:
             data, _dups = load(text)
             if not compose.is_compose_data(data):
                 if kind == "yaml":
                     return None
                 raise ParseFailure("not a compose file: no `services` mapping of services")
             doc = compose.parse_compose(text, display, data)
-    except (dockerfile.DockerfileError, envfile.EnvFileError, compose.ComposeError, YamlError) as exc:
-        raise ParseFailure(str(exc)) from None
+        except (compose.ComposeError, YamlError) as exc:
+            raise ParseFailure(str(exc)) from None
     if example:
         for res in doc.resources:
             res.extra["example"] = True

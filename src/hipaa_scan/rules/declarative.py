@@ -111,20 +111,17 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
-    from hipaa_scan import yamlsrc
-
     try:
-        with open(path, encoding="utf-8") as handle:
-            data, duplicates = yamlsrc.load(handle.read())
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
         raise RuleFileError(f"{path}: cannot read: {exc}") from None
-    except yamlsrc.YamlError as exc:
-        raise RuleFileError(f"{path}: {exc}") from None
-    if duplicates:
-        raise RuleFileError(f"{path}: duplicate key {duplicates[0][0]!r} at line {duplicates[0][1][0]}")
-    plain = json.loads(json.dumps(data, default=str))
-    if check_schema:
-        validate(plain, path)
+    plain = _cached(raw, check_schema)
+    if plain is None:
+        plain = _parse(raw, path)
+        if check_schema:
+            validate(plain, path)
+        _remember(raw, check_schema, plain)
     rule_meta = meta(origin=origin, options=plain.get("options", {}),
                      **{k: plain[k] for k in META_KEYS if k in plain})
     matchers = [_Matcher(spec, plain["message"], path) for spec in plain["match"]]
@@ -138,3 +135,43 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
             yield from matcher.hits(res, env)
 
     return Rule(rule_meta, check)
+
+
+def _parse(raw: bytes, path: str) -> Dict[str, Any]:
+    from hipaa_scan import yamlsrc
+
+    try:
+        data, duplicates = yamlsrc.load(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(f"{path}: cannot read: {exc}") from None
+    except yamlsrc.YamlError as exc:
+        raise RuleFileError(f"{path}: {exc}") from None
+    if duplicates:
+        raise RuleFileError(f"{path}: duplicate key {duplicates[0][0]!r} at line {duplicates[0][1][0]}")
+    return json.loads(json.dumps(data, default=str))
+
+
+# A rule file, once parsed (and validated), is remembered as JSON by its content: later runs neither parse YAML
+# nor, for a scan without Compose files, even import the YAML library (a tenth of a one-file scan).
+def _cache_file(raw: bytes, check_schema: bool) -> str:
+    from hipaa_scan import __version__
+    from hipaa_scan.config import cache_path
+    from hipaa_scan.model import sha256
+
+    digest = sha256(__version__.encode() + (b"\x01" if check_schema else b"\x00") + raw).hexdigest()
+    return cache_path("rules", digest + ".json")
+
+
+def _cached(raw: bytes, check_schema: bool) -> Optional[Dict[str, Any]]:
+    try:
+        with open(_cache_file(raw, check_schema), encoding="utf-8") as handle:
+            plain = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return plain if isinstance(plain, dict) else None
+
+
+def _remember(raw: bytes, check_schema: bool, plain: Dict[str, Any]) -> None:
+    from hipaa_scan.config import write_cache
+
+    write_cache(_cache_file(raw, check_schema), json.dumps(plain))
