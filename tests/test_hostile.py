@@ -128,6 +128,14 @@ def test_every_bad_file_is_one_error_and_good_files_are_scanned(hostile):
     assert not any(p.startswith(("links/", "fifo/")) for p, _ in found)
 
 
+def test_worker_processes_give_the_same_report_on_hostile_input(hostile):
+    """The same tree split across worker processes (--jobs 2): the same errors and findings, no traceback."""
+    one, two = scan(hostile, "--format", "json", "--jobs", "1"), scan(hostile, "--format", "json", "--jobs", "2")
+    assert two.returncode == one.returncode == 2 and "Traceback" not in two.stderr
+    strip = lambda report: {k: v for k, v in json.loads(report).items() if k != "tool"}  # noqa: E731
+    assert strip(two.stdout) == strip(one.stdout)
+
+
 def test_every_error_is_one_line_in_text(hostile):
     proc = scan(hostile, "--no-color")
     errors = [line for line in proc.stdout.splitlines() if line.startswith("error ")]

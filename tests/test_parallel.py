@@ -93,3 +93,20 @@ def test_workers_apply_baselines_and_path_ignores_as_one_process_does(tmp_path, 
     assert {"baseline", "config"} <= kinds
     assert any("expired" in n for n in two.notes) and any("no finding any more" in n for n in two.notes)
     assert one.tally() == two.tally() and two.exit_code("high") == one.exit_code("high")
+
+
+def _dying_worker(index):
+    os._exit(9)  # as if the kernel had killed it
+
+
+def test_a_worker_that_dies_sends_the_scan_back_to_one_process(tmp_path, monkeypatch):
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    one = scan_paths(["tree"], ScanOptions(jobs=1))
+    monkeypatch.setattr(parallel, "_work", _dying_worker)
+    calls = []
+    real = parallel.scan
+    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    two = scan_paths(["tree"], ScanOptions(jobs=2))
+    assert calls == [None]
+    assert _key(one) == _key(two)

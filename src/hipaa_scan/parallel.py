@@ -34,14 +34,18 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
         return None
     import multiprocessing
     import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     spill = tempfile.TemporaryDirectory(prefix="hipaa-scan-")  # private (0700), removed with the result
     _WORK.update(parts=parts, paths=paths, options=options, texts=texts, runner=runner, spill=spill.name)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(parts))) as pool:
-            outcomes = pool.map(_work, range(len(parts)), chunksize=1)
-    except (OSError, ValueError, ImportError):
+        # A worker that dies (killed, out of memory) breaks the pool at once: never a hang, and the tree is then
+        # scanned in this process instead.
+        with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=context) as pool:
+            outcomes = list(pool.map(_work, range(len(parts))))
+    except (OSError, ValueError, ImportError, BrokenProcessPool):
         spill.cleanup()
         return None
     finally:
