@@ -18,6 +18,14 @@ def _key(result):
             result.errors, result.notes, result.files_scanned, result.resources_scanned)
 
 
+def spy_on_split(monkeypatch):
+    """What each parallel.scan call returned: a result, or None when the scan went back to one process."""
+    calls = []
+    real = parallel.scan
+    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    return calls
+
+
 def _tree(tmp_path):
     """Several independent parts: the demo stack, the compose-project fixtures, the rule fixtures."""
     root = tmp_path / "tree"
@@ -31,9 +39,7 @@ def _tree(tmp_path):
 def test_workers_give_the_same_result_as_one_process(tmp_path, monkeypatch):
     root = _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    calls = []
-    real = parallel.scan
-    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    calls = spy_on_split(monkeypatch)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls and calls[0] is not None, "the tree was not split across workers"
@@ -62,9 +68,7 @@ def test_a_project_reading_another_part_is_scanned_in_one_process(tmp_path, monk
         "services:\n  api:\n    build: ../images/api\n    user: '10001'\n    read_only: true\n")
     (root / "images" / "api" / "Dockerfile").write_text("FROM python:3.12-slim\nCMD [\"python\"]\n")
     monkeypatch.chdir(tmp_path)
-    calls = []
-    real = parallel.scan
-    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    calls = spy_on_split(monkeypatch)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls == [None], "the cross-part read must send the scan back to one process"
@@ -104,9 +108,7 @@ def test_a_worker_that_dies_sends_the_scan_back_to_one_process(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     monkeypatch.setattr(parallel, "_work", _dying_worker)
-    calls = []
-    real = parallel.scan
-    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    calls = spy_on_split(monkeypatch)
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls == [None]
     assert _key(one) == _key(two)

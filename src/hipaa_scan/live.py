@@ -258,23 +258,26 @@ def classify(exc: BaseException, target: Target, timeout: float = DEFAULT_TIMEOU
         return exc
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain)
+
+    def has(*types: type) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
     host = target.shown
     scheme = target.scheme
     if "paramiko" in text:
         return LiveError(f"cannot reach {host}: ssh:// engines need the paramiko package (pip install "
                          "'hipaa-scan[ssh]'), "
                          "or forward the socket with `ssh -L` and use --host unix://... instead")
-    if any(isinstance(e, PermissionError) for e in chain) or "Permission denied" in text:
+    if has(PermissionError) or "Permission denied" in text:
         where = target.url.split("://", 1)[-1] if scheme == "unix" else host
         return LiveError(f"permission denied on the Docker socket {where}: add your user to the `docker` group "
                          "(and log in again) or run hipaa-scan with sudo")
-    if any(isinstance(e, (ssl.SSLError, requests.exceptions.SSLError)) for e in chain) or \
-            type(exc).__name__ == "TLSParameterError" or "CERTIFICATE_VERIFY_FAILED" in text:
+    if has(ssl.SSLError, requests.exceptions.SSLError) or type(exc).__name__ == "TLSParameterError" or \
+            "CERTIFICATE_VERIFY_FAILED" in text:
         why = "certificate verification failed" if "CERTIFICATE_VERIFY_FAILED" in text else _tls_reason(chain)
         return LiveError(f"TLS failure talking to the Docker engine at {host}: {why}; check DOCKER_CERT_PATH "
                          "(ca.pem, cert.pem, key.pem), DOCKER_TLS_VERIFY, or the context's TLS files")
-    if any(isinstance(e, requests.exceptions.Timeout) for e in chain) or \
-            any(isinstance(e, TimeoutError) for e in chain):
+    if has(requests.exceptions.Timeout, TimeoutError):
         return LiveError(f"the Docker engine at {host} did not answer within {timeout:g} s: check that it is "
                          "running and reachable, or raise --timeout")
     api = next((e for e in chain if type(e).__name__ == "APIError"), None)
@@ -285,32 +288,27 @@ def classify(exc: BaseException, target: Target, timeout: float = DEFAULT_TIMEOU
             return LiveError(f"the Docker engine at {host} failed with HTTP {status}: {explanation}; check the "
                              "engine's log (journalctl -u docker) and try again")
         return LiveError(f"the Docker engine at {host} refused a request (HTTP {status}): {explanation}")
-    if any(isinstance(e, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)) for e in chain):
+    if has(json.JSONDecodeError, requests.exceptions.JSONDecodeError):
         return LiveError(f"{host} sent an answer that is not valid JSON: is it a Docker engine, or a proxy in "
                          "front of one?")
-    if any(isinstance(e, requests.exceptions.ChunkedEncodingError) for e in chain) or \
-            "IncompleteRead" in text or "Connection broken" in text:
+    if has(requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text or "Connection broken" in text:
         return LiveError(f"the Docker engine at {host} closed the connection in the middle of an answer; check "
                          "that it is still running, then scan again")
-    if any(isinstance(e, FileNotFoundError) for e in chain) or "No such file or directory" in text:
+    if has(FileNotFoundError) or "No such file or directory" in text:
         where = target.url.split("://", 1)[-1]
         return LiveError(f"cannot reach the Docker engine at {host}: no socket at {where}; check that dockerd is "
                          "running and that --host, --context or DOCKER_HOST names the right engine")
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
+    if has(ConnectionRefusedError) or "Connection refused" in text:
         return LiveError(f"cannot reach the Docker engine at {host}: connection refused; check that dockerd is "
                          "running and listening there, and that --host, --context or DOCKER_HOST is right")
-    if any(isinstance(e, requests.exceptions.ConnectionError) for e in chain) or \
-            any(isinstance(e, OSError) for e in chain):
+    if has(requests.exceptions.ConnectionError, OSError):
         return LiveError(f"cannot reach the Docker engine at {host}: {_connection_reason(text)}; check the host "
                          "name, the network, and that dockerd is running there")
     name = type(exc).__name__
-    explanation = getattr(exc, "explanation", None)
-    if name == "APIError" and isinstance(explanation, str) and explanation:
-        return LiveError(f"the Docker engine at {host} refused a request: {mask_url(explanation)[:200]}")
     if name in ("DockerException", "InvalidArgument") and ("bind address" in text or "protocol" in text.lower()
                                                           or "Invalid" in text):
         return LiveError(f"invalid engine address {host}: use unix:///path, tcp://host:port or ssh://user@host")
-    if name == "APIError" or isinstance(exc, (ValueError, requests.exceptions.RequestException)):
+    if isinstance(exc, (ValueError, requests.exceptions.RequestException)):
         return LiveError(f"{host} did not answer like a Docker engine: {_reason(exc)}")
     return LiveError(f"cannot use the Docker engine at {host}: {name}: {_reason(exc)}")
 
