@@ -54,6 +54,12 @@ class Rule:
     check: CheckFn
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """Whitespace collapsed, and cut with an ellipsis beyond `limit` characters: for values quoted in messages."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def label_at(res: Resource, loc: Optional[Location]) -> str:
     """How a message names what a located fact belongs to. A Dockerfile Resource stands for the stage that ships,
     but gathers build-time facts (RUN, COPY/ADD, ARG, FROM) from every stage: a fact written in another stage is

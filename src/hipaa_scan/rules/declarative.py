@@ -16,7 +16,7 @@ import re
 from typing import Any, Dict, Iterator, List, Optional
 
 from hipaa_scan.model import EnvVar, Hit, Location, Resource
-from hipaa_scan.rules.base import Rule, RuleContext, label_at, meta
+from hipaa_scan.rules.base import Rule, RuleContext, label_at, meta, shorten
 from hipaa_scan.secrets import mask, secret_name
 
 META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
@@ -74,7 +74,7 @@ class _Matcher:
         if self.env_name is not None:
             for var in env:
                 if var.value is not None and self.env_name.search(var.name) and self.env_value.search(var.value):
-                    shown = mask(var.value) if secret_name(var.name) else _short(var.value)
+                    shown = mask(var.value) if secret_name(var.name) else shorten(var.value)
                     yield Hit(var.loc, self._format(res, var.loc, var.name, shown, shown), key=f"env:{var.name}",
                               evidence=f"{var.name}={shown}")
         if self.command is not None and res.command:
@@ -86,14 +86,14 @@ class _Matcher:
             if hit is None and self.command.search(" ".join(str(t.value) for t in res.command)):
                 hit = res.command[0]
             if hit is not None:
-                text = _short(" ".join(str(t.value) for t in res.command))
-                yield Hit(hit.loc, self._format(res, hit.loc, "command", text, _short(str(hit.value))), key="command",
+                text = shorten(" ".join(str(t.value) for t in res.command))
+                yield Hit(hit.loc, self._format(res, hit.loc, "command", text, shorten(str(hit.value))), key="command",
                           evidence=text)
         if self.run is not None:
             for run in res.run:
                 match = self.run.search(run.value)
                 if match:
-                    text = _short(match.group(0))
+                    text = shorten(match.group(0))
                     yield Hit(run.loc, self._format(res, run.loc, "RUN", text, text), key=f"run:{text}", evidence=text)
         if self.logging is not None and res.logging_driver is not None:
             if self.logging.search(str(res.logging_driver.value)):
@@ -105,9 +105,6 @@ class _Matcher:
         return self.message.format(resource=label_at(res, loc), name=name, value=value, match=match)
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:

@@ -4,7 +4,7 @@ import re
 
 from hipaa_scan.catalog import image_repository, image_tag
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.base import label_at, meta, shorten
 
 META = meta(
     id="HS404", name="elasticsearch-security-disabled", severity="critical", confidence="high",
@@ -60,7 +60,7 @@ def _explicit(res):
         joined = " ".join(str(t.value) for t in res.command)
         if COMMAND_OFF.search(joined):
             at = next((t for t in res.command if COMMAND_OFF.search(str(t.value))), res.command[0])
-            text = _short(joined)
+            text = shorten(joined)
             yield Hit(at.loc, f"{label_at(res, at.loc)} starts the search engine with security disabled "
                               f"({COMMAND_OFF.search(joined).group(0)})", key="command", evidence=text)
 
@@ -87,8 +87,3 @@ def _old_default(res):
     yield Hit(image.loc, f"{label_at(res, image.loc)} runs Elasticsearch {tag}, whose security is off unless "
                              "xpack.security.enabled=true is set", key="version-default",
               evidence=f"image {ref}, no xpack.security.enabled=true")
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"

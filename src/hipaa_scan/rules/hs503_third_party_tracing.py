@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.base import label_at, meta, shorten
 from hipaa_scan.secrets import mask, mask_url, secret_name
 
 META = meta(
@@ -83,13 +83,10 @@ def _vendor_of(host):
     return None
 
 
-def _short(text, limit=80):
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _shown(var):
-    return mask(var.value) if secret_name(var.name) else _short(mask_url(var.value))
+    return mask(var.value) if secret_name(var.name) else shorten(mask_url(var.value))
 
 
 def check(res, ctx):
