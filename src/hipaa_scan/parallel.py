@@ -37,7 +37,10 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    spill = tempfile.TemporaryDirectory(prefix="hipaa-scan-")  # private (0700), removed with the result
+    try:
+        spill = tempfile.TemporaryDirectory(prefix="hipaa-scan-")  # private (0700), removed with the result
+    except OSError:
+        return None  # no usable temporary directory: one process, findings in memory
     _WORK.update(parts=parts, paths=paths, options=options, texts=texts, runner=runner, spill=spill.name)
     try:
         context = multiprocessing.get_context("fork")
