@@ -145,8 +145,8 @@ def test_every_error_is_one_line_in_text(hostile):
 
 def test_scan_never_writes_executes_or_leaks(hostile, tmp_path):
     before = snapshot(hostile)
-    for fmt in ("text", "json", "sarif"):
-        proc = scan(hostile, "--format", fmt)
+    for fmt, jobs in (("text", "1"), ("json", "1"), ("sarif", "1"), ("text", "2"), ("json", "2"), ("sarif", "2")):
+        proc = scan(hostile, "--format", fmt, "--jobs", jobs)  # in one process, and split across two workers
         assert SECRET not in proc.stdout + proc.stderr
         assert SECRET[:14] not in proc.stdout
     out = tmp_path / "r.sarif"
