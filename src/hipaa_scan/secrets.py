@@ -5,6 +5,7 @@ No function here returns a secret value: `mask` is the only way a value-derived 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, List, Optional, Tuple
 
@@ -122,6 +123,7 @@ def is_placeholder(value: Optional[str], extra: Iterable["re.Pattern[str]"] = ()
     return any(p.search(v) for p in extra)
 
 
+@functools.lru_cache(maxsize=4096)  # the same variable names recur in every file of a tree
 def secret_name(name: str) -> bool:
     upper = name.upper().replace("-", "_").replace(".", "_")
     return bool(SECRET_NAME.search(upper)) and not NOT_SECRET_NAME.search(upper)

@@ -1,5 +1,6 @@
 """HS201 audit-retention-too-short: audit logs are kept for less than the required time."""
 
+import functools
 import re
 
 from hipaa_scan.model import Hit
@@ -40,6 +41,7 @@ DAYS_PER = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # the same variable names recur in every file of a tree
 def is_audit_retention(name):
     return (bool(AUDIT.search(name)) or bool(LOGS.search(name))) and bool(RETENTION.search(name)) \
         and not NOT_AUDIT.search(name)
