@@ -309,10 +309,7 @@ def live(hosts, context, all_containers, containers, labels, from_inspect, from_
     else:
         text = live_mod.render(result, run, fmt, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
                                show_suppressed=show_suppressed, category=category, evidence=evidence)
-        if output:
-            _write_output(output, lambda handle: handle.write(text))
-        elif text:
-            click.echo(text, nl=False)
+        _write_output(output, lambda handle: handle.write(text))
     sys.exit(result.exit_code(fail_on))
 
 

@@ -151,10 +151,15 @@ class Runner:
     def finish(self, findings: List[Finding], errors: List[ScanError], files: int, resources: int) -> ScanResult:
         """Apply config and baseline suppressions, then order and deduplicate."""
         matched, expired = self.suppress(findings)
-        notes: List[str] = sorted(set(self.notes))
+        return finish(findings, errors + self.errors, files, resources, self.rules,
+                      self.result_notes(self.notes, matched, expired))
+
+    def result_notes(self, notes: Iterable[str], matched: set, expired: set) -> List[str]:
+        """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
+        out = sorted(set(notes))
         if self.options.baseline is not None:
-            notes += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
-        return finish(findings, errors + self.errors, files, resources, self.rules, notes)
+            out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
+        return out
 
     def suppress(self, findings: List[Finding]) -> Tuple[set, set]:
         """Configuration and baseline suppressions; the baseline fingerprints matched, and those expired."""

@@ -822,10 +822,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
 def render(result: ScanResult, run: LiveRun, fmt: str, color: bool = False, quiet: bool = False,
            fail_on: str = "high", show_suppressed: bool = False, category: Optional[str] = None,
            evidence: Optional[Evidence] = None) -> str:
-    if fmt == "json":
-        from hipaa_scan.report import jsonfmt
-
-        return jsonfmt.render(result)
+    """The SARIF or text report of a live run (JSON is the same as a path scan's: cli.emit writes it)."""
     if fmt == "sarif":
         from hipaa_scan.evidence import rel_for_sarif
         from hipaa_scan.report import sarif

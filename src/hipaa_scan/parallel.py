@@ -25,7 +25,6 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
          errors: List[Any]):
     """The ScanResult of the whole tree, or None to scan it in one process instead (a part boundary crossed, too
     few parts, or no workers could be started). `errors` are those found before the scan (discovery)."""
-    from hipaa_scan import baseline
     from hipaa_scan.engine import ordered_errors
     from hipaa_scan.model import ScanResult, Tally
 
@@ -72,12 +71,9 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
         notes.extend(outcome["notes"])
         errors.extend(outcome["errors"])
         resources += outcome["resources"]
-    notes = sorted(set(notes))
-    if options.baseline is not None:
-        notes += baseline.notes(options.baseline, options.baseline_path, matched, expired)
     findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill)
     return ScanResult(findings, ordered_errors(errors), len(scanned), resources, [r.meta for r in runner.rules],
-                      notes, _tally=tally)
+                      runner.result_notes(notes, matched, expired), _tally=tally)
 
 
 def _work(index: int) -> Dict[str, Any]:

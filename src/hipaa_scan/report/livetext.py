@@ -74,17 +74,14 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
                 names.add(_name(f))
         console.print(plain.safeguard_table(per, "Containers and engines with findings", _listed))
 
-    counts = {s: 0 for s in SEVERITIES}
-    for f in active:
-        counts[f.severity] += 1
-    parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s]]
+    tally = result.tally()
+    parts = [f"{tally.by_severity[s]} {s}" for s in reversed(SEVERITIES) if tally.by_severity[s]]
     affected = {f.location.path for f in active if f.location.path.startswith("container://")}
-    line = (f"{_count(len(active), 'finding')}" + (f" ({', '.join(parts)})" if parts else "")
+    line = (f"{_count(tally.active, 'finding')}" + (f" ({', '.join(parts)})" if parts else "")
             + f" on {len(affected)} of {_count(len(containers), 'container')}"
             + (f" and {_count(len(engines), 'engine')}" if engines else "") + f", {_count(len(result.rules), 'rule')}")
-    suppressed = len(result.findings) - len(active)
-    if suppressed:
-        line += f", {suppressed} suppressed"
+    if tally.suppressed:
+        line += f", {tally.suppressed} suppressed"
     if result.errors:
         line += f", {_count(len(result.errors), 'error')}"
     if run is not None and getattr(run, "seconds", 0):

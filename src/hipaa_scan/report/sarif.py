@@ -10,7 +10,6 @@ other than the checkout's `file`, so a `container://` URI would fail the whole u
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, Optional, TextIO
 from urllib.parse import quote
