@@ -5,7 +5,6 @@ Extendable from configuration: `Datastores.extended(extra)` adds products, image
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 # product -> (image name patterns matched against the repository's last path components, ports)
@@ -71,10 +70,15 @@ def image_tag(image: str) -> Tuple[Optional[str], Optional[str]]:
     return tag, (digest or None)
 
 
-@dataclass(frozen=True)
 class Datastores:
-    products: Mapping[str, Tuple[Tuple[str, ...], Tuple[int, ...]]]
-    distinctive: Mapping[int, str]
+    """Which images are which datastore product, and the ports that give a product away. Treated as immutable."""
+
+    __slots__ = ("products", "distinctive")
+
+    def __init__(self, products: Mapping[str, Tuple[Tuple[str, ...], Tuple[int, ...]]],
+                 distinctive: Mapping[int, str]) -> None:
+        self.products = products
+        self.distinctive = distinctive
 
     def product_of_image(self, image: Optional[str]) -> Optional[str]:
         if not image or "$" in image:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
+
+from hipaa_scan.model import Record
 
 CONFIG_NAMES = (".hipaa-scan.yaml", ".hipaa-scan.yml")
 
@@ -21,18 +22,28 @@ class ConfigError(Exception):
     pass
 
 
-@dataclass
-class Config:
-    path: Optional[str] = None
-    select: List[str] = field(default_factory=list)
-    ignore: List[str] = field(default_factory=list)
-    exclude: List[str] = field(default_factory=list)
-    fail_on: Optional[str] = None
-    severity: Dict[str, str] = field(default_factory=dict)
-    per_path_ignores: List[Dict[str, Any]] = field(default_factory=list)
-    rules: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    datastores: List[Dict[str, Any]] = field(default_factory=list)
-    max_file_bytes: Optional[int] = None
+class Config(Record):
+    """The configuration file's settings; empty when there is no file."""
+
+    __slots__ = ("path", "select", "ignore", "exclude", "fail_on", "severity", "per_path_ignores", "rules",
+                 "datastores", "max_file_bytes")
+
+    def __init__(self, path: Optional[str] = None, select: Optional[List[str]] = None,
+                 ignore: Optional[List[str]] = None, exclude: Optional[List[str]] = None,
+                 fail_on: Optional[str] = None, severity: Optional[Dict[str, str]] = None,
+                 per_path_ignores: Optional[List[Dict[str, Any]]] = None,
+                 rules: Optional[Dict[str, Dict[str, Any]]] = None, datastores: Optional[List[Dict[str, Any]]] = None,
+                 max_file_bytes: Optional[int] = None) -> None:
+        self.path = path
+        self.select = select or []
+        self.ignore = ignore or []
+        self.exclude = exclude or []
+        self.fail_on = fail_on
+        self.severity = severity or {}
+        self.per_path_ignores = per_path_ignores or []
+        self.rules = rules or {}
+        self.datastores = datastores or []
+        self.max_file_bytes = max_file_bytes
 
 
 def find_config(start: Optional[str] = None) -> Optional[str]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from hipaa_scan.model import ScanError
+from hipaa_scan.model import Record, ScanError
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "virtualenv", ".virtualenv", "__pycache__",
@@ -23,11 +22,18 @@ YAML_SUFFIXES = (".yml", ".yaml")
 ENV_EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".dist", ".defaults")
 
 
-@dataclass(frozen=True)
-class Target:
-    path: str  # filesystem path
-    display: str  # path shown in reports
-    kind: Optional[str]  # dockerfile | compose | env | yaml (sniff) | None (unknown, explicit file)
+class Target(Record):
+    """A file to scan. Treated as immutable."""
+
+    __slots__ = ("path", "display", "kind")
+
+    def __init__(self, path: str, display: str, kind: Optional[str]) -> None:
+        self.path = path  # filesystem path
+        self.display = display  # path shown in reports
+        self.kind = kind  # dockerfile | compose | env | yaml (sniff) | None (unknown, explicit file)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.display, self.kind))
 
 
 def kind_by_name(name: str) -> Optional[str]:

@@ -7,7 +7,6 @@ Every string a finding carries passes through the Scrubber, so no secret value t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
@@ -19,24 +18,31 @@ from hipaa_scan import baseline
 from hipaa_scan.secrets import Scrubber, classify_sensitive, secret_arguments
 
 
-@dataclass
 class ScanOptions:
-    select: Sequence[str] = ()
-    ignore: Sequence[str] = ()
-    excludes: Sequence[str] = ()
-    rules_dirs: Sequence[str] = ()
-    rule_options: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # rule id -> option -> value
-    severity_overrides: Dict[str, str] = field(default_factory=dict)
-    datastores: Datastores = DEFAULT_DATASTORES
-    max_file_bytes: int = 5 * 1024 * 1024
-    per_path_ignores: Sequence[Dict[str, Any]] = ()  # config suppressions: {path, rules, reason}
-    strict: bool = False  # report unused inline suppressions
-    baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
-    baseline_path: str = ""
-    compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
-    env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
-    profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
-    jobs: int = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
+    """What to scan with: rule selection and options, suppressions, limits. Keyword arguments set any of the
+    attributes below; the rest keep their defaults."""
+
+    def __init__(self, **settings: Any) -> None:
+        self.select: Sequence[str] = ()
+        self.ignore: Sequence[str] = ()
+        self.excludes: Sequence[str] = ()
+        self.rules_dirs: Sequence[str] = ()
+        self.rule_options: Dict[str, Dict[str, Any]] = {}  # rule id -> option -> value
+        self.severity_overrides: Dict[str, str] = {}
+        self.datastores: Datastores = DEFAULT_DATASTORES
+        self.max_file_bytes = 5 * 1024 * 1024
+        self.per_path_ignores: Sequence[Dict[str, Any]] = ()  # config suppressions: {path, rules, reason}
+        self.strict = False  # report unused inline suppressions
+        self.baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
+        self.baseline_path = ""
+        self.compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
+        self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
+        self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
+        self.jobs = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
+        for name, value in settings.items():
+            if not hasattr(self, name):
+                raise TypeError(f"ScanOptions has no setting {name!r}")
+            setattr(self, name, value)
 
 
 def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,

@@ -6,8 +6,6 @@ read from. Nothing here imports a heavy library.
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL (3 ms of start-up)
@@ -18,23 +16,50 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     except ImportError:
         from hashlib import sha256
 
-# Findings and locations are the objects a large scan holds by the hundred thousand: no per-instance __dict__.
-_SLOTS: Dict[str, bool] = {"slots": True} if sys.version_info >= (3, 10) else {}
-
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CONFIDENCES = ("low", "medium", "high")
 SOURCE_KINDS = ("dockerfile", "compose", "env", "container", "engine")
 
 
-@dataclass(frozen=True, **_SLOTS)
-class Location:
-    """Where a value was written: a file position, or a container plus an inspect key path."""
+class Record:
+    """Base of the model's plain records: fields are __slots__ (no per-instance dict: a large scan holds findings and
+    locations by the hundred thousand), equality and repr go by those fields.
 
-    path: str
-    line: Optional[int] = None
-    column: Optional[int] = None
-    key: Optional[str] = None  # logical key path, e.g. services.redis.ports[0] or HostConfig.Privileged
+    The records are written out by hand rather than with @dataclass, which compiles several methods per class at
+    every start: about 15 ms for the classes a one-file scan loads, a tenth of a pre-commit run."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable records; Location below is the hashable one
+
+    def _fields(self) -> Tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self.__slots__) + ")"
+
+
+class Location(Record):
+    """Where a value was written: a file position, or a container plus an inspect key path. Treated as immutable
+    (it is hashed: documents map locations to the provenance of interpolated values)."""
+
+    __slots__ = ("path", "line", "column", "key")
+
+    def __init__(self, path: str, line: Optional[int] = None, column: Optional[int] = None,
+                 key: Optional[str] = None) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.key = key  # logical key path, e.g. services.redis.ports[0] or HostConfig.Privileged
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.line, self.column, self.key))
 
     def as_dict(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"path": self.path}
@@ -47,74 +72,100 @@ class Location:
         return out
 
 
-@dataclass
-class Value:
+class Value(Record):
     """A scalar (or small structure) and where it came from."""
 
-    value: Any
-    loc: Location
+    __slots__ = ("value", "loc")
+
+    def __init__(self, value: Any, loc: Location) -> None:
+        self.value = value
+        self.loc = loc
 
 
-@dataclass
-class EnvVar:
-    name: str
-    value: Optional[str]  # None: declared without a value (inherited from the environment)
-    loc: Location
-    origin: str = "environment"  # environment | ENV | ARG | env_file | container
+class EnvVar(Record):
+    __slots__ = ("name", "value", "loc", "origin")
+
+    def __init__(self, name: str, value: Optional[str], loc: Location, origin: str = "environment") -> None:
+        self.name = name
+        self.value = value  # None: declared without a value (inherited from the environment)
+        self.loc = loc
+        self.origin = origin  # environment | ENV | ARG | env_file | container
 
 
-@dataclass
-class Port:
-    container_port: Optional[int]
-    host_ip: Optional[str]  # None or "" means every interface
-    host_port: Optional[str]
-    protocol: str
-    loc: Location
-    published: bool = True  # False for expose-only ports
+class Port(Record):
+    __slots__ = ("container_port", "host_ip", "host_port", "protocol", "loc", "published")
+
+    def __init__(self, container_port: Optional[int], host_ip: Optional[str], host_port: Optional[str],
+                 protocol: str, loc: Location, published: bool = True) -> None:
+        self.container_port = container_port
+        self.host_ip = host_ip  # None or "" means every interface
+        self.host_port = host_port
+        self.protocol = protocol
+        self.loc = loc
+        self.published = published  # False for expose-only ports
 
     @property
     def on_all_interfaces(self) -> bool:
         return self.published and (self.host_ip or "").strip("[]") in ("", "0.0.0.0", "::")
 
 
-@dataclass
-class Mount:
-    source: Optional[str]
-    target: Optional[str]
-    type: str  # bind | volume | tmpfs | npipe
-    read_only: bool
-    loc: Location
+class Mount(Record):
+    __slots__ = ("source", "target", "type", "read_only", "loc")
+
+    def __init__(self, source: Optional[str], target: Optional[str], type: str, read_only: bool,
+                 loc: Location) -> None:
+        self.source = source
+        self.target = target
+        self.type = type  # bind | volume | tmpfs | npipe
+        self.read_only = read_only
+        self.loc = loc
 
 
-@dataclass
-class Resource:
-    """One thing that runs (or ships): a Dockerfile's final stage, a compose service, an env file, a container."""
+class Resource(Record):
+    """One thing that runs (or ships): a Dockerfile's final stage, a compose service, an env file, a container.
 
-    kind: str  # one of SOURCE_KINDS
-    name: str  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>, engine:<host>
-    label: str  # for messages: 'service "redis"'
-    path: str  # display path of the document, or container://<name>
-    anchor: Location  # where findings about something missing point
-    user: Optional[Value] = None  # None: not set anywhere
-    privileged: Optional[Value] = None
-    read_only: Optional[Value] = None
-    cap_add: List[Value] = field(default_factory=list)
-    security_opt: List[Value] = field(default_factory=list)
-    namespaces: Dict[str, Value] = field(default_factory=dict)  # network/pid/ipc/uts/userns -> mode
-    mounts: List[Mount] = field(default_factory=list)
-    ports: List[Port] = field(default_factory=list)
-    env: List[EnvVar] = field(default_factory=list)
-    image: Optional[Value] = None  # the image this runs (compose image:, container image)
-    base_images: List[Value] = field(default_factory=list)  # Dockerfile FROM references, ARGs resolved
-    builds: bool = False  # compose service with build: (its image: names the build output)
-    healthcheck: Optional[Value] = None  # value True: defined; False: explicitly disabled; None: absent
-    logging_driver: Optional[Value] = None
-    limits: Dict[str, Value] = field(default_factory=dict)  # memory, cpus, pids
-    command: List[Value] = field(default_factory=list)  # entrypoint + command tokens
-    run: List[Value] = field(default_factory=list)  # Dockerfile RUN command text (all stages)
-    copies: List[Value] = field(default_factory=list)  # Dockerfile COPY/ADD: value (instruction, [sources], flags)
-    build_args: List[EnvVar] = field(default_factory=list)  # Dockerfile ARG declarations (all stages)
-    extra: Dict[str, Any] = field(default_factory=dict)  # source-specific facts
+    Settings not found anywhere are None (single values) or empty (lists, dicts)."""
+
+    __slots__ = ("kind", "name", "label", "path", "anchor", "user", "privileged", "read_only", "cap_add",
+                 "security_opt", "namespaces", "mounts", "ports", "env", "image", "base_images", "builds",
+                 "healthcheck", "logging_driver", "limits", "command", "run", "copies", "build_args", "extra")
+
+    def __init__(self, kind: str, name: str, label: str, path: str, anchor: Location, *,
+                 user: Optional[Value] = None, privileged: Optional[Value] = None,
+                 read_only: Optional[Value] = None, cap_add: Optional[List[Value]] = None,
+                 security_opt: Optional[List[Value]] = None, namespaces: Optional[Dict[str, Value]] = None,
+                 mounts: Optional[List[Mount]] = None, ports: Optional[List[Port]] = None,
+                 env: Optional[List[EnvVar]] = None, image: Optional[Value] = None,
+                 base_images: Optional[List[Value]] = None, builds: bool = False,
+                 healthcheck: Optional[Value] = None, logging_driver: Optional[Value] = None,
+                 limits: Optional[Dict[str, Value]] = None, command: Optional[List[Value]] = None,
+                 run: Optional[List[Value]] = None, copies: Optional[List[Value]] = None,
+                 build_args: Optional[List[EnvVar]] = None, extra: Optional[Dict[str, Any]] = None) -> None:
+        self.kind = kind  # one of SOURCE_KINDS
+        self.name = name  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>, engine:<host>
+        self.label = label  # for messages: 'service "redis"'
+        self.path = path  # display path of the document, or container://<name>
+        self.anchor = anchor  # where findings about something missing point
+        self.user = user
+        self.privileged = privileged
+        self.read_only = read_only
+        self.cap_add = [] if cap_add is None else cap_add
+        self.security_opt = [] if security_opt is None else security_opt
+        self.namespaces = {} if namespaces is None else namespaces  # network/pid/ipc/uts/userns -> mode
+        self.mounts = [] if mounts is None else mounts
+        self.ports = [] if ports is None else ports
+        self.env = [] if env is None else env
+        self.image = image  # the image this runs (compose image:, container image)
+        self.base_images = [] if base_images is None else base_images  # Dockerfile FROM references, ARGs resolved
+        self.builds = builds  # compose service with build: (its image: names the build output)
+        self.healthcheck = healthcheck  # value True: defined; False: explicitly disabled; None: absent
+        self.logging_driver = logging_driver
+        self.limits = {} if limits is None else limits  # memory, cpus, pids
+        self.command = [] if command is None else command  # entrypoint + command tokens
+        self.run = [] if run is None else run  # Dockerfile RUN command text (all stages)
+        self.copies = [] if copies is None else copies  # Dockerfile COPY/ADD: value (instruction, [sources], flags)
+        self.build_args = [] if build_args is None else build_args  # Dockerfile ARG declarations (all stages)
+        self.extra = {} if extra is None else extra  # source-specific facts
 
     def env_value(self, name: str) -> Optional[EnvVar]:
         """The last definition of an environment variable (case-sensitive, as Docker treats them)."""
@@ -125,51 +176,66 @@ class Resource:
         return found
 
 
-@dataclass
-class Document:
+class Document(Record):
     """A parsed source file: the resources it defines, plus what suppression and snippets need."""
 
-    path: str  # display path
-    kind: str
-    resources: List[Resource]
-    lines: Optional[List[str]] = None  # source lines (for snippets); None for live containers
-    # A Compose project is one document built from several files (sources/project.py):
-    files: Dict[str, List[str]] = field(default_factory=dict)  # other files its values come from: path -> lines
-    owned: Tuple[str, ...] = ()  # of those, the ones scanned only here (their suppression comments are checked here)
-    provenance: Dict[Location, str] = field(default_factory=dict)  # where an interpolated value came from
+    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance")
+
+    def __init__(self, path: str, kind: str, resources: List[Resource], lines: Optional[List[str]] = None,
+                 files: Optional[Dict[str, List[str]]] = None, owned: Tuple[str, ...] = (),
+                 provenance: Optional[Dict[Location, str]] = None) -> None:
+        self.path = path  # display path
+        self.kind = kind
+        self.resources = resources
+        self.lines = lines  # source lines (for snippets); None for live containers
+        # A Compose project is one document built from several files (sources/project.py):
+        self.files = {} if files is None else files  # other files its values come from: path -> lines
+        self.owned = owned  # of those, the ones scanned only here (their suppression comments are checked here)
+        self.provenance = {} if provenance is None else provenance  # where an interpolated value came from
 
 
-@dataclass(**_SLOTS)
-class Hit:
+class Hit(Record):
     """What a rule yields; the engine adds the rule's metadata and the fingerprint."""
 
-    loc: Location
-    message: str
-    key: str = ""  # what distinguishes this hit within its resource (a variable name, a key path)
-    evidence: Optional[str] = None  # already redacted
-    severity: Optional[str] = None  # overrides the rule's default when set
+    __slots__ = ("loc", "message", "key", "evidence", "severity")
+
+    def __init__(self, loc: Location, message: str, key: str = "", evidence: Optional[str] = None,
+                 severity: Optional[str] = None) -> None:
+        self.loc = loc
+        self.message = message
+        self.key = key  # what distinguishes this hit within its resource (a variable name, a key path)
+        self.evidence = evidence  # already redacted
+        self.severity = severity  # overrides the rule's default when set
 
 
-@dataclass(**_SLOTS)
-class Suppression:
-    kind: str  # inline | config | baseline
-    justification: str
+class Suppression(Record):
+    __slots__ = ("kind", "justification")
+
+    def __init__(self, kind: str, justification: str) -> None:
+        self.kind = kind  # inline | config | baseline
+        self.justification = justification
 
 
-@dataclass(**_SLOTS)
-class Finding:
-    rule_id: str
-    rule_name: str
-    severity: str
-    confidence: str
-    message: str
-    location: Location
-    resource: str
-    hipaa: Tuple[str, ...]
-    fingerprint: str
-    evidence: Optional[str] = None
-    snippet: Optional[str] = None
-    suppression: Optional[Suppression] = None
+class Finding(Record):
+    __slots__ = ("rule_id", "rule_name", "severity", "confidence", "message", "location", "resource", "hipaa",
+                 "fingerprint", "evidence", "snippet", "suppression")
+
+    def __init__(self, rule_id: str, rule_name: str, severity: str, confidence: str, message: str,
+                 location: Location, resource: str, hipaa: Tuple[str, ...], fingerprint: str,
+                 evidence: Optional[str] = None, snippet: Optional[str] = None,
+                 suppression: Optional[Suppression] = None) -> None:
+        self.rule_id = rule_id
+        self.rule_name = rule_name
+        self.severity = severity
+        self.confidence = confidence
+        self.message = message
+        self.location = location
+        self.resource = resource
+        self.hipaa = hipaa
+        self.fingerprint = fingerprint
+        self.evidence = evidence
+        self.snippet = snippet
+        self.suppression = suppression
 
     @property
     def suppressed(self) -> bool:
@@ -180,25 +246,32 @@ class Finding:
         return (loc.path, loc.line or 0, loc.column or 0, loc.key or "", self.rule_id, self.message)
 
 
-@dataclass(frozen=True)
-class ScanError:
-    path: str
-    message: str
-    kind: str = "parse"  # parse | io | rule | usage | engine
-    rule_id: Optional[str] = None
+class ScanError(Record):
+    __slots__ = ("path", "message", "kind", "rule_id")
+
+    def __init__(self, path: str, message: str, kind: str = "parse", rule_id: Optional[str] = None) -> None:
+        self.path = path
+        self.message = message
+        self.kind = kind  # parse | io | rule | usage | engine
+        self.rule_id = rule_id
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
 
 
-@dataclass
-class Tally:
+class Tally(Record):
     """Counts over a result's findings, kept apart from them so that a report can be summed up without another
     pass over findings that were never all in memory (see parallel.py)."""
 
-    total: int = 0
-    suppressed: int = 0
-    by_severity: Dict[str, int] = field(default_factory=lambda: {s: 0 for s in SEVERITIES})  # active only
-    by_rule: Dict[str, int] = field(default_factory=dict)  # active only
-    by_safeguard: Dict[str, Dict[str, int]] = field(default_factory=dict)  # citation -> severity -> active count
-    rules_by_safeguard: Dict[str, set] = field(default_factory=dict)
+    __slots__ = ("total", "suppressed", "by_severity", "by_rule", "by_safeguard", "rules_by_safeguard")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.suppressed = 0
+        self.by_severity: Dict[str, int] = {s: 0 for s in SEVERITIES}  # active only
+        self.by_rule: Dict[str, int] = {}  # active only
+        self.by_safeguard: Dict[str, Dict[str, int]] = {}  # citation -> severity -> active count
+        self.rules_by_safeguard: Dict[str, set] = {}
 
     def add(self, f: Finding) -> None:
         self.total += 1
@@ -230,17 +303,19 @@ class Tally:
         return self.total - self.suppressed
 
 
-@dataclass
 class ScanResult:
-    # A list, or (a large scan split across processes) a sequence that reads its findings back in order from the
-    # workers' files each time it is iterated: iterate it, do not index it.
-    findings: Sequence[Finding]
-    errors: List[ScanError]
-    files_scanned: int
-    resources_scanned: int
-    rules: List[Any]  # RuleMeta of the rules that ran
-    notes: List[str] = field(default_factory=list)
-    _tally: Optional[Tally] = field(default=None, repr=False, compare=False)
+    def __init__(self, findings: Sequence[Finding], errors: List[ScanError], files_scanned: int,
+                 resources_scanned: int, rules: List[Any], notes: Optional[List[str]] = None,
+                 _tally: Optional[Tally] = None) -> None:
+        # A list, or (a large scan split across processes) a sequence that reads its findings back in order from
+        # the workers' files each time it is iterated: iterate it, do not index it.
+        self.findings = findings
+        self.errors = errors
+        self.files_scanned = files_scanned
+        self.resources_scanned = resources_scanned
+        self.rules = rules  # RuleMeta of the rules that ran
+        self.notes = [] if notes is None else notes
+        self._tally = _tally
 
     def active(self) -> Iterable[Finding]:
         if isinstance(self.findings, list):

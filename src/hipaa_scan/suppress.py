@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
-from hipaa_scan.model import Document, Finding, ScanError, Suppression
+from hipaa_scan.model import Document, Finding, Record, ScanError, Suppression
 
 COMMENT = re.compile(r"#\s*hipaa-scan:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 
 
-@dataclass
-class Inline:
-    line: int
-    selectors: Tuple[str, ...]
-    reason: str
-    used: bool = False
+class Inline(Record):
+    __slots__ = ("line", "selectors", "reason", "used")
+
+    def __init__(self, line: int, selectors: Tuple[str, ...], reason: str, used: bool = False) -> None:
+        self.line = line
+        self.selectors = selectors
+        self.reason = reason
+        self.used = used
 
 
 def inline_suppressions(doc: Document) -> List[Inline]:

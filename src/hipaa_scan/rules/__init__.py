@@ -170,8 +170,7 @@ def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: set) -> Lis
             if rule.meta.id in taken:
                 raise RuleLoadError(f"rule pack {ep.name}: duplicate rule id {rule.meta.id}")
             if wanted(rule.meta.id, rule.meta.name, select, ignore):
-                out.append(Rule(rule.meta.__class__(**{**rule.meta.__dict__, "origin": f"pack:{ep.name}"}),
-                                rule.check))
+                out.append(Rule(rule.meta.replace(origin=f"pack:{ep.name}"), rule.check))
     return out
 
 

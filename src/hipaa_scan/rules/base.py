@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from hipaa_scan.model import Hit, Location, Resource
+from hipaa_scan.model import Hit, Location, Record, Resource
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 
 
-@dataclass(frozen=True)
-class RuleMeta:
-    id: str
-    name: str  # kebab-case, names the problem
-    severity: str
-    confidence: str
-    hipaa: Tuple[str, ...]
-    sources: Tuple[str, ...]
-    summary: str  # one line: what it finds
-    description: str  # why it matters for ePHI
-    remediation: str
-    cwe: Tuple[str, ...] = ()
-    cis: Tuple[str, ...] = ()
-    options: Tuple[Tuple[str, Any], ...] = ()  # (name, default)
-    origin: str = "builtin"  # builtin | declarative | rules-dir | pack:<name>
+class RuleMeta(Record):
+    """A rule's metadata. Treated as immutable: `replace` gives a changed copy."""
+
+    __slots__ = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description",
+                 "remediation", "cwe", "cis", "options", "origin")
+
+    def __init__(self, id: str, name: str, severity: str, confidence: str, hipaa: Tuple[str, ...],
+                 sources: Tuple[str, ...], summary: str, description: str, remediation: str,
+                 cwe: Tuple[str, ...] = (), cis: Tuple[str, ...] = (), options: Tuple[Tuple[str, Any], ...] = (),
+                 origin: str = "builtin") -> None:
+        self.id = id
+        self.name = name  # kebab-case, names the problem
+        self.severity = severity
+        self.confidence = confidence
+        self.hipaa = hipaa
+        self.sources = sources
+        self.summary = summary  # one line: what it finds
+        self.description = description  # why it matters for ePHI
+        self.remediation = remediation
+        self.cwe = cwe
+        self.cis = cis
+        self.options = options  # (name, default)
+        self.origin = origin  # builtin | declarative | rules-dir | pack:<name>
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def replace(self, **changes: Any) -> "RuleMeta":
+        return RuleMeta(**{**{name: getattr(self, name) for name in self.__slots__}, **changes})
 
     @property
     def help_uri(self) -> str:
@@ -36,10 +49,12 @@ class RuleMeta:
         return dict(self.options)
 
 
-@dataclass
-class RuleContext:
-    options: Dict[str, Any] = field(default_factory=dict)
-    datastores: Any = None  # hipaa_scan.catalog.Datastores
+class RuleContext(Record):
+    __slots__ = ("options", "datastores")
+
+    def __init__(self, options: Optional[Dict[str, Any]] = None, datastores: Any = None) -> None:
+        self.options = {} if options is None else options
+        self.datastores = datastores  # hipaa_scan.catalog.Datastores
 
     def option(self, name: str) -> Any:
         return self.options[name]
@@ -48,10 +63,12 @@ class RuleContext:
 CheckFn = Callable[[Resource, RuleContext], Iterator[Hit]]
 
 
-@dataclass
-class Rule:
-    meta: RuleMeta
-    check: CheckFn
+class Rule(Record):
+    __slots__ = ("meta", "check")
+
+    def __init__(self, meta: RuleMeta, check: CheckFn) -> None:
+        self.meta = meta
+        self.check = check
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -23,20 +23,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from hipaa_scan.model import EnvVar, Location, Resource, Value
+from hipaa_scan.model import EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.dockerfile import parse_dockerfile
 from hipaa_scan.yamlsrc import YMap
 
 
-@dataclass
-class BuildSpec:
-    dockerfile: str  # absolute path
-    target: Optional[str]
-    args: Dict[str, str]  # resolved values passed as --build-arg
-    arg_locs: Dict[str, Location]  # where compose writes each build arg
+class BuildSpec(Record):
+    __slots__ = ("dockerfile", "target", "args", "arg_locs")
+
+    def __init__(self, dockerfile: str, target: Optional[str], args: Dict[str, str],
+                 arg_locs: Dict[str, Location]) -> None:
+        self.dockerfile = dockerfile  # absolute path
+        self.target = target
+        self.args = args  # resolved values passed as --build-arg
+        self.arg_locs = arg_locs  # where compose writes each build arg
 
 
 def is_remote(context: str) -> bool:

@@ -12,34 +12,38 @@ import io
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from hipaa_scan.model import Document, EnvVar, Location, Resource, Value
+from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.interpolate import substitute
 
 HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 FLAG = re.compile(r"^--([a-z\-]+)(?:=(.*))?$")
 
 
-@dataclass
-class Instruction:
-    name: str
-    value: str
-    line: int  # 1-based first line
-    end: int  # 1-based last line
-    heredocs: List[str] = field(default_factory=list)
+class Instruction(Record):
+    __slots__ = ("name", "value", "line", "end", "heredocs")
+
+    def __init__(self, name: str, value: str, line: int, end: int, heredocs: Optional[List[str]] = None) -> None:
+        self.name = name
+        self.value = value
+        self.line = line  # 1-based first line
+        self.end = end  # 1-based last line
+        self.heredocs = [] if heredocs is None else heredocs
 
 
-@dataclass
-class Stage:
-    index: int
-    image: str  # as resolved
-    alias: Optional[str]
-    line: int
-    column: int
-    parent: Optional["Stage"] = None
-    instructions: List[Instruction] = field(default_factory=list)
+class Stage(Record):
+    __slots__ = ("index", "image", "alias", "line", "column", "parent", "instructions")
+
+    def __init__(self, index: int, image: str, alias: Optional[str], line: int, column: int,
+                 parent: Optional["Stage"] = None, instructions: Optional[List[Instruction]] = None) -> None:
+        self.index = index
+        self.image = image  # as resolved
+        self.alias = alias
+        self.line = line
+        self.column = column
+        self.parent = parent
+        self.instructions = [] if instructions is None else instructions
 
 
 class DockerfileError(Exception):

@@ -16,11 +16,10 @@ scanned path) are read; nothing is executed or written.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from hipaa_scan.discover import ReadError, display_path, read_text
-from hipaa_scan.model import Document, EnvVar, Resource, ScanError
+from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
@@ -41,28 +40,34 @@ class ProjectError(Exception):
         self.kind = kind
 
 
-@dataclass
-class Spec:
-    files: List[str]  # absolute paths, in merge order
-    directory: str  # the project directory: relative paths and the default .env are resolved against it
-    env_files: Optional[List[str]] = None  # None: the project directory's .env, if there is one
-    profiles: Tuple[str, ...] = ()
-    roots: Tuple[str, ...] = ()  # files are read only under these directories
-    primary: Optional[str] = None  # the file the document is named after (default: the first)
-    given: Optional[str] = None  # the scan path (or -f file's directory) as the user wrote it, for messages
+class Spec(Record):
+    __slots__ = ("files", "directory", "env_files", "profiles", "roots", "primary", "given")
+
+    def __init__(self, files: List[str], directory: str, env_files: Optional[List[str]] = None,
+                 profiles: Tuple[str, ...] = (), roots: Tuple[str, ...] = (), primary: Optional[str] = None,
+                 given: Optional[str] = None) -> None:
+        self.files = files  # absolute paths, in merge order
+        self.directory = directory  # the project directory: relative paths and the default .env resolve against it
+        self.env_files = env_files  # None: the project directory's .env, if there is one
+        self.profiles = profiles
+        self.roots = roots  # files are read only under these directories
+        self.primary = primary  # the file the document is named after (default: the first)
+        self.given = given  # the scan path (or -f file's directory) as the user wrote it, for messages
 
 
-@dataclass
-class Project:
-    spec: Spec
-    doc: Optional[Document] = None
-    read: Dict[str, str] = field(default_factory=dict)  # display path -> absolute path of every file read
-    consumed: Set[str] = field(default_factory=set)  # absolute paths of the project's compose files
-    aux: List[Tuple[str, str]] = field(default_factory=list)  # (absolute path, kind): also scanned on their own
-    built: Dict[str, List[Resource]] = field(default_factory=dict)  # Dockerfile display path -> image resources
-    notes: List[str] = field(default_factory=list)
-    errors: List[ScanError] = field(default_factory=list)
-    resources: int = 0  # services judged (set once the rules have run and the document is let go)
+class Project(Record):
+    __slots__ = ("spec", "doc", "read", "consumed", "aux", "built", "notes", "errors", "resources")
+
+    def __init__(self, spec: Spec, doc: Optional[Document] = None) -> None:
+        self.spec = spec
+        self.doc = doc
+        self.read: Dict[str, str] = {}  # display path -> absolute path of every file read
+        self.consumed: Set[str] = set()  # absolute paths of the project's compose files
+        self.aux: List[Tuple[str, str]] = []  # (absolute path, kind): also scanned on their own
+        self.built: Dict[str, List[Resource]] = {}  # Dockerfile display path -> image resources
+        self.notes: List[str] = []
+        self.errors: List[ScanError] = []
+        self.resources = 0  # services judged (set once the rules have run and the document is let go)
 
 
 def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],

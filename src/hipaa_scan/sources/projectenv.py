@@ -17,10 +17,9 @@ mistaken for one written in the repository:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from hipaa_scan.model import EnvVar
+from hipaa_scan.model import EnvVar, Record
 from hipaa_scan.secrets import secret_name
 from hipaa_scan.sources.envfile import parse_env_text
 from hipaa_scan.sources.interpolate import interpolate
@@ -31,14 +30,16 @@ SINGLE_REFERENCE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^$
 PosKey = Tuple[str, int, int]  # (path, line, column) of a written value
 
 
-@dataclass
-class Supplied:
+class Supplied(Record):
     """A variable's value and who supplied it: an env-file line, or the process environment (var None)."""
 
-    name: str
-    value: str
-    var: Optional[EnvVar] = None
-    kept: bool = False  # a runtime secret: the value stands as the reference `${NAME}`
+    __slots__ = ("name", "value", "var", "kept")
+
+    def __init__(self, name: str, value: str, var: Optional[EnvVar] = None, kept: bool = False) -> None:
+        self.name = name
+        self.value = value
+        self.var = var
+        self.kept = kept  # a runtime secret: the value stands as the reference `${NAME}`
 
     def source(self) -> str:
         if self.var is not None:
@@ -46,12 +47,14 @@ class Supplied:
         return "the process environment"
 
 
-@dataclass
-class Uses:
+class Uses(Record):
     """How one written value was interpolated."""
 
-    raw: str
-    supplied: List[Tuple[str, Optional[Supplied]]]  # (variable, who supplied it; None: unset)
+    __slots__ = ("raw", "supplied")
+
+    def __init__(self, raw: str, supplied: List[Tuple[str, Optional[Supplied]]]) -> None:
+        self.raw = raw
+        self.supplied = supplied  # (variable, who supplied it; None: unset)
 
     def single(self) -> Optional[Supplied]:
         """The env-file variable that alone makes up the value (`${PG_PASSWORD}`), if that is what was written."""
@@ -72,12 +75,14 @@ class Uses:
         return "value via " + ", ".join(parts)
 
 
-@dataclass
-class ProjectEnv:
+class ProjectEnv(Record):
     """Interpolation variables: the process environment over env-file layers (earlier layers win)."""
 
-    process: Mapping[str, str]
-    layers: List[Dict[str, EnvVar]] = field(default_factory=list)
+    __slots__ = ("process", "layers")
+
+    def __init__(self, process: Mapping[str, str], layers: Optional[List[Dict[str, EnvVar]]] = None) -> None:
+        self.process = process
+        self.layers = [] if layers is None else layers
 
     def get(self, name: str) -> Optional[Supplied]:
         if name in self.process:
