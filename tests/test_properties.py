@@ -105,3 +105,33 @@ def test_dockerfile_model_never_raises_unexpectedly(lines):
     assert res.anchor.line >= 1
     for value in res.base_images + res.run:
         assert 1 <= value.loc.line <= len(text.splitlines())
+
+
+_SCALARS = ["", "abc", "1", "-1", "+1", ".5", ".inf", "-.Inf", ".NaN", "yes", "No", "on", "OFF", "true", "False",
+            "null", "~", "Null", "0x1F", "0o17", "1_000", "1e3", "1:20", "190:20:30", "redis:7", "8080:80",
+            "127.0.0.1:6379:6379", "'1'", '"true"', "y", "n", "Y", "0", "00", "6379", "${X:-1}", "nulls", "tru",
+            "-x", "+x", ".x", "~x", "oN", "2001-12-14x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_SCALARS), st.text(
+    st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)), min_size=1, max_size=6))
+def test_yaml_scalars_get_the_tags_pyyaml_safe_loader_gives(values):
+    """yamlsrc answers most scalars' tags without PyYAML's resolver (yamlsrc._Loader): every scalar, plain or
+    quoted, must be given the tag the stock safe loader's resolver gives it."""
+    import yaml
+
+    from hipaa_scan import yamlsrc
+
+    text = "".join(f"k{i}: {v}\n" if i % 2 else f"k{i}: {yaml.safe_dump(v).strip().removesuffix('...').strip()}\n"
+                   for i, v in enumerate(values))
+
+    def tags(loader):
+        try:
+            node = yaml.compose(text, Loader=loader)
+        except yaml.YAMLError as exc:
+            return type(exc).__name__
+        return [(k.tag, k.value, v.tag, v.value if isinstance(v, yaml.ScalarNode) else None)
+                for k, v in node.value] if isinstance(node, yaml.MappingNode) else node and node.tag
+
+    assert tags(yamlsrc._Loader) == tags(yamlsrc._Base)

@@ -135,15 +135,18 @@ class Runner:
         }
         self.errors: List[ScanError] = []
         self.notes: List[str] = []  # warnings for the result, such as unset Compose variables
+        # The rules (with their contexts) that apply to each kind of resource, in rule order.
+        self.by_kind: Dict[str, List[Tuple[Rule, RuleContext]]] = {}
+        for rule in rules:
+            for kind in rule.meta.sources:
+                self.by_kind.setdefault(kind, []).append((rule, self.contexts[rule.meta.id]))
 
     def run(self, doc: Document) -> List[Finding]:
         findings: List[Finding] = []
         for res in doc.resources:
-            for rule in self.rules:
-                if res.kind not in rule.meta.sources:
-                    continue
+            for rule, context in self.by_kind.get(res.kind, ()):
                 try:
-                    for hit in rule.check(res, self.contexts[rule.meta.id]):
+                    for hit in rule.check(res, context):
                         findings.append(self._finding(rule, res, doc, hit))
                 except Exception as exc:  # one broken rule is reported, the others go on
                     self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "

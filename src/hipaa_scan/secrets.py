@@ -105,7 +105,7 @@ FALLBACK = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^${}]*)\}$")
 
 def literal_fallback(value: Optional[str]) -> Optional[str]:
     """The literal default of a value that is one `${VAR:-default}` reference, else None."""
-    if value is None:
+    if value is None or "${" not in value:
         return None
     match = FALLBACK.match(value.strip().strip("'\""))
     return match.group(1) if match else None

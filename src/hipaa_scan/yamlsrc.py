@@ -12,10 +12,33 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+_STD_PREFIX = "tag:yaml.org,2002:"
+_STR_TAG = _STD_PREFIX + "str"
+
 try:
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader  # type: ignore[misc]
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """The safe loader, with a quicker answer for the scalars most Compose values are.
+
+    The parser asks the (pure Python) resolver for the tag of every scalar. A quoted scalar, or a plain one whose
+    first character starts none of the implicit types (bool, int, float, null, timestamp, merge, value), is a
+    string: answered here without the resolver's table lookups and regular expressions."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and (not implicit[0] or (value and value[0] not in _IMPLICIT_FIRST)):
+            return _STR_TAG
+        return _Base.resolve(self, kind, value, implicit)
+
+
+# First characters that may start an implicitly typed scalar; the shortcut above is taken only when the resolver
+# has no path resolvers and no catch-all implicit resolvers, as PyYAML's safe loader has none.
+_IMPLICIT_FIRST = frozenset(k for k in _Base.yaml_implicit_resolvers if k)
+if _Base.yaml_path_resolvers or None in _Base.yaml_implicit_resolvers:  # pragma: no cover - a changed PyYAML
+    _Loader.resolve = _Base.resolve  # type: ignore[method-assign]
 
 MAX_NODES = 200_000
 MAX_DEPTH = 200
@@ -57,18 +80,17 @@ class TaggedScalar(str):
 
 
 _SCALAR = yaml.constructor.SafeConstructor()
-_STD_PREFIX = "tag:yaml.org,2002:"
-_STR_TAG = _STD_PREFIX + "str"
 
 
-def _pos(node: yaml.Node) -> Pos:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+_ScalarNode = yaml.ScalarNode
+_SequenceNode = yaml.SequenceNode
+_MERGE_TAG = _STD_PREFIX + "merge"
 
 
 class _Builder:
     def __init__(self) -> None:
         self.count = 0
-        self.memo: Dict[int, Any] = {}
+        self.memo: Dict[int, Any] = {}  # collections by node id: an alias shares its anchor's object
         self.duplicates: List[Tuple[str, Pos]] = []
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
@@ -77,62 +99,73 @@ class _Builder:
             raise YamlError(f"more than {MAX_NODES} nodes after alias expansion (alias bomb?)")
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels")
-        key = id(node)
-        if key in self.memo:
-            return self.memo[key]
-        if isinstance(node, yaml.ScalarNode):
-            tag = node.tag
-            if tag == _STR_TAG:
-                self.memo[key] = node.value
-                return node.value
-            if tag.startswith(_STD_PREFIX) or tag == "!":
-                constructor = _SCALAR.yaml_constructors.get(tag)
-                try:
-                    value = constructor(_SCALAR, node) if constructor else node.value
-                except (yaml.YAMLError, ValueError, OverflowError):
-                    value = node.value
-                if tag.endswith(":binary") or tag.endswith(":timestamp"):
-                    value = node.value
-            else:
-                value = TaggedScalar(node.value)
-                value.tag = tag
-            self.memo[key] = value
-            return value
-        if isinstance(node, yaml.SequenceNode):
+        if node.__class__ is _ScalarNode:  # scalars are immutable: an alias to one can be built again
+            return node.value if node.tag == _STR_TAG else self._scalar(node)
+        found = self.memo.get(id(node))
+        if found is not None:
+            return found
+        mark = node.start_mark
+        if node.__class__ is _SequenceNode:
             seq = YList()
-            seq.pos = _pos(node)
+            seq.pos = (mark.line + 1, mark.column + 1)
             seq.tag = None if node.tag.startswith(_STD_PREFIX) else node.tag
-            self.memo[key] = seq
+            self.memo[id(node)] = seq
+            depth += 1
             for item in node.value:
-                seq.append(self.build(item, depth + 1))
-                seq.item_pos.append(_pos(item))
+                seq.append(self.build(item, depth))
+                item_mark = item.start_mark
+                seq.item_pos.append((item_mark.line + 1, item_mark.column + 1))
             return seq
         mapping = YMap()
-        mapping.pos = _pos(node)
+        mapping.pos = (mark.line + 1, mark.column + 1)
         mapping.tag = None if node.tag.startswith(_STD_PREFIX) else node.tag
-        self.memo[key] = mapping
+        self.memo[id(node)] = mapping
+        key_pos, value_pos = mapping.key_pos, mapping.value_pos
         merges: List[YMap] = []
+        depth += 1
         for key_node, value_node in node.value:
-            if key_node.tag == _STD_PREFIX + "merge" or (
-                    isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.tag.endswith("merge")):
-                merged = self.build(value_node, depth + 1)
+            if key_node.tag == _STR_TAG and key_node.__class__ is _ScalarNode:  # the common case, inline
+                self.count += 1
+                k = key_node.value
+            elif key_node.tag == _MERGE_TAG or (
+                    key_node.__class__ is _ScalarNode and key_node.value == "<<" and key_node.tag.endswith("merge")):
+                merged = self.build(value_node, depth)
                 merges.extend(m for m in (merged if isinstance(merged, list) else [merged]) if isinstance(m, YMap))
                 continue
-            k = self.build(key_node, depth + 1)
-            if isinstance(k, (dict, list)):
-                k = str(k)
+            else:
+                k = self.build(key_node, depth)
+                if isinstance(k, (dict, list)):
+                    k = str(k)
+            key_mark = key_node.start_mark
             if k in mapping:
-                self.duplicates.append((str(k), _pos(key_node)))
-            mapping[k] = self.build(value_node, depth + 1)
-            mapping.key_pos[k] = _pos(key_node)
-            mapping.value_pos[k] = _pos(value_node)
+                self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
+            mapping[k] = self.build(value_node, depth)
+            key_pos[k] = (key_mark.line + 1, key_mark.column + 1)
+            value_mark = value_node.start_mark
+            value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
         for source in merges:  # explicit keys win; earlier merge sources win over later ones
             for k, v in source.items():
                 if k not in mapping:
                     mapping[k] = v
-                    mapping.key_pos[k] = source.key_pos.get(k, source.pos)
-                    mapping.value_pos[k] = source.value_pos.get(k, source.pos)
+                    key_pos[k] = source.key_pos.get(k, source.pos)
+                    value_pos[k] = source.value_pos.get(k, source.pos)
         return mapping
+
+    @staticmethod
+    def _scalar(node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag.startswith(_STD_PREFIX) or tag == "!":
+            constructor = _SCALAR.yaml_constructors.get(tag)
+            try:
+                value = constructor(_SCALAR, node) if constructor else node.value
+            except (yaml.YAMLError, ValueError, OverflowError):
+                value = node.value
+            if tag.endswith(":binary") or tag.endswith(":timestamp"):
+                value = node.value
+            return value
+        value = TaggedScalar(node.value)
+        value.tag = tag
+        return value
 
 
 def _describe(exc: yaml.YAMLError) -> str:

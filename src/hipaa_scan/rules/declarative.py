@@ -124,10 +124,21 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
     matchers = [_Matcher(spec, plain["message"], path) for spec in plain["match"]]
     # Most variables match no rule: one search over all of a rule's name patterns rules them out.
     env_names = [m.env_name.pattern for m in matchers if m.env_name is not None]
-    any_name = re.compile("|".join(f"(?:{p})" for p in env_names), re.IGNORECASE) if env_names else None
+    # The same variable names recur across a tree: each name's answer is remembered (up to a bound).
+    any_name = re.compile("|".join(f"(?:{p})" for p in env_names), re.IGNORECASE).search if env_names else None
+    named: Dict[str, bool] = {}
 
     def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
-        env = [v for v in res.env if any_name.search(v.name)] if any_name is not None else []
+        env: List[EnvVar] = []
+        if any_name is not None:
+            for var in res.env:
+                wanted = named.get(var.name)
+                if wanted is None:
+                    if len(named) > 4096:
+                        named.clear()
+                    wanted = named[var.name] = any_name(var.name) is not None
+                if wanted:
+                    env.append(var)
         for matcher in matchers:
             yield from matcher.hits(res, env)
 

@@ -42,12 +42,15 @@ def check(res, ctx):
     extra = _extra_placeholders(ctx)
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
+    example = res.extra.get("example")
     for var in variables:
         value = (var.value or "").strip()
+        shape = shape_of(value) if value else None
+        if shape is None and (example or not secret_name(var.name)):
+            continue  # neither a secret's shape nor a secret's name: the common case, ruled out cheaply first
         if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res):
             continue
         who = label_at(res, var.loc)
-        shape = shape_of(value)
         if shape is not None:
             label, visible = shape
             shown = mask(value, visible)
@@ -56,7 +59,7 @@ def check(res, ctx):
             else:
                 message = f"{who} sets {var.name} to a plaintext {label} ({shown})"
             yield Hit(var.loc, message, key=f"env:{var.name}", evidence=f"{var.name}={shown}")
-        elif secret_name(var.name) and not res.extra.get("example"):
+        else:  # a secret's name
             shown = mask(value)
             yield Hit(var.loc, f"{who} sets the secret {var.name} in plain text ({shown})",
                       key=f"env:{var.name}", evidence=f"{var.name}={shown}")
