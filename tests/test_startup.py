@@ -42,3 +42,49 @@ def test_a_dockerfile_scan_never_loads_yaml(tmp_path):
             for _ in range(2)]
     assert [json.loads(r.stdout.strip().splitlines()[-1]) for r in runs] == [True, False]
     assert any((tmp_path / "cache" / "hipaa-scan" / "rules").iterdir())
+
+
+def test_patterns_are_compiled_on_first_use_and_then_are_the_compiled_ones():
+    import re
+
+    from hipaa_scan.lazyre import lazy
+
+    pattern = lazy(r"^a(b+)$", re.IGNORECASE)
+    assert "search" not in vars(pattern)  # nothing compiled yet
+    assert pattern.match("ABB").group(1) == "BB" and pattern.search("x") is None
+    assert pattern.search == re.compile(r"^a(b+)$", re.IGNORECASE).search  # the compiled method, bound
+    assert pattern.sub("-", "ab") == "-" and pattern.pattern == r"^a(b+)$" and pattern.groups == 1
+
+
+def test_every_lazily_compiled_pattern_of_the_package_is_valid():
+    """Module-level patterns and the bundled declarative rules' patterns compile only when used: compile them all
+    here, so that a typo cannot wait for the one scan that needs it."""
+    import importlib
+    import pkgutil
+
+    import hipaa_scan
+    from hipaa_scan.lazyre import LazyPattern
+    from hipaa_scan.rules import builtin_rules_dir, declarative
+
+    def patterns(value, depth=0):
+        if isinstance(value, LazyPattern):
+            yield value
+        elif isinstance(value, (tuple, list)) and depth < 3:
+            for item in value:
+                yield from patterns(item, depth + 1)
+
+    found = []
+    for info in pkgutil.walk_packages(hipaa_scan.__path__, "hipaa_scan."):
+        if info.name.endswith(("__main__", ".live", ".evidence")):
+            continue  # entry point; live imports docker (its patterns are plain re.compile)
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            found.extend(patterns(value))
+    assert len(found) > 60
+    for pattern in found:
+        pattern.search(pattern.pattern[:0])  # compiles (str or bytes); a bad pattern raises re.error
+    import os
+
+    for name in sorted(os.listdir(builtin_rules_dir())):
+        if name.endswith((".yaml", ".yml")):  # compiled eagerly when loaded as a checked (rules-dir) file
+            declarative.load_rule_file(os.path.join(builtin_rules_dir(), name), "rules-dir", check_schema=True)

@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Record
 
 CONFIG_NAMES = (".hipaa-scan.yaml", ".hipaa-scan.yml")
@@ -63,7 +64,7 @@ def find_config(start: Optional[str] = None) -> Optional[str]:
 
 
 # A table header, dotted key or inline table that could make `tool.hipaa-scan`; a cheap filter before parsing.
-_SECTION_HINT = re.compile(rb"""^\s*\[[^\]\n]*hipaa-scan|tool\s*\.\s*["']?hipaa-scan|^\s*["']?hipaa-scan["']?\s*(=\s*\{|\.)""", re.M)
+_SECTION_HINT = lazy(rb"""^\s*\[[^\]\n]*hipaa-scan|tool\s*\.\s*["']?hipaa-scan|^\s*["']?hipaa-scan["']?\s*(=\s*\{|\.)""", re.M)
 
 
 def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:

@@ -9,14 +9,16 @@ import functools
 import re
 from typing import Iterable, List, Optional, Tuple
 
+from hipaa_scan.lazyre import lazy
+
 # Variable names that hold secrets. Matched against the upper-cased name.
-SECRET_NAME = re.compile(
+SECRET_NAME = lazy(
     r"(PASSWORD|PASSWD|PASSPHRASE|(^|_)PASS$|(^|_)PWD$|SECRET|TOKEN|API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|"
     r"ENCRYPTION_?KEY|SIGNING_?KEY|SESSION_?KEY|MASTER_?KEY|AUTH_?KEY|CREDENTIAL|(^|_)DSN$|CONNECTION_?STRING|"
     r"(^|_)SALT$|(^|_)KEY$)"
 )
 # Names that mention a secret but hold something else: a path, a switch, a size, a duration, a public id.
-NOT_SECRET_NAME = re.compile(
+NOT_SECRET_NAME = lazy(
     r"(_FILE|_PATH|_DIR|_URL|_URI|_ENDPOINT|_HOST|_PORT|_ENABLED|_ENABLE|_DISABLED|_REQUIRED|_LENGTH|_LEN|_MIN|_MAX|"
     r"_TTL|_EXPIRY|_EXPIRE|_EXPIRES|_EXPIRATION|_TIMEOUT|_LIFETIME|_SECONDS|_MINUTES|_HOURS|_DAYS|_TYPE|_ALGORITHM|"
     r"_ALG|_NAME|_ID|_USER|_USERNAME|_HEADER|_PREFIX|_FIELD|_PARAM|_POLICY|_MODE|_LIMIT|_COUNT|_SIZE|_VERSION|"
@@ -26,22 +28,22 @@ NOT_SECRET_NAME = re.compile(
 
 # Value shapes that are secrets whatever the variable is called: (label, pattern, visible prefix length).
 SECRET_SHAPES: Tuple[Tuple[str, "re.Pattern[str]", int], ...] = (
-    ("AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), 4),
-    ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"), 7),
-    ("OpenAI API key", re.compile(r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), 3),
-    ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"), 4),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 5),
-    ("Stripe secret key", re.compile(r"\b(sk|rk)_live_[A-Za-z0-9]{20,}"), 8),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), 4),
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), 3),
-    ("private key", re.compile(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), 0),
-    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), 0),
+    ("AWS access key id", lazy(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), 4),
+    ("Anthropic API key", lazy(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"), 7),
+    ("OpenAI API key", lazy(r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), 3),
+    ("GitHub token", lazy(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"), 4),
+    ("Slack token", lazy(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 5),
+    ("Stripe secret key", lazy(r"\b(sk|rk)_live_[A-Za-z0-9]{20,}"), 8),
+    ("Google API key", lazy(r"\bAIza[0-9A-Za-z_\-]{35}\b"), 4),
+    ("Hugging Face token", lazy(r"\bhf_[A-Za-z0-9]{30,}\b"), 3),
+    ("private key", lazy(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), 0),
+    ("JSON web token", lazy(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), 0),
 )
 # scheme://user:password@host with a literal password
 URL_LABEL = "credentials in a URL"
-URL_CREDENTIAL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^:/?#@\s]*):([^@/?#\s]+)@")
+URL_CREDENTIAL = lazy(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^:/?#@\s]*):([^@/?#\s]+)@")
 
-PLACEHOLDER = re.compile(
+PLACEHOLDER = lazy(
     r"^(|\s+|"
     r"\$\{?[A-Za-z_][A-Za-z0-9_]*.*|"  # ${VAR}, $VAR, ${VAR:-x}
     r"<[^>]*>|\[[^\]]*\]|\{\{.*\}\}|%\(.*\)s|"  # <your-key>, [token], {{ template }}
@@ -59,31 +61,31 @@ PLACEHOLDER = re.compile(
 
 # Vendor default credentials: variable name pattern, default values, product.
 DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] = (
-    (re.compile(r"^MINIO_(ROOT_USER|ROOT_PASSWORD|ACCESS_KEY|SECRET_KEY)$"), ("minioadmin",), "MinIO"),
-    (re.compile(r"^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|MINIO_ACCESS_KEY_ID|MINIO_SECRET_ACCESS_KEY)$"),
+    (lazy(r"^MINIO_(ROOT_USER|ROOT_PASSWORD|ACCESS_KEY|SECRET_KEY)$"), ("minioadmin",), "MinIO"),
+    (lazy(r"^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|MINIO_ACCESS_KEY_ID|MINIO_SECRET_ACCESS_KEY)$"),
      ("minioadmin",), "MinIO"),
-    (re.compile(r"^(POSTGRES_PASSWORD|PGPASSWORD|POSTGRESQL_PASSWORD|DB_PASSWORD|DATABASE_PASSWORD)$"),
+    (lazy(r"^(POSTGRES_PASSWORD|PGPASSWORD|POSTGRESQL_PASSWORD|DB_PASSWORD|DATABASE_PASSWORD)$"),
      ("postgres", "password", "admin", "root"), "PostgreSQL"),
-    (re.compile(r"^(ELASTIC_PASSWORD|ELASTICSEARCH_PASSWORD|KIBANA_PASSWORD)$"), ("changeme", "elastic"),
+    (lazy(r"^(ELASTIC_PASSWORD|ELASTICSEARCH_PASSWORD|KIBANA_PASSWORD)$"), ("changeme", "elastic"),
      "Elasticsearch"),
-    (re.compile(r"^OPENSEARCH_INITIAL_ADMIN_PASSWORD$|^OPENSEARCH_PASSWORD$"), ("admin",), "OpenSearch"),
-    (re.compile(r"^RABBITMQ_DEFAULT_(USER|PASS)$"), ("guest",), "RabbitMQ"),
-    (re.compile(r"^(MYSQL_ROOT_PASSWORD|MYSQL_PASSWORD|MARIADB_ROOT_PASSWORD|MARIADB_PASSWORD)$"),
+    (lazy(r"^OPENSEARCH_INITIAL_ADMIN_PASSWORD$|^OPENSEARCH_PASSWORD$"), ("admin",), "OpenSearch"),
+    (lazy(r"^RABBITMQ_DEFAULT_(USER|PASS)$"), ("guest",), "RabbitMQ"),
+    (lazy(r"^(MYSQL_ROOT_PASSWORD|MYSQL_PASSWORD|MARIADB_ROOT_PASSWORD|MARIADB_PASSWORD)$"),
      ("root", "mysql", "password", "admin"), "MySQL/MariaDB"),
-    (re.compile(r"^(MONGO_INITDB_ROOT_PASSWORD|MONGODB_ROOT_PASSWORD|ME_CONFIG_BASICAUTH_PASSWORD)$"),
+    (lazy(r"^(MONGO_INITDB_ROOT_PASSWORD|MONGODB_ROOT_PASSWORD|ME_CONFIG_BASICAUTH_PASSWORD)$"),
      ("admin", "password", "mongo", "root"), "MongoDB"),
-    (re.compile(r"^GF_SECURITY_ADMIN_PASSWORD$"), ("admin",), "Grafana"),
-    (re.compile(r"^(REDIS_PASSWORD|REDIS_PASS)$"), ("redis", "password"), "Redis"),
-    (re.compile(r"^NEO4J_AUTH$"), ("neo4j/neo4j", "neo4j/password"), "Neo4j"),
-    (re.compile(r"^PGADMIN_DEFAULT_PASSWORD$"), ("admin", "password"), "pgAdmin"),
-    (re.compile(r"^(ETCD_ROOT_PASSWORD)$"), ("root", "password"), "etcd"),
-    (re.compile(r"(^|_)(ADMIN_PASSWORD|ROOT_PASSWORD)$"), ("admin", "password", "root", "123456", "changeme"),
+    (lazy(r"^GF_SECURITY_ADMIN_PASSWORD$"), ("admin",), "Grafana"),
+    (lazy(r"^(REDIS_PASSWORD|REDIS_PASS)$"), ("redis", "password"), "Redis"),
+    (lazy(r"^NEO4J_AUTH$"), ("neo4j/neo4j", "neo4j/password"), "Neo4j"),
+    (lazy(r"^PGADMIN_DEFAULT_PASSWORD$"), ("admin", "password"), "pgAdmin"),
+    (lazy(r"^(ETCD_ROOT_PASSWORD)$"), ("root", "password"), "etcd"),
+    (lazy(r"(^|_)(ADMIN_PASSWORD|ROOT_PASSWORD)$"), ("admin", "password", "root", "123456", "changeme"),
      "the service"),
 )
 
 
-SECRET_FLAG = re.compile(r"^--?(requirepass|masterauth|password|passwd|pass|token|api-?key|secret|auth-token|"
-                         r"client-secret)(=(.*))?$", re.IGNORECASE)
+SECRET_FLAG = lazy(r"^--?(requirepass|masterauth|password|passwd|pass|token|api-?key|secret|auth-token|"
+                   r"client-secret)(=(.*))?$", re.IGNORECASE)
 
 
 def secret_arguments(args: List[str]) -> List[Tuple[int, str, str]]:
@@ -100,7 +102,7 @@ def secret_arguments(args: List[str]) -> List[Tuple[int, str, str]]:
 
 
 # `${VAR:-fallback}` or `${VAR-fallback}`: the fallback is a literal written in the file, used whenever VAR is unset.
-FALLBACK = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^${}]*)\}$")
+FALLBACK = lazy(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^${}]*)\}$")
 
 
 def literal_fallback(value: Optional[str]) -> Optional[str]:
@@ -130,13 +132,13 @@ def secret_name(name: str) -> bool:
 
 
 # One pass to rule out the common case (no secret shape at all) before trying the shapes one by one.
-ANY_SHAPE = re.compile("|".join(f"(?:{p.pattern})" for _l, p, _v in SECRET_SHAPES) + "|" + URL_CREDENTIAL.pattern)
+ANY_SHAPE = lazy("|".join(f"(?:{p.pattern})" for _l, p, _v in SECRET_SHAPES) + "|" + URL_CREDENTIAL.pattern)
 # Literals every shape above contains: a cheap `in` test rules most text out before any regular expression runs.
 SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "gh", "github_pat_", "xox", "_live_", "AIza", "hf_", "PRIVATE KEY", "eyJ",
                   "://")
 
 
-_SHAPE_LITERAL = re.compile("|".join(re.escape(literal) for literal in SHAPE_LITERALS))
+_SHAPE_LITERAL = lazy("|".join(re.escape(literal) for literal in SHAPE_LITERALS))
 
 
 def may_hold_secret_shape(text: str) -> bool:

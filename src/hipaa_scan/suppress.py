@@ -10,12 +10,12 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Dict, List, Sequence, Tuple
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, Finding, Record, ScanError, Suppression
 
-COMMENT = re.compile(r"#\s*hipaa-scan:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
+COMMENT = lazy(r"#\s*hipaa-scan:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 
 
 class Inline(Record):

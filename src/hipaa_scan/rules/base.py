@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit, Location, Record, Resource
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
-RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+RULE_ID = lazy(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 
 
 class RuleMeta(Record):

@@ -15,6 +15,7 @@ import os
 import re
 from typing import Any, Dict, Iterator, List, Optional
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Hit, Location, Resource
 from hipaa_scan.rules.base import Rule, RuleContext, label_at, meta, shorten
 from hipaa_scan.secrets import mask, secret_name
@@ -48,7 +49,11 @@ def validate(data: Any, path: str) -> None:
         raise RuleFileError(f"{path}: {where}: {err.message}")
 
 
-def _compile(pattern: str, path: str) -> "re.Pattern[str]":
+def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
+    """The pattern, case-insensitive. The bundled rules' patterns (`checked`: tested with the project) are compiled
+    when first used; a rules-dir file's are compiled now, so that a bad one is reported before the scan."""
+    if checked:
+        return lazy(pattern, re.IGNORECASE)
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
@@ -56,19 +61,19 @@ def _compile(pattern: str, path: str) -> "re.Pattern[str]":
 
 
 class _Matcher:
-    def __init__(self, spec: Dict[str, Any], default_message: str, path: str) -> None:
+    def __init__(self, spec: Dict[str, Any], default_message: str, path: str, checked: bool) -> None:
         self.message = spec.get("message", default_message)
         self.env_name = self.env_value = None
         self.command = self.run = self.logging = None
         if "env" in spec:
-            self.env_name = _compile(spec["env"]["name"], path)
-            self.env_value = _compile(spec["env"].get("value", ".*"), path)
+            self.env_name = _compile(spec["env"]["name"], path, checked)
+            self.env_value = _compile(spec["env"].get("value", ".*"), path, checked)
         if "command" in spec:
-            self.command = _compile(spec["command"], path)
+            self.command = _compile(spec["command"], path, checked)
         if "run" in spec:
-            self.run = _compile(spec["run"], path)
+            self.run = _compile(spec["run"], path, checked)
         if "logging_driver" in spec:
-            self.logging = _compile(spec["logging_driver"], path)
+            self.logging = _compile(spec["logging_driver"], path, checked)
 
     def hits(self, res: Resource, env: List[EnvVar]) -> Iterator[Hit]:
         if self.env_name is not None:
@@ -121,7 +126,7 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
         _remember(raw, check_schema, plain)
     rule_meta = meta(origin=origin, options=plain.get("options", {}),
                      **{k: plain[k] for k in META_KEYS if k in plain})
-    matchers = [_Matcher(spec, plain["message"], path) for spec in plain["match"]]
+    matchers = [_Matcher(spec, plain["message"], path, not check_schema) for spec in plain["match"]]
     # Most variables match no rule: one search over all of a rule's name patterns rules them out.
     env_names = [m.env_name.pattern for m in matchers if m.env_name is not None]
     # The same variable names recur across a tree: each name's answer is remembered (up to a bound).

@@ -2,6 +2,7 @@
 
 import re
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
 
@@ -16,7 +17,7 @@ META = meta(
     remediation="Remove the option; if the default profile blocks something legitimate, write a custom profile that allows only that.",
 )
 
-DISABLED = re.compile(r"^(seccomp|apparmor|systempaths)[:=]\s*unconfined$|^label[:=]\s*disable$", re.IGNORECASE)
+DISABLED = lazy(r"^(seccomp|apparmor|systempaths)[:=]\s*unconfined$|^label[:=]\s*disable$", re.IGNORECASE)
 
 
 def check(res, ctx):

@@ -2,6 +2,7 @@
 
 import re
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
 
@@ -16,7 +17,7 @@ META = meta(
     remediation="Add `security_opt: [\"no-new-privileges:true\"]` to the service (or run the engine with it as the default).",
 )
 
-SET = re.compile(r"^no-new-privileges(\s*[:=]\s*true)?$", re.IGNORECASE)
+SET = lazy(r"^no-new-privileges(\s*[:=]\s*true)?$", re.IGNORECASE)
 
 
 def check(res, ctx):

@@ -3,6 +3,7 @@
 import functools
 import re
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
 
@@ -22,14 +23,14 @@ META = meta(
 
 # Names that set how long audit logs are kept. Data retention and compaction are something else, and so is a
 # Kafka broker's "log" (its topic data: KAFKA_LOG_RETENTION_HOURS, KAFKA_CFG_LOG_RETENTION_MS).
-AUDIT = re.compile(r"AUDIT", re.IGNORECASE)
-LOGS = re.compile(r"(^|[_.\-])(LOG|LOGS|LOGGING)([_.\-]|$)", re.IGNORECASE)
-RETENTION = re.compile(r"RETENTION|RETAIN|(^|[_.\-])TTL([_.\-]|$)|MAX[_.\-]?AGE|KEEP[_.\-]?(DAYS|FOR)?|EXPIR", re.IGNORECASE)
-NOT_AUDIT = re.compile(r"COMPACTION|DATA[_.\-]RETENTION|CACHE|SESSION|TOKEN|BACKUP|SNAPSHOT|METRIC|TRACE"
-                       r"|KEEP[_.\-]?ALIVE|^KAFKA_(CFG_)?LOG_", re.IGNORECASE)
-UNIT_IN_NAME = re.compile(r"(MILLISECONDS|MILLIS|_MS|SECONDS|SECS|SEC|MINUTES|MINS|HOURS|HRS|DAYS|WEEKS|MONTHS|YEARS"
-                          r"|_S|_M|_H|_D|_W|_Y)$", re.IGNORECASE)
-VALUE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+AUDIT = lazy(r"AUDIT", re.IGNORECASE)
+LOGS = lazy(r"(^|[_.\-])(LOG|LOGS|LOGGING)([_.\-]|$)", re.IGNORECASE)
+RETENTION = lazy(r"RETENTION|RETAIN|(^|[_.\-])TTL([_.\-]|$)|MAX[_.\-]?AGE|KEEP[_.\-]?(DAYS|FOR)?|EXPIR", re.IGNORECASE)
+NOT_AUDIT = lazy(r"COMPACTION|DATA[_.\-]RETENTION|CACHE|SESSION|TOKEN|BACKUP|SNAPSHOT|METRIC|TRACE"
+                 r"|KEEP[_.\-]?ALIVE|^KAFKA_(CFG_)?LOG_", re.IGNORECASE)
+UNIT_IN_NAME = lazy(r"(MILLISECONDS|MILLIS|_MS|SECONDS|SECS|SEC|MINUTES|MINS|HOURS|HRS|DAYS|WEEKS|MONTHS|YEARS"
+                    r"|_S|_M|_H|_D|_W|_Y)$", re.IGNORECASE)
+VALUE = lazy(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 DAYS_PER = {
     "ms": 1 / 86400000, "millis": 1 / 86400000, "milliseconds": 1 / 86400000,
     "s": 1 / 86400, "sec": 1 / 86400, "secs": 1 / 86400, "second": 1 / 86400, "seconds": 1 / 86400,

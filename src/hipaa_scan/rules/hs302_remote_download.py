@@ -2,6 +2,7 @@
 
 import re
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
 
@@ -16,8 +17,8 @@ META = meta(
     remediation="Download to a file, verify its checksum or signature, then run it; or use `ADD --checksum=sha256:…`.",
 )
 
-URL = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
-PIPE_TO_SHELL = re.compile(
+URL = lazy(r"^(https?|ftp)://", re.IGNORECASE)
+PIPE_TO_SHELL = lazy(
     r"\b(curl|wget|fetch)\b[^|;&\n]*\|\s*(sudo\s+(-[A-Za-z]+\s+)*)?(-?\w+=\S+\s+)*(\S*/)?(env\s+)?"
     r"(ba|z|k|da|fi)?sh\b|"
     r"\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+(-[A-Za-z]+\s+)*)?(\S*/)?(env\s+)?(python[0-9.]*|perl|ruby|node|php)\b|"

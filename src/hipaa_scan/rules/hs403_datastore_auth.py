@@ -3,6 +3,7 @@
 import re
 
 from hipaa_scan.catalog import image_repository
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
 
@@ -27,19 +28,19 @@ META = meta(
         "etcd."),
 )
 
-TRUTHY = re.compile(r"^(yes|true|1|on)$", re.IGNORECASE)
+TRUTHY = lazy(r"^(yes|true|1|on)$", re.IGNORECASE)
 ENV_CHECKS = (
-    (re.compile(r"^POSTGRES_HOST_AUTH_METHOD$"), re.compile(r"^(trust|password)$", re.IGNORECASE),
+    (lazy(r"^POSTGRES_HOST_AUTH_METHOD$"), lazy(r"^(trust|password)$", re.IGNORECASE),
      "lets clients in without a (hashed) password"),
-    (re.compile(r"^(ALLOW_EMPTY_PASSWORD|MYSQL_ALLOW_EMPTY_PASSWORD|MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|"
-                r"MARIADB_ALLOW_EMPTY_PASSWORD|ALLOW_NONE_AUTHENTICATION|ALLOW_ANONYMOUS_LOGIN)$"), TRUTHY,
+    (lazy(r"^(ALLOW_EMPTY_PASSWORD|MYSQL_ALLOW_EMPTY_PASSWORD|MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|"
+          r"MARIADB_ALLOW_EMPTY_PASSWORD|ALLOW_NONE_AUTHENTICATION|ALLOW_ANONYMOUS_LOGIN)$"), TRUTHY,
      "allows an empty password"),
-    (re.compile(r"^(ETCD_AUTH_TOKEN_DISABLED|REDIS_DISABLE_AUTH|AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED)$"), TRUTHY,
+    (lazy(r"^(ETCD_AUTH_TOKEN_DISABLED|REDIS_DISABLE_AUTH|AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED)$"), TRUTHY,
      "turns authentication off"),
 )
-CONF_ARG = re.compile(r"\.conf$")
+CONF_ARG = lazy(r"\.conf$")
 # `--requirepass` with a value: an empty one (`--requirepass ""`) leaves Redis without a password
-REQUIREPASS = re.compile(r"--requirepass(=|\s+)(?![\"']{2}(\s|$))\S")
+REQUIREPASS = lazy(r"--requirepass(=|\s+)(?![\"']{2}(\s|$))\S")
 
 # Redis images by how they take a password.
 OFFICIAL_REDIS = {"redis", "valkey", "valkey/valkey", "eqalpha/keydb", "keydb", "dragonflydb/dragonfly",
@@ -50,11 +51,11 @@ OTHER_PASSWORD_VARS = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_ARGS")
 IGNORED_BY_OFFICIAL = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "REDIS_PASS", "VALKEY_PASSWORD", "REDIS_ARGS")
 
 # etcd client URLs: flags (`--listen-client-urls=URLS`, `-listen-client-urls URLS`, inside a shell string too)
-ETCD_FLAG = re.compile(r"^--?(listen|advertise)-client-urls(?:=(.*))?$")
-ETCD_FLAG_IN_TEXT = re.compile(r"(?:^|\s)--?(listen|advertise)-client-urls(?:=|\s+)[\"']?([^\s\"']+)")
+ETCD_FLAG = lazy(r"^--?(listen|advertise)-client-urls(?:=(.*))?$")
+ETCD_FLAG_IN_TEXT = lazy(r"(?:^|\s)--?(listen|advertise)-client-urls(?:=|\s+)[\"']?([^\s\"']+)")
 ETCD_ENV = {"listen": "ETCD_LISTEN_CLIENT_URLS", "advertise": "ETCD_ADVERTISE_CLIENT_URLS"}
-CLIENT_CERT_AUTH = re.compile(r"(^|\s)--?client-cert-auth(=true)?(\s|$)")
-LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1|0*:(0*:)*0*1)$", re.IGNORECASE)
+CLIENT_CERT_AUTH = lazy(r"(^|\s)--?client-cert-auth(=true)?(\s|$)")
+LOOPBACK = lazy(r"^(localhost|127(\.\d{1,3}){3}|::1|0*:(0*:)*0*1)$", re.IGNORECASE)
 
 
 def check(res, ctx):

@@ -3,6 +3,7 @@
 import re
 
 from hipaa_scan.catalog import image_repository, image_tag
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta, shorten
 
@@ -24,11 +25,11 @@ META = meta(
         "security plugin and replace the demo certificates."),
 )
 
-ES_SWITCH = re.compile(r"^(xpack\.security\.enabled|XPACK_SECURITY_ENABLED)$", re.IGNORECASE)
-OPENSEARCH_OFF = re.compile(r"^(DISABLE_SECURITY_PLUGIN|DISABLE_SECURITY_DASHBOARDS_PLUGIN|plugins\.security\.disabled"
-                            r"|PLUGINS_SECURITY_DISABLED)$", re.IGNORECASE)
-COMMAND_OFF = re.compile(r"xpack\.security\.enabled=false|plugins\.security\.disabled=true")
-COMMAND_ON = re.compile(r"xpack\.security\.enabled=true")
+ES_SWITCH = lazy(r"^(xpack\.security\.enabled|XPACK_SECURITY_ENABLED)$", re.IGNORECASE)
+OPENSEARCH_OFF = lazy(r"^(DISABLE_SECURITY_PLUGIN|DISABLE_SECURITY_DASHBOARDS_PLUGIN|plugins\.security\.disabled"
+                      r"|PLUGINS_SECURITY_DISABLED)$", re.IGNORECASE)
+COMMAND_OFF = lazy(r"xpack\.security\.enabled=false|plugins\.security\.disabled=true")
+COMMAND_ON = lazy(r"xpack\.security\.enabled=true")
 ELASTICSEARCH_IMAGES = {"elasticsearch", "elasticsearch/elasticsearch"}  # Bitnami's has its own switch
 
 

@@ -2,6 +2,7 @@
 
 import re
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
 from hipaa_scan.secrets import secret_name
@@ -19,11 +20,11 @@ META = meta(
         "or at run time; never pass secrets as build arguments."),
 )
 
-SECRET_FILE = re.compile(
+SECRET_FILE = lazy(
     r"(^|/)(\.env(\.[\w.\-]+)?|[\w.\-]+\.env|id_(rsa|dsa|ecdsa|ed25519)|[\w.\-]+\.(pem|key|p12|pfx|jks|keystore|kdbx)|"
     r"\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.dockercfg|credentials(\.json)?|service[-_]?account[\w\-]*\.json|"
     r"secrets?(\.[\w]+)?|\.aws/credentials|\.ssh(/.*)?|htpasswd|\.htpasswd)$", re.IGNORECASE)
-NOT_SECRET_FILE = re.compile(
+NOT_SECRET_FILE = lazy(
     r"(\.example|\.sample|\.template|\.tmpl|\.defaults|\.dist|\.pub|public[\w\-]*\.pem)$|"
     # a certificate in PEM form (a CA, a chain, a server certificate), named so and not as a key
     r"(^|/)(?![^/]*(key|priv))([^/]*[-_.])?(ca|cacert|cert|certs|certificate|chain|fullchain|bundle|rootca|root-ca|"

@@ -9,6 +9,7 @@ or a vendor's, it is. An endpoint variable on its own is a finding only when it 
 import re
 from urllib.parse import urlsplit
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta, shorten
 from hipaa_scan.secrets import mask, mask_url, secret_name
@@ -32,7 +33,7 @@ META = meta(
         "it (then suppress this finding with that justification)."),
 )
 
-TRUTHY = re.compile(r"^\s*[\"']?(true|1|yes|on)[\"']?\s*$", re.IGNORECASE)
+TRUTHY = lazy(r"^\s*[\"']?(true|1|yes|on)[\"']?\s*$", re.IGNORECASE)
 
 # vendor, its switches, its endpoint variables (the first set wins), its hosts, its hosted default ("" : none)
 VENDORS = (

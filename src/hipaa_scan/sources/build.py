@@ -25,6 +25,7 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.dockerfile import parse_dockerfile
 from hipaa_scan.yamlsrc import YMap
@@ -62,7 +63,7 @@ def build_spec(build: Any, project_dir: str, args: Dict[str, str], arg_locs: Dic
                      args, arg_locs)
 
 
-WHOLLY_ONE_ARG = re.compile(r"^[\"']?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))[\"']?$")
+WHOLLY_ONE_ARG = lazy(r"^[\"']?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))[\"']?$")
 
 
 def image_resource(service: str, res: Resource, text: str, display: str, spec: BuildSpec,

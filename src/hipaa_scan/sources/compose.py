@@ -11,13 +11,14 @@ import re
 import shlex
 from typing import Any, List, Optional
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
 
-SERVICES_LINE = re.compile(r"^services\s*:", re.MULTILINE)
-ASCII_DIGITS = re.compile(r"^[0-9]{1,5}$")
-UNSET_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")  # `${VAR:?err}` left unresolved: no colons
+SERVICES_LINE = lazy(r"^services\s*:", re.MULTILINE)
+ASCII_DIGITS = lazy(r"^[0-9]{1,5}$")
+UNSET_REFERENCE = lazy(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")  # `${VAR:?err}` left unresolved: no colons
 NAMESPACE_KEYS = {"network_mode": "network", "pid": "pid", "ipc": "ipc", "uts": "uts", "userns_mode": "userns"}
 
 

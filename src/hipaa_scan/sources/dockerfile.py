@@ -14,11 +14,12 @@ import re
 import shlex
 from typing import Dict, List, Optional, Tuple
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.interpolate import substitute
 
-HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
-FLAG = re.compile(r"^--([a-z\-]+)(?:=(.*))?$")
+HEREDOC = lazy(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+FLAG = lazy(r"^--([a-z\-]+)(?:=(.*))?$")
 
 
 class Instruction(Record):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Tuple
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Resource
 
-KEY = re.compile(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
+KEY = lazy(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Record
 from hipaa_scan.secrets import secret_name
 from hipaa_scan.sources.envfile import parse_env_text
@@ -26,7 +27,7 @@ from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
 
 # `${VAR}`, `$VAR`, `${VAR:-default}`, `${VAR?error}`...: forms whose value, when VAR is set, is VAR's value
-SINGLE_REFERENCE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^${}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))$")
+SINGLE_REFERENCE = lazy(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^${}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))$")
 PosKey = Tuple[str, int, int]  # (path, line, column) of a written value
 
 
