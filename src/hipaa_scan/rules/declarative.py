@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Hit, Location, Resource
@@ -75,13 +75,14 @@ class _Matcher:
         if "logging_driver" in spec:
             self.logging = _compile(spec["logging_driver"], path, checked)
 
-    def hits(self, res: Resource, env: List[EnvVar]) -> Iterator[Hit]:
-        if self.env_name is not None:
-            for var in env:
-                if var.value is not None and self.env_name.search(var.name) and self.env_value.search(var.value):
-                    shown = mask(var.value) if secret_name(var.name) else shorten(var.value)
-                    yield Hit(var.loc, self._format(res, var.loc, var.name, shown, shown), key=f"env:{var.name}",
-                              evidence=f"{var.name}={shown}")
+    def env_hit(self, res: Resource, var: EnvVar) -> Hit:
+        """The hit for a variable whose name and value this alternative matches."""
+        shown = mask(var.value) if secret_name(var.name) else shorten(var.value or "")
+        return Hit(var.loc, self._format(res, var.loc, var.name, shown, shown), key=f"env:{var.name}",
+                   evidence=f"{var.name}={shown}")
+
+    def hits(self, res: Resource) -> Iterator[Hit]:
+        """Hits of the command, run and logging_driver selectors (env: see env_hit)."""
         if self.command is not None and res.command:
             hit = None
             for token in res.command:
@@ -127,25 +128,26 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
     rule_meta = meta(origin=origin, options=plain.get("options", {}),
                      **{k: plain[k] for k in META_KEYS if k in plain})
     matchers = [_Matcher(spec, plain["message"], path, not check_schema) for spec in plain["match"]]
-    # Most variables match no rule: one search over all of a rule's name patterns rules them out.
-    env_names = [m.env_name.pattern for m in matchers if m.env_name is not None]
-    # The same variable names recur across a tree: each name's answer is remembered (up to a bound).
-    any_name = re.compile("|".join(f"(?:{p})" for p in env_names), re.IGNORECASE).search if env_names else None
-    named: Dict[str, bool] = {}
+    env_matchers = [m for m in matchers if m.env_name is not None]
+    other_matchers = [m for m in matchers if m.command is not None or m.run is not None or m.logging is not None]
+    # The same variable names recur across a tree: which alternatives match a name is remembered (up to a bound),
+    # so most variables cost one dictionary lookup.
+    by_name: Dict[str, Tuple[_Matcher, ...]] = {}
 
     def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
-        env: List[EnvVar] = []
-        if any_name is not None:
-            for var in res.env:
-                wanted = named.get(var.name)
-                if wanted is None:
-                    if len(named) > 4096:
-                        named.clear()
-                    wanted = named[var.name] = any_name(var.name) is not None
-                if wanted:
-                    env.append(var)
-        for matcher in matchers:
-            yield from matcher.hits(res, env)
+        for var in res.env:
+            if var.value is None:
+                continue
+            wanted = by_name.get(var.name)
+            if wanted is None:
+                if len(by_name) > 4096:
+                    by_name.clear()
+                wanted = by_name[var.name] = tuple(m for m in env_matchers if m.env_name.search(var.name))
+            for matcher in wanted:
+                if matcher.env_value.search(var.value):
+                    yield matcher.env_hit(res, var)
+        for matcher in other_matchers:
+            yield from matcher.hits(res)
 
     return Rule(rule_meta, check)
 

@@ -268,9 +268,15 @@ def _column(lines: List[str], line: int, needle: str) -> int:
 
 def _key_loc(lines: List[str], path: str, ins: Instruction, key: str) -> Location:
     """The physical line and column where KEY is written inside a (possibly continued) instruction."""
-    pattern = re.compile(r"(^|[\s\"'])" + re.escape(key) + r"([=\s]|$)")
-    for line in range(ins.line, min(ins.end, len(lines)) + 1):
-        match = pattern.search(lines[line - 1])
-        if match:
-            return Location(path, line, match.start() + len(match.group(1)) + 1, f"{ins.name}.{key}")
+    if key:
+        for line in range(ins.line, min(ins.end, len(lines)) + 1):
+            text = lines[line - 1]
+            at = text.find(key)
+            while at >= 0:  # KEY standing alone: after the start, a blank or a quote; before =, a blank or the end
+                end = at + len(key)
+                if ((at == 0 or text[at - 1].isspace() or text[at - 1] in "\"'")
+                        and (end == len(text) or text[end].isspace() or text[end] == "=")):
+                    return Location(path, line, at + 1, f"{ins.name}.{key}")
+                at = text.find(key, at + 1)
     return Location(path, ins.line, 1, f"{ins.name}.{key}")
+
