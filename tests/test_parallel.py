@@ -112,3 +112,68 @@ def test_a_worker_that_dies_sends_the_scan_back_to_one_process(tmp_path, monkeyp
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls == [None]
     assert _key(one) == _key(two)
+
+
+def test_workers_encode_the_json_report_and_it_is_the_one_process_report(tmp_path, monkeypatch):
+    """With finding_text set (as `--format json` does), workers store each finding's JSON text; the report the
+    parent writes from those texts is byte for byte the one-process report."""
+    import io
+
+    from hipaa_scan.report import jsonfmt
+
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    calls = spy_on_split(monkeypatch)
+    reports = []
+    for jobs in (1, 2):
+        result = scan_paths(["tree"], ScanOptions(jobs=jobs, finding_text=jsonfmt.finding_text))
+        buffer = io.StringIO()
+        jsonfmt.write(result, buffer)
+        reports.append(buffer.getvalue())
+    split = calls[-1]
+    assert split is not None and split.findings.rendered_by is jsonfmt.finding_text
+    assert '"findings": [\n    {"rule_id"' in reports[1]
+    assert reports[0] == reports[1]
+    with pytest.raises(TypeError):
+        iter(split.findings)  # only the texts were kept
+
+
+def test_parts_follow_the_report_order_so_they_are_written_one_after_another(tmp_path, monkeypatch):
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    from hipaa_scan.discover import discover
+
+    targets, _errors = discover(["tree"], ())
+    parts = parallel.partition(targets, ["tree"], ScanOptions(), {}, 8)
+    displays = [t.display for part in parts for t in part]
+    assert displays == sorted(displays)
+
+
+def test_parts_out_of_order_are_merged(tmp_path):
+    """Parts whose findings interleave (a project reading a non-scanned file elsewhere in the tree) are merged by
+    sort key instead of being written one after the other."""
+    import pickle
+
+    from hipaa_scan.model import Finding, Location
+
+    def finding(path, line):
+        return Finding("HS101", "root-user", "high", "high", "m", Location(path, line), "r", (), "f")
+
+    parts = [[finding("a", 1), finding("c", 1)], [finding("b", 1), finding("d", 1)]]
+    files = []
+    for i, part in enumerate(parts):
+        files.append(str(tmp_path / f"part-{i}.pickle"))
+        with open(files[-1], "wb") as handle:
+            pickle.dump(part, handle)
+    bounds = [(p[0].sort_key(), p[-1].sort_key()) for p in parts]
+    merged = parallel.Spilled(files, 4, None, None, bounds)
+    assert [f.location.path for f in merged] == ["a", "b", "c", "d"]
+    ordered = parallel.Spilled(files[::-1], 4, None, None, bounds[::-1])  # "b, d" then "a, c": still merged
+    assert [f.location.path for f in ordered] == ["a", "b", "c", "d"]
+    apart = [[finding("a", 1), finding("b", 1)], [finding("c", 1), finding("d", 1)]]
+    for i, part in enumerate(apart):
+        with open(files[i], "wb") as handle:
+            pickle.dump(part, handle)
+    bounds = [(p[0].sort_key(), p[-1].sort_key()) for p in apart]
+    in_turn = parallel.Spilled(files[::-1], 4, None, None, bounds[::-1])  # written one after the other, by key
+    assert [f.location.path for f in in_turn] == ["a", "b", "c", "d"]

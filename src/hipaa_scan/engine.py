@@ -7,7 +7,7 @@ Every string a finding carries passes through the Scrubber, so no secret value t
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
@@ -39,6 +39,9 @@ class ScanOptions:
         self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
         self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
         self.jobs = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
+        # The report's text for one finding, when the report is known before the scan (JSON): worker processes
+        # then write that text instead of the finding, and the parent only copies it (see parallel.Spilled).
+        self.finding_text: Optional[Callable[[Finding], str]] = None
         for name, value in settings.items():
             if not hasattr(self, name):
                 raise TypeError(f"ScanOptions has no setting {name!r}")

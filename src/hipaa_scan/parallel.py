@@ -1,14 +1,15 @@
 """Large trees scanned by several worker processes (fork), each taking whole parts of the tree.
 
 A part never splits what must be judged together: every directory that holds a Compose project takes its whole
-subtree (its Dockerfiles, env files and nested projects), and a directory's files stay together. A project may
-still read a file of another part (`build: ../api`, `env_file: ../common.env`): the parent checks what every
-project read and, if that happened, scans the whole tree in one process instead.
+subtree (its Dockerfiles, env files and nested projects). A project may still read a file of another part (`build:
+../api`, `env_file: ../common.env`): the parent checks what every project read and, if that happened, scans the
+whole tree in one process instead.
 
 Each worker writes its part's findings, suppressed, ordered and counted, to a file in a private temporary
-directory, and returns its errors, notes and counts. The parent merges those files as the report is written, so
-it never holds all the findings: its memory stays flat as the tree grows, and the report is the same as a
-one-process scan's.
+directory, and returns its errors, notes and counts. The parent reads those files back as the report is written,
+so it never holds all the findings: its memory stays flat as the tree grows, and the report is the same as a
+one-process scan's. Parts follow the report order, so the files are normally read one after the other; when the
+report's format is known (JSON), the workers store each finding's report text and the parent only copies it.
 
 Only where `fork` exists (Linux, macOS): the workers inherit the loaded rules and the files already read.
 """
@@ -16,7 +17,9 @@ Only where `fork` exists (Linux, macOS): the workers inherit the loaded rules an
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, List, Sequence, Set
+from itertools import chain
+from operator import itemgetter
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 _WORK: Dict[str, Any] = {}  # set in the parent just before the workers fork; read by them
 
@@ -28,7 +31,7 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
     from hipaa_scan.engine import ordered_errors
     from hipaa_scan.model import ScanResult, Tally
 
-    parts = partition(targets, paths, options, texts, jobs * 4)
+    parts = partition(targets, paths, options, texts, jobs * 8)
     if len(parts) < 2:
         return None
     import multiprocessing
@@ -71,7 +74,8 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
         notes.extend(outcome["notes"])
         errors.extend(outcome["errors"])
         resources += outcome["resources"]
-    findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill)
+    findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill, options.finding_text,
+                       [outcome["bounds"] for outcome in outcomes])
     return ScanResult(findings, ordered_errors(errors), len(scanned), resources, [r.meta for r in runner.rules],
                       runner.result_notes(notes, matched, expired), _tally=tally)
 
@@ -90,14 +94,18 @@ def _work(index: int) -> Dict[str, Any]:
     matched, expired = runner.suppress(findings)
     findings = ordered(findings)
     tally = Tally()
+    render = _WORK["options"].finding_text  # the report's text of a finding, when the report is known to want it
     path = os.path.join(_WORK["spill"], f"part-{index}.pickle")
     with open(path, "wb") as handle:
         for start in range(0, len(findings), SPILL_CHUNK):
             chunk = findings[start:start + SPILL_CHUNK]
             for f in chunk:
                 tally.add(f)
+            if render is not None:
+                chunk = [(f.sort_key(), render(f)) for f in chunk]
             pickle.dump(chunk, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return {"file": path, "tally": tally, "errors": errors + runner.errors, "scanned": scanned,
+    bounds = (findings[0].sort_key(), findings[-1].sort_key()) if findings else None
+    return {"file": path, "tally": tally, "errors": errors + runner.errors, "scanned": scanned, "bounds": bounds,
             "resources": resources, "read": read, "notes": runner.notes, "matched": matched, "expired": expired}
 
 
@@ -106,22 +114,44 @@ SPILL_CHUNK = 1000
 
 class Spilled:
     """The findings of a split scan: each part's, in order, in its own file; iterating merges them in report
-    order, reading a chunk at a time. It can be iterated again (each pass reads the files anew) but not indexed."""
+    order, reading a chunk at a time. It can be iterated again (each pass reads the files anew) but not indexed.
 
-    def __init__(self, files: List[str], count: int, keep: Any) -> None:
+    When the scan's options named a `finding_text` function, the workers stored each finding's report text (with
+    its sort key) instead of the finding: `texts(function)` gives those texts in report order, and iterating the
+    findings themselves is not possible."""
+
+    def __init__(self, files: List[str], count: int, keep: Any, rendered_by: Optional[Callable[[Any], str]] = None,
+                 bounds: Sequence[Optional[Tuple[Any, Any]]] = ()) -> None:
         self.files = files
         self.count = count
         self._keep = keep  # the temporary directory: removed when this object goes
+        self.rendered_by = rendered_by
+        self.bounds = list(bounds) or [None] * len(files)  # each part's first and last sort key (None: empty)
 
     def __len__(self) -> int:
         return self.count
 
     def __iter__(self) -> Iterator[Any]:
-        import heapq
-
         from hipaa_scan.model import Finding
 
-        return heapq.merge(*(self._read(path) for path in self.files), key=Finding.sort_key)
+        if self.rendered_by is not None:
+            raise TypeError("the workers stored these findings as report text: use texts()")
+        return self._merged(Finding.sort_key)
+
+    def texts(self, render: Callable[[Any], str]) -> Optional[Iterator[str]]:
+        """The findings as `render` wrote them, in report order; None if the workers did not use `render`."""
+        if render is not self.rendered_by:
+            return None
+        return (text for _key, text in self._merged(itemgetter(0)))
+
+    def _merged(self, key: Callable[[Any], Any]) -> Iterator[Any]:
+        parts = sorted((bounds, path) for bounds, path in zip(self.bounds, self.files) if bounds is not None)
+        if all(first[0][1] <= second[0][0] for first, second in zip(parts, parts[1:])):
+            # Parts are cut along the report order (see partition): one after the other, nothing to compare.
+            return chain.from_iterable(self._read(path) for _bounds, path in parts)
+        import heapq
+
+        return heapq.merge(*(self._read(path) for path in self.files), key=key)
 
     @staticmethod
     def _read(path: str) -> Iterator[Any]:
@@ -137,25 +167,39 @@ class Spilled:
 
 
 def partition(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str], count: int) -> List[list]:
-    """Targets in at most `count` parts of similar size, each a union of whole units (see the module notes)."""
+    """Targets in at most `count` parts of similar size, each a union of whole units (see the module notes).
+
+    Parts follow the report order (display paths, sorted): a project's subtree is one run of that order, every
+    other file a unit of its own, and each part is a run of whole units. Each part's findings then come before
+    the next part's, and the report is the parts one after the other (Spilled checks this, and merges if not)."""
     from hipaa_scan.projects import plan
 
     project_dirs = {spec.directory for spec in plan(targets, paths, options, texts)}
-    units: Dict[str, list] = {}
-    for target in targets:
-        directory = os.path.dirname(os.path.abspath(target.path))
-        units.setdefault(_unit(directory, project_dirs), []).append(target)
+    units: List[list] = []
+    of_project: Dict[str, list] = {}
+    for target in sorted(targets, key=lambda t: t.display):
+        project = _project_of(os.path.dirname(os.path.abspath(target.path)), project_dirs)
+        if project is None:
+            units.append([target])
+        elif project in of_project:
+            of_project[project].append(target)
+        else:
+            of_project[project] = [target]
+            units.append(of_project[project])
     if len(units) < 2:
         return []
-    bins: List[list] = [[] for _ in range(min(count, len(units)))]
-    for unit in sorted(units.values(), key=len, reverse=True):  # largest first, each to the emptiest part
-        min(bins, key=len).extend(unit)
-    return [b for b in bins if b]
+    size = -(-len(targets) // count)  # files per part, rounded up
+    parts: List[list] = [[]]
+    for unit in units:
+        if len(parts[-1]) >= size:
+            parts.append([])
+        parts[-1].extend(unit)
+    return parts
 
 
-def _unit(directory: str, project_dirs: Set[str]) -> str:
-    """The outermost project directory containing `directory` (itself included), else the directory itself."""
-    unit = directory
+def _project_of(directory: str, project_dirs: Set[str]) -> Optional[str]:
+    """The outermost project directory containing `directory` (itself included), else None."""
+    unit = None
     current = directory
     while True:
         if current in project_dirs:

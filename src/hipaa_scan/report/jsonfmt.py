@@ -33,6 +33,11 @@ def finding_dict(f) -> Dict[str, Any]:
     return out
 
 
+def finding_text(f) -> str:
+    """One finding as the report writes it: worker processes of a large scan encode their findings with this."""
+    return jsonwrite.encode(finding_dict(f))
+
+
 def summary(result: ScanResult) -> Dict[str, Any]:
     tally = result.tally()
     return {
@@ -50,11 +55,16 @@ def summary(result: ScanResult) -> Dict[str, Any]:
 
 def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, Any]:
     """The report with its findings as an iterator and its summary as a callable (see report/jsonwrite.py)."""
-    findings = result.findings if show_suppressed else result.active()  # iterated once, as it is written
+    texts = getattr(result.findings, "texts", None)  # a split scan whose workers encoded the findings already
+    encoded = texts(finding_text) if texts is not None and show_suppressed else None
+    if encoded is not None:
+        items: Any = map(jsonwrite.Raw, encoded)
+    else:  # iterated once, as it is written
+        items = map(finding_dict, result.findings if show_suppressed else result.active())
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},
-        "findings": map(finding_dict, findings),
+        "findings": items,
         "errors": [
             {k: v for k, v in {"path": e.path, "kind": e.kind, "message": e.message, "rule_id": e.rule_id}.items()
              if v is not None}

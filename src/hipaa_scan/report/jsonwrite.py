@@ -3,7 +3,8 @@
 The outer levels are indented (two spaces); below `depth` every value is one line written by the json module's C
 encoder (the pure-Python encoder that `indent=` selects costs more than the whole scan on large trees). A value may
 be an iterator, consumed as it is written, or a callable, called when its turn comes: a report's findings can
-stream from the engine and its summary be computed after them, so the whole report is never held in memory.
+stream from the engine and its summary be computed after them, so the whole report is never held in memory. A
+`Raw` value is JSON text encoded beforehand (by worker processes, for a large scan) and is written unchanged.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ import json
 from typing import Any, Iterator, TextIO
 
 _compact = json.JSONEncoder(ensure_ascii=False).encode
+encode = _compact  # one value as one line of JSON text
+
+
+class Raw(str):
+    """A value already encoded as JSON text (one line): written as it is."""
 
 
 def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
     if callable(value):
         value = value()
-    if level < depth and isinstance(value, dict):
+    if isinstance(value, Raw):
+        handle.write(value)
+    elif level < depth and isinstance(value, dict):
         _container(handle, "{", "}", ((f"{_compact(str(k))}: ", v) for k, v in value.items()), depth, level)
     elif level < depth and isinstance(value, (list, tuple, Iterator)):
         _container(handle, "[", "]", (("", v) for v in value), depth, level)
