@@ -73,16 +73,25 @@ def image_tag(image: str) -> Tuple[Optional[str], Optional[str]]:
 class Datastores:
     """Which images are which datastore product, and the ports that give a product away. Treated as immutable."""
 
-    __slots__ = ("products", "distinctive")
+    __slots__ = ("products", "distinctive", "_known")
 
     def __init__(self, products: Mapping[str, Tuple[Tuple[str, ...], Tuple[int, ...]]],
                  distinctive: Mapping[int, str]) -> None:
         self.products = products
         self.distinctive = distinctive
+        self._known: Dict[str, Optional[str]] = {}  # image -> product: several rules ask of every service's image
 
     def product_of_image(self, image: Optional[str]) -> Optional[str]:
         if not image or "$" in image:
             return None
+        if image in self._known:
+            return self._known[image]
+        if len(self._known) > 4096:
+            self._known.clear()
+        product = self._known[image] = self._product_of(image)
+        return product
+
+    def _product_of(self, image: str) -> Optional[str]:
         repo = image_repository(image)
         name = repo.rsplit("/", 1)[-1]
         for product, (patterns, _ports) in self.products.items():

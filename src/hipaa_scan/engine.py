@@ -187,12 +187,11 @@ class Runner:
         lines = doc.lines if hit.loc.path == doc.path else doc.files.get(hit.loc.path)
         if lines is not None and hit.loc.line and 0 < hit.loc.line <= len(lines):
             snippet = lines[hit.loc.line - 1].strip()
-        origin = doc.provenance.get(hit.loc)  # an interpolated value: which variable, supplied by which file
+        # an interpolated value: which variable, supplied by which file
+        origin = doc.provenance.get(hit.loc) if doc.provenance else None
         message = f"{hit.message} ({origin})" if origin else hit.message
-        return Finding(
-            rule_id=m.id, rule_name=m.name, severity=severity, confidence=m.confidence,
-            message=message, location=hit.loc, resource=res.name, hipaa=m.hipaa,
-            fingerprint=fingerprint(m.id, doc.path, res.name, hit.key), evidence=hit.evidence, snippet=snippet)
+        return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, m.hipaa,
+                       fingerprint(m.id, doc.path, res.name, hit.key), hit.evidence, snippet)
 
 
 def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:

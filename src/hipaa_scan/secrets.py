@@ -113,9 +113,25 @@ def literal_fallback(value: Optional[str]) -> Optional[str]:
     return match.group(1) if match else None
 
 
+# The checks below are pure functions of a name and a value, and a tree repeats the same variables again and
+# again (the same .env shapes, the same defaults): their answers are remembered, up to a bound.
+_REMEMBERED = 8192
+
+
 def is_placeholder(value: Optional[str], extra: Iterable["re.Pattern[str]"] = ()) -> bool:
     if value is None:
         return True
+    if not extra:
+        return _is_placeholder(value)
+    return _placeholder_with(value, extra)
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _is_placeholder(value: str) -> bool:
+    return _placeholder_with(value, ())
+
+
+def _placeholder_with(value: str, extra: Iterable["re.Pattern[str]"]) -> bool:
     fallback = literal_fallback(value)
     if fallback is not None:  # a reference is a placeholder only if its written fallback is one too
         return is_placeholder(fallback, extra)
@@ -148,6 +164,7 @@ def may_hold_secret_shape(text: str) -> bool:
 ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
 
 
+@functools.lru_cache(maxsize=_REMEMBERED)
 def shape_of(value: str) -> Optional[Tuple[str, int]]:
     """The kind of secret a value looks like, with how many leading characters are safe to show."""
     if not may_hold_secret_shape(value) or not ANY_SHAPE.search(value):
@@ -161,6 +178,7 @@ def shape_of(value: str) -> Optional[Tuple[str, int]]:
     return None
 
 
+@functools.lru_cache(maxsize=_REMEMBERED)
 def default_credential(name: str, value: Optional[str]) -> Optional[str]:
     """The product whose vendor default this is, if the variable holds one."""
     if not value:

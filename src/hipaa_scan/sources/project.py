@@ -15,6 +15,7 @@ scanned path) are read; nothing is executed or written.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -90,6 +91,10 @@ def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
     return loader.project
 
 
+# Every project of a scan has the same roots (the scan paths): resolve them once.
+_real_root = functools.lru_cache(maxsize=64)(os.path.realpath)
+
+
 class _Loader:
     def __init__(self, spec: Spec, max_bytes: int, texts: Dict[str, str], environ: Mapping[str, str]) -> None:
         self.spec = spec
@@ -101,7 +106,7 @@ class _Loader:
         self.uses: Dict[PosKey, Uses] = {}
         self.lines: Dict[str, List[str]] = {}
         self.raw_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
-        self.roots = tuple(os.path.realpath(r) for r in spec.roots)
+        self.roots = tuple(_real_root(r) for r in spec.roots)
         self.primary = os.path.abspath(spec.primary or spec.files[0])
         self.tagged = False  # whether a file loaded so far uses !reset or !override
         self.env_vars: List[EnvVar] = []  # every interpolation variable read from an env file (to be masked)
