@@ -114,25 +114,26 @@ def test_a_worker_that_dies_sends_the_scan_back_to_one_process(tmp_path, monkeyp
     assert _key(one) == _key(two)
 
 
-def test_workers_encode_the_json_report_and_it_is_the_one_process_report(tmp_path, monkeypatch):
-    """With finding_text set (as `--format json` does), workers store each finding's JSON text; the report the
-    parent writes from those texts is byte for byte the one-process report."""
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_workers_encode_the_report_and_it_is_the_one_process_report(tmp_path, monkeypatch, fmt):
+    """With finding_encoder set (as `--format json` and `--format sarif` do), workers store each finding's report
+    text; the report the parent writes from those texts is byte for byte the one-process report."""
+    import importlib
     import io
 
-    from hipaa_scan.report import jsonfmt
-
+    reporter = importlib.import_module(f"hipaa_scan.report.{'jsonfmt' if fmt == 'json' else 'sarif'}")
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     calls = spy_on_split(monkeypatch)
     reports = []
     for jobs in (1, 2):
-        result = scan_paths(["tree"], ScanOptions(jobs=jobs, finding_text=jsonfmt.finding_text))
+        result = scan_paths(["tree"], ScanOptions(jobs=jobs, finding_encoder=reporter.finding_encoder))
         buffer = io.StringIO()
-        jsonfmt.write(result, buffer)
+        reporter.write(result, buffer)
         reports.append(buffer.getvalue())
     split = calls[-1]
-    assert split is not None and split.findings.rendered_by is jsonfmt.finding_text
-    assert '"findings": [\n    {"rule_id"' in reports[1]
+    assert split is not None and split.findings.rendered_by is reporter.finding_encoder
+    assert '"ruleId": "HS' in reports[1] if fmt == "sarif" else '"findings": [\n    {"rule_id"' in reports[1]
     assert reports[0] == reports[1]
     with pytest.raises(TypeError):
         iter(split.findings)  # only the texts were kept

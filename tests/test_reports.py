@@ -139,3 +139,68 @@ def test_every_rule_metadata_is_complete():
         assert m.hipaa and all(c in CITATIONS for c in m.hipaa), m.id
         assert m.summary and m.description and m.remediation
         assert m.name == m.name.lower() and " " not in m.name
+
+
+def _result_via_sarif_om(f, index, artifact_paths, artifact_lines):
+    """The SARIF result as sarif-om objects serialise it: the reference that sarif.result_dict reproduces."""
+    import sarif_om as om
+
+    from hipaa_scan.report import sarif
+
+    target = artifact_paths.get(f.location.path, f.location.path)
+    loc = sarif._uri(target)
+    region = None
+    if f.location.line and target == f.location.path:
+        region = om.Region(start_line=f.location.line, start_column=f.location.column or 1)
+    elif f.location.path in artifact_lines:
+        lines = artifact_lines[f.location.path]
+        line = lines.get(f.location.key or "") or lines.get("")
+        if line:
+            region = om.Region(start_line=line)
+    if region is None and target.startswith(("container://", "engine://")):
+        region = om.Region(start_line=1)
+    physical = om.PhysicalLocation(
+        artifact_location=om.ArtifactLocation(uri=loc["uri"], uri_base_id=loc["uri_base_id"]), region=region)
+    logical = None
+    if f.location.key:
+        logical = [om.LogicalLocation(fully_qualified_name=f"{f.resource}/{f.location.key}", kind="member")]
+    props = {"severity": f.severity, "confidence": f.confidence, "hipaa": list(f.hipaa), "resource": f.resource}
+    if f.evidence:
+        props["evidence"] = f.evidence
+    suppressions = None
+    if f.suppression is not None:
+        suppressions = [om.Suppression(kind="inSource" if f.suppression.kind == "inline" else "external",
+                                       justification=f.suppression.justification)]
+    return sarif._to_json(om.Result(
+        rule_id=f.rule_id, rule_index=index.get(f.rule_id, -1), level=sarif.LEVEL[f.severity],
+        message=om.Message(text=f.message), locations=[om.Location(physical_location=physical,
+                                                                   logical_locations=logical)],
+        partial_fingerprints={sarif.FINGERPRINT_KEY: f.fingerprint}, suppressions=suppressions, properties=props))
+
+
+def test_sarif_results_are_built_as_sarif_om_would_serialise_them(tmp_path):
+    """sarif.result_dict builds results directly (sarif-om per result was slower than the scan): same properties,
+    same order, same omissions, for file findings (suppressed ones included) and live findings pointing at
+    evidence files, at a line or not, or at container:// URIs."""
+    import json
+
+    from hipaa_scan import live
+    from hipaa_scan.engine import ScanOptions, scan_paths
+    from hipaa_scan.model import Finding, Location, Suppression
+    from hipaa_scan.report import sarif
+
+    result = scan_paths([os.path.join(FIXTURES, "demo-stack"), os.path.join(FIXTURES, "rules")], ScanOptions())
+    findings = list(result.findings)
+    run = live.analyse_files([os.path.join(FIXTURES, "live", "inspect.json")], None, live.Selection())
+    containers = list(live.scan(run, ScanOptions()).findings)
+    assert containers and any(f.suppressed for f in findings)
+    findings.append(Finding("HS999", "x", "low", "low", "m", Location("/abs/Dockerfile", 3), "r", (), "fp",
+                            suppression=Suppression("inline", "why")))
+    index = sarif.rule_index(result.rules)
+    paths = {f.location.path: "evidence/c.json" for f in containers[::2]}
+    lines = {f.location.path: {"": 7, "HostConfig.Privileged": 12} for f in containers[::3]}
+    for f in findings + containers:
+        for artifact_paths, artifact_lines in (({}, {}), (paths, lines)):
+            expected = _result_via_sarif_om(f, index, artifact_paths, artifact_lines)
+            got = sarif.result_dict(f, index, artifact_paths, artifact_lines)
+            assert json.dumps(got) == json.dumps(expected)

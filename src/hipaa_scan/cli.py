@@ -128,10 +128,12 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
     options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict)
     options.compose_files, options.env_files, options.profiles = list(compose_files), list(env_files), list(profiles)
     options.jobs = jobs
-    if fmt == "json":  # worker processes of a large scan can then write the findings' report text themselves
-        from hipaa_scan.report.jsonfmt import finding_text
-
-        options.finding_text = finding_text
+    if fmt in ("json", "sarif"):  # worker processes of a large scan can then encode the findings themselves
+        if fmt == "json":
+            from hipaa_scan.report.jsonfmt import finding_encoder
+        else:
+            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[no-redef]
+        options.finding_encoder = finding_encoder
     fail_on = fail_on or options.fail_on or "high"
     try:
         result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)

@@ -39,9 +39,10 @@ class ScanOptions:
         self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
         self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
         self.jobs = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
-        # The report's text for one finding, when the report is known before the scan (JSON): worker processes
-        # then write that text instead of the finding, and the parent only copies it (see parallel.Spilled).
-        self.finding_text: Optional[Callable[[Finding], str]] = None
+        # When the report is known before the scan (JSON, SARIF): given the rules that run, the function that gives
+        # one finding's report text. Worker processes then store that text instead of the finding, and the parent
+        # only copies it (see parallel.Spilled).
+        self.finding_encoder: Optional[Callable[[List[Any]], Callable[[Finding], str]]] = None
         for name, value in settings.items():
             if not hasattr(self, name):
                 raise TypeError(f"ScanOptions has no setting {name!r}")

@@ -74,7 +74,7 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
         notes.extend(outcome["notes"])
         errors.extend(outcome["errors"])
         resources += outcome["resources"]
-    findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill, options.finding_text,
+    findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill, options.finding_encoder,
                        [outcome["bounds"] for outcome in outcomes])
     return ScanResult(findings, ordered_errors(errors), len(scanned), resources, [r.meta for r in runner.rules],
                       runner.result_notes(notes, matched, expired), _tally=tally)
@@ -94,7 +94,8 @@ def _work(index: int) -> Dict[str, Any]:
     matched, expired = runner.suppress(findings)
     findings = ordered(findings)
     tally = Tally()
-    render = _WORK["options"].finding_text  # the report's text of a finding, when the report is known to want it
+    encoder = _WORK["options"].finding_encoder  # set when the report's format is known: encode findings here
+    render = encoder([r.meta for r in runner.rules]) if encoder is not None else None
     path = os.path.join(_WORK["spill"], f"part-{index}.pickle")
     with open(path, "wb") as handle:
         for start in range(0, len(findings), SPILL_CHUNK):
@@ -116,11 +117,11 @@ class Spilled:
     """The findings of a split scan: each part's, in order, in its own file; iterating merges them in report
     order, reading a chunk at a time. It can be iterated again (each pass reads the files anew) but not indexed.
 
-    When the scan's options named a `finding_text` function, the workers stored each finding's report text (with
-    its sort key) instead of the finding: `texts(function)` gives those texts in report order, and iterating the
-    findings themselves is not possible."""
+    When the scan's options named a `finding_encoder`, the workers stored each finding's report text (with its
+    sort key) instead of the finding: `texts(finding_encoder)` gives those texts in report order, and iterating
+    the findings themselves is not possible."""
 
-    def __init__(self, files: List[str], count: int, keep: Any, rendered_by: Optional[Callable[[Any], str]] = None,
+    def __init__(self, files: List[str], count: int, keep: Any, rendered_by: Optional[Callable[..., Any]] = None,
                  bounds: Sequence[Optional[Tuple[Any, Any]]] = ()) -> None:
         self.files = files
         self.count = count
@@ -138,9 +139,9 @@ class Spilled:
             raise TypeError("the workers stored these findings as report text: use texts()")
         return self._merged(Finding.sort_key)
 
-    def texts(self, render: Callable[[Any], str]) -> Optional[Iterator[str]]:
-        """The findings as `render` wrote them, in report order; None if the workers did not use `render`."""
-        if render is not self.rendered_by:
+    def texts(self, encoder: Callable[..., Any]) -> Optional[Iterator[str]]:
+        """The findings as `encoder`'s function wrote them, in report order; None if the workers did not use it."""
+        if encoder is not self.rendered_by:
             return None
         return (text for _key, text in self._merged(itemgetter(0)))
 

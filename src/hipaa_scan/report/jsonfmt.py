@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, TextIO
+from typing import Any, Callable, Dict, TextIO
 
 from hipaa_scan import __version__
 from hipaa_scan.model import ScanResult
@@ -34,8 +34,13 @@ def finding_dict(f) -> Dict[str, Any]:
 
 
 def finding_text(f) -> str:
-    """One finding as the report writes it: worker processes of a large scan encode their findings with this."""
+    """One finding as the report writes it (one line)."""
     return jsonwrite.encode(finding_dict(f))
+
+
+def finding_encoder(_rules: Any) -> Callable[[Any], str]:
+    """For ScanOptions.finding_encoder: worker processes of a large scan encode their findings with finding_text."""
+    return finding_text
 
 
 def summary(result: ScanResult) -> Dict[str, Any]:
@@ -56,7 +61,7 @@ def summary(result: ScanResult) -> Dict[str, Any]:
 def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, Any]:
     """The report with its findings as an iterator and its summary as a callable (see report/jsonwrite.py)."""
     texts = getattr(result.findings, "texts", None)  # a split scan whose workers encoded the findings already
-    encoded = texts(finding_text) if texts is not None and show_suppressed else None
+    encoded = texts(finding_encoder) if texts is not None and show_suppressed else None
     if encoded is not None:
         items: Any = map(jsonwrite.Raw, encoded)
     else:  # iterated once, as it is written

@@ -26,7 +26,14 @@ def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
     if isinstance(value, Raw):
         handle.write(value)
     elif level < depth and isinstance(value, dict):
-        _container(handle, "{", "}", ((f"{_compact(str(k))}: ", v) for k, v in value.items()), depth, level)
+        if level == depth - 1 and value and not any(callable(v) or isinstance(v, (Iterator, Raw))
+                                                    for v in value.values()):
+            # the last indented level (a SARIF result, say): its values are plain, write it in one piece
+            pad = "\n" + "  " * (level + 1)
+            handle.write("{" + pad + ("," + pad).join(f"{_compact(str(k))}: {_compact(v)}" for k, v in value.items())
+                         + "\n" + "  " * level + "}")
+        else:
+            _container(handle, "{", "}", ((f"{_compact(str(k))}: ", v) for k, v in value.items()), depth, level)
     elif level < depth and isinstance(value, (list, tuple, Iterator)):
         _container(handle, "[", "]", (("", v) for v in value), depth, level)
     else:

@@ -10,8 +10,9 @@ other than the checkout's `file`, so a `container://` URI would fail the whole u
 
 from __future__ import annotations
 
+import io
 import os
-from typing import Any, Dict, Optional, TextIO
+from typing import Any, Callable, Dict, Iterable, Optional, TextIO
 from urllib.parse import quote
 
 from hipaa_scan import __version__
@@ -93,11 +94,11 @@ def render(result: ScanResult, category: Optional[str] = None, artifact_paths: O
     """SARIF text. `artifact_paths` maps a location path (container://name) to a file to point at instead;
     `artifact_lines` maps that location path to {key path: line in the file} ("" for the resource itself);
     `srcroot` is the directory relative paths start from (default: the working directory)."""
-    return jsonwrite.dumps(sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), depth=5)
+    return jsonwrite.dumps(sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), depth=_DEPTH)
 
 
 def write(result: ScanResult, handle: TextIO, category: Optional[str] = None, **_: Any) -> None:
-    jsonwrite.write(handle, sarif_dict(result, category), depth=5)
+    jsonwrite.write(handle, sarif_dict(result, category), depth=_DEPTH)
     handle.write("\n")
 
 
@@ -107,47 +108,8 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
                srcroot: Optional[str] = None) -> Dict[str, Any]:
     import sarif_om as om
 
-    artifact_paths = artifact_paths or {}
-    artifact_lines = artifact_lines or {}
     metas = sorted(result.rules, key=lambda m: m.id)
-    index = {m.id: i for i, m in enumerate(metas)}
-
-    def result_json(f) -> Dict[str, Any]:
-        target = artifact_paths.get(f.location.path, f.location.path)
-        loc = _uri(target)
-        region = None
-        if f.location.line and target == f.location.path:
-            region = om.Region(start_line=f.location.line, start_column=f.location.column or 1)
-        elif f.location.path in artifact_lines:
-            lines = artifact_lines[f.location.path]
-            line = lines.get(f.location.key or "") or lines.get("")
-            if line:
-                region = om.Region(start_line=line)
-        if region is None and target.startswith(("container://", "engine://")):
-            region = om.Region(start_line=1)  # no file behind the URI: line 1, as code scanning expects a region
-        physical = om.PhysicalLocation(
-            artifact_location=om.ArtifactLocation(uri=loc["uri"], uri_base_id=loc["uri_base_id"]), region=region)
-        logical = None
-        if f.location.key:
-            logical = [om.LogicalLocation(fully_qualified_name=f"{f.resource}/{f.location.key}", kind="member")]
-        props: Dict[str, Any] = {"severity": f.severity, "confidence": f.confidence, "hipaa": list(f.hipaa),
-                                 "resource": f.resource}
-        if f.evidence:
-            props["evidence"] = f.evidence
-        suppressions = None
-        if f.suppression is not None:
-            suppressions = [om.Suppression(kind="inSource" if f.suppression.kind == "inline" else "external",
-                                           justification=f.suppression.justification)]
-        return _to_json(om.Result(
-            rule_id=f.rule_id,
-            rule_index=index.get(f.rule_id, -1),
-            level=LEVEL[f.severity],
-            message=om.Message(text=f.message),
-            locations=[om.Location(physical_location=physical, logical_locations=logical)],
-            partial_fingerprints={FINGERPRINT_KEY: f.fingerprint},
-            suppressions=suppressions,
-            properties=props,
-        ))
+    index = rule_index(result.rules)
 
     notifications = []
     for err in result.errors:
@@ -172,8 +134,78 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         column_kind="unicodeCodePoints",
     )
     log = _to_json(om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run]))
-    log["runs"][0]["results"] = map(result_json, result.findings)  # converted as they are written
+    texts = getattr(result.findings, "texts", None)  # a split scan whose workers encoded the results already
+    encoded = texts(finding_encoder) if texts is not None and not (artifact_paths or artifact_lines) else None
+    if encoded is not None:
+        log["runs"][0]["results"] = map(jsonwrite.Raw, encoded)
+    else:  # converted as they are written
+        log["runs"][0]["results"] = (result_dict(f, index, artifact_paths, artifact_lines) for f in result.findings)
     return log
+
+
+def rule_index(rules: Iterable[RuleMeta]) -> Dict[str, int]:
+    """Each rule's place in the run's rules array (sorted by id): a result's ruleIndex."""
+    return {rule_id: i for i, rule_id in enumerate(sorted(m.id for m in rules))}
+
+
+def result_dict(f, index: Dict[str, int], artifact_paths: Optional[Dict[str, str]] = None,
+                artifact_lines: Optional[Dict[str, Dict[str, int]]] = None) -> Dict[str, Any]:
+    """One finding as a SARIF result object. Built directly, in the property order and with the omissions that
+    sarif-om's Result would serialise to (tests/test_reports.py compares the two): going through sarif-om objects
+    for every result cost more than the rest of a large scan."""
+    target = artifact_paths.get(f.location.path, f.location.path) if artifact_paths else f.location.path
+    loc = _uri(target)
+    region: Optional[Dict[str, int]] = None
+    if f.location.line and target == f.location.path:
+        region = {"startColumn": f.location.column or 1, "startLine": f.location.line}
+    elif artifact_lines and f.location.path in artifact_lines:
+        lines = artifact_lines[f.location.path]
+        line = lines.get(f.location.key or "") or lines.get("")
+        if line:
+            region = {"startLine": line}
+    if region is None and target.startswith(("container://", "engine://")):
+        region = {"startLine": 1}  # no file behind the URI: line 1, as code scanning expects a region
+    artifact = {"uri": loc["uri"]}
+    if loc["uri_base_id"] is not None:
+        artifact["uriBaseId"] = loc["uri_base_id"]
+    physical: Dict[str, Any] = {"artifactLocation": artifact}
+    if region is not None:
+        physical["region"] = region
+    location: Dict[str, Any] = {}
+    if f.location.key:
+        location["logicalLocations"] = [{"fullyQualifiedName": f"{f.resource}/{f.location.key}", "kind": "member"}]
+    location["physicalLocation"] = physical
+    props: Dict[str, Any] = {"severity": f.severity, "confidence": f.confidence, "hipaa": list(f.hipaa),
+                             "resource": f.resource}
+    if f.evidence:
+        props["evidence"] = f.evidence
+    out: Dict[str, Any] = {"message": {"text": f.message}, "level": LEVEL[f.severity], "locations": [location],
+                           "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint}, "properties": props,
+                           "ruleId": f.rule_id}
+    rule = index.get(f.rule_id, -1)
+    if rule != -1:
+        out["ruleIndex"] = rule
+    if f.suppression is not None:
+        out["suppressions"] = [{"kind": "inSource" if f.suppression.kind == "inline" else "external",
+                                "justification": f.suppression.justification}]
+    return out
+
+
+def finding_encoder(rules: Iterable[RuleMeta]) -> Callable[[Any], str]:
+    """For ScanOptions.finding_encoder: a function giving one finding's result as write() lays it out (an item of
+    the results array, indented to its depth), so that worker processes can encode the results of a large scan."""
+    index = rule_index(rules)
+
+    def encode(f) -> str:
+        buffer = io.StringIO()
+        jsonwrite.write(buffer, result_dict(f, index), _DEPTH, _RESULT_LEVEL)
+        return buffer.getvalue()
+
+    return encode
+
+
+_DEPTH = 5  # levels of the log written indented: sarifLog, runs, run, results, result
+_RESULT_LEVEL = 4  # a result's level in that layout
 
 
 def _category_id(category: str) -> str:
