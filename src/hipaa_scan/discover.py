@@ -7,6 +7,7 @@ resolves inside the scanned root. Only regular files are ever opened.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import stat
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -53,8 +54,13 @@ def kind_by_name(name: str) -> Optional[str]:
 
 
 def display_path(path: str, cwd: Optional[str] = None) -> str:
-    cwd = cwd or os.getcwd()
-    absolute = os.path.abspath(path)
+    here = os.getcwd()
+    return _display(path, cwd or here, here)
+
+
+@functools.lru_cache(maxsize=4096)  # a project's files are shown again and again; the answer is lexical
+def _display(path: str, cwd: str, here: str) -> str:
+    absolute = os.path.normpath(os.path.join(here, path))  # os.path.abspath, from the working directory `here`
     try:
         rel = os.path.relpath(absolute, cwd)
     except ValueError:

@@ -153,17 +153,17 @@ def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[Po
         return
     seen.add(id(node))
     if isinstance(node, YMap):
-        slots = [(node, k, node.value_pos.get(k, node.pos)) for k in node]
+        entries: Any = list(node.items())
     elif isinstance(node, YList):
-        slots = [(node, i, node.item_pos[i]) for i in range(len(node))]
+        entries = list(enumerate(node))
     else:
         return
-    for container, key, pos in slots:
-        value = container[key]
+    for key, value in entries:
         if isinstance(value, (YMap, YList)):
             interpolate_tree(value, env, notes, uses, path, seen)
-        elif isinstance(value, str) and "$" in value:
-            container[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses)
+        elif isinstance(value, str) and "$" in value:  # the position is looked up only for what is interpolated
+            pos = node.value_pos.get(key, node.pos) if isinstance(node, YMap) else node.item_pos[key]
+            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses)
 
 
 def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[str],
