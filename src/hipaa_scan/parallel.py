@@ -9,7 +9,7 @@ Each worker writes its part's findings, suppressed, ordered and counted, to a fi
 directory, and returns its errors, notes and counts. The parent reads those files back as the report is written,
 so it never holds all the findings: its memory stays flat as the tree grows, and the report is the same as a
 one-process scan's. Parts follow the report order, so the files are normally read one after the other; when the
-report's format is known (JSON), the workers store each finding's report text and the parent only copies it.
+report's format is known (JSON, SARIF), the workers store each finding's report text and the parent only copies it.
 
 Only where `fork` exists (Linux, macOS): the workers inherit the loaded rules and the files already read.
 """
@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 _WORK: Dict[str, Any] = {}  # set in the parent just before the workers fork; read by them
+PART_FILES = 250
 
 
 def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str], runner, jobs: int,
@@ -31,7 +32,9 @@ def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str
     from hipaa_scan.engine import ordered_errors
     from hipaa_scan.model import ScanResult, Tally
 
-    parts = partition(targets, paths, options, texts, jobs * 8)
+    # Eight parts per worker at least, so that a slow part does not hold up the end; and at most PART_FILES files
+    # per part, so that what a worker holds at once does not grow with the tree.
+    parts = partition(targets, paths, options, texts, max(jobs * 8, -(-len(targets) // PART_FILES)))
     if len(parts) < 2:
         return None
     import multiprocessing

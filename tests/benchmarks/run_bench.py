@@ -29,6 +29,11 @@ cached under --corpus-root):
 On top of the sizes, hipaa-scan, floor and compose-lint are timed on a single
 Compose file (the ``compose-1`` corpus) for the per-file comparison.
 
+Within a corpus size the tools' runs are interleaved (one run of each tool in
+turn, warm-up rounds first): a virtual machine's speed drifts over minutes, and
+interleaving lets the drift weigh on every tool alike, so the ratios compare
+runs made at the same time.
+
 Peers are looked up in the benchmark's own virtualenv (setup_peers.sh); a tool
 that is not installed is reported as missing and skipped.  Stdlib only.
 """
@@ -384,52 +389,72 @@ def tail(path: str, limit: int = 600) -> str:
     return data.decode("utf-8", "replace").strip()
 
 
-def measure(tool: str, cmds: list[list[str]], runs: int, warmup: int, args: argparse.Namespace) -> dict:
-    ok = OK_CODES[tool]
-    walls, cpus, rss, tree, others, loads = [], [], [], [], [], []
-    codes: list[int] = []
-    with tempfile.NamedTemporaryFile(prefix=f"bench-{tool}-", suffix=".stderr", delete=False) as fh:
-        err_path = fh.name
-    try:
-        for i in range(warmup + runs):
-            Path(err_path).write_bytes(b"")
+class Series:
+    """One tool's runs on one case. Runs of the tools of a case are interleaved (one run of each in turn), so that
+    this machine's drift over minutes weighs on every tool alike and a ratio compares like with like."""
+
+    def __init__(self, tool: str, cmds: list[list[str]], runs: int, warmup: int, args: argparse.Namespace):
+        self.tool, self.cmds, self.runs, self.warmup, self.args = tool, cmds, runs, warmup, args
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+        self.rss: list[int] = []
+        self.tree: list[int] = []
+        self.others: list = []
+        self.loads: list[float] = []
+        self.codes: list[int] = []
+        self.failure: dict | None = None
+
+    def run(self, i: int) -> None:
+        """Run number i (the first `warmup` ones are not counted)."""
+        if self.failure is not None:
+            return
+        args = self.args
+        with tempfile.NamedTemporaryFile(prefix=f"bench-{self.tool}-", suffix=".stderr", delete=False) as fh:
+            err_path = fh.name
+        try:
             if args.wait_idle > 0:
                 waited = wait_idle(args.wait_idle)
                 if waited >= args.wait_idle:
-                    print(f"    machine still busy after waiting {waited:.0f}s; running anyway",
-                          flush=True)
+                    print(f"    machine still busy after waiting {waited:.0f}s; running anyway", flush=True)
             load = os.getloadavg()[0]
-            r = measure_once(cmds, args.timeout, args.sample_interval, err_path)
-            codes = r["codes"]
+            r = measure_once(self.cmds, args.timeout, args.sample_interval, err_path)
+            self.codes = r["codes"]
             if not stat.S_ISCHR(os.stat(os.devnull).st_mode):
                 # e.g. an --output that writes a temp file and renames it over the target
-                raise SystemExit(f"error: {tool} replaced {os.devnull} (it is no longer a "
+                raise SystemExit(f"error: {self.tool} replaced {os.devnull} (it is no longer a "
                                  "character device); restore it with `mknod -m 666 /dev/null c 1 3`"
                                  " and write the report to a file instead")
             if r["status"] == "timeout":
-                return {"status": "timeout", "detail": f"a run exceeded {args.timeout:g}s"}
-            bad = [c for c in codes if c not in ok]
+                self.failure = {"status": "timeout", "detail": f"a run exceeded {args.timeout:g}s"}
+                return
+            bad = [c for c in self.codes if c not in OK_CODES[self.tool]]
             if bad:
-                return {"status": "failed", "exit_codes": codes, "detail": tail(err_path)}
-            if i >= warmup:
-                walls.append(r["wall"])
-                cpus.append(r["cpu"])
-                rss.append(r["maxrss_kib"] * 1024)
-                tree.append(r["tree_rss"])
-                others.append(r["other_cpu"])
-                loads.append(round(load, 2))
+                self.failure = {"status": "failed", "exit_codes": self.codes, "detail": tail(err_path)}
+                return
+            if i >= self.warmup:
+                self.walls.append(r["wall"])
+                self.cpus.append(r["cpu"])
+                self.rss.append(r["maxrss_kib"] * 1024)
+                self.tree.append(r["tree_rss"])
+                self.others.append(r["other_cpu"])
+                self.loads.append(round(load, 2))
                 other = "" if r["other_cpu"] is None else f", other processes {r['other_cpu']:.2f} CPU s"
-                print(f"    run {i - warmup + 1}/{runs}: {r['wall']:.3f}s "
+                print(f"    {self.tool} run {i - self.warmup + 1}/{self.runs}: {r['wall']:.3f}s "
                       f"(cpu {r['cpu']:.2f}s{other}, load {load:.2f})", flush=True)
-    finally:
-        os.unlink(err_path)
-    return {"status": "ok", "runs": len(walls), "invocations": len(cmds),
-            "wall_s": [round(w, 4) for w in walls],
-            "median_s": round(statistics.median(walls), 4), "min_s": round(min(walls), 4),
-            "max_s": round(max(walls), 4), "cpu_s": round(statistics.median(cpus), 3),
-            "peak_rss_mib": round(max(rss) / MIB, 1), "tree_rss_mib": round(max(tree) / MIB, 1),
-            "other_cpu_s": [None if o is None else round(o, 2) for o in others],
-            "loadavg_1min": loads, "exit_codes": codes}
+        finally:
+            os.unlink(err_path)
+
+    def result(self) -> dict:
+        if self.failure is not None:
+            return self.failure
+        walls = self.walls
+        return {"status": "ok", "runs": len(walls), "invocations": len(self.cmds),
+                "wall_s": [round(w, 4) for w in walls],
+                "median_s": round(statistics.median(walls), 4), "min_s": round(min(walls), 4),
+                "max_s": round(max(walls), 4), "cpu_s": round(statistics.median(self.cpus), 3),
+                "peak_rss_mib": round(max(self.rss) / MIB, 1), "tree_rss_mib": round(max(self.tree) / MIB, 1),
+                "other_cpu_s": [None if o is None else round(o, 2) for o in self.others],
+                "loadavg_1min": self.loads, "exit_codes": self.codes}
 
 
 # --------------------------------------------------------------------------
@@ -652,22 +677,32 @@ def main(argv: list[str] | None = None) -> int:
         files = list_files(corpus)
         large = n >= args.large
         runs, warmup = (args.large_runs, 0) if large else (args.runs, args.warmup)
+        rows: list[tuple[dict, Series | None]] = []
         for tool in args.tool_list:
             if case == "compose-1" and tool in ("checkov", "hadolint"):
                 continue  # Dockerfile-only peers have nothing to read here
             scope = Tools.scope(tool, files)
             row = {"case": case, "tool": tool, "corpus": str(corpus), "files_in_scope": scope,
                    "files": {k: len(v) for k, v in files.items()}}
+            series = None
             if tool not in available:
                 row.update(status="missing", detail=missing[tool])
             elif scope == 0:
                 row.update(status="skipped", detail="no file of its kind in this corpus")
             else:
-                print(f"[{case}] {tool}: {runs} run(s) over {scope} file(s)", flush=True)
-                row.update(measure(tool, tools.commands(tool, available[tool], corpus, files),
-                                   runs, warmup, args))
+                series = Series(tool, tools.commands(tool, available[tool], corpus, files), runs, warmup, args)
+            rows.append((row, series))
+        measured = [(row, series) for row, series in rows if series is not None]
+        print(f"[{case}] " + ", ".join(f"{row['tool']} ({row['files_in_scope']} files)" for row, _ in measured)
+              + f": {runs} run(s) each, interleaved", flush=True)
+        for i in range(warmup + runs):
+            for row, series in measured:
+                series.run(i)
+        for row, series in rows:
+            if series is not None:
+                row.update(series.result())
                 if row["status"] != "ok":
-                    print(f"    {row['status'].upper()}: {row.get('detail', '')}", flush=True)
+                    print(f"    {row['tool']} {row['status'].upper()}: {row.get('detail', '')}", flush=True)
             report["results"].append(row)
 
     report["ratios"] = compute_ratios(report["results"], [c for c, _, _ in cases if c != "compose-1"])
