@@ -468,6 +468,19 @@ def find(results: list[dict], tool: str, case: str) -> dict | None:
     return None
 
 
+def _ratio(num: dict | None, den: dict | None) -> dict:
+    """num / den by median wall time, and by round: runs are interleaved, so run i of each tool was made in the
+    same minute, and the median of the per-round ratios cancels the machine's drift between rounds."""
+    if not num or not den or num.get("status") != "ok" or den.get("status") != "ok":
+        return {"value": None}
+    out: dict = {"value": round(num["median_s"] / den["median_s"], 2)}
+    rounds = [a / b for a, b in zip(num["wall_s"], den["wall_s"]) if b]
+    if rounds and len(num["wall_s"]) == len(den["wall_s"]):
+        out.update(paired=round(statistics.median(rounds), 2), paired_min=round(min(rounds), 2),
+                   paired_max=round(max(rounds), 2))
+    return out
+
+
 def compute_ratios(results: list[dict], cases: list[str]) -> list[dict]:
     pairs = [("hipaa-scan", "floor", "hipaa-scan / floor"),
              ("checkov", "hipaa-scan", "Checkov / hipaa-scan"),
@@ -475,12 +488,9 @@ def compute_ratios(results: list[dict], cases: list[str]) -> list[dict]:
     out = []
     for case in cases:
         for num, den, label in pairs:
-            a, b = find(results, num, case), find(results, den, case)
-            out.append({"case": case, "ratio": label,
-                        "value": round(a["median_s"] / b["median_s"], 2) if a and b else None})
-    a, b = find(results, "compose-lint", "compose-1"), find(results, "hipaa-scan", "compose-1")
+            out.append({"case": case, "ratio": label, **_ratio(find(results, num, case), find(results, den, case))})
     out.append({"case": "compose-1", "ratio": "hipaa-scan / compose-lint (one compose file)",
-                "value": round(b["median_s"] / a["median_s"], 2) if a and b else None})
+                **_ratio(find(results, "hipaa-scan", "compose-1"), find(results, "compose-lint", "compose-1"))})
     return out
 
 
@@ -546,9 +556,10 @@ def text_report(report: dict, linearity: bool) -> str:
     lines.append("other = the most CPU seconds that processes outside the measurement used during "
                  "one run (noise)")
     lines.append("")
-    lines.append("ratios of median wall time:")
+    lines.append("ratios of median wall time, and the median (min-max) of the ratios round by round:")
     for q in report["ratios"]:
-        lines.append(f"  {q['case']:<14}{q['ratio']:<46}{fmt(q['value'], '.2f', 'n/a')}")
+        paired = f"   by round {q['paired']:.2f} ({q['paired_min']:.2f}-{q['paired_max']:.2f})" if "paired" in q else ""
+        lines.append(f"  {q['case']:<14}{q['ratio']:<46}{fmt(q['value'], '.2f', 'n/a')}{paired}")
     if linearity:
         lines.append("")
         lines.append("linearity (files = files the tool reads; exponent 1.00 = linear):")
@@ -575,9 +586,10 @@ def markdown_report(report: dict) -> str:
                      f"| {r['median_s']:.3f} | {r['min_s']:.3f} | {r['max_s']:.3f} | {r['cpu_s']:.2f} "
                      f"| {r['peak_rss_mib']:.1f} | {r['tree_rss_mib']:.1f} | {fmt(per_file, '.2f')} "
                      f"| {fmt(other_cpu(r), '.2f')} |")
-    lines += ["", "| case | ratio (median wall time) | value |", "|---|---|--:|"]
+    lines += ["", "| case | ratio | of medians | by round: median (min-max) |", "|---|---|--:|--:|"]
     for q in report["ratios"]:
-        lines.append(f"| {q['case']} | {q['ratio']} | {fmt(q['value'], '.2f', 'n/a')} |")
+        paired = f"{q['paired']:.2f} ({q['paired_min']:.2f}-{q['paired_max']:.2f})" if "paired" in q else "-"
+        lines.append(f"| {q['case']} | {q['ratio']} | {fmt(q['value'], '.2f', 'n/a')} | {paired} |")
     lines += ["", "| tool | size | files read | ms/file | marginal ms/file | exponent |",
               "|---|--:|--:|--:|--:|--:|"]
     for e in report["linearity"]:
@@ -630,6 +642,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="print time per file at each size and the scaling exponent")
     ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
     ap.add_argument("--markdown", metavar="FILE", help="write the tables as Markdown")
+    ap.add_argument("--report-from", metavar="FILE",
+                    help="run nothing: print (and write with --markdown) the report of a saved --json file")
     args = ap.parse_args(argv)
     args.size_list = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     args.tool_list = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -641,6 +655,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report_from:  # ratios and linearity computed anew from the saved measurements
+        report = json.loads(Path(args.report_from).read_text())
+        cases = list(dict.fromkeys(r["case"] for r in report["results"]))
+        report["ratios"] = compute_ratios(report["results"], [c for c in cases if c != "compose-1"])
+        report["linearity"] = compute_linearity(report["results"], report["config"]["sizes"])
+        print(text_report(report, args.linearity))
+        if args.markdown:
+            Path(args.markdown).write_text(markdown_report(report))
+        return 0
     # Measure what users run: pip compiles bytecode at install time and an editable install writes it on its
     # first run, unless this variable forbids it; without bytecode every run would compile the sources again.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)

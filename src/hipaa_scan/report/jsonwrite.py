@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator, TextIO
 
-_compact = json.JSONEncoder(ensure_ascii=False).encode
-encode = _compact  # one value as one line of JSON text
+encode = json.JSONEncoder(ensure_ascii=False).encode  # one value as one line of JSON text
 
 
 class Raw(str):
-    """A value already encoded as JSON text (one line): written as it is."""
+    """A value already encoded as JSON text, laid out for its place in the document: written as it is."""
 
 
 def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
@@ -30,14 +29,14 @@ def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
                                                     for v in value.values()):
             # the last indented level (a SARIF result, say): its values are plain, write it in one piece
             pad = "\n" + "  " * (level + 1)
-            handle.write("{" + pad + ("," + pad).join(f"{_compact(str(k))}: {_compact(v)}" for k, v in value.items())
+            handle.write("{" + pad + ("," + pad).join(f"{encode(str(k))}: {encode(v)}" for k, v in value.items())
                          + "\n" + "  " * level + "}")
         else:
-            _container(handle, "{", "}", ((f"{_compact(str(k))}: ", v) for k, v in value.items()), depth, level)
+            _container(handle, "{", "}", ((f"{encode(str(k))}: ", v) for k, v in value.items()), depth, level)
     elif level < depth and isinstance(value, (list, tuple, Iterator)):
         _container(handle, "[", "]", (("", v) for v in value), depth, level)
     else:
-        handle.write(_compact(list(value) if isinstance(value, Iterator) else value))
+        handle.write(encode(list(value) if isinstance(value, Iterator) else value))
 
 
 def _container(handle: TextIO, start: str, end: str, items, depth: int, level: int) -> None:
