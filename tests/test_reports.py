@@ -204,3 +204,35 @@ def test_sarif_results_are_built_as_sarif_om_would_serialise_them(tmp_path):
             expected = _result_via_sarif_om(f, index, artifact_paths, artifact_lines)
             got = sarif.result_dict(f, index, artifact_paths, artifact_lines)
             assert json.dumps(got) == json.dumps(expected)
+
+
+def test_json_finding_text_is_the_encoded_finding_dict():
+    """jsonfmt.finding_text builds each finding's JSON from pieces: it must be exactly the json module's encoding
+    of finding_dict, for every finding of the fixtures and for any text in any field."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from hipaa_scan.engine import ScanOptions, scan_paths
+    from hipaa_scan.model import Finding, Location, Suppression
+    from hipaa_scan.report import jsonfmt, jsonwrite
+
+    result = scan_paths([os.path.join(FIXTURES, "demo-stack"), os.path.join(FIXTURES, "rules")], ScanOptions())
+    findings = list(result.findings)
+    assert len(findings) > 100 and any(f.suppressed for f in findings)
+    for f in findings:
+        assert jsonfmt.finding_text(f) == jsonwrite.encode(jsonfmt.finding_dict(f))
+
+    text = st.text(max_size=20)
+    maybe = st.none() | text
+    whole = st.none() | st.integers(min_value=0, max_value=10**6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(text, text, st.sampled_from(["low", "high"]), text, text, text, whole, whole, maybe, text,
+           st.lists(text, max_size=3), maybe, maybe, st.none() | st.tuples(text, text))
+    def agree(rule_id, name, severity, confidence, message, path, line, column, key, resource, hipaa, evidence,
+              snippet, suppression):
+        f = Finding(rule_id, name, severity, confidence, message, Location(path, line, column, key), resource,
+                    tuple(hipaa), "0" * 32, evidence, snippet, Suppression(*suppression) if suppression else None)
+        assert jsonfmt.finding_text(f) == jsonwrite.encode(jsonfmt.finding_dict(f))
+
+    agree()

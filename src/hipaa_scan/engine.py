@@ -7,6 +7,7 @@ Every string a finding carries passes through the Scrubber, so no secret value t
 from __future__ import annotations
 
 import os
+from operator import itemgetter
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
@@ -244,10 +245,16 @@ def finish(findings: List[Finding], errors: List[ScanError], files: int, resourc
 
 def ordered(findings: Iterable[Finding]) -> List[Finding]:
     """Findings without duplicates, in report order (file, line, column, key, rule, message)."""
+    return [f for _key, f in keyed(findings)]
+
+
+def keyed(findings: Iterable[Finding]) -> List[Tuple[tuple, Finding]]:
+    """ordered(), each finding with its sort key."""
     unique: Dict[tuple, Finding] = {}
     for f in findings:
-        unique.setdefault((f.rule_id, f.location, f.fingerprint, f.message), f)
-    return sorted(unique.values(), key=Finding.sort_key)
+        loc = f.location
+        unique.setdefault((f.rule_id, loc.path, loc.line, loc.column, loc.key, f.fingerprint, f.message), f)
+    return sorted(((f.sort_key(), f) for f in unique.values()), key=itemgetter(0))
 
 
 def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:

@@ -87,7 +87,7 @@ def _work(index: int) -> Dict[str, Any]:
     """One part: scanned, suppressed, ordered and counted here; its findings go to a file, not back by pipe."""
     import pickle
 
-    from hipaa_scan.engine import ordered, scan_targets
+    from hipaa_scan.engine import keyed, scan_targets
     from hipaa_scan.model import Tally
 
     runner = _WORK["runner"]
@@ -95,20 +95,19 @@ def _work(index: int) -> Dict[str, Any]:
     findings, errors, scanned, resources, read = scan_targets(list(_WORK["parts"][index]), _WORK["paths"],
                                                               _WORK["options"], _WORK["texts"], runner)
     matched, expired = runner.suppress(findings)
-    findings = ordered(findings)
+    pairs = keyed(findings)  # (sort key, finding), in report order
     tally = Tally()
     encoder = _WORK["options"].finding_encoder  # set when the report's format is known: encode findings here
     render = encoder([r.meta for r in runner.rules]) if encoder is not None else None
     path = os.path.join(_WORK["spill"], f"part-{index}.pickle")
     with open(path, "wb") as handle:
-        for start in range(0, len(findings), SPILL_CHUNK):
-            chunk = findings[start:start + SPILL_CHUNK]
-            for f in chunk:
+        for start in range(0, len(pairs), SPILL_CHUNK):
+            chunk = pairs[start:start + SPILL_CHUNK]
+            for _key, f in chunk:
                 tally.add(f)
-            if render is not None:
-                chunk = [(f.sort_key(), render(f)) for f in chunk]
-            pickle.dump(chunk, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    bounds = (findings[0].sort_key(), findings[-1].sort_key()) if findings else None
+            pickle.dump([(key, render(f)) for key, f in chunk] if render is not None else [f for _key, f in chunk],
+                        handle, protocol=pickle.HIGHEST_PROTOCOL)
+    bounds = (pairs[0][0], pairs[-1][0]) if pairs else None
     return {"file": path, "tally": tally, "errors": errors + runner.errors, "scanned": scanned, "bounds": bounds,
             "resources": resources, "read": read, "notes": runner.notes, "matched": matched, "expired": expired}
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, TextIO
+import json.encoder
+from typing import Any, Callable, Dict, TextIO, Tuple
 
 from hipaa_scan import __version__
 from hipaa_scan.model import ScanResult
@@ -33,9 +34,45 @@ def finding_dict(f) -> Dict[str, Any]:
     return out
 
 
+_string = json.encoder.encode_basestring  # a str as JSON text, as the encoder (ensure_ascii=False) writes it
+_HEADS: Dict[Tuple[str, str, str, str], str] = {}  # per rule and severity: the first four members, encoded
+
+
 def finding_text(f) -> str:
-    """One finding as the report writes it (one line)."""
-    return jsonwrite.encode(finding_dict(f))
+    """One finding as the report writes it: jsonwrite.encode(finding_dict(f)), the same text, put together from
+    pieces (a large report has a hundred thousand findings and a few dozen rules: the rule's part is encoded once).
+    tests/test_reports.py checks that the two agree."""
+    loc = f.location
+    if type(loc.line) not in _WHOLE or type(loc.column) not in _WHOLE:  # pragma: no cover - locations hold ints
+        return jsonwrite.encode(finding_dict(f))
+    head_key = (f.rule_id, f.rule_name, f.severity, f.confidence)
+    head = _HEADS.get(head_key)
+    if head is None:
+        head = _HEADS[head_key] = (
+            f'{{"rule_id": {_string(f.rule_id)}, "rule_name": {_string(f.rule_name)}, '
+            f'"severity": {_string(f.severity)}, "confidence": {_string(f.confidence)}, "message": ')
+    parts = [head, _string(f.message), ', "location": {"path": ', _string(loc.path)]
+    if loc.line is not None:
+        parts += [', "line": ', str(loc.line)]
+    if loc.column is not None:
+        parts += [', "column": ', str(loc.column)]
+    if loc.key is not None:
+        parts += [', "key": ', _string(loc.key)]
+    parts += ['}, "resource": ', _string(f.resource), ', "hipaa": [', ", ".join(map(_string, f.hipaa)),
+              '], "fingerprint": ', _string(f.fingerprint), ', "suppressed": ',
+              "false" if f.suppression is None else "true"]
+    if f.evidence is not None:
+        parts += [', "evidence": ', _string(f.evidence)]
+    if f.snippet is not None:
+        parts += [', "snippet": ', _string(f.snippet)]
+    if f.suppression is not None:
+        parts += [', "suppression": {"kind": ', _string(f.suppression.kind), ', "justification": ',
+                  _string(f.suppression.justification), "}"]
+    parts.append("}")
+    return "".join(parts)
+
+
+_WHOLE = (int, type(None))
 
 
 def finding_encoder(_rules: Any) -> Callable[[Any], str]:
@@ -65,7 +102,7 @@ def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, A
     if encoded is not None:
         items: Any = map(jsonwrite.Raw, encoded)
     else:  # iterated once, as it is written
-        items = map(finding_dict, result.findings if show_suppressed else result.active())
+        items = map(jsonwrite.Raw, map(finding_text, result.findings if show_suppressed else result.active()))
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},
