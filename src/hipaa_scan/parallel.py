@@ -180,8 +180,9 @@ def partition(targets: Sequence[Any], paths: List[str], options, texts: Dict[str
     project_dirs = {spec.directory for spec in plan(targets, paths, options, texts)}
     units: List[list] = []
     of_project: Dict[str, list] = {}
+    memo: Dict[str, Optional[str]] = {}
     for target in sorted(targets, key=lambda t: t.display):
-        project = _project_of(os.path.dirname(os.path.abspath(target.path)), project_dirs)
+        project = _project_of(os.path.dirname(os.path.abspath(target.path)), project_dirs, memo)
         if project is None:
             units.append([target])
         elif project in of_project:
@@ -200,14 +201,13 @@ def partition(targets: Sequence[Any], paths: List[str], options, texts: Dict[str
     return parts
 
 
-def _project_of(directory: str, project_dirs: Set[str]) -> Optional[str]:
-    """The outermost project directory containing `directory` (itself included), else None."""
-    unit = None
-    current = directory
-    while True:
-        if current in project_dirs:
-            unit = current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return unit
-        current = parent
+def _project_of(directory: str, project_dirs: Set[str], memo: Dict[str, Optional[str]]) -> Optional[str]:
+    """The outermost project directory containing `directory` (itself included), else None. `memo` keeps the
+    answer for every directory asked about, parents included: files share their directories."""
+    if directory in memo:
+        return memo[directory]
+    parent = os.path.dirname(directory)
+    outer = None if parent == directory else _project_of(parent, project_dirs, memo)
+    found = outer if outer is not None else (directory if directory in project_dirs else None)
+    memo[directory] = found
+    return found

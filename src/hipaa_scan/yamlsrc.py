@@ -22,19 +22,34 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 
 class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """The safe loader, with a quicker answer for the scalars most Compose values are.
+    """The safe loader, with quicker answers from the resolver.
 
-    The parser asks the (pure Python) resolver for the tag of every scalar. A quoted scalar, or a plain one whose
+    The parser asks the (pure Python) resolver for the tag of every node. A quoted scalar, or a plain one whose
     first character starts none of the implicit types (bool, int, float, null, timestamp, merge, value), is a
-    string: answered here without the resolver's table lookups and regular expressions."""
+    string: answered here without the resolver's table lookups and regular expressions. Mappings and sequences
+    get the default tags, and other plain scalars the resolver's answer, remembered by text."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode and (not implicit[0] or (value and value[0] not in _IMPLICIT_FIRST)):
+        if kind is not yaml.ScalarNode:
+            return _MAP_TAG if kind is yaml.MappingNode else _SEQ_TAG
+        if not implicit[0] or (value and value[0] not in _IMPLICIT_FIRST):
             return _STR_TAG
-        return _Base.resolve(self, kind, value, implicit)
+        # A plain scalar's tag depends on its text alone, and Compose files repeat their values (ports, versions,
+        # true/false): the resolver's answer is remembered, up to a bound.
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = _Base.resolve(self, kind, value, implicit)
+            if len(_PLAIN_TAGS) < 8192:
+                _PLAIN_TAGS[value] = tag
+        return tag
 
 
-# First characters that may start an implicitly typed scalar; the shortcut above is taken only when the resolver
+_MAP_TAG = _STD_PREFIX + "map"
+_SEQ_TAG = _STD_PREFIX + "seq"
+_PLAIN_TAGS: Dict[str, str] = {}
+
+
+# First characters that may start an implicitly typed scalar; the shortcuts above are taken only when the resolver
 # has no path resolvers and no catch-all implicit resolvers, as PyYAML's safe loader has none.
 _IMPLICIT_FIRST = frozenset(k for k in _Base.yaml_implicit_resolvers if k)
 if _Base.yaml_path_resolvers or None in _Base.yaml_implicit_resolvers:  # pragma: no cover - a changed PyYAML
@@ -112,7 +127,11 @@ class _Builder:
             self.memo[id(node)] = seq
             depth += 1
             for item in node.value:
-                seq.append(self.build(item, depth))
+                if item.tag == _STR_TAG and item.__class__ is _ScalarNode:  # the common case, inline
+                    self.count += 1
+                    seq.append(item.value)
+                else:
+                    seq.append(self.build(item, depth))
                 item_mark = item.start_mark
                 seq.item_pos.append((item_mark.line + 1, item_mark.column + 1))
             return seq
@@ -139,7 +158,11 @@ class _Builder:
             key_mark = key_node.start_mark
             if k in mapping:
                 self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
-            mapping[k] = self.build(value_node, depth)
+            if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:  # the common case, inline
+                self.count += 1
+                mapping[k] = value_node.value
+            else:
+                mapping[k] = self.build(value_node, depth)
             key_pos[k] = (key_mark.line + 1, key_mark.column + 1)
             value_mark = value_node.start_mark
             value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
