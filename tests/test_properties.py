@@ -3,12 +3,14 @@ can."""
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hipaa_scan.sources.compose import parse_port_spec
 from hipaa_scan.sources.dockerfile import DockerfileError, parse_dockerfile
 from hipaa_scan.sources.envfile import EnvFileError, parse_env_text
+from hipaa_scan.secrets import SECRET_SHAPES
 from hipaa_scan.sources.interpolate import interpolate
 
 NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
@@ -135,3 +137,22 @@ def test_yaml_scalars_get_the_tags_pyyaml_safe_loader_gives(values):
                 for k, v in node.value] if isinstance(node, yaml.MappingNode) else node and node.tag
 
     assert tags(yamlsrc._Loader) == tags(yamlsrc._Base)
+
+
+@pytest.mark.parametrize("label", [label for label, _pattern, _visible in SECRET_SHAPES])
+def test_every_secret_shape_passes_the_literal_prefilter(label):
+    """shape_of and the Scrubber test a few literals before any regular expression: every secret shape must
+    contain one of them, or it would never be found."""
+    from hipaa_scan.secrets import may_hold_secret_shape, shape_of
+
+    pattern = next(p for name, p, _visible in SECRET_SHAPES if name == label)
+    # hypothesis cannot generate \b: drop it, and keep the texts the real pattern finds
+    examples = st.from_regex(pattern.pattern.replace(r"\b", ""), fullmatch=True).filter(pattern.search)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(examples, st.sampled_from(["", " ", "KEY=", "token: "]))
+    def found(token, prefix):
+        assert may_hold_secret_shape(prefix + token)
+        assert shape_of(token) is not None
+
+    found()

@@ -150,8 +150,8 @@ def secret_name(name: str) -> bool:
 # One pass to rule out the common case (no secret shape at all) before trying the shapes one by one.
 ANY_SHAPE = lazy("|".join(f"(?:{p.pattern})" for _l, p, _v in SECRET_SHAPES) + "|" + URL_CREDENTIAL.pattern)
 # Literals every shape above contains: a cheap `in` test rules most text out before any regular expression runs.
-SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "gh", "github_pat_", "xox", "_live_", "AIza", "hf_", "PRIVATE KEY", "eyJ",
-                  "://")
+SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "_live_",
+                  "AIza", "hf_", "PRIVATE KEY", "eyJ", "://")
 
 
 _SHAPE_LITERAL = lazy("|".join(re.escape(literal) for literal in SHAPE_LITERALS))
