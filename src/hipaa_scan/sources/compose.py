@@ -8,11 +8,11 @@ carry their own file (merge.SrcPos) keep pointing at the file that wrote the val
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any, List, Optional
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
+from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
 
@@ -86,7 +86,9 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
     return Document(path=path, kind="compose", resources=resources, lines=text.splitlines())
 
 
-def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator) -> Resource:
+def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, environment: bool = True) -> Resource:
+    """The service as written in one file. `environment=False` leaves `env` empty: a Compose project's loader
+    builds it itself, with env_file and interpolation (sources/services.py)."""
     base = f"services.{name}"
     res = Resource(kind="compose", name=f"service:{name}", label=f'service "{name}"', path=locate.path,
                    anchor=locate.key(services, name, base))
@@ -109,7 +111,8 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator) -> 
             res.namespaces[ns] = val
     res.cap_add = _scalars(svc, "cap_add", base, locate)
     res.security_opt = _scalars(svc, "security_opt", base, locate)
-    res.env = _environment(svc, base, locate)
+    if environment:
+        res.env = _environment(svc, base, locate)
     res.ports = _ports(svc, base, locate) + _expose(svc, base, locate)
     res.mounts = _volumes(svc, base, locate)
     res.command = _command(svc, "entrypoint", base, locate) + _command(svc, "command", base, locate)
@@ -264,11 +267,7 @@ def _command(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
     if text is None:
         return []
     loc = locate.value(svc, key, keypath)
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
-    return [Value(w, loc) for w in words]
+    return [Value(w, loc) for w in split_words(text)]
 
 
 def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:

@@ -82,9 +82,13 @@ def _instructions(text: str) -> List[Instruction]:
     return out
 
 
-def _words(value: str) -> List[str]:
+def split_words(value: str) -> List[str]:
+    """Shell words, as shlex.split (POSIX) gives them; plain whitespace splitting when it is the same."""
     if not any(c in value for c in "\"'\\"):
-        return value.split()  # nothing for shlex to do, and it is slow
+        words = value.split()  # nothing for shlex to do, and it is slow
+        # shlex splits at space, tab, CR and LF only; str.split also at other blanks: use it when there are none
+        if sum(map(len, words)) == len(value) - sum(value.count(c) for c in " \t\r\n"):
+            return words
     try:
         return shlex.split(value, posix=True)
     except ValueError:
@@ -94,7 +98,7 @@ def _words(value: str) -> List[str]:
 def _pairs(value: str, legacy: bool = False) -> List[Tuple[str, Optional[str]]]:
     """KEY=value pairs of ENV/ARG/LABEL; with `legacy` (ENV only) also the `ENV KEY value with spaces` form. ARG has
     no such form: `ARG A B=1` declares A (no default) and B."""
-    words = _words(value)
+    words = split_words(value)
     if not words:
         return []
     if legacy and "=" not in words[0]:
@@ -111,7 +115,7 @@ def _pairs(value: str, legacy: bool = False) -> List[Tuple[str, Optional[str]]]:
 
 
 def _split_flags(value: str) -> Tuple[Dict[str, str], List[str]]:
-    words = _words(value)
+    words = split_words(value)
     flags: Dict[str, str] = {}
     while words and words[0].startswith("--"):
         match = FLAG.match(words.pop(0))
@@ -129,7 +133,7 @@ def _exec_form(value: str) -> List[str]:
                 return parsed
         except ValueError:
             pass
-    return _words(text)
+    return split_words(text)
 
 
 def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] = None,

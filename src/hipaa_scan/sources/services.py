@@ -39,7 +39,7 @@ class ServiceBuilder:
 
     def service(self, name: str, svc: YMap, services: YMap) -> List[Resource]:
         base = f"services.{name}"
-        res = service_resource(name, svc, services, self.locate)
+        res = service_resource(name, svc, services, self.locate, environment=False)
         res.env = self.environment(name, svc, res)
         res.healthcheck = _healthcheck(svc, base, self.locate)
         if not self.masked:  # once per document: the env-file variables the Scrubber must mask wherever they turn up
