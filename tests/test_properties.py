@@ -156,3 +156,42 @@ def test_every_secret_shape_passes_the_literal_prefilter(label):
         assert shape_of(token) is not None
 
     found()
+
+
+@FAST
+@given(st.lists(st.sampled_from(list("ab -=\t\n\r\x0b\xa0#$;|&\"'\\") + ["--x", "''", '""']), max_size=24).map("".join))
+def test_shell_words_are_split_as_shlex_splits_them(value):
+    """split_words splits plain and quoted words itself (shlex is slow): the same words as shlex.split (POSIX),
+    and str.split where shlex cannot parse the value."""
+    import shlex
+
+    from hipaa_scan.sources.dockerfile import split_words
+
+    try:
+        expected = shlex.split(value, posix=True)
+    except ValueError:
+        expected = value.split()
+    assert split_words(value) == expected
+
+
+def test_shell_word_splitting_of_hostile_values_ends():
+    """Long runs before an unclosed quote once made the quote pattern backtrack without end (a hang in a scan):
+    these must split, as shlex does, and promptly (the alarm turns a hang into a failure)."""
+    import shlex
+    import signal
+
+    from hipaa_scan.sources.dockerfile import split_words
+
+    values = ["a" * 20000 + "'", "'" + "a" * 20000, "\"'" * 10000, "'a" * 10000, "a " * 10000 + '"',
+              "x'y\" " * 4000, "ENV=" + "b" * 20000 + '"c']
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("split_words did not finish"))
+    signal.alarm(20)
+    try:
+        for value in values:
+            try:
+                expected = shlex.split(value, posix=True)
+            except ValueError:
+                expected = value.split()
+            assert split_words(value) == expected
+    finally:
+        signal.alarm(0)

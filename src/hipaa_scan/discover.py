@@ -61,8 +61,12 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
 @functools.lru_cache(maxsize=4096)  # a project's files are shown again and again; the answer is lexical
 def _display(path: str, cwd: str, here: str) -> str:
     absolute = os.path.normpath(os.path.join(here, path))  # os.path.abspath, from the working directory `here`
+    base = os.path.normpath(os.path.join(here, cwd))
+    inside = base.rstrip(os.sep) + os.sep
+    if absolute.startswith(inside) and absolute != base:  # os.path.relpath's answer below `cwd`, without its work
+        return absolute[len(inside):].replace(os.sep, "/")
     try:
-        rel = os.path.relpath(absolute, cwd)
+        rel = os.path.relpath(absolute, base)
     except ValueError:
         return absolute
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
