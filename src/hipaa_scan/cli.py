@@ -160,10 +160,12 @@ def _do_scan_standalone(params: dict) -> "NoReturn":  # type: ignore[name-define
     except OSError as exc:
         if exc.errno != errno.EPIPE:
             raise
-        from click.utils import PacifyFlushWrapper
+        from click import utils as click_utils
 
-        sys.stdout = PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = PacifyFlushWrapper(sys.stderr)  # type: ignore[assignment]
+        # click's standalone-mode wrapper: _PacifyFlushWrapper since click 8.5, which deprecates the old name
+        pacify = getattr(click_utils, "_PacifyFlushWrapper", None) or getattr(click_utils, "PacifyFlushWrapper")
+        sys.stdout = pacify(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = pacify(sys.stderr)  # type: ignore[assignment]
         sys.exit(1)
 
 
