@@ -12,7 +12,7 @@ import os
 import stat
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from hipaa_scan.model import Record, ScanError
+from hipaa_scan.model import FrozenRecord, ScanError
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "virtualenv", ".virtualenv", "__pycache__",
@@ -23,8 +23,8 @@ YAML_SUFFIXES = (".yml", ".yaml")
 ENV_EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".dist", ".defaults")
 
 
-class Target(Record):
-    """A file to scan. Treated as immutable."""
+class Target(FrozenRecord):
+    """A file to scan."""
 
     __slots__ = ("path", "display", "kind")
 
@@ -32,9 +32,6 @@ class Target(Record):
         self.path = path  # filesystem path
         self.display = display  # path shown in reports
         self.kind = kind  # dockerfile | compose | env | yaml (sniff) | None (unknown, explicit file)
-
-    def __hash__(self) -> int:
-        return hash((self.path, self.display, self.kind))
 
 
 def kind_by_name(name: str) -> Optional[str]:

@@ -133,18 +133,15 @@ class Runner:
     def __init__(self, rules: List[Rule], options: ScanOptions) -> None:
         self.rules = rules
         self.options = options
-        self.contexts = {
-            r.meta.id: RuleContext({**r.meta.option_defaults(), **options.rule_options.get(r.meta.id, {})},
-                                   options.datastores)
-            for r in rules
-        }
         self.errors: List[ScanError] = []
         self.notes: List[str] = []  # warnings for the result, such as unset Compose variables
-        # The rules (with their contexts) that apply to each kind of resource, in rule order.
+        # The rules (with their contexts: options and datastores) that apply to each kind of resource, in rule order.
         self.by_kind: Dict[str, List[Tuple[Rule, RuleContext]]] = {}
         for rule in rules:
+            context = RuleContext({**rule.meta.option_defaults(), **options.rule_options.get(rule.meta.id, {})},
+                                  options.datastores)
             for kind in rule.meta.sources:
-                self.by_kind.setdefault(kind, []).append((rule, self.contexts[rule.meta.id]))
+                self.by_kind.setdefault(kind, []).append((rule, context))
 
     def run(self, doc: Document) -> List[Finding]:
         findings: List[Finding] = []

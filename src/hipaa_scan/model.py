@@ -246,7 +246,16 @@ class Finding(Record):
         return (loc.path, loc.line or 0, loc.column or 0, loc.key or "", self.rule_id, self.message)
 
 
-class ScanError(Record):
+class FrozenRecord(Record):
+    """A record that is never changed once made: hashable by its fields."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+
+class ScanError(FrozenRecord):
     __slots__ = ("path", "message", "kind", "rule_id")
 
     def __init__(self, path: str, message: str, kind: str = "parse", rule_id: Optional[str] = None) -> None:
@@ -254,9 +263,6 @@ class ScanError(Record):
         self.message = message
         self.kind = kind  # parse | io | rule | usage | engine
         self.rule_id = rule_id
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
 
 
 class Tally(Record):

@@ -99,10 +99,9 @@ def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, A
     """The report with its findings as an iterator and its summary as a callable (see report/jsonwrite.py)."""
     texts = getattr(result.findings, "texts", None)  # a split scan whose workers encoded the findings already
     encoded = texts(finding_encoder) if texts is not None and show_suppressed else None
-    if encoded is not None:
-        items: Any = map(jsonwrite.Raw, encoded)
-    else:  # iterated once, as it is written
-        items = map(jsonwrite.Raw, map(finding_text, result.findings if show_suppressed else result.active()))
+    if encoded is None:  # iterated once, as it is written
+        encoded = map(finding_text, result.findings if show_suppressed else result.active())
+    items = map(jsonwrite.Raw, encoded)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},
