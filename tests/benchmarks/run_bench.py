@@ -63,6 +63,7 @@ import gen_corpus  # sibling module, stdlib only
 
 DEFAULT_CMD = "hipaa-scan scan {corpus} --format json --output /dev/null --fail-on never"
 DEFAULT_VENV = "/tmp/hs-bench-venv"
+DEFAULT_SELF_VENV = "/tmp/hs-bench-self"
 DEFAULT_CORPUS_ROOT = "/tmp/hs-bench-corpus"
 ALL_TOOLS = ("hipaa-scan", "floor", "checkov", "hadolint", "compose-lint")
 # peers exit 1 when they have findings; that is a successful run here
@@ -196,6 +197,30 @@ def machine_info() -> dict:
             "python_executable": sys.executable}
 
 
+def interpreter_of(exe: str) -> str:
+    """The python a console script runs with (its #! line), or `exe` itself."""
+    try:
+        with open(exe, "rb") as handle:
+            head = handle.readline(512)
+    except OSError:
+        return exe
+    return head[2:].decode(errors="replace").strip().split(" ")[0] if head.startswith(b"#!") else exe
+
+
+def startup_ms(python: str, runs: int = 7) -> float | None:
+    """Median wall time of `python -c pass`: what any tool run by that interpreter pays before its first import."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        try:
+            subprocess.run([python, "-c", "pass"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        times.append(time.perf_counter() - start)
+    return round(1000 * statistics.median(times), 1)
+
+
 def first_line(argv: list[str]) -> str | None:
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
@@ -288,7 +313,11 @@ class Tools:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.venv_bin = Path(args.venv) / "bin"
-        self.floor_python = args.floor_python or sys.executable
+        # hipaa-scan and the floor run from their own virtualenv (setup_self.sh), as users install the scanner and
+        # as the peers run: the base interpreter's site-packages may hold .pth start-up hooks that a venv skips.
+        self.self_bin = Path(args.self_venv) / "bin"
+        own = self.self_bin / "python"
+        self.floor_python = args.floor_python or (str(own) if own.exists() else sys.executable)
 
     def hipaa_argv(self, corpus: Path) -> list[str]:
         return shlex.split(self.args.cmd.format(corpus=shlex.quote(str(corpus))))
@@ -297,10 +326,11 @@ class Tools:
         """Return (executable path or None, note explaining where it was looked for)."""
         if tool == "hipaa-scan":
             exe = self.hipaa_argv(Path("X"))[0]
-            # beside this interpreter first: a PATH shim (pyenv, asdf) adds its own start-up
-            found = shutil.which(exe, path=str(Path(sys.executable).parent)) or shutil.which(exe)
-            return found, (f"'{exe}' neither beside {sys.executable} nor on PATH; install the "
-                           "project (pip install -e .) or pass --cmd")
+            # its own venv first, then beside this interpreter: a PATH shim (pyenv, asdf) adds its own start-up
+            found = (shutil.which(exe, path=f"{self.self_bin}{os.pathsep}{Path(sys.executable).parent}")
+                     or shutil.which(exe))
+            return found, (f"'{exe}' neither in {self.self_bin}, beside {sys.executable} nor on PATH; run "
+                           "tests/benchmarks/setup_self.sh or pass --cmd")
         if tool == "floor":
             return self.floor_python, ""
         exe = self.venv_bin / tool
@@ -537,6 +567,8 @@ def text_report(report: dict, linearity: bool) -> str:
     lines.append(f"machine: {m['nproc']} cpu(s), {m['cpu_model']}, {m['mem_total_gib']} GiB, "
                  f"Python {m['python']}, kernel {m['kernel']}")
     lines.append("versions: " + ", ".join(f"{k} {v or 'MISSING'}" for k, v in report["versions"].items()))
+    for python, ms in report.get("interpreters", {}).items():
+        lines.append(f"interpreter {python}: `-c pass` {fmt(ms, '.1f')} ms")
     lines.append("")
     head = f"{'case':<14}{'tool':<14}{'files':>7}{'runs':>5}{'median s':>10}{'min s':>9}" \
            f"{'max s':>9}{'cpu s':>9}{'peak MiB':>10}{'tree MiB':>10}{'ms/file':>10}{'other':>8}"
@@ -622,10 +654,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="hipaa-scan command template, {corpus} is replaced (default: %(default)r)")
     ap.add_argument("--venv", default=DEFAULT_VENV,
                     help=f"virtualenv holding the peers (default {DEFAULT_VENV})")
+    ap.add_argument("--self-venv", default=DEFAULT_SELF_VENV,
+                    help=f"virtualenv holding hipaa-scan, made by setup_self.sh; its python also runs floor.py "
+                         f"(default {DEFAULT_SELF_VENV}; if it is missing: this interpreter)")
     ap.add_argument("--peers-from-path", action="store_true",
                     help="also look for peers on PATH when they are not in --venv")
     ap.add_argument("--floor-python", default=None,
-                    help="python that runs floor.py (default: this one); needs PyYAML with "
+                    help="python that runs floor.py (default: --self-venv's, else this one); needs PyYAML with "
                          "libyaml and dockerfile-parse")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS),
                     help="comma-separated subset of: " + ", ".join(ALL_TOOLS))
@@ -675,8 +710,9 @@ def main(argv: list[str] | None = None) -> int:
                     "machine": machine_info(), "versions": {}, "config": {
                         "sizes": args.size_list, "seed": args.seed, "runs": args.runs,
                         "large": args.large, "large_runs": args.large_runs, "warmup": args.warmup,
-                        "cmd": args.cmd, "venv": args.venv, "corpus_root": str(root)},
-                    "results": [], "ratios": [], "linearity": []}
+                        "cmd": args.cmd, "venv": args.venv, "self_venv": args.self_venv,
+                        "corpus_root": str(root)},
+                    "executables": {}, "interpreters": {}, "results": [], "ratios": [], "linearity": []}
 
     available: dict[str, str] = {}
     missing: dict[str, str] = {}
@@ -685,10 +721,13 @@ def main(argv: list[str] | None = None) -> int:
         if exe:
             available[tool] = exe
             report["versions"][tool] = tools.version(tool, exe)
+            report["executables"][tool] = exe
         else:
             missing[tool] = why
             report["versions"][tool] = None
             print(f"{tool}: MISSING - {why}; skipped", flush=True)
+    for python in dict.fromkeys(interpreter_of(exe) for tool, exe in available.items() if tool != "hadolint"):
+        report["interpreters"][python] = startup_ms(python)
 
     cases: list[tuple[str, Path, int]] = []
     for n in args.size_list:
