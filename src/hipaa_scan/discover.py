@@ -1,7 +1,8 @@
 """Finding the files to scan and telling their kind: by name first, then (for other YAML) by a cheap sniff.
 
 Directories are walked without following symbolic links to directories; a linked file is scanned only when it
-resolves inside the scanned root. Only regular files are ever opened.
+resolves inside the scanned root, and under the link's name only when the walk does not reach that file by its
+own path. Only regular files are ever opened.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import fnmatch
 import functools
 import os
 import stat
-from typing import Iterable, List, Optional, Sequence, Tuple
+from operator import itemgetter
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from hipaa_scan.model import FrozenRecord, ScanError
 
@@ -55,7 +57,7 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
     return _display(path, cwd or here, here)
 
 
-@functools.lru_cache(maxsize=4096)  # a project's files are shown again and again; the answer is lexical
+@functools.lru_cache(maxsize=1024)  # a project's files are shown again and again; the answer is lexical
 def _display(path: str, cwd: str, here: str) -> str:
     absolute = os.path.normpath(os.path.join(here, path))  # os.path.abspath, from the working directory `here`
     base = os.path.normpath(os.path.join(here, cwd))
@@ -81,9 +83,35 @@ def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
 
 
 def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Tuple[List[Target], List[ScanError]]:
-    targets: List[Target] = []
+    """Every file to scan under `paths`, each root's in report order, and what could not be listed or opened."""
     errors: List[ScanError] = []
-    seen = set()
+    return [target for target, _place in walk(paths, excludes, errors)], errors
+
+
+class Place:
+    """A walked directory: its path (as walked), the names and kinds of its Compose and env files, the directory
+    it was entered from (None at the root) and one answer a caller may keep about it (see parallel.py)."""
+
+    __slots__ = ("path", "names", "parent", "answer")
+
+    def __init__(self, path: str, names: Dict[str, str], parent: Optional["Place"]) -> None:
+        self.path = path
+        self.names = names
+        self.parent = parent
+        self.answer: Any = Place  # not yet asked
+
+
+def walk(paths: Iterable[str], excludes: Sequence[str], errors: List[ScanError]
+         ) -> Iterator[Tuple[Target, Optional[Place]]]:
+    """The files to scan, lazily, each with its directory (None for a file given by name): each given path's in
+    report order, one path after the other. A directory's Compose and env files are known (Place.names) when its
+    first file or subdirectory comes. What cannot be read is added to `errors` as the walk goes."""
+    paths = list(paths)
+    # Real paths of the files given by name and of linked files; of every file only when several paths are given.
+    # Below one root a file reached by its own path is never reached again (directories are never entered
+    # through links), so a single tree's walk keeps nothing per file.
+    seen: Set[str] = set()
+    several = len(paths) > 1
     for given in paths:
         try:
             st = os.stat(given)
@@ -94,18 +122,21 @@ def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Tuple[List[T
             errors.append(ScanError(given, f"cannot read: {exc.strerror or exc}", "io"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(given, excludes, targets, errors, seen)
+            yield from _walk(given, excludes, errors, seen, several)
         elif stat.S_ISREG(st.st_mode):
             real = os.path.realpath(given)
             if real not in seen:
                 seen.add(real)
-                targets.append(Target(given, display_path(given), kind_by_name(os.path.basename(given))))
+                yield Target(given, display_path(given), kind_by_name(os.path.basename(given))), None
         else:
             errors.append(ScanError(display_path(given), "not a regular file or directory; not opened", "io"))
-    return targets, errors
 
 
-def _walk(root: str, excludes: Sequence[str], targets: List[Target], errors: List[ScanError], seen: set) -> None:
+def _walk(root: str, excludes: Sequence[str], errors: List[ScanError], seen: Set[str], several: bool
+          ) -> Iterator[Tuple[Target, Place]]:
+    """Depth first, each directory's entries in report order: a file by its name, a directory by its name and a
+    slash, as its files' display paths compare. Only the directories on the way down are held, except when the
+    working directory lies below the root: the display paths of files outside it are then absolute, and sorted."""
     root_real = os.path.realpath(root)
     cwd = os.getcwd()
     root_abs = os.path.abspath(root)
@@ -114,58 +145,103 @@ def _walk(root: str, excludes: Sequence[str], targets: List[Target], errors: Lis
     inside = root_abs == cwd or not cwd.startswith(root_abs.rstrip(os.sep) + os.sep)
     root_display = display_path(root, cwd)
     prefix = "" if root_display == "." else root_display.rstrip("/") + "/"
-    stack = [(root, "")]
-    found: List[Target] = []
+    where = (root_real, prefix if inside else None, cwd, excludes, errors, seen, several)
+    if not inside:
+        yield from sorted(_depth_first(root, where), key=lambda pair: pair[0].display)
+        return
+    yield from _depth_first(root, where)
+
+
+def _depth_first(root: str, where: tuple) -> Iterator[Tuple[Target, Place]]:
+    first = _list(root, "", None, where)
+    stack = [first] if first is not None else []
     while stack:
-        directory, dir_rel = stack.pop()
+        items, place = stack[-1]
+        for item in items:
+            if isinstance(item, Target):
+                yield item, place
+                continue
+            below = _list(item[0], item[1], place, where)
+            if below is not None:
+                stack.append(below)
+                break  # this directory's remaining entries come after the one just entered
+        else:
+            stack.pop()
+
+
+def _walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
+    """Whether the walk reaches the regular file at `rel` (below the root, "/"-separated) by its own path: the
+    tests _list applies to each directory on the way and to the file."""
+    parts = rel.split("/")
+    if kind_by_name(parts[-1]) is None or (excludes and _excluded(rel, parts[-1], excludes)):
+        return False
+    for depth, name in enumerate(parts[:-1], 1):
+        sub = "/".join(parts[:depth])
+        if name in SKIP_DIRS or (excludes and _excluded(sub, name, excludes)) \
+                or os.path.exists(os.path.join(root_real, sub, "pyvenv.cfg")):
+            return False
+    return True
+
+
+def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
+          ) -> Optional[Tuple[Iterator[Any], Place]]:
+    """One directory's files to scan (targets) and subdirectories to enter ((path, relative path)), in report
+    order, with its Place; None if it cannot be listed (an error is recorded)."""
+    root_real, prefix, cwd, excludes, errors, seen, several = where
+    try:
+        with os.scandir(directory) as it:
+            entries = list(it)
+    except OSError as exc:
+        errors.append(ScanError(display_path(directory, cwd), f"cannot list directory: {exc.strerror or exc}", "io"))
+        return None
+    items: List[Tuple[str, Any]] = []
+    names: Dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: e.name):  # `seen` is filled in name order, as it always was
+        rel = dir_rel + entry.name if os.sep == "/" else os.path.relpath(entry.path, root_real).replace(os.sep, "/")
         try:
-            with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            errors.append(ScanError(display_path(directory, cwd), f"cannot list directory: {exc.strerror or exc}",
-                                    "io"))
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
             continue
-        subdirs = []
-        for entry in entries:
-            rel = dir_rel + entry.name if os.sep == "/" else os.path.relpath(entry.path, root).replace(os.sep, "/")
+        if is_dir:
+            if entry.name in SKIP_DIRS or (excludes and _excluded(rel, entry.name, excludes)):
+                continue
+            if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                continue
+            items.append((entry.name + "/", (entry.path, rel + "/")))
+            continue
+        kind = kind_by_name(entry.name)
+        if kind is None or (excludes and _excluded(rel, entry.name, excludes)):
+            continue
+        if is_link:
+            real = os.path.realpath(entry.path)
+            if not real.startswith(root_real + os.sep):
+                continue  # never follow a link out of the scanned root
             try:
-                is_link = entry.is_symlink()
-                is_dir = entry.is_dir(follow_symlinks=False)
+                if not stat.S_ISREG(os.stat(real).st_mode):
+                    continue
             except OSError:
                 continue
-            if is_dir:
-                if entry.name in SKIP_DIRS or (excludes and _excluded(rel, entry.name, excludes)):
-                    continue
-                if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
-                    continue
-                subdirs.append((entry.path, rel + "/"))
-                continue
-            kind = kind_by_name(entry.name)
-            if kind is None or (excludes and _excluded(rel, entry.name, excludes)):
-                continue
-            if is_link:
-                real = os.path.realpath(entry.path)
-                if not (real == root_real or real.startswith(root_real + os.sep)):
-                    continue  # never follow a link out of the scanned root
-                try:
-                    if not stat.S_ISREG(os.stat(real).st_mode):
-                        continue
-                except OSError:
-                    continue
-            else:
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        continue  # FIFOs, sockets and devices are never opened
-                except OSError:
-                    continue
-                real = os.path.join(root_real, rel)
-            if real in seen:
-                continue
+            if real in seen or _walked(real[len(root_real) + 1:].replace(os.sep, "/"), root_real, excludes):
+                continue  # another link to it came first, or the walk scans it under its own name
             seen.add(real)
-            found.append(Target(entry.path, prefix + rel if inside else display_path(entry.path, cwd), kind))
-        stack.extend(reversed(subdirs))
-    found.sort(key=lambda t: t.display)
-    targets.extend(found)
+        else:
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue  # FIFOs, sockets and devices are never opened
+            except OSError:
+                continue
+            if several:  # below one root each file has one path: only another given path can repeat it
+                real = os.path.join(root_real, rel)
+                if real in seen:
+                    continue
+                seen.add(real)
+        if kind in ("compose", "env"):
+            names[entry.name] = kind
+        items.append((entry.name, Target(entry.path, prefix + rel if prefix is not None else
+                                         display_path(entry.path, cwd), kind)))
+    items.sort(key=itemgetter(0))
+    return (item for _key, item in items), Place(directory, names, parent)
 
 
 def is_example_file(display: str) -> bool:
