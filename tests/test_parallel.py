@@ -40,24 +40,41 @@ def test_workers_give_the_same_result_as_one_process(tmp_path, monkeypatch):
     root = _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     calls = spy_on_split(monkeypatch)
+    monkeypatch.setattr(parallel, "NOTES_CHUNK", 3)  # each part's notes read back a few at a time
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls and calls[0] is not None, "the tree was not split across workers"
     assert len(one.findings) > 100
     assert _key(one) == _key(two)
+    # the workers' notes are merged from their files: sorted, each once, as one process gives them
+    assert isinstance(two.notes, parallel.SpilledNotes) and list(two.notes) == one.notes and len(one.notes) > 20
 
 
 def test_partition_keeps_a_project_with_its_subtree(tmp_path, monkeypatch):
     root = _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    from hipaa_scan.discover import discover
+    from hipaa_scan.discover import walk
 
-    targets, _errors = discover(["tree"], ())
-    parts = parallel.partition(targets, ["tree"], ScanOptions(), {}, 8)
+    parts = parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)
     where = {os.path.relpath(t.path, "tree"): i for i, part in enumerate(parts) for t in part}
     demo = {i for p, i in where.items() if p.startswith("demo-stack/")}
     assert len(demo) == 1, "the demo project's compose file, .env and Dockerfiles must be judged together"
     assert len(set(where.values())) > 2
+
+
+def test_a_tree_that_is_one_project_is_one_part(tmp_path, monkeypatch):
+    """A Compose project at the root takes the whole tree: one part, one worker, the one-process result."""
+    root = _tree(tmp_path)
+    (root / "compose.yaml").write_text("services:\n  web:\n    build: demo-stack/agent\n")
+    monkeypatch.chdir(tmp_path)
+    from hipaa_scan.discover import walk
+
+    assert len(parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)) == 1
+    calls = spy_on_split(monkeypatch)
+    one = scan_paths(["tree"], ScanOptions(jobs=1))
+    two = scan_paths(["tree"], ScanOptions(jobs=2))
+    assert calls and calls[0] is not None
+    assert _key(one) == _key(two)
 
 
 def test_a_project_reading_another_part_is_scanned_in_one_process(tmp_path, monkeypatch):
@@ -99,7 +116,7 @@ def test_workers_apply_baselines_and_path_ignores_as_one_process_does(tmp_path, 
     assert one.tally() == two.tally() and two.exit_code("high") == one.exit_code("high")
 
 
-def _dying_worker(index):
+def _dying_worker(index, part):
     os._exit(9)  # as if the kernel had killed it
 
 
@@ -142,10 +159,9 @@ def test_workers_encode_the_report_and_it_is_the_one_process_report(tmp_path, mo
 def test_parts_follow_the_report_order_so_they_are_written_one_after_another(tmp_path, monkeypatch):
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    from hipaa_scan.discover import discover
+    from hipaa_scan.discover import walk
 
-    targets, _errors = discover(["tree"], ())
-    parts = parallel.partition(targets, ["tree"], ScanOptions(), {}, 8)
+    parts = parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)
     displays = [t.display for part in parts for t in part]
     assert displays == sorted(displays)
 
@@ -178,3 +194,59 @@ def test_parts_out_of_order_are_merged(tmp_path):
     bounds = [(p[0].sort_key(), p[-1].sort_key()) for p in apart]
     in_turn = parallel.Spilled(files[::-1], 4, None, None, bounds[::-1])  # written one after the other, by key
     assert [f.location.path for f in in_turn] == ["a", "b", "c", "d"]
+
+
+_REAL_WORK = parallel._work
+
+
+def _slow_worker(index, part):
+    import time
+
+    time.sleep(0.05)  # slower than the walk, as real workers are
+    return _REAL_WORK(index, part)
+
+
+def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
+    """Past head_size files the walk streams: parts of PART_FILES are handed out while it goes on, at most a few
+    wait at a time, and the report is still the one-process report."""
+    import concurrent.futures
+
+    from hipaa_scan import discover
+
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    one = scan_paths(["tree"], ScanOptions(jobs=1))
+    total = one.files_scanned
+    from hipaa_scan import engine
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 20)  # the workers start after 20 files
+    monkeypatch.setattr(parallel, "PART_FILES", 3)  # head_size(2) = 48 files: the tree is larger
+    assert parallel.head_size(2) < total
+    walked = [0]
+    real_walk = discover.walk
+
+    def counting_walk(*args):
+        for pair in real_walk(*args):
+            walked[0] += 1
+            yield pair
+
+    cut_at = []
+    real_cut = parallel.cut
+
+    def recording_cut(*args):
+        for part in real_cut(*args):
+            cut_at.append(walked[0])
+            yield part
+
+    waits = []
+    real_wait = concurrent.futures.wait
+    monkeypatch.setattr(discover, "walk", counting_walk)
+    monkeypatch.setattr(parallel, "cut", recording_cut)
+    monkeypatch.setattr(concurrent.futures, "wait", lambda *a, **k: waits.append(1) or real_wait(*a, **k))
+    monkeypatch.setattr(parallel, "_work", _slow_worker)
+    calls = spy_on_split(monkeypatch)
+    two = scan_paths(["tree"], ScanOptions(jobs=2))
+    assert calls and calls[0] is not None, "the tree was not split across workers"
+    assert _key(one) == _key(two)
+    assert len(cut_at) > 20 and cut_at[0] < walked[0], "the first part must go out before the walk ends"
+    assert waits, "with slow workers the walk must wait for them instead of cutting every part at once"

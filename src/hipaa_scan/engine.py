@@ -274,20 +274,32 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
 
 
 def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
-    from hipaa_scan.discover import discover
+    from hipaa_scan.discover import discover, walk
 
     paths = list(paths)
     rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
-    targets, errors = discover(paths, options.excludes)
     runner = Runner(rules, options)
     texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
-    jobs = _jobs(options.jobs, len(targets))
-    if jobs > 1 and not options.compose_files:
-        from hipaa_scan import parallel
+    most = _jobs(options.jobs, PARALLEL_MIN_FILES) if not options.compose_files else 1
+    if most > 1:
+        # Walk only as far as needed to decide: a large tree is split across workers while the walk goes on.
+        from itertools import islice
 
-        result = parallel.scan(targets, paths, options, texts, runner, jobs, errors)
-        if result is not None:
-            return result
+        errors: List[ScanError] = []
+        pairs = walk(paths, options.excludes, errors)
+        head = list(islice(pairs, PARALLEL_MIN_FILES))
+        jobs = _jobs(options.jobs, len(head))
+        if jobs > 1:
+            from hipaa_scan import parallel
+
+            result = parallel.scan(head, pairs, paths, options, runner, jobs, errors)
+            if result is not None:
+                return result
+            targets, errors = discover(paths, options.excludes)  # walked again, for one process
+        else:  # fewer files than PARALLEL_MIN_FILES: the whole tree
+            targets = [target for target, _place in head]
+    else:
+        targets, errors = discover(paths, options.excludes)
     findings, more_errors, scanned, resources, _read = scan_targets(targets, paths, options, texts, runner)
     return runner.finish(findings, errors + more_errors, len(scanned), resources)
 

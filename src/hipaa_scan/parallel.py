@@ -1,99 +1,127 @@
 """Large trees scanned by several worker processes (fork), each taking whole parts of the tree.
 
 A part never splits what must be judged together: every directory that holds a Compose project takes its whole
-subtree (its Dockerfiles, env files and nested projects). A project may still read a file of another part (`build:
-../api`, `env_file: ../common.env`): the parent checks what every project read and, if that happened, scans the
-whole tree in one process instead.
+subtree (its Dockerfiles, env files and nested projects). A project may still read a file outside its part
+(`build: ../api`, `env_file: ../common.env`): each worker reports what its projects read outside its own part and,
+if any of it lies within the paths scanned, the parent scans the whole tree in one process instead.
 
-Each worker writes its part's findings, suppressed, ordered and counted, to a file in a private temporary
-directory, and returns its errors, notes and counts. The parent reads those files back as the report is written,
-so it never holds all the findings: its memory stays flat as the tree grows, and the report is the same as a
+The parent streams: the directory walk goes on while the workers scan, parts are handed out as the walk cuts
+them, and at most a few parts wait at a time, so the parent never holds the whole list of files. Each worker
+writes its part's findings, suppressed, ordered and counted, to a file in a private temporary directory, and
+returns its errors, notes and counts. The parent reads those files back as the report is written, so it never
+holds all the findings either: its memory stays flat as the tree grows, and the report is the same as a
 one-process scan's. Parts follow the report order, so the files are normally read one after the other; when the
 report's format is known (JSON, SARIF), the workers store each finding's report text and the parent only copies it.
 
-Only where `fork` exists (Linux, macOS): the workers inherit the loaded rules and the files already read.
+Only where `fork` exists (Linux, macOS): the workers inherit the loaded rules.
 """
 
 from __future__ import annotations
 
 import os
-from itertools import chain
+from itertools import chain, islice
 from operator import itemgetter
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 _WORK: Dict[str, Any] = {}  # set in the parent just before the workers fork; read by them
 PART_FILES = 250
+PARTS_PER_JOB = 8  # eight parts per worker at least, so that a slow part does not hold up the end
 
 
-def scan(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str], runner, jobs: int,
-         errors: List[Any]):
-    """The ScanResult of the whole tree, or None to scan it in one process instead (a part boundary crossed, too
-    few parts, or no workers could be started). `errors` are those found before the scan (discovery)."""
-    from hipaa_scan.engine import ordered_errors
-    from hipaa_scan.model import ScanResult, Tally
+def head_size(jobs: int) -> int:
+    """How far the walk goes before the first part is cut: a tree no larger is cut as a whole into PARTS_PER_JOB
+    parts per worker; a larger one into parts of PART_FILES as the walk goes on."""
+    return PARTS_PER_JOB * PART_FILES * jobs
 
-    # Eight parts per worker at least, so that a slow part does not hold up the end; and at most PART_FILES files
-    # per part, so that what a worker holds at once does not grow with the tree.
-    parts = partition(targets, paths, options, texts, max(jobs * 8, -(-len(targets) // PART_FILES)))
-    if len(parts) < 2:
-        return None
+
+def scan(head: List[Tuple[Any, Any]], rest: Iterator[Tuple[Any, Any]], paths: List[str], options, runner,
+         jobs: int, errors: List[Any]):
+    """The ScanResult of the whole tree, or None to scan it in one process instead (a part boundary crossed, or
+    no workers could be started). A tree that is one unit (a Compose project at its root) is one part, scanned by
+    one worker while the walk goes on. `head` is what the walk gave first, as (target, directory)
+    pairs, and `rest` the walk itself, which this goes on with. `errors` is the walk's list of errors: it grows as
+    the walk goes on."""
     import multiprocessing
     import tempfile
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         spill = tempfile.TemporaryDirectory(prefix="hipaa-scan-")  # private (0700), removed with the result
     except OSError:
         return None  # no usable temporary directory: one process, findings in memory
-    _WORK.update(parts=parts, paths=paths, options=options, texts=texts, runner=runner, spill=spill.name)
+    _WORK.update(paths=paths, options=options, runner=runner, spill=spill.name)
+    futures = []
     try:
         context = multiprocessing.get_context("fork")
         # A worker that dies (killed, out of memory) breaks the pool at once: never a hang, and the tree is then
         # scanned in this process instead.
-        with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=context) as pool:
-            outcomes = list(pool.map(_work, range(len(parts))))
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            pool.submit(int)  # the workers fork now, holding only what the walk gave so far, and start meanwhile
+            limit = head_size(jobs)
+            head.extend(islice(rest, max(0, limit - len(head))))
+            if len(head) < limit:  # the whole tree: PARTS_PER_JOB parts per worker at least
+                count = max(jobs * PARTS_PER_JOB, -(-len(head) // PART_FILES))
+                parts = cut(head, -(-len(head) // count), paths, options)
+            else:  # at most PART_FILES files per part: what a worker holds at once does not grow with the tree
+                parts = cut(chain(_drained(head), rest), PART_FILES, paths, options)
+            waiting: set = set()
+            for index, part in enumerate(parts):
+                if len(waiting) >= 2 * jobs:  # the walk waits for the workers: parts never pile up here
+                    _done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                futures.append(pool.submit(_work, index, part))
+                waiting.add(futures[-1])
+            outcomes = [future.result() for future in futures]
     except (OSError, ValueError, ImportError, BrokenProcessPool):
-        spill.cleanup()
-        return None
+        outcomes = []
     finally:
         _WORK.clear()
-    owner = {os.path.abspath(t.path): i for i, part in enumerate(parts) for t in part}
-    if any(owner.get(path, i) != i for i, outcome in enumerate(outcomes) for path in outcome["read"]):
+    roots = [os.path.abspath(p).rstrip(os.sep) for p in paths]
+    if not outcomes or any(path == root or path.startswith(root + os.sep) for outcome in outcomes
+                           for path in outcome["foreign"] for root in roots):
         spill.cleanup()
-        return None  # a project read a file of another part: judge the tree as one
+        return None  # no workers, or a project read a file of another part: judge the tree as one
+    return _merged(outcomes, spill, options, runner, errors)
+
+
+def _merged(outcomes: List[Dict[str, Any]], spill: Any, options, runner, errors: List[Any]):
+    """The workers' outcomes as one ScanResult; its findings are read back from their files as they are written."""
+    from hipaa_scan.engine import ordered_errors
+    from hipaa_scan.model import ScanResult, Tally
+
     tally = Tally()
-    scanned: set = set()
     matched: set = set()
     expired: set = set()
-    notes: List[str] = []
+    extra: set = set()
     errors = list(errors)
-    resources = 0
+    resources = scanned = 0
     for outcome in outcomes:
         tally.merge(outcome["tally"])
-        scanned |= outcome["scanned"]
+        scanned += outcome["scanned"]
+        extra |= outcome["extra"]
         matched |= outcome["matched"]
         expired |= outcome["expired"]
-        notes.extend(outcome["notes"])
         errors.extend(outcome["errors"])
         resources += outcome["resources"]
     findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill, options.finding_encoder,
                        [outcome["bounds"] for outcome in outcomes])
-    return ScanResult(findings, ordered_errors(errors), len(scanned), resources, [r.meta for r in runner.rules],
-                      runner.result_notes(notes, matched, expired), _tally=tally)
+    notes = SpilledNotes([o["notes"] for o in outcomes if o["notes"]], spill, runner.result_notes((), matched, expired))
+    return ScanResult(findings, ordered_errors(errors), scanned + len(extra), resources,
+                      [r.meta for r in runner.rules], notes, _tally=tally)
 
 
-def _work(index: int) -> Dict[str, Any]:
+def _work(index: int, part: Tuple[list, tuple]) -> Dict[str, Any]:
     """One part: scanned, suppressed, ordered and counted here; its findings go to a file, not back by pipe."""
     import pickle
 
     from hipaa_scan.engine import keyed, scan_targets
     from hipaa_scan.model import Tally
 
+    targets, units = part
     runner = _WORK["runner"]
     runner.notes, runner.errors = [], []
-    findings, errors, scanned, resources, read = scan_targets(list(_WORK["parts"][index]), _WORK["paths"],
-                                                              _WORK["options"], _WORK["texts"], runner)
+    findings, errors, scanned, resources, read = scan_targets(targets, _WORK["paths"], _WORK["options"], {},
+                                                              runner)
     matched, expired = runner.suppress(findings)
     pairs = keyed(findings)  # (sort key, finding), in report order
     tally = Tally()
@@ -108,11 +136,80 @@ def _work(index: int) -> Dict[str, Any]:
             pickle.dump([(key, render(f)) for key, f in chunk] if render is not None else [f for _key, f in chunk],
                         handle, protocol=pickle.HIGHEST_PROTOCOL)
     bounds = (pairs[0][0], pairs[-1][0]) if pairs else None
-    return {"file": path, "tally": tally, "errors": errors + runner.errors, "scanned": scanned, "bounds": bounds,
-            "resources": resources, "read": read, "notes": runner.notes, "matched": matched, "expired": expired}
+    notes = _spill_notes(os.path.join(_WORK["spill"], f"part-{index}.notes"), runner.notes)
+    own = {os.path.abspath(t.path) for t in targets}
+    shown = {t.display for t in targets}
+    # Read outside this part: a file of another part unless it lies in one of this part's projects (all of whose
+    # files are here) or outside the paths scanned (the parent decides).
+    foreign = [p for p in read if p not in own and not any(p.startswith(u + os.sep) for u in units)]
+    return {"file": path, "tally": tally, "errors": errors + runner.errors, "scanned": len(scanned & shown),
+            "extra": scanned - shown, "bounds": bounds, "resources": resources, "foreign": foreign,
+            "notes": notes, "matched": matched, "expired": expired}
+
+
+def _spill_notes(path: str, notes: List[str]) -> Optional[str]:
+    """A part's notes, sorted and each once, to `path` in small chunks; the path, or None if there are none."""
+    import pickle
+
+    if not notes:
+        return None
+    notes = sorted(set(notes))
+    with open(path, "wb") as handle:
+        for start in range(0, len(notes), NOTES_CHUNK):
+            pickle.dump(notes[start:start + NOTES_CHUNK], handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
 
 
 SPILL_CHUNK = 1000
+NOTES_CHUNK = 32  # the parent merges every part's notes at once: one chunk of each in memory
+
+
+class SpilledNotes:
+    """The notes of a split scan, as a one-process scan gives them (sorted, each once, then what the baseline
+    says), read back from the workers' files each time they are iterated: a large tree's warnings grow with it."""
+
+    def __init__(self, files: List[str], keep: Any, tail: List[str]) -> None:
+        self.files = files  # each sorted, each note once
+        self._keep = keep  # the temporary directory: removed when the last user of the files goes
+        self.tail = tail
+
+    def __iter__(self) -> Iterator[str]:
+        import heapq
+
+        last = None
+        for note in heapq.merge(*(_chunks(path) for path in self.files)):
+            if note != last:
+                yield note
+                last = note
+        yield from self.tail
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.tail)
+
+    def __len__(self) -> int:
+        return sum(1 for _note in self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (list, SpilledNotes)) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _chunks(path: str) -> Iterator[Any]:
+    """The items pickled in chunks to `path`, the file opened for one chunk at a time: merging many parts' files
+    never holds many of them open."""
+    import pickle
+
+    offset = 0
+    while True:
+        with open(path, "rb") as handle:  # written by our own workers, in our own private directory
+            handle.seek(offset)
+            try:
+                chunk = pickle.load(handle)
+            except EOFError:
+                return
+            offset = handle.tell()
+        yield from chunk
 
 
 class Spilled:
@@ -169,45 +266,61 @@ class Spilled:
                 yield from chunk
 
 
-def partition(targets: Sequence[Any], paths: List[str], options, texts: Dict[str, str], count: int) -> List[list]:
-    """Targets in at most `count` parts of similar size, each a union of whole units (see the module notes).
+def _drained(items: list) -> Iterator[Any]:
+    """The items, then the list emptied: what the walk gave first is not held while the rest is scanned."""
+    yield from items
+    items.clear()
 
-    Parts follow the report order (display paths, sorted): a project's subtree is one run of that order, every
-    other file a unit of its own, and each part is a run of whole units. Each part's findings then come before
-    the next part's, and the report is the parts one after the other (Spilled checks this, and merges if not)."""
+
+def cut(pairs: Iterable[Tuple[Any, Any]], size: int, paths: List[str], options) -> Iterator[Tuple[list, tuple]]:
+    """The walk's (target, directory) pairs cut into parts of about `size` files, each a run of whole units, as
+    (targets, the project directories among its units). A unit is a Compose project's subtree (the outermost
+    project, with all below it) or a single file; the walk gives a subtree as one run, so each part comes before
+    the next in the report (Spilled checks this, and merges if not)."""
+    part: list = []
+    units: list = []
+    last = None
+    for target, place in pairs:
+        unit = _project_of(place, paths, options)
+        if unit is None or unit != last:  # a new unit starts here: the part may end before it
+            if len(part) >= size:
+                yield part, tuple(units)
+                part, units = [], []
+            if unit is not None:
+                units.append(unit)
+        last = unit
+        part.append(target)
+    if part:
+        yield part, tuple(units)
+
+
+def partition(pairs: Iterable[Tuple[Any, Any]], paths: List[str], options, count: int) -> List[list]:
+    """The walk's targets in `count` parts of similar size (see cut); a list of target lists."""
+    pairs = list(pairs)
+    return [targets for targets, _units in cut(pairs, -(-len(pairs) // count), paths, options)]
+
+
+def _project_of(place: Any, paths: List[str], options) -> Optional[str]:
+    """The absolute path of the outermost Compose project directory holding `place` (a discover.Place; itself
+    included), else None. The answer is kept on each directory asked about, parents included."""
+    if place is None:
+        return None
+    asked = []
+    while place is not None and place.answer is type(place):  # not yet asked
+        asked.append(place)
+        place = place.parent
+    outer = place.answer if place is not None else None
+    for directory in reversed(asked):
+        if outer is None and directory.names and _holds_project(directory, paths, options):
+            outer = os.path.abspath(directory.path).rstrip(os.sep)
+        directory.answer = outer
+    return outer
+
+
+def _holds_project(place: Any, paths: List[str], options) -> bool:
+    """Whether the directory holds a Compose project, as the scan will judge it (projects.plan)."""
+    from hipaa_scan.discover import Target
     from hipaa_scan.projects import plan
 
-    project_dirs = {spec.directory for spec in plan(targets, paths, options, texts)}
-    units: List[list] = []
-    of_project: Dict[str, list] = {}
-    memo: Dict[str, Optional[str]] = {}
-    for target in sorted(targets, key=lambda t: t.display):
-        project = _project_of(os.path.dirname(os.path.abspath(target.path)), project_dirs, memo)
-        if project is None:
-            units.append([target])
-        elif project in of_project:
-            of_project[project].append(target)
-        else:
-            of_project[project] = [target]
-            units.append(of_project[project])
-    if len(units) < 2:
-        return []
-    size = -(-len(targets) // count)  # files per part, rounded up
-    parts: List[list] = [[]]
-    for unit in units:
-        if len(parts[-1]) >= size:
-            parts.append([])
-        parts[-1].extend(unit)
-    return parts
-
-
-def _project_of(directory: str, project_dirs: Set[str], memo: Dict[str, Optional[str]]) -> Optional[str]:
-    """The outermost project directory containing `directory` (itself included), else None. `memo` keeps the
-    answer for every directory asked about, parents included: files share their directories."""
-    if directory in memo:
-        return memo[directory]
-    parent = os.path.dirname(directory)
-    outer = None if parent == directory else _project_of(parent, project_dirs, memo)
-    found = outer if outer is not None else (directory if directory in project_dirs else None)
-    memo[directory] = found
-    return found
+    files = [Target(os.path.join(place.path, name), name, kind) for name, kind in place.names.items()]
+    return bool(plan(files, paths, options, {}))

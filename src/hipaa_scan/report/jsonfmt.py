@@ -112,7 +112,7 @@ def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, A
             for e in result.errors
         ],
         "summary": lambda: summary(result),
-        **({"notes": list(result.notes)} if result.notes else {}),
+        **({"notes": iter(result.notes)} if result.notes else {}),  # a split scan's are read back as written
     }
 
 
