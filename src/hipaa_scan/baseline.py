@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from hipaa_scan import __version__
 from hipaa_scan.model import Finding, Suppression
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 FORMAT = 1
 

@@ -10,9 +10,12 @@ import fnmatch
 import functools
 import os
 import stat
-from typing import Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.model import FrozenRecord, ScanError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, List, Optional, Sequence, Tuple
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "virtualenv", ".virtualenv", "__pycache__",

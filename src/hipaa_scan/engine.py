@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from operator import itemgetter
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
@@ -17,6 +16,10 @@ from hipaa_scan.rules.base import Rule, RuleContext
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
 from hipaa_scan import baseline
 from hipaa_scan.secrets import Scrubber, classify_sensitive, secret_arguments
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 
 class ScanOptions:

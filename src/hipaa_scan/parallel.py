@@ -19,7 +19,10 @@ from __future__ import annotations
 import os
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 _WORK: Dict[str, Any] = {}  # set in the parent just before the workers fork; read by them
 PART_FILES = 250

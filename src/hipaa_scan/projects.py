@@ -20,12 +20,13 @@ scanned on their own.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from hipaa_scan.discover import ReadError, Target, read_text
 from hipaa_scan.model import Finding, Suppression
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
     from hipaa_scan.sources.project import Spec
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")

@@ -10,10 +10,13 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Dict, List, Sequence, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, Finding, Record, ScanError, Suppression
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Sequence, Tuple
 
 COMMENT = lazy(r"#\s*hipaa-scan:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 

@@ -12,11 +12,14 @@ import io
 import json
 import re
 import shlex
-from typing import Dict, List, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.interpolate import substitute
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
 
 HEREDOC = lazy(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 FLAG = lazy(r"^--([a-z\-]+)(?:=(.*))?$")
