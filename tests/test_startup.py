@@ -48,11 +48,14 @@ def test_a_dockerfile_scan_never_loads_yaml(tmp_path):
 
 # Standard-library modules a one-file scan does without: the scanner's own modules must not import them on these
 # paths (typing names are imported under `if TYPE_CHECKING:` only). Some of them may still come with a library.
-NOT_ON_SCAN_PATH = {"dockerfile": ("typing",), "compose": ("typing",), "env": ("typing",)}
-SCAN_FILES = {
-    "dockerfile": ("Dockerfile", "FROM alpine:3.20\nUSER 10001\nHEALTHCHECK CMD true\n"),
-    "compose": ("compose.yaml", "services:\n  web:\n    image: alpine:3.20@sha256:" + "0" * 64 + "\n    user: '10001'\n"),
-    "env": (".env", "APP_MODE=production\n"),
+ANY_SCAN = ("typing", "ipaddress", "urllib.parse")
+NOT_ON_SCAN_PATH = {"dockerfile": ANY_SCAN, "compose": ANY_SCAN, "env": ANY_SCAN}
+SCAN_FILES = {  # with a self-hosted tracing endpoint: HS503 tells it from a vendor's without urllib.parse
+    "dockerfile": ("Dockerfile", "FROM alpine:3.20\nUSER 10001\nHEALTHCHECK CMD true\n"
+                                 "ENV LANGFUSE_HOST=http://langfuse-web:3000\n"),
+    "compose": ("compose.yaml", "services:\n  web:\n    image: alpine:3.20@sha256:" + "0" * 64 + "\n    user: '10001'\n"
+                                "    environment:\n      OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4317\n"),
+    "env": (".env", "APP_MODE=production\nLANGCHAIN_TRACING_V2=true\nLANGCHAIN_ENDPOINT=http://10.20.0.7:1984/api\n"),
 }
 
 
