@@ -352,12 +352,16 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
     if not options.compose_files and not any(t.kind == "compose" or os.path.basename(t.path) == ".env"
                                              for t in targets):
         return [], targets  # the fast path: no Compose project, no extra work
-    from hipaa_scan.discover import Target, display_path
     from hipaa_scan.projects import plan
+
+    specs = plan(targets, paths, options, texts)
+    if not specs:
+        return [], targets  # files named one by one (pre-commit's case): sources.project is not even imported
+    from hipaa_scan.discover import Target, display_path
     from hipaa_scan.sources.project import load_project
 
     loaded, consumed, owned = [], set(), set()
-    for spec in plan(targets, paths, options, texts):
+    for spec in specs:
         if os.path.abspath(spec.primary or spec.files[0]) in consumed:
             continue  # included by a project already loaded
         project = load_project(spec, options.max_file_bytes, texts)
