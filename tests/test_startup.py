@@ -48,9 +48,10 @@ def test_a_dockerfile_scan_never_loads_yaml(tmp_path):
 
 # Modules a one-file scan does without: the scanner's own modules must not import them on these paths (typing names
 # are imported under `if TYPE_CHECKING:` only). A library may still bring some of them: PyYAML imports datetime.
-ANY_SCAN = ("typing", "ipaddress", "urllib.parse", "hipaa_scan.sources.project")  # a file named alone: no project
+ANY_SCAN = ("typing", "ipaddress", "urllib.parse", "fnmatch", "hipaa_scan.sources.project")  # the last: no project
 NOT_ON_SCAN_PATH = {"dockerfile": ANY_SCAN + ("datetime",),  # datetime: only for a baseline
-                    "compose": ANY_SCAN, "env": ANY_SCAN + ("datetime", "yaml")}
+                    "compose": ANY_SCAN + ("shlex",),  # (dockerfile_parse imports shlex)
+                    "env": ANY_SCAN + ("shlex", "datetime", "yaml")}
 SCAN_FILES = {  # with a self-hosted tracing endpoint: HS503 tells it from a vendor's without urllib.parse
     "dockerfile": ("Dockerfile", "FROM alpine:3.20\nUSER 10001\nHEALTHCHECK CMD true\n"
                                  "ENV LANGFUSE_HOST=http://langfuse-web:3000\n"),

@@ -6,7 +6,6 @@ resolves inside the scanned root. Only regular files are ever opened.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import os
 import stat
@@ -75,6 +74,8 @@ def _display(path: str, cwd: str, here: str) -> str:
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    import fnmatch  # here: only --exclude and the configuration's excludes need it
+
     for pattern in patterns:
         pat = pattern.rstrip("/")
         if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(rel, pat + "/*") \
