@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("docker", "jsonschema", "rich", "sarif_om", "requests")
 
 
@@ -42,6 +44,69 @@ def test_a_dockerfile_scan_never_loads_yaml(tmp_path):
             for _ in range(2)]
     assert [json.loads(r.stdout.strip().splitlines()[-1]) for r in runs] == [True, False]
     assert any((tmp_path / "cache" / "hipaa-scan" / "rules").iterdir())
+
+
+# Modules a one-file scan does without: the scanner's own modules must not import them on these paths (typing names
+# are imported under `if TYPE_CHECKING:` only). A library may still bring some of them: PyYAML imports datetime.
+ANY_SCAN = ("typing", "ipaddress", "urllib.parse", "fnmatch", "hipaa_scan.sources.project")  # the last: no project
+NOT_ON_SCAN_PATH = {"dockerfile": ANY_SCAN + ("datetime",),  # datetime: only for a baseline
+                    "compose": ANY_SCAN + ("shlex", "contextlib"),  # (dockerfile_parse imports both)
+                    "env": ANY_SCAN + ("shlex", "contextlib", "datetime", "yaml")}
+SCAN_FILES = {  # with a self-hosted tracing endpoint: HS503 tells it from a vendor's without urllib.parse
+    "dockerfile": ("Dockerfile", "FROM alpine:3.20\nUSER 10001\nHEALTHCHECK CMD true\n"
+                                 "ENV LANGFUSE_HOST=http://langfuse-web:3000\n"),
+    "compose": ("compose.yaml", "services:\n  web:\n    image: alpine:3.20@sha256:" + "0" * 64 + "\n    user: '10001'\n"
+                                "    environment:\n      OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4317\n"),
+    "env": (".env", "APP_MODE=production\nLANGCHAIN_TRACING_V2=true\nLANGCHAIN_ENDPOINT=http://10.20.0.7:1984/api\n"),
+}
+
+
+def modules_loaded_by_scan(tmp_path, argv):
+    """The modules a scan (through cli.run, as the console script runs it) adds to sys.modules, and its exit status.
+
+    The probe runs without site (-S): a start-up hook of this environment (a .pth file) may import typing itself and
+    so hide an import by the scanner; the directories of hipaa_scan and its libraries are put on sys.path instead.
+    It runs twice with one cache directory, and the second run is measured: the declarative rules are read from the
+    JSON cache then, as on every run but the first."""
+    import os
+
+    import dockerfile_parse
+    import yaml
+
+    import hipaa_scan
+
+    roots = [os.path.dirname(os.path.dirname(m.__file__)) for m in (hipaa_scan, yaml, dockerfile_parse)]
+    code = ("import sys\nsys.path[:0] = %r\nbefore = set(sys.modules)\nfrom hipaa_scan import cli\n"
+            "sys.argv = ['hipaa-scan'] + %r\nstatus = 0\n"
+            "try:\n    cli.run()\nexcept SystemExit as e:\n    status = e.code or 0\n"
+            "print()\nprint(' '.join(sorted(before)))\nprint(' '.join(sorted(set(sys.modules) - before)))\n"
+            "print(status)\n") % (roots, argv)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    before, loaded, status = proc.stdout.splitlines()[-3:]
+    return set(before.split()), set(loaded.split()), int(status)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("kind", sorted(SCAN_FILES))
+def test_a_one_file_scan_leaves_out_the_modules_it_does_not_need(tmp_path, kind, fmt):
+    """The pre-commit case (one file, -q) and a JSON report: typing and the other modules of NOT_ON_SCAN_PATH
+    stay out of the process. (A text report that shows findings uses rich, which imports typing itself.)"""
+    name, text = SCAN_FILES[kind]
+    (tmp_path / "src").mkdir()
+    target = tmp_path / "src" / name
+    target.write_text(text)
+    argv = ["scan", str(target)] + (["-q"] if fmt == "text" else ["--format", "json", "-o", str(tmp_path / "r.json")])
+    before, loaded, status = modules_loaded_by_scan(tmp_path, argv)
+    assert status == 0
+    if fmt == "json":
+        assert isinstance(json.loads((tmp_path / "r.json").read_text())["findings"], list)
+    unwanted = NOT_ON_SCAN_PATH[kind]
+    assert not before & set(unwanted)  # none loaded before the scan started: the check below means something
+    assert sorted(loaded & set(unwanted)) == []
+    assert "hipaa_scan.engine" in loaded  # the scan did run in this process
 
 
 def test_patterns_are_compiled_on_first_use_and_then_are_the_compiled_ones():

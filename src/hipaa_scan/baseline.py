@@ -6,13 +6,16 @@ No message, snippet or value is stored: only rule, path, resource and fingerprin
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from hipaa_scan import __version__
 from hipaa_scan.model import Finding, Suppression
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime as _dt  # at run time, each function that uses it imports it: a scan without a baseline does not
+    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 FORMAT = 1
 
@@ -22,6 +25,8 @@ class BaselineError(Exception):
 
 
 def create(findings: Iterable[Finding], reason: Optional[str], owner: Optional[str], expires: Optional[str]) -> Dict[str, Any]:
+    import datetime as _dt
+
     entries = []
     seen = set()
     for f in findings:
@@ -42,6 +47,8 @@ def create(findings: Iterable[Finding], reason: Optional[str], owner: Optional[s
 
 
 def parse_date(text: str) -> _dt.date:
+    import datetime as _dt
+
     try:
         return _dt.date.fromisoformat(text)
     except ValueError:
@@ -78,6 +85,8 @@ def mark(data: Dict[str, Any], findings: Iterable[Finding], path: str,
          today: Optional[_dt.date] = None) -> Tuple[Set[str], Set[str]]:
     """Suppress the findings the baseline accepts; return the fingerprints it matched, and those of them whose
     entry has expired (a scan split across processes marks each part, then adds up the notes)."""
+    import datetime as _dt
+
     today = today or _dt.date.today()
     entries = {e["fingerprint"]: e for e in data["entries"]}
     matched: Set[str] = set()

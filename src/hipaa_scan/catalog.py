@@ -5,7 +5,9 @@ Extendable from configuration: `Datastores.extended(extra)` adds products, image
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 # product -> (image name patterns matched against the repository's last path components, ports)
 DATASTORES: Dict[str, Tuple[Tuple[str, ...], Tuple[int, ...]]] = {

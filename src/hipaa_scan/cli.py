@@ -12,9 +12,12 @@ import errno
 import io
 import os
 import sys
-from typing import List, Optional, Sequence
 
 from hipaa_scan import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional, Sequence
 
 FORMATS = ["text", "json", "sarif"]
 FAIL_ON = ["critical", "high", "medium", "low", "info", "never"]

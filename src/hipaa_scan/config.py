@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, List, Optional, Sequence
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence
 
 CONFIG_NAMES = (".hipaa-scan.yaml", ".hipaa-scan.yml")
 

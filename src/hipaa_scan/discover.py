@@ -7,14 +7,16 @@ own path. Only regular files are ever opened.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import os
 import stat
 from operator import itemgetter
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from hipaa_scan.model import FrozenRecord, ScanError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "virtualenv", ".virtualenv", "__pycache__",
@@ -74,6 +76,8 @@ def _display(path: str, cwd: str, here: str) -> str:
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    import fnmatch  # here: only --exclude and the configuration's excludes need it
+
     for pattern in patterns:
         pat = pattern.rstrip("/")
         if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(rel, pat + "/*") \

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from operator import itemgetter
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
@@ -17,6 +16,10 @@ from hipaa_scan.rules.base import Rule, RuleContext
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
 from hipaa_scan import baseline
 from hipaa_scan.secrets import Scrubber, classify_sensitive, secret_arguments
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 
 class ScanOptions:
@@ -361,12 +364,16 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
     if not options.compose_files and not any(t.kind == "compose" or os.path.basename(t.path) == ".env"
                                              for t in targets):
         return [], targets  # the fast path: no Compose project, no extra work
-    from hipaa_scan.discover import Target, display_path
     from hipaa_scan.projects import plan
+
+    specs = plan(targets, paths, options, texts)
+    if not specs:
+        return [], targets  # files named one by one (pre-commit's case): sources.project is not even imported
+    from hipaa_scan.discover import Target, display_path
     from hipaa_scan.sources.project import load_project
 
     loaded, consumed, owned = [], set(), set()
-    for spec in plan(targets, paths, options, texts):
+    for spec in specs:
         if os.path.abspath(spec.primary or spec.files[0]) in consumed:
             continue  # included by a project already loaded
         project = load_project(spec, options.max_file_bytes, texts)

@@ -20,9 +20,12 @@ import hashlib
 import json
 import os
 import re
-from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from hipaa_scan.secrets import Scrubber, mask
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

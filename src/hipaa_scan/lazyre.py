@@ -9,7 +9,10 @@ From then on its methods are the compiled pattern's own, so a hot loop pays noth
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _METHODS = ("search", "match", "fullmatch", "sub", "subn", "finditer", "findall", "split")
 

@@ -25,11 +25,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from hipaa_scan.model import Document, ScanError, ScanResult
 from hipaa_scan.secrets import mask_url
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 MIN_API_VERSION = "1.24"  # Docker 1.12; also the docker SDK's floor

@@ -6,7 +6,9 @@ read from. Nothing here imports a heavy library.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL (3 ms of start-up)
     from _sha256 import sha256  # Python <= 3.11

@@ -21,7 +21,10 @@ from __future__ import annotations
 import os
 from itertools import chain, islice
 from operator import itemgetter
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 _WORK: Dict[str, Any] = {}  # set in the parent just before the workers fork; read by them
 PART_FILES = 250

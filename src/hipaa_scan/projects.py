@@ -20,12 +20,13 @@ scanned on their own.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from hipaa_scan.discover import ReadError, Target, read_text
 from hipaa_scan.model import Finding, Suppression
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
     from hipaa_scan.sources.project import Spec
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -35,12 +36,12 @@ OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compo
 
 def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[str, str]) -> List["Spec"]:
     """The projects to load, parents before the directories below them."""
-    from hipaa_scan.sources.project import Spec
-
     cwd = os.getcwd()
     env_files = [os.path.abspath(p) for p in options.env_files] or None
     profiles = tuple(options.profiles)
     if options.compose_files:
+        from hipaa_scan.sources.project import Spec
+
         files = [os.path.abspath(f) for f in options.compose_files]
         directory = os.path.dirname(files[0])
         return [Spec(files, directory, env_files, profiles, (cwd, directory),
@@ -53,6 +54,10 @@ def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[s
         path = os.path.abspath(target.path)
         if target.kind in ("compose", "env") and path not in explicit:
             names.setdefault(os.path.dirname(path), {})[os.path.basename(path)] = target.kind
+    if not names:
+        return []  # only files named on the command line, each scanned on its own: sources.project is not needed
+    from hipaa_scan.sources.project import Spec
+
     specs = []
     for directory in sorted(names, key=lambda d: (d.count(os.sep), d)):
         here = names[directory]

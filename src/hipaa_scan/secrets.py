@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable, List, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, List, Optional, Tuple
 
 # Variable names that hold secrets. Matched against the upper-cased name.
 SECRET_NAME = lazy(

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
-import fnmatch
-from typing import Dict, List, Sequence, Tuple
-
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, Finding, Record, ScanError, Suppression
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Sequence, Tuple
 
 COMMENT = lazy(r"#\s*hipaa-scan:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 
@@ -87,6 +88,8 @@ def apply_path_ignores(findings: List[Finding], entries: Sequence[dict]) -> None
 
 
 def _path_matches(path: str, pattern: str) -> bool:
+    import fnmatch  # here: only the configuration's per-path ignores need it
+
     pattern = pattern.rstrip("/")
     return (fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern + "/*")
             or fnmatch.fnmatch(path, "*/" + pattern) or fnmatch.fnmatch(path, "*/" + pattern + "/*"))

@@ -8,9 +8,11 @@ alias bomb is refused instead of expanded.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
-
 import yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
 
 _STD_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = _STD_PREFIX + "str"
@@ -58,7 +60,7 @@ if _Base.yaml_path_resolvers or None in _Base.yaml_implicit_resolvers:  # pragma
 MAX_NODES = 200_000
 MAX_DEPTH = 200
 
-Pos = Tuple[int, int]  # 1-based line, column
+Pos = tuple[int, int]  # 1-based line, column
 
 
 class YamlError(Exception):

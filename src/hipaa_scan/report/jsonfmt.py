@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json.encoder
-from typing import Any, Callable, Dict, TextIO, Tuple
 
 from hipaa_scan import __version__
 from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, TextIO, Tuple
 
 SCHEMA_VERSION = "1"
 

@@ -10,7 +10,11 @@ stream from the engine and its summary be computed after them, so the whole repo
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, TextIO
+from collections.abc import Iterator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 encode = json.JSONEncoder(ensure_ascii=False).encode  # one value as one line of JSON text
 

@@ -8,11 +8,14 @@ Shares report/text.py's severity styles and its quiet mode (the pre-commit style
 from __future__ import annotations
 
 import io
-from typing import Any, Dict, List, Optional, Sequence
 
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from hipaa_scan.report import text as plain
 from hipaa_scan.report.text import STYLE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence
 
 MAX_NAMES = 12  # containers named per safeguard row; the per-container sections have the rest
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable, Dict, Iterable, Optional, TextIO
 from urllib.parse import quote
 
 from hipaa_scan import __version__
@@ -20,6 +19,10 @@ from hipaa_scan.hipaa import title
 from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
 from hipaa_scan.rules.base import PROJECT_URL, RuleMeta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, Optional, TextIO
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}

@@ -4,10 +4,13 @@ per HIPAA safeguard. Colour only on a terminal, never with NO_COLOR or --no-colo
 from __future__ import annotations
 
 import io
-from typing import Any, Callable, Dict, Iterable, List, TextIO, Tuple
 
 from hipaa_scan.hipaa import sort_key, title
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, TextIO, Tuple
 
 STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hipaa_scan.rules.base import Rule, RuleMeta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 # id -> module under hipaa_scan.rules
 BUILTIN: Dict[str, str] = {

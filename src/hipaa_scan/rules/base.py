@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
-
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit, Location, Record, Resource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = lazy(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -60,7 +62,8 @@ class RuleContext(Record):
         return self.options[name]
 
 
-CheckFn = Callable[[Resource, RuleContext], Iterator[Hit]]
+if TYPE_CHECKING:
+    CheckFn = Callable[[Resource, RuleContext], Iterator[Hit]]
 
 
 class Rule(Record):

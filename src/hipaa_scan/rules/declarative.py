@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, Iterator, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Hit, Location, Resource
 from hipaa_scan.rules.base import Rule, RuleContext, label_at, meta, shorten
 from hipaa_scan.secrets import mask, secret_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterator, Optional, Tuple
 
 META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
              "cwe", "cis")

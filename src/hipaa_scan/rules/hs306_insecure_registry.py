@@ -1,7 +1,5 @@
 """HS306 insecure-registry-allowed: the engine pulls from registries over plain HTTP or unverified TLS."""
 
-import ipaddress
-
 from hipaa_scan.model import Hit, Location
 from hipaa_scan.rules.base import meta
 
@@ -21,6 +19,8 @@ META = meta(
 
 
 def _loopback(text):
+    import ipaddress  # here: only an engine's registries need it, and a file scan never checks them
+
     host = text.strip().strip("[]")
     try:
         return ipaddress.ip_network(host, strict=False).subnet_of(ipaddress.ip_network("127.0.0.0/8")) if ":" not in host \

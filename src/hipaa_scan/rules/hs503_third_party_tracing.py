@@ -7,7 +7,6 @@ or a vendor's, it is. An endpoint variable on its own is a finding only when it 
 """
 
 import re
-from urllib.parse import urlsplit
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
@@ -61,10 +60,20 @@ SWITCHES = {name: vendor for vendor in VENDORS for name in vendor[1]}
 ENDPOINTS = {name: vendor for vendor in VENDORS for name in vendor[2]}
 VENDOR_HOSTS = tuple((v[0], v[3]) for v in VENDORS) + OTHER_HOSTS
 WATCHED = set(SWITCHES) | set(ENDPOINTS) | set(GENERIC_ENDPOINTS) | {"SENTRY_DSN"}
+# Every domain the rule looks for. A URL whose text holds none of them has none of them as its host: most
+# self-hosted endpoints are told so without urllib.parse, which is loaded (with ipaddress) only for the others.
+KNOWN_DOMAINS = tuple(d for _vendor, domains in VENDOR_HOSTS for d in domains) + SENTRY_HOSTS
 
 
 def _host(url):
+    """The URL's host name in lower case; "" when it has none, or when it cannot be on any of KNOWN_DOMAINS."""
     text = url.strip().strip("\"'")
+    # urlsplit drops tabs and line breaks, then takes the host name from what is left, and it is lower-cased
+    folded = text.lower().replace("\t", "").replace("\r", "").replace("\n", "")
+    if not any(domain in folded for domain in KNOWN_DOMAINS):
+        return ""
+    from urllib.parse import urlsplit
+
     if "://" not in text:
         text = "//" + text
     try:

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.dockerfile import parse_dockerfile
 from hipaa_scan.yamlsrc import YMap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
 
 
 class BuildSpec(Record):

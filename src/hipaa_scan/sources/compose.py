@@ -8,13 +8,16 @@ carry their own file (merge.SrcPos) keep pointing at the file that wrote the val
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, Optional
 
 SERVICES_LINE = lazy(r"^services\s*:", re.MULTILINE)
 ASCII_DIGITS = lazy(r"^[0-9]{1,5}$")

@@ -9,9 +9,12 @@ skipped, never a traceback. Nothing here talks to an engine or imports the docke
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 SCHEME = "container://"
 NAMESPACES = (("NetworkMode", "network"), ("PidMode", "pid"), ("IpcMode", "ipc"), ("UTSMode", "uts"),

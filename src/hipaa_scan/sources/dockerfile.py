@@ -11,12 +11,14 @@ import functools
 import io
 import json
 import re
-import shlex
-from typing import Dict, List, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.interpolate import substitute
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
 
 HEREDOC = lazy(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 FLAG = lazy(r"^--([a-z\-]+)(?:=(.*))?$")
@@ -95,6 +97,8 @@ def split_words(value: str) -> List[str]:
         elif not _QUOTES_LEFT.search(_QUOTED.sub("", value)):  # every quote closed
             return ["".join(a or b or c for a, b, c in _SEGMENTS.findall(word)) if ("'" in word or '"' in word)
                     else word for word in _WORD.findall(value)]
+    import shlex  # here: most values never need it (a Dockerfile scan has it anyway: dockerfile_parse imports it)
+
     try:
         return shlex.split(value, posix=True)
     except ValueError:

@@ -6,9 +6,11 @@ for facts about the connection itself. Info JSON may come from a file: a missing
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
-
 from hipaa_scan.model import Document, Location, Resource, Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional
 
 SCHEME = "engine://"
 

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Resource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional, Tuple
 
 KEY = lazy(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}

@@ -7,7 +7,9 @@ not a secret) rather than a guess.
 
 from __future__ import annotations
 
-from typing import Callable, List, Mapping, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, List, Mapping, Optional, Tuple
 
 NAME_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 NAME_CHARS = NAME_START | set("0123456789")

@@ -18,9 +18,11 @@ Inputs are never modified: merged levels are new YMap/YList objects.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple
-
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional, Tuple
 
 RESET, OVERRIDE = "!reset", "!override"
 REPLACED = {"command", "entrypoint"}

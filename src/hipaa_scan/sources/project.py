@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
@@ -27,6 +26,10 @@ from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 MAX_DEPTH = 32
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")

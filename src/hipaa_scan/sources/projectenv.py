@@ -17,7 +17,6 @@ mistaken for one written in the repository:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Record
@@ -26,9 +25,13 @@ from hipaa_scan.sources.envfile import parse_env_text
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
 # `${VAR}`, `$VAR`, `${VAR:-default}`, `${VAR?error}`...: forms whose value, when VAR is set, is VAR's value
 SINGLE_REFERENCE = lazy(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^${}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))$")
-PosKey = Tuple[str, int, int]  # (path, line, column) of a written value
+PosKey = tuple[str, int, int]  # (path, line, column) of a written value
 
 
 class Supplied(Record):

@@ -12,7 +12,6 @@ from (Document.provenance).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from hipaa_scan.discover import ReadError, display_path
 from hipaa_scan.model import EnvVar, Location, Resource, Value
@@ -22,7 +21,9 @@ from hipaa_scan.sources.merge import by_name
 from hipaa_scan.sources.projectenv import ProjectEnv, env_file_vars
 from hipaa_scan.yamlsrc import YList, YMap
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Set, Tuple
     from hipaa_scan.sources.project import _Loader
 
 
