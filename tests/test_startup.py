@@ -153,3 +153,30 @@ def test_every_lazily_compiled_pattern_of_the_package_is_valid():
     for name in sorted(os.listdir(builtin_rules_dir())):
         if name.endswith((".yaml", ".yml")):  # compiled eagerly when loaded as a checked (rules-dir) file
             declarative.load_rule_file(os.path.join(builtin_rules_dir(), name), "rules-dir", check_schema=True)
+
+
+def test_pyyaml_is_imported_with_its_patterns_left_for_first_use(tmp_path):
+    """yamlsrc imports PyYAML with re.compile standing in as lazyre.lazy: its import-time patterns (the pure-Python
+    reader's alone cost about 5 ms) compile only if used, re.compile is itself again after, and YAML loads as it
+    did, through our loader and through PyYAML's own pure-Python one."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    read_only: true\n")
+    code = ("import re, sys, json\ncompile_ = re.compile\nfrom hipaa_scan import cli\n"
+            "sys.argv=['hipaa-scan','scan','--format','json','-o',%r,%r]\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "import yaml\nfrom hipaa_scan import yamlsrc\n"
+            "unused = type(yaml.reader.Reader.NON_PRINTABLE).__name__\n"
+            "text = 'a: 1\\nb: [yes, 0x1f, 1.5e+3, ~, 2001-12-14, x]\\n<<: {c: 2}\\n'\n"
+            "ours = yamlsrc.load(text)[0]\n"
+            "theirs = yaml.load(text, Loader=yaml.SafeLoader)\n"  # the pure-Python reader and resolver
+            "bad = None\ntry:\n    yaml.load('a: \\x07', Loader=yaml.SafeLoader)\nexcept yaml.reader.ReaderError as e:\n"
+            "    bad = e.character\n"
+            "print(json.dumps([unused, re.compile is compile_, ours, {k: str(v) for k, v in theirs.items()}, bad]))\n"
+            ) % (str(tmp_path / "r.json"), str(compose))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    unused, restored, ours, theirs, bad = json.loads(out.strip().splitlines()[-1])
+    assert unused == "LazyPattern" and restored is True
+    assert ours == {"a": 1, "b": [True, 31, 1500.0, None, "2001-12-14", "x"], "c": 2}
+    assert theirs == {"a": "1", "b": "[True, 31, 1500.0, None, datetime.date(2001, 12, 14), 'x']", "c": "2"}
+    assert bad == 7  # the reader found the unprintable character: its pattern compiled when needed
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["findings"] > 0

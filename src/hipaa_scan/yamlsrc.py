@@ -8,11 +8,34 @@ alias bomb is refused instead of expanded.
 
 from __future__ import annotations
 
-import yaml
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
+
+
+def _import_yaml() -> Any:
+    """PyYAML, with the patterns it compiles at import time left to be compiled on first use (see lazyre).
+
+    PyYAML compiles its patterns when it is imported: about 6 ms of a one-file run, most of it for the pure-Python
+    reader's check for unprintable characters, which the C loader never uses. The resolver's patterns, which the
+    loader below does use for some plain scalars, are then compiled on first use, one by one."""
+    import re
+    import sys
+
+    if "yaml" in sys.modules:
+        return sys.modules["yaml"]
+    from hipaa_scan.lazyre import lazy
+
+    compile_ = re.compile
+    re.compile = lazy  # type: ignore[assignment]
+    try:
+        import yaml
+    finally:
+        re.compile = compile_
+    return yaml
+
+
+yaml = _import_yaml()
 
 _STD_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = _STD_PREFIX + "str"
@@ -37,11 +60,11 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         if not implicit[0] or (value and value[0] not in _IMPLICIT_FIRST):
             return _STR_TAG
         # A plain scalar's tag depends on its text alone, and Compose files repeat their values (ports, versions,
-        # true/false): the resolver's answer is remembered, up to a bound.
+        # true/false): the resolver's answer for short ones is remembered, up to a bound.
         tag = _PLAIN_TAGS.get(value)
         if tag is None:
             tag = _Base.resolve(self, kind, value, implicit)
-            if len(_PLAIN_TAGS) < 8192:
+            if len(value) <= 40 and len(_PLAIN_TAGS) < 4096:
                 _PLAIN_TAGS[value] = tag
         return tag
 
