@@ -250,3 +250,26 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
     assert _key(one) == _key(two)
     assert len(cut_at) > 20 and cut_at[0] < walked[0], "the first part must go out before the walk ends"
     assert waits, "with slow workers the walk must wait for them instead of cutting every part at once"
+
+
+@pytest.mark.parametrize("files", [
+    {"compose.yaml": "services: {}\n"},
+    {"docker-compose.yml": "services: {}\n", ".env": "A=1\n"},
+    {"compose.override.yml": "services: {}\n"},
+    {"app.compose.yaml": "services: {}\n", ".env": "COMPOSE_FILE=app.compose.yaml\n"},
+    {"app.compose.yaml": "services: {}\n", ".env": "A=1\n"},
+    {".env": "COMPOSE_FILE=compose.yaml\n", "compose.yaml": "services: {}\n"},
+    {"Dockerfile": "FROM scratch\n"},
+])
+def test_a_directory_holds_a_project_as_plan_says(tmp_path, monkeypatch, files):
+    """The walk's quick answer (a default file, or no .env that could set COMPOSE_FILE) is plan's answer."""
+    from hipaa_scan.discover import Target, walk
+    from hipaa_scan.projects import plan
+
+    for name, text in files.items():
+        (tmp_path / "d" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "d" / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    place = next(place for _target, place in walk(["d"], (), []))
+    targets = [Target(os.path.join("d", n), n, k) for n, k in place.names.items()]
+    assert parallel._holds_project(place, ["d"], ScanOptions()) == bool(plan(targets, ["d"], ScanOptions(), {}))

@@ -323,7 +323,11 @@ def _project_of(place: Any, paths: List[str], options) -> Optional[str]:
 def _holds_project(place: Any, paths: List[str], options) -> bool:
     """Whether the directory holds a Compose project, as the scan will judge it (projects.plan)."""
     from hipaa_scan.discover import Target
-    from hipaa_scan.projects import plan
+    from hipaa_scan.projects import DEFAULT_FILES, plan
 
+    if any(name in place.names for name in DEFAULT_FILES):
+        return True  # a project whatever its COMPOSE_FILE says
+    if ".env" not in place.names and not options.env_files:
+        return False  # no default file and no COMPOSE_FILE that could name one
     files = [Target(os.path.join(place.path, name), name, kind) for name, kind in place.names.items()]
     return bool(plan(files, paths, options, {}))
