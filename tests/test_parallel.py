@@ -273,3 +273,30 @@ def test_a_directory_holds_a_project_as_plan_says(tmp_path, monkeypatch, files):
     place = next(place for _target, place in walk(["d"], (), []))
     targets = [Target(os.path.join("d", n), n, k) for n, k in place.names.items()]
     assert parallel._holds_project(place, ["d"], ScanOptions()) == bool(plan(targets, ["d"], ScanOptions(), {}))
+
+
+def test_encoded_parts_are_joined_in_order_and_merged_by_key_out_of_order(tmp_path):
+    """Workers that encoded their findings store texts and, apart, sort keys: parts in order are read as runs of
+    texts joined by the encoder's separator; parts whose ranges overlap are merged by key, text by text."""
+    import pickle
+
+    def encoder(_rules):
+        return str
+
+    encoder.separator = "|"
+
+    def spill(name, items, chunk=2):
+        path = str(tmp_path / name)
+        with open(path, "wb") as texts, open(path + ".keys", "wb") as keys:
+            for start in range(0, len(items), chunk):
+                pickle.dump([text for _key, text in items[start:start + chunk]], texts)
+                pickle.dump([key for key, _text in items[start:start + chunk]], keys)
+        return path, (items[0][0], items[-1][0])
+
+    first, second = spill("p0", [(("a",), "a"), (("b",), "b"), (("c",), "c")]), spill("p1", [(("d",), "d")])
+    spilled = parallel.Spilled([first[0], second[0]], 4, None, encoder, [first[1], second[1]])
+    assert list(spilled.texts(encoder)) == ["a|b", "c", "d"]  # one run per chunk
+    assert spilled.texts(str) is None  # another encoder: the texts are not its
+    mixed = spill("p2", [(("a",), "a"), (("c",), "c")]), spill("p3", [(("b",), "b"), (("d",), "d")])
+    spilled = parallel.Spilled([p for p, _b in mixed], 4, None, encoder, [b for _p, b in mixed])
+    assert list(spilled.texts(encoder)) == ["a", "b", "c", "d"]

@@ -131,13 +131,18 @@ def _work(index: int, part: Tuple[list, tuple]) -> Dict[str, Any]:
     encoder = _WORK["options"].finding_encoder  # set when the report's format is known: encode findings here
     render = encoder([r.meta for r in runner.rules]) if encoder is not None else None
     path = os.path.join(_WORK["spill"], f"part-{index}.pickle")
-    with open(path, "wb") as handle:
+    # Encoded findings: their texts in one file and their sort keys in another, which the parent reads only if it
+    # has to merge parts.
+    with open(path, "wb") as handle, open(path + ".keys" if render is not None else os.devnull, "wb") as keys:
         for start in range(0, len(pairs), SPILL_CHUNK):
             chunk = pairs[start:start + SPILL_CHUNK]
             for _key, f in chunk:
                 tally.add(f)
-            pickle.dump([(key, render(f)) for key, f in chunk] if render is not None else [f for _key, f in chunk],
-                        handle, protocol=pickle.HIGHEST_PROTOCOL)
+            if render is not None:
+                pickle.dump([render(f) for _key, f in chunk], handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump([key for key, _f in chunk], keys, protocol=pickle.HIGHEST_PROTOCOL)
+            else:
+                pickle.dump([f for _key, f in chunk], handle, protocol=pickle.HIGHEST_PROTOCOL)
     bounds = (pairs[0][0], pairs[-1][0]) if pairs else None
     notes = _spill_notes(os.path.join(_WORK["spill"], f"part-{index}.notes"), runner.notes)
     own = {os.path.abspath(t.path) for t in targets}
@@ -242,31 +247,52 @@ class Spilled:
         return self._merged(Finding.sort_key)
 
     def texts(self, encoder: Callable[..., Any]) -> Optional[Iterator[str]]:
-        """The findings as `encoder`'s function wrote them, in report order; None if the workers did not use it."""
+        """The findings as `encoder`'s function wrote them, in report order; None if the workers did not use it.
+        Where the encoder names the `separator` of its findings in the report (an item's comma and indent), the
+        texts come joined by it, a chunk at a time: the report is then written in a few large pieces."""
         if encoder is not self.rendered_by:
             return None
-        return (text for _key, text in self._merged(itemgetter(0)))
+        ordered = self._ordered()
+        if ordered is None:
+            import heapq
+
+            pairs = (zip(self._read(path + ".keys"), self._read(path)) for path in self.files)
+            return (text for _key, text in heapq.merge(*pairs, key=itemgetter(0)))
+        separator = getattr(encoder, "separator", None)
+        if separator is None:
+            return chain.from_iterable(self._read(path) for path in ordered)
+        return (separator.join(texts) for path in ordered for texts in self._lists(path))
 
     def _merged(self, key: Callable[[Any], Any]) -> Iterator[Any]:
-        parts = sorted((bounds, path) for bounds, path in zip(self.bounds, self.files) if bounds is not None)
-        if all(first[0][1] <= second[0][0] for first, second in zip(parts, parts[1:])):
-            # Parts are cut along the report order (see partition): one after the other, nothing to compare.
-            return chain.from_iterable(self._read(path) for _bounds, path in parts)
+        ordered = self._ordered()
+        if ordered is not None:
+            return chain.from_iterable(self._read(path) for path in ordered)
         import heapq
 
         return heapq.merge(*(self._read(path) for path in self.files), key=key)
 
+    def _ordered(self) -> Optional[List[str]]:
+        """The parts' files in report order if their findings follow one another (as the parts are cut along the
+        report order, see cut), else None: they must be merged."""
+        parts = sorted((bounds, path) for bounds, path in zip(self.bounds, self.files) if bounds is not None)
+        if all(first[0][1] <= second[0][0] for first, second in zip(parts, parts[1:])):
+            return [path for _bounds, path in parts]
+        return None
+
     @staticmethod
-    def _read(path: str) -> Iterator[Any]:
+    def _lists(path: str) -> Iterator[List[Any]]:
         import pickle
 
         with open(path, "rb") as handle:  # written by our own workers, in our own private directory
             while True:
                 try:
-                    chunk = pickle.load(handle)
+                    yield pickle.load(handle)
                 except EOFError:
                     return
-                yield from chunk
+
+    @classmethod
+    def _read(cls, path: str) -> Iterator[Any]:
+        return chain.from_iterable(cls._lists(path))
 
 
 def _drained(items: list) -> Iterator[Any]:

@@ -83,6 +83,9 @@ def finding_encoder(_rules: Any) -> Callable[[Any], str]:
     return finding_text
 
 
+finding_encoder.separator = ",\n" + "  " * 2  # type: ignore[attr-defined]  # between two findings in write()
+
+
 def summary(result: ScanResult) -> Dict[str, Any]:
     tally = result.tally()
     return {

@@ -209,6 +209,7 @@ def finding_encoder(rules: Iterable[RuleMeta]) -> Callable[[Any], str]:
 
 _DEPTH = 5  # levels of the log written indented: sarifLog, runs, run, results, result
 _RESULT_LEVEL = 4  # a result's level in that layout
+finding_encoder.separator = ",\n" + "  " * _RESULT_LEVEL  # type: ignore[attr-defined]  # between two results
 
 
 def _category_id(category: str) -> str:
