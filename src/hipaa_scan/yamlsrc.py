@@ -54,9 +54,15 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
     string: answered here without the resolver's table lookups and regular expressions. Mappings and sequences
     get the default tags, and other plain scalars the resolver's answer, remembered by text."""
 
+    # The parser tells the resolver where it is in the document before and after each node, for path resolvers,
+    # which the safe loader has none of: two Python calls per node for nothing. Built-in callables that take the
+    # same arguments and do next to nothing answer instead (a slice of the two, an empty tuple).
+    descend_resolver = slice
+    ascend_resolver = tuple
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is not yaml.ScalarNode:
-            return _MAP_TAG if kind is yaml.MappingNode else _SEQ_TAG
+        if kind is not _ScalarNode:
+            return _MAP_TAG if kind is _MappingNode else _SEQ_TAG
         if not implicit[0] or (value and value[0] not in _IMPLICIT_FIRST):
             return _STR_TAG
         # A plain scalar's tag depends on its text alone, and Compose files repeat their values (ports, versions,
@@ -79,6 +85,8 @@ _PLAIN_TAGS: Dict[str, str] = {}
 _IMPLICIT_FIRST = frozenset(k for k in _Base.yaml_implicit_resolvers if k)
 if _Base.yaml_path_resolvers or None in _Base.yaml_implicit_resolvers:  # pragma: no cover - a changed PyYAML
     _Loader.resolve = _Base.resolve  # type: ignore[method-assign]
+    _Loader.descend_resolver = _Base.descend_resolver  # type: ignore[method-assign]
+    _Loader.ascend_resolver = _Base.ascend_resolver  # type: ignore[method-assign]
 
 MAX_NODES = 200_000
 MAX_DEPTH = 200
@@ -124,6 +132,7 @@ _SCALAR = yaml.constructor.SafeConstructor()
 
 _ScalarNode = yaml.ScalarNode
 _SequenceNode = yaml.SequenceNode
+_MappingNode = yaml.MappingNode
 _MERGE_TAG = _STD_PREFIX + "merge"
 
 
