@@ -300,3 +300,28 @@ def test_encoded_parts_are_joined_in_order_and_merged_by_key_out_of_order(tmp_pa
     mixed = spill("p2", [(("a",), "a"), (("c",), "c")]), spill("p3", [(("b",), "b"), (("d",), "d")])
     spilled = parallel.Spilled([p for p, _b in mixed], 4, None, encoder, [b for _p, b in mixed])
     assert list(spilled.texts(encoder)) == ["a", "b", "c", "d"]
+
+
+def test_the_tally_counts_each_finding_where_it_belongs(tmp_path, monkeypatch):
+    """Tally.add_all groups findings before counting: the counts are those of one finding at a time."""
+    from collections import Counter
+
+    from hipaa_scan.model import SEVERITIES, Tally
+
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    findings = list(scan_paths(["tree"], ScanOptions(jobs=1, per_path_ignores=[
+        {"path": "tree/rules/*", "rules": ["HS304"], "reason": "fixtures"}])).findings)
+    active = [f for f in findings if f.suppression is None]
+    assert len(active) < len(findings)
+    tally = Tally()
+    tally.add_all(findings[:7])
+    for f in findings[7:]:
+        tally.add(f)
+    assert (tally.total, tally.suppressed) == (len(findings), len(findings) - len(active))
+    assert tally.by_rule == dict(Counter(f.rule_id for f in active))
+    assert tally.by_severity == {s: sum(f.severity == s for f in active) for s in SEVERITIES}
+    cites = {c for f in active for c in f.hipaa}
+    assert tally.by_safeguard == {c: {s: sum(c in f.hipaa and f.severity == s for f in active) for s in SEVERITIES}
+                                  for c in cites}
+    assert tally.rules_by_safeguard == {c: {f.rule_id for f in active if c in f.hipaa} for c in cites}

@@ -282,16 +282,32 @@ class Tally(Record):
         self.rules_by_safeguard: Dict[str, set] = {}
 
     def add(self, f: Finding) -> None:
-        self.total += 1
-        if f.suppression is not None:
-            self.suppressed += 1
-            return
-        self.by_severity[f.severity] += 1
-        self.by_rule[f.rule_id] = self.by_rule.get(f.rule_id, 0) + 1
-        for cite in f.hipaa:
-            counts = self.by_safeguard.setdefault(cite, {s: 0 for s in SEVERITIES})
-            counts[f.severity] += 1
-            self.rules_by_safeguard.setdefault(cite, set()).add(f.rule_id)
+        self.add_all((f,))
+
+    def add_all(self, findings: Iterable[Finding]) -> None:
+        """Count the findings: grouped first by rule, severity and safeguards (a few dozen groups per thousand
+        findings), then each group counted where it belongs."""
+        groups: Dict[Tuple[str, str, Tuple[str, ...]], int] = {}
+        total = suppressed = 0
+        for f in findings:
+            total += 1
+            if f.suppression is not None:
+                suppressed += 1
+                continue
+            key = (f.rule_id, f.severity, f.hipaa)
+            groups[key] = groups.get(key, 0) + 1
+        self.total += total
+        self.suppressed += suppressed
+        for (rule_id, severity, hipaa), count in groups.items():
+            self.by_severity[severity] += count
+            self.by_rule[rule_id] = self.by_rule.get(rule_id, 0) + count
+            for cite in hipaa:
+                counts = self.by_safeguard.get(cite)
+                if counts is None:
+                    counts = self.by_safeguard[cite] = {s: 0 for s in SEVERITIES}
+                    self.rules_by_safeguard[cite] = set()
+                counts[severity] += count
+                self.rules_by_safeguard[cite].add(rule_id)
 
     def merge(self, other: "Tally") -> None:
         self.total += other.total
@@ -333,8 +349,7 @@ class ScanResult:
     def tally(self) -> Tally:
         if self._tally is None:
             self._tally = Tally()
-            for f in self.findings:
-                self._tally.add(f)
+            self._tally.add_all(self.findings)
         return self._tally
 
     def exit_code(self, fail_on: str) -> int:

@@ -136,8 +136,7 @@ def _work(index: int, part: Tuple[list, tuple]) -> Dict[str, Any]:
     with open(path, "wb") as handle, open(path + ".keys" if render is not None else os.devnull, "wb") as keys:
         for start in range(0, len(pairs), SPILL_CHUNK):
             chunk = pairs[start:start + SPILL_CHUNK]
-            for _key, f in chunk:
-                tally.add(f)
+            tally.add_all(f for _key, f in chunk)
             if render is not None:
                 pickle.dump([render(f) for _key, f in chunk], handle, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump([key for key, _f in chunk], keys, protocol=pickle.HIGHEST_PROTOCOL)
