@@ -160,12 +160,12 @@ def _depth_first(root: str, where: tuple) -> Iterator[Tuple[Target, Place]]:
     first = _list(root, "", None, where)
     stack = [first] if first is not None else []
     while stack:
-        items, place = stack[-1]
+        items, place, dir_rel = stack[-1]
         for item in items:
             if isinstance(item, Target):
                 yield item, place
                 continue
-            below = _list(item[0], item[1], place, where)
+            below = _list(os.path.join(place.path, item), dir_rel + item + "/", place, where)  # a subdirectory
             if below is not None:
                 stack.append(below)
                 break  # this directory's remaining entries come after the one just entered
@@ -188,9 +188,9 @@ def _walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
 
 
 def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
-          ) -> Optional[Tuple[Iterator[Any], Place]]:
-    """One directory's files to scan (targets) and subdirectories to enter ((path, relative path)), in report
-    order, with its Place; None if it cannot be listed (an error is recorded)."""
+          ) -> Optional[Tuple[Iterator[Any], Place, str]]:
+    """One directory's files to scan (targets) and subdirectories to enter (their names), in report order, with
+    its Place and its path relative to the root; None if it cannot be listed (an error is recorded)."""
     root_real, prefix, cwd, excludes, errors, seen, several = where
     try:
         with os.scandir(directory) as it:
@@ -212,7 +212,7 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
                 continue
             if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
                 continue
-            items.append((entry.name + "/", (entry.path, rel + "/")))
+            items.append((entry.name + "/", entry.name))
             continue
         kind = kind_by_name(entry.name)
         if kind is None or (excludes and _excluded(rel, entry.name, excludes)):
@@ -245,7 +245,7 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
         items.append((entry.name, Target(entry.path, prefix + rel if prefix is not None else
                                          display_path(entry.path, cwd), kind)))
     items.sort(key=itemgetter(0))
-    return (item for _key, item in items), Place(directory, names, parent)
+    return (item for _key, item in items), Place(directory, names, parent), dir_rel
 
 
 def is_example_file(display: str) -> bool:

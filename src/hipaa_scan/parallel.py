@@ -54,7 +54,7 @@ def scan(head: List[Tuple[Any, Any]], rest: Iterator[Tuple[Any, Any]], paths: Li
     except OSError:
         return None  # no usable temporary directory: one process, findings in memory
     _WORK.update(paths=paths, options=options, runner=runner, spill=spill.name)
-    futures = []
+    gathered = _Gathered(errors)
     try:
         context = multiprocessing.get_context("fork")
         # A worker that dies (killed, out of memory) breaks the pool at once: never a hang, and the tree is then
@@ -68,49 +68,66 @@ def scan(head: List[Tuple[Any, Any]], rest: Iterator[Tuple[Any, Any]], paths: Li
                 parts = cut(head, -(-len(head) // count), paths, options)
             else:  # at most PART_FILES files per part: what a worker holds at once does not grow with the tree
                 parts = cut(chain(_drained(head), rest), PART_FILES, paths, options)
-            waiting: set = set()
+            waiting: Dict[Any, int] = {}
             for index, part in enumerate(parts):
                 if len(waiting) >= 2 * jobs:  # the walk waits for the workers: parts never pile up here
-                    _done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                futures.append(pool.submit(_work, index, part))
-                waiting.add(futures[-1])
-            outcomes = [future.result() for future in futures]
+                    done, _running = wait(waiting, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        gathered.add(waiting.pop(future), future.result())
+                waiting[pool.submit(_work, index, part)] = index
+            for future, index in waiting.items():
+                gathered.add(index, future.result())
     except (OSError, ValueError, ImportError, BrokenProcessPool):
-        outcomes = []
+        gathered.parts.clear()
     finally:
         _WORK.clear()
     roots = [os.path.abspath(p).rstrip(os.sep) for p in paths]
-    if not outcomes or any(path == root or path.startswith(root + os.sep) for outcome in outcomes
-                           for path in outcome["foreign"] for root in roots):
+    if not gathered.parts or any(path == root or path.startswith(root + os.sep) for path in gathered.foreign
+                                 for root in roots):
         spill.cleanup()
         return None  # no workers, or a project read a file of another part: judge the tree as one
-    return _merged(outcomes, spill, options, runner, errors)
+    return gathered.result(spill, options, runner)
 
 
-def _merged(outcomes: List[Dict[str, Any]], spill: Any, options, runner, errors: List[Any]):
-    """The workers' outcomes as one ScanResult; its findings are read back from their files as they are written."""
-    from hipaa_scan.engine import ordered_errors
-    from hipaa_scan.model import ScanResult, Tally
+class _Gathered:
+    """The workers' outcomes, summed as each comes in: the parent keeps only counts and, per part, its files."""
 
-    tally = Tally()
-    matched: set = set()
-    expired: set = set()
-    extra: set = set()
-    errors = list(errors)
-    resources = scanned = 0
-    for outcome in outcomes:
-        tally.merge(outcome["tally"])
-        scanned += outcome["scanned"]
-        extra |= outcome["extra"]
-        matched |= outcome["matched"]
-        expired |= outcome["expired"]
-        errors.extend(outcome["errors"])
-        resources += outcome["resources"]
-    findings = Spilled([outcome["file"] for outcome in outcomes], tally.total, spill, options.finding_encoder,
-                       [outcome["bounds"] for outcome in outcomes])
-    notes = SpilledNotes([o["notes"] for o in outcomes if o["notes"]], spill, runner.result_notes((), matched, expired))
-    return ScanResult(findings, ordered_errors(errors), scanned + len(extra), resources,
-                      [r.meta for r in runner.rules], notes, _tally=tally)
+    def __init__(self, errors: List[Any]) -> None:
+        from hipaa_scan.model import Tally
+
+        self.walk_errors = errors  # the walk's: it may still add to them
+        self.errors: List[Any] = []
+        self.tally = Tally()
+        self.matched: set = set()
+        self.expired: set = set()
+        self.extra: set = set()
+        self.foreign: List[str] = []
+        self.resources = self.scanned = 0
+        self.parts: Dict[int, Tuple[str, Any, Optional[str]]] = {}  # index -> findings file, bounds, notes file
+
+    def add(self, index: int, outcome: Dict[str, Any]) -> None:
+        self.tally.merge(outcome["tally"])
+        self.scanned += outcome["scanned"]
+        self.extra |= outcome["extra"]
+        self.matched |= outcome["matched"]
+        self.expired |= outcome["expired"]
+        self.errors.extend(outcome["errors"])
+        self.foreign.extend(outcome["foreign"])
+        self.resources += outcome["resources"]
+        self.parts[index] = (outcome["file"], outcome["bounds"], outcome["notes"])
+
+    def result(self, spill: Any, options, runner):
+        """One ScanResult; its findings and notes are read back from the workers' files as they are written."""
+        from hipaa_scan.engine import ordered_errors
+        from hipaa_scan.model import ScanResult
+
+        parts = [self.parts[index] for index in sorted(self.parts)]
+        findings = Spilled([file for file, _bounds, _notes in parts], self.tally.total, spill,
+                           options.finding_encoder, [bounds for _file, bounds, _notes in parts])
+        notes = SpilledNotes([notes for _file, _bounds, notes in parts if notes], spill,
+                             runner.result_notes((), self.matched, self.expired))
+        return ScanResult(findings, ordered_errors(self.walk_errors + self.errors), self.scanned + len(self.extra),
+                          self.resources, [r.meta for r in runner.rules], notes, _tally=self.tally)
 
 
 def _work(index: int, part: Tuple[list, tuple]) -> Dict[str, Any]:
@@ -167,8 +184,8 @@ def _spill_notes(path: str, notes: List[str]) -> Optional[str]:
     return path
 
 
-SPILL_CHUNK = 1000
-NOTES_CHUNK = 32  # the parent merges every part's notes at once: one chunk of each in memory
+SPILL_CHUNK = 250  # findings per pickle: what the parent holds of a part at once as it writes
+NOTES_CHUNK = 8  # the parent merges every part's notes at once: one chunk of each in memory
 
 
 class SpilledNotes:
