@@ -215,6 +215,14 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
 
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
+    real_scandir = os.scandir
+
+    def scandir(path):  # one directory deep in the walk cannot be listed
+        if os.path.normpath(path) == os.path.join("tree", "rules", "HS401"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     total = one.files_scanned
     from hipaa_scan import engine
@@ -248,6 +256,7 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls and calls[0] is not None, "the tree was not split across workers"
     assert _key(one) == _key(two)
+    assert [e.path for e in two.errors] == ["tree/rules/HS401"]  # found by the walk after the workers started
     assert len(cut_at) > 20 and cut_at[0] < walked[0], "the first part must go out before the walk ends"
     assert waits, "with slow workers the walk must wait for them instead of cutting every part at once"
 
