@@ -77,7 +77,7 @@ def test_a_directory_that_cannot_be_listed_is_an_error_and_the_walk_goes_on(tmp_
     real = os.scandir
 
     def scandir(path):  # as an unreadable directory does for a user other than root
-        if os.path.normpath(path) == os.path.join("a", "b"):
+        if isinstance(path, str) and os.path.normpath(path) == os.path.join("a", "b"):
             raise PermissionError(13, "Permission denied")
         return real(path)
 
