@@ -55,7 +55,7 @@ def test_partition_keeps_a_project_with_its_subtree(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     from hipaa_scan.discover import walk
 
-    parts = parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)
+    parts = [targets for targets, _units in parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)]
     where = {os.path.relpath(t.path, "tree"): i for i, part in enumerate(parts) for t in part}
     demo = {i for p, i in where.items() if p.startswith("demo-stack/")}
     assert len(demo) == 1, "the demo project's compose file, .env and Dockerfiles must be judged together"
@@ -69,7 +69,7 @@ def test_a_tree_that_is_one_project_is_one_part(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     from hipaa_scan.discover import walk
 
-    assert len(parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)) == 1
+    assert len(list(parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8))) == 1
     calls = spy_on_split(monkeypatch)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     two = scan_paths(["tree"], ScanOptions(jobs=2))
@@ -161,7 +161,7 @@ def test_parts_follow_the_report_order_so_they_are_written_one_after_another(tmp
     monkeypatch.chdir(tmp_path)
     from hipaa_scan.discover import walk
 
-    parts = parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)
+    parts = [targets for targets, _units in parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)]
     displays = [t.display for part in parts for t in part]
     assert displays == sorted(displays)
 

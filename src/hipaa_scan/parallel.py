@@ -64,8 +64,7 @@ def scan(head: List[Tuple[Any, Any]], rest: Iterator[Tuple[Any, Any]], paths: Li
             limit = head_size(jobs)
             head.extend(islice(rest, max(0, limit - len(head))))
             if len(head) < limit:  # the whole tree: PARTS_PER_JOB parts per worker at least
-                count = max(jobs * PARTS_PER_JOB, -(-len(head) // PART_FILES))
-                parts = cut(head, -(-len(head) // count), paths, options)
+                parts = partition(head, paths, options, max(jobs * PARTS_PER_JOB, -(-len(head) // PART_FILES)))
             else:  # at most PART_FILES files per part: what a worker holds at once does not grow with the tree
                 parts = cut(chain(_drained(head), rest), PART_FILES, paths, options)
             waiting: Dict[Any, int] = {}
@@ -201,7 +200,7 @@ class SpilledNotes:
         import heapq
 
         last = None
-        for note in heapq.merge(*(_chunks(path) for path in self.files)):
+        for note in heapq.merge(*(_read(path) for path in self.files)):
             if note != last:
                 yield note
                 last = note
@@ -219,9 +218,9 @@ class SpilledNotes:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _chunks(path: str) -> Iterator[Any]:
-    """The items pickled in chunks to `path`, the file opened for one chunk at a time: merging many parts' files
-    never holds many of them open."""
+def _lists(path: str) -> Iterator[List[Any]]:
+    """The lists pickled one after the other to `path` (by a worker), the file opened for one list at a time:
+    merging many parts' files never holds many of them open."""
     import pickle
 
     offset = 0
@@ -233,7 +232,12 @@ def _chunks(path: str) -> Iterator[Any]:
             except EOFError:
                 return
             offset = handle.tell()
-        yield from chunk
+        yield chunk
+
+
+def _read(path: str) -> Iterator[Any]:
+    """The items of those lists, in order."""
+    return chain.from_iterable(_lists(path))
 
 
 class Spilled:
@@ -272,20 +276,20 @@ class Spilled:
         if ordered is None:
             import heapq
 
-            pairs = (zip(self._read(path + ".keys"), self._read(path)) for path in self.files)
+            pairs = (zip(_read(path + ".keys"), _read(path)) for path in self.files)
             return (text for _key, text in heapq.merge(*pairs, key=itemgetter(0)))
         separator = getattr(encoder, "separator", None)
         if separator is None:
-            return chain.from_iterable(self._read(path) for path in ordered)
-        return (separator.join(texts) for path in ordered for texts in self._lists(path))
+            return chain.from_iterable(_read(path) for path in ordered)
+        return (separator.join(texts) for path in ordered for texts in _lists(path))
 
     def _merged(self, key: Callable[[Any], Any]) -> Iterator[Any]:
         ordered = self._ordered()
         if ordered is not None:
-            return chain.from_iterable(self._read(path) for path in ordered)
+            return chain.from_iterable(_read(path) for path in ordered)
         import heapq
 
-        return heapq.merge(*(self._read(path) for path in self.files), key=key)
+        return heapq.merge(*(_read(path) for path in self.files), key=key)
 
     def _ordered(self) -> Optional[List[str]]:
         """The parts' files in report order if their findings follow one another (as the parts are cut along the
@@ -294,21 +298,6 @@ class Spilled:
         if all(first[0][1] <= second[0][0] for first, second in zip(parts, parts[1:])):
             return [path for _bounds, path in parts]
         return None
-
-    @staticmethod
-    def _lists(path: str) -> Iterator[List[Any]]:
-        import pickle
-
-        with open(path, "rb") as handle:  # written by our own workers, in our own private directory
-            while True:
-                try:
-                    yield pickle.load(handle)
-                except EOFError:
-                    return
-
-    @classmethod
-    def _read(cls, path: str) -> Iterator[Any]:
-        return chain.from_iterable(cls._lists(path))
 
 
 def _drained(items: list) -> Iterator[Any]:
@@ -339,10 +328,11 @@ def cut(pairs: Iterable[Tuple[Any, Any]], size: int, paths: List[str], options) 
         yield part, tuple(units)
 
 
-def partition(pairs: Iterable[Tuple[Any, Any]], paths: List[str], options, count: int) -> List[list]:
-    """The walk's targets in `count` parts of similar size (see cut); a list of target lists."""
+def partition(pairs: Iterable[Tuple[Any, Any]], paths: List[str], options, count: int
+              ) -> Iterator[Tuple[list, tuple]]:
+    """The walk's (target, directory) pairs, all of them, in at most `count` parts of similar size (see cut)."""
     pairs = list(pairs)
-    return [targets for targets, _units in cut(pairs, -(-len(pairs) // count), paths, options)]
+    return cut(pairs, -(-len(pairs) // count), paths, options)
 
 
 def _project_of(place: Any, paths: List[str], options) -> Optional[str]:
