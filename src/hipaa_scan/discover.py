@@ -173,18 +173,27 @@ def _depth_first(root: str, where: tuple) -> Iterator[Tuple[Target, Place]]:
             stack.pop()
 
 
-def _walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
-    """Whether the walk reaches the regular file at `rel` (below the root, "/"-separated) by its own path: the
-    tests _list applies to each directory on the way and to the file."""
-    parts = rel.split("/")
-    if kind_by_name(parts[-1]) is None or (excludes and _excluded(rel, parts[-1], excludes)):
+def _enters(rel: str, name: str, path: str, excludes: Sequence[str]) -> bool:
+    """Whether the walk enters the directory `name` (at `rel` below the root, on disk at `path`)."""
+    if name in SKIP_DIRS or (excludes and _excluded(rel, name, excludes)):
         return False
-    for depth, name in enumerate(parts[:-1], 1):
-        sub = "/".join(parts[:depth])
-        if name in SKIP_DIRS or (excludes and _excluded(sub, name, excludes)) \
-                or os.path.exists(os.path.join(root_real, sub, "pyvenv.cfg")):
-            return False
-    return True
+    return not os.path.exists(os.path.join(path, "pyvenv.cfg"))
+
+
+def _scanned_kind(rel: str, name: str, excludes: Sequence[str]) -> Optional[str]:
+    """The kind of the file `name` (at `rel` below the root) if the walk scans files of that name there."""
+    kind = kind_by_name(name)
+    return None if kind is None or (excludes and _excluded(rel, name, excludes)) else kind
+
+
+def _walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
+    """Whether the walk reaches the regular file at `rel` (below the root, "/"-separated) by its own path: _list's
+    tests, for each directory on the way and for the file."""
+    parts = rel.split("/")
+    if _scanned_kind(rel, parts[-1], excludes) is None:
+        return False
+    return all(_enters("/".join(parts[:depth]), name, os.path.join(root_real, *parts[:depth]), excludes)
+               for depth, name in enumerate(parts[:-1], 1))
 
 
 def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
@@ -208,14 +217,11 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
         except OSError:
             continue
         if is_dir:
-            if entry.name in SKIP_DIRS or (excludes and _excluded(rel, entry.name, excludes)):
-                continue
-            if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
-                continue
-            items.append((entry.name + "/", entry.name))
+            if _enters(rel, entry.name, entry.path, excludes):
+                items.append((entry.name + "/", entry.name))
             continue
-        kind = kind_by_name(entry.name)
-        if kind is None or (excludes and _excluded(rel, entry.name, excludes)):
+        kind = _scanned_kind(rel, entry.name, excludes)
+        if kind is None:
             continue
         if is_link:
             real = os.path.realpath(entry.path)
