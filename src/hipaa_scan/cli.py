@@ -340,12 +340,16 @@ def _define_click_commands() -> dict:
                        "reports, SHA-256 manifest). A non-empty DIR gets a new scan-<UTC time> subfolder; nothing is "
                        "overwritten.")
     @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                  help="Seconds to wait for each engine request.")
+                  help="Seconds an engine has to answer each request completely: connecting, the headers and "
+                       "the whole answer (a slow or endless answer is cut there).")
+    @click.option("--audit-timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
+                  help="Seconds for the whole audit, every request to every engine; containers not inspected by "
+                       "then are reported as not audited.")
     @scan_options
     @policy_options
-    def live(hosts, context, all_containers, containers, labels, from_inspect, from_info, evidence_dir, timeout, fmt,
-             output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path, baseline_path,
-             show_suppressed, strict):
+    def live(hosts, context, all_containers, containers, labels, from_inspect, from_info, evidence_dir, timeout,
+             audit_timeout, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
+             baseline_path, show_suppressed, strict):
         """Audit the containers of live Docker engines, read-only (GET requests only), or saved inspect JSON.
 
         Running containers by default; every rule that applies to containers runs on each one, plus engine-level
@@ -364,7 +368,7 @@ def _define_click_commands() -> dict:
                 run = live_mod.analyse_files(from_inspect, from_info, selection)
             else:
                 targets = live_mod.resolve_targets(hosts, context)
-                run = live_mod.audit(targets, selection, timeout, live_mod.Progress())
+                run = live_mod.audit(targets, selection, timeout, live_mod.Progress(), audit_timeout)
             result = live_mod.scan(run, options)
             evidence = live_mod.write_evidence(evidence_dir, run, result, category) if evidence_dir else None
         except (live_mod.LiveError, RuleLoadError) as exc:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from hipaa_scan import liveguard
+from hipaa_scan.liveguard import Budget
 from hipaa_scan.model import Document, ScanError, ScanResult
 from hipaa_scan.secrets import mask_url
 
@@ -198,9 +200,13 @@ def make_read_only(session) -> Any:
     return session
 
 
-def connect(target: Target, timeout: float = DEFAULT_TIMEOUT, pool_size: int = WORKERS) -> Tuple[Any, Dict[str, Any]]:
-    """A read-only docker APIClient for the target, and the engine's version JSON (the one request made here)."""
+def connect(target: Target, timeout: float = DEFAULT_TIMEOUT, pool_size: int = WORKERS,
+            budget: Optional[Budget] = None) -> Tuple[Any, Dict[str, Any]]:
+    """A read-only docker APIClient for the target, and the engine's version JSON (the one request made here).
+    Every request of the client obeys `budget` (liveguard: a deadline per request and per audit, a size cap)."""
     from docker.api.client import APIClient
+
+    budget = budget or Budget(timeout)
 
     try:
         # ssh:// goes through the system's ssh client, as the docker CLI does (its config, agent and known_hosts
@@ -211,15 +217,17 @@ def connect(target: Target, timeout: float = DEFAULT_TIMEOUT, pool_size: int = W
     except Exception as exc:
         raise classify(exc, target, timeout) from None
     make_read_only(client)
+    liveguard.install(client, target.shown, budget)
     try:
         version = client.version(api_version=False)
     except Exception as exc:
         client.close()
         raise classify(exc, target, timeout) from None
-    api = version.get("ApiVersion") if isinstance(version, dict) else None
-    if not isinstance(api, str) or not api:
+    problem = liveguard.check_version(version)
+    if problem:
         client.close()
-        raise LiveError(f"{target.shown} answered, but not like a Docker engine (no ApiVersion in /version)")
+        raise LiveError(f"{target.shown} answered, but not like a Docker engine (GET /version: {problem})")
+    api = version["ApiVersion"]
     from docker.utils import version_lt
 
     if version_lt(api, MIN_API_VERSION):
@@ -259,6 +267,8 @@ def classify(exc: BaseException, target: Target, timeout: float = DEFAULT_TIMEOU
 
     if isinstance(exc, LiveError):
         return exc
+    if isinstance(exc, liveguard.BudgetError):
+        return LiveError(str(exc))
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain)
 
@@ -291,6 +301,11 @@ def classify(exc: BaseException, target: Target, timeout: float = DEFAULT_TIMEOU
             return LiveError(f"the Docker engine at {host} failed with HTTP {status}: {explanation}; check the "
                              "engine's log (journalctl -u docker) and try again")
         return LiveError(f"the Docker engine at {host} refused a request (HTTP {status}): {explanation}")
+    if has(RecursionError):
+        return LiveError(f"the Docker engine at {host} sent JSON nested too deeply to read")
+    if has(requests.exceptions.TooManyRedirects):  # liveguard follows none; kept for a client used without it
+        return LiveError(f"the Docker engine at {host} answered with a redirect loop: a Docker engine never "
+                         "redirects, so --host, --context or DOCKER_HOST probably names a web server or a proxy")
     if has(json.JSONDecodeError, requests.exceptions.JSONDecodeError):
         return LiveError(f"{host} sent an answer that is not valid JSON: is it a Docker engine, or a proxy in "
                          "front of one?")
@@ -448,33 +463,57 @@ def _select(listing: List[Dict[str, Any]], selection: Selection) -> Tuple[List[T
 
 
 def capture_engine(target: Target, selection: Selection, timeout: float, pool: ThreadPoolExecutor,
-                   progress: Progress) -> EngineCapture:
-    """Audit one engine: version, info, one list, then one inspect per selected container in the shared pool."""
+                   progress: Progress, budget: Optional[Budget] = None) -> EngineCapture:
+    """Audit one engine: version, info, one list, then one inspect per selected container in the shared pool.
+    Each answer is type-checked before use (liveguard): a bad /info is an error and the engine checks that need it
+    are skipped; a bad list entry or inspect is an error for that container only."""
     import docker
 
+    budget = budget or Budget(timeout)
     cap = EngineCapture(target)
     try:
-        client, cap.version = connect(target, timeout, WORKERS)
+        client, cap.version = connect(target, timeout, WORKERS, budget)
     except LiveError as exc:
         cap.error = str(exc)
         return cap
     try:
         cap.requests = 1
-        cap.info = client.info()
+        info = client.info()
         cap.requests += 1
-        filters = {"label": selection.label_filters()} if selection.label_filters() else None
-        listing = client.containers(all=selection.all or bool(selection.containers), filters=filters)
+        problem = liveguard.check_info(info)
+        if problem:
+            cap.errors.append(f"the engine's answer to GET /info is malformed ({problem}); the engine-level checks "
+                              "that read it were skipped")
+        else:
+            cap.info = info
+        listing = _list_containers(client, target, selection)
         cap.requests += 1
-        chosen, unmatched = _select(listing, selection)
-        names = {str(c.get("Id")): str((c.get("Names") or [""])[0]).lstrip("/") for c in listing
-                 if isinstance(c, dict) and isinstance(c.get("Names") or [], list)}
+        entries = []
+        for i, entry in enumerate(listing):
+            problem = liveguard.check_list_entry(entry)
+            if problem:
+                cid = entry.get("Id") if isinstance(entry, dict) and isinstance(entry.get("Id"), str) else ""
+                cap.errors.append(f"container {_shown_id(cid) if cid else f'#{i + 1} of the list'}: the engine's "
+                                  f"list entry is malformed ({problem}); not audited")
+            else:
+                entries.append(entry)
+        del listing
+        chosen, unmatched = _select(entries, selection)
+        names = {c["Id"]: str((c.get("Names") or [""])[0]).lstrip("/") for c in entries if c.get("Names")}
+        del entries
         progress.add(len(chosen) + len(unmatched))
 
         def inspect(ref: str):
             try:
-                return client.inspect_container(ref), None
+                if budget.over():  # the audit's time is up: no further request
+                    return None, "late"
+                data = client.inspect_container(ref)
+                problem = liveguard.check_inspect(data)
+                return (None, f"the engine's inspect answer is malformed ({problem})") if problem else (data, None)
             except docker.errors.NotFound:
                 return None, "gone"
+            except liveguard.AuditDeadline:
+                return None, "late"
             except Exception as exc:  # one container's failure does not end the audit
                 return None, classify(exc, target, timeout)
             finally:
@@ -482,10 +521,14 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
 
         futures = [(cid, hint, pool.submit(inspect, cid)) for cid, hint in chosen]
         named = [(want, pool.submit(inspect, want)) for want in unmatched]
+        late = 0
         for cid, hint, future in futures:
             data, problem = future.result()
+            if problem == "late":
+                late += 1
+                continue
             cap.requests += 1
-            shown = f"{names[cid]} ({cid[:12]})" if names.get(cid) else cid[:12]
+            shown = f"{_clean(names[cid])} ({cid[:12]})" if names.get(cid) else cid[:12]
             if problem == "gone":
                 cap.notes.append(f"container {shown} was removed during the scan; not audited")
             elif problem is not None:
@@ -496,6 +539,9 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
                 cap.errors.append(f"container {shown}: the engine's inspect answer is not a JSON object")
         for want, future in named:
             data, problem = future.result()
+            if problem == "late":
+                late += 1
+                continue
             cap.requests += 1
             if problem == "gone":
                 cap.errors.append(f"no container named {want!r} on {target.shown}")
@@ -506,7 +552,11 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
                     cap.notes.append(f"container {want!r} does not carry the --label values; not audited")
                 elif not any(c[0].get("Id") == data.get("Id") for c in cap.containers):
                     cap.containers.append((data, []))
-        _resolve_image_ids(client, cap)
+        if late:
+            cap.errors.append(f"the audit did not finish within {budget.audit:g} s (--audit-timeout): {late} of "
+                              f"{len(futures) + len(named)} containers on {target.shown} were not audited")
+        else:
+            _resolve_image_ids(client, cap)
     except LiveError as exc:
         cap.error = str(exc)
     except Exception as exc:
@@ -515,6 +565,36 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         client.close()
     cap.connection = connection_facts(target)
     return cap
+
+
+def _shown_id(cid: str) -> str:
+    return _clean(cid[:12])
+
+
+def _clean(text: str) -> str:
+    """An engine-supplied name for a message: at most 200 characters, control characters shown as \\xNN (the
+    text reports escape the rest)."""
+    text = text[:200]
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
+
+
+def _list_containers(client, target: Target, selection: Selection) -> List[Dict[str, Any]]:
+    """GET /containers/json, read with only Id, Names and Image kept from each entry (liveguard.trim_list_entry):
+    the list of 50,000 containers never exists in memory as full objects."""
+    params: Dict[str, Any] = {"all": 1 if selection.all or selection.containers else 0}
+    if selection.label_filters():
+        from docker.utils import convert_filters
+
+        params["filters"] = convert_filters({"label": selection.label_filters()})
+    resp = client._get(client._url("/containers/json"), params=params)
+    client._raise_for_status(resp)
+    listing = liveguard.parse_json(resp, "the container list (GET /containers/json)", target.shown,
+                                   trim=liveguard.trim_list_entry)
+    problem = liveguard.check_list(listing)
+    if problem:
+        raise LiveError(f"the Docker engine at {target.shown} sent a container list (GET /containers/json) that "
+                        f"is malformed ({problem})")
+    return listing
 
 
 def _resolve_image_ids(client, cap: EngineCapture) -> None:
@@ -528,8 +608,13 @@ def _resolve_image_ids(client, cap: EngineCapture) -> None:
         return
     images = client.images()
     cap.requests += 1
-    tags_by_id = {img.get("Id"): [t for t in img.get("RepoTags") or [] if isinstance(t, str)]
-                  for img in images if isinstance(img, dict)}
+    if not isinstance(images, list):
+        cap.errors.append("the engine's image list (GET /images/json) is not a JSON list; containers created from "
+                          "a bare image id are audited without their image's tag")
+        images = []
+    tags_by_id = {img["Id"]: [t for t in img.get("RepoTags") or [] if isinstance(t, str)]
+                  for img in images if isinstance(img, dict) and isinstance(img.get("Id"), str)
+                  and isinstance(img.get("RepoTags") or [], list)}
     for i in pending:
         data, _tags = cap.containers[i]
         cap.containers[i] = (data, tags_by_id.get(data.get("Image"), []))
@@ -697,17 +782,21 @@ def build_run(captures: List[EngineCapture], offline: bool = False) -> LiveRun:
 
 
 def audit(targets: List[Target], selection: Selection, timeout: float = DEFAULT_TIMEOUT,
-          progress: Optional[Progress] = None) -> LiveRun:
+          progress: Optional[Progress] = None, audit_timeout: float = liveguard.DEFAULT_AUDIT_SECONDS) -> LiveRun:
     """Audit every target concurrently. Raises LiveError when no engine could be audited at all (one line per
-    engine); a partial failure is a scan error in the run and the other engines are still reported."""
+    engine); a partial failure is a scan error in the run and the other engines are still reported.
+
+    `timeout` bounds each whole request (connection, headers and body), `audit_timeout` every request of the audit
+    together (liveguard.Budget): a slow or endless engine cannot hold the audit past them."""
     started = datetime.now(timezone.utc)
     clock = time.monotonic()
     progress = progress or Progress(False)
+    budget = Budget(timeout, audit_timeout)
     try:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inspect") as pool, \
                 ThreadPoolExecutor(max_workers=min(HOST_WORKERS, max(len(targets), 1)),
                                    thread_name_prefix="engine") as hosts:
-            futures = [hosts.submit(capture_engine, t, selection, timeout, pool, progress) for t in targets]
+            futures = [hosts.submit(capture_engine, t, selection, timeout, pool, progress, budget) for t in targets]
             captures = [f.result() for f in futures]
     finally:
         progress.close()
