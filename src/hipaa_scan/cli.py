@@ -58,32 +58,49 @@ def _use_color(no_color: bool, output: Optional[str]) -> bool:
     return sys.stdout.isatty()
 
 
-def _write_output(output: Optional[str], write) -> None:
-    """Call `write(handle)` on the --output file (one clear line if it cannot be written) or on stdout."""
+def _write_output(output: Optional[str], write, guard: Optional[dict] = None) -> None:
+    """Call `write(handle)` on the --output file or on stdout. The file is written by safewrite: never through a
+    link, never over one of the scan's inputs (`guard`: safewrite.check's inputs, scanned_dirs, excludes), and
+    atomically; one clear line and exit 2 if it cannot be."""
     if not output:
         write(sys.stdout)
         return
+    from hipaa_scan import safewrite
+
     try:
-        with open(output, "w", encoding="utf-8") as handle:
-            write(handle)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
+        safewrite.write(output, write, **(guard or {}))
+    except safewrite.OutputError as exc:
+        fail(str(exc))
+
+
+def output_guard(output: Optional[str], files=(), dirs=(), excludes=()) -> dict:
+    """What `--output` must not overwrite: the input files named, and the files the walk scans under `dirs`. Checked
+    once before the scan (so that a refused output costs no scan) and again when the report is written."""
+    from hipaa_scan import safewrite
+
+    guard = {"inputs": [f for f in files if f], "scanned_dirs": [d for d in dirs if d], "excludes": list(excludes)}
+    if output:
+        try:
+            safewrite.check(output, **guard)
+        except safewrite.OutputError as exc:
+            fail(str(exc))
+    return guard
 
 
 def emit(result, fmt: str, output: Optional[str], no_color: bool, quiet: bool, fail_on: str,
-         show_suppressed: bool = False, category: Optional[str] = None) -> None:
+         show_suppressed: bool = False, category: Optional[str] = None, guard: Optional[dict] = None) -> None:
     if fmt in ("json", "sarif"):  # written as it is produced: a large report is never held as one string
         if fmt == "json":
             from hipaa_scan.report import jsonfmt as reporter
         else:
             from hipaa_scan.report import sarif as reporter  # type: ignore[no-redef]
-        _write_output(output, lambda handle: reporter.write(result, handle, category=category))
+        _write_output(output, lambda handle: reporter.write(result, handle, category=category), guard)
         return
     from hipaa_scan.report import text as reporter  # type: ignore[no-redef]
 
     color = _use_color(no_color, output)
     _write_output(output, lambda handle: reporter.write(result, handle, color=color, quiet=quiet, fail_on=fail_on,
-                                                        show_suppressed=show_suppressed))
+                                                        show_suppressed=show_suppressed), guard)
 
 
 def build_options(select, ignore, excludes, rules_dir, config_path=None, baseline_path=None, strict=False):
@@ -129,6 +146,13 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
     from hipaa_scan.rules import RuleLoadError
 
     options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict)
+    guard = None
+    if output:
+        scanned = list(paths) or ([] if compose_files else ["."])
+        files = [p for p in scanned if not os.path.isdir(p)] + list(compose_files) + list(env_files)
+        files += [config_path or _found_config(), baseline_path]
+        dirs = [p for p in scanned if os.path.isdir(p)] + [os.path.dirname(os.path.abspath(f)) for f in compose_files]
+        guard = output_guard(output, files, dirs + list(rules_dir), options.excludes)
     options.compose_files, options.env_files, options.profiles = list(compose_files), list(env_files), list(profiles)
     options.jobs = jobs
     if fmt in ("json", "sarif"):  # worker processes of a large scan can then encode the findings themselves
@@ -142,8 +166,16 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
         result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
     except RuleLoadError as exc:
         fail(str(exc))
-    emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category)
+    emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
+         guard=guard)
     sys.exit(result.exit_code(fail_on))
+
+
+def _found_config() -> Optional[str]:
+    from hipaa_scan.config import find_config
+
+    found = find_config()
+    return str(found) if found else None
 
 
 def _do_scan_standalone(params: dict) -> "NoReturn":  # type: ignore[name-defined]
@@ -361,6 +393,8 @@ def _define_click_commands() -> dict:
         if offline and (hosts or context):
             fail("--from-inspect/--from-info analyse saved files; do not combine them with --host or --context")
         options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict)
+        guard = output_guard(output, list(from_inspect) + [from_info, config_path or _found_config(), baseline_path],
+                             list(rules_dir)) if output else None
         fail_on = fail_on or options.fail_on or "high"
         try:
             selection = live_mod.Selection(all_containers, tuple(containers), tuple(labels)).check()
@@ -377,11 +411,12 @@ def _define_click_commands() -> dict:
             moved = " (the folder was not empty: a new subfolder)" if evidence.redirected else ""
             click.echo(f"hipaa-scan: evidence written to {evidence.folder}{moved}", err=True)
         if fmt == "json":
-            emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category)
+            emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
+                 guard=guard)
         else:
             text = live_mod.render(result, run, fmt, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
                                    show_suppressed=show_suppressed, category=category, evidence=evidence)
-            _write_output(output, lambda handle: handle.write(text))
+            _write_output(output, lambda handle: handle.write(text), guard)
         sys.exit(result.exit_code(fail_on))
 
     return {"main": main, "scan": scan, "baseline": baseline, "baseline_create": baseline_create,
