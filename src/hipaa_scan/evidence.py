@@ -10,8 +10,10 @@ Layout (one scan; see docs/live.md):
     manifest.json                        UTC scan time, tool version, hosts, rule catalog, every file with its SHA-256
     MANIFEST.sha256                      `sha256sum -c MANIFEST.sha256` verifies every other file
 
-A folder that exists and is not empty is never written into: the scan goes to a new subfolder named after the
-scan time (`scan-YYYYMMDDTHHMMSSZ`, `-2`, `-3`... if taken). Nothing is ever overwritten.
+Each run reserves its own folder (`choose_folder`): DIR when it does not exist or is empty, else a new subfolder named
+after the scan time (`scan-YYYYMMDDTHHMMSSZ`, `-2`, `-3`... if taken), so two runs never share or mix one. The files
+are written in a private temporary folder beside it (`Staging`) and renamed into place at the end: the folder is
+either absent or complete. Nothing is ever overwritten, and no link is followed.
 """
 
 from __future__ import annotations
@@ -102,37 +104,130 @@ def scrub_json(obj: Any, secrets: Iterable[str] = ()) -> Any:
     return walk(obj)
 
 
+CLAIM = ".hipaa-scan-claim"  # marks an existing empty folder as taken by one run until its evidence is renamed in
+
+
 def choose_folder(directory: str, stamp: str) -> Tuple[str, bool]:
-    """The folder to write into and whether it differs from `directory` (which exists and is not empty)."""
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise EvidenceError(f"cannot write evidence to {directory}: it exists and is not a folder")
-    if not os.path.isdir(directory) or not os.listdir(directory):
+    """Reserve the folder this run's evidence goes to, and say whether it differs from `directory`.
+
+    `directory` itself when it does not exist (created here, exclusively) or is empty (claimed with a marker file,
+    exclusively); else a new subfolder `scan-<stamp>` (`-2`, `-3`... if taken), created exclusively. Two runs into the
+    same folder therefore never get the same one. The reserved folder stays empty until `Staging.publish`."""
+    if os.path.islink(directory) or (os.path.exists(directory) and not os.path.isdir(directory)):
+        kind = "a symbolic link" if os.path.islink(directory) else "not a folder"
+        raise EvidenceError(f"cannot write evidence to {directory}: it exists and is {kind}")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(directory)), exist_ok=True)
+        os.mkdir(directory)
         return directory, False
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise EvidenceError(f"cannot create evidence folder {directory}: {exc.strerror or exc}") from None
+    try:
+        if not os.listdir(directory):
+            os.close(os.open(os.path.join(directory, CLAIM), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
+            return directory, False
+    except FileExistsError:
+        pass  # another run claimed it a moment ago
+    except OSError as exc:
+        raise EvidenceError(f"cannot write evidence to {directory}: {exc.strerror or exc}") from None
     base = os.path.join(directory, f"scan-{stamp}")
-    candidate, n = base, 1
-    while os.path.exists(candidate):
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate, True
+    for n in range(1, 1000):
+        candidate = base if n == 1 else f"{base}-{n}"
+        try:
+            os.mkdir(candidate)
+            return candidate, True
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise EvidenceError(f"cannot create evidence folder {candidate}: {exc.strerror or exc}") from None
+    raise EvidenceError(f"cannot write evidence to {directory}: no free scan-{stamp} subfolder")
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+class Staging:
+    """A private folder (mode 0700) beside the reserved target, where the evidence is written; `publish` renames it
+    into place, `discard` removes it. Nothing is ever written into the target itself."""
+
+    def __init__(self, target: str) -> None:
+        import tempfile
+
+        self.target = target
+        self.claimed = os.path.lexists(os.path.join(target, CLAIM))  # an empty folder that existed before the run
+        parent = os.path.dirname(os.path.abspath(target))
+        try:
+            self.path = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.tmp-", dir=parent)
+        except OSError as exc:
+            raise EvidenceError(f"cannot create a temporary folder in {parent}: {exc.strerror or exc}") from None
+
+    def publish(self) -> None:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        claim = os.path.join(self.target, CLAIM)
+        try:
+            os.chmod(self.path, 0o777 & ~mask)  # as a folder made with mkdir would be
+            if os.path.lexists(claim):
+                os.unlink(claim)
+            os.rename(self.path, self.target)  # the target is the empty folder this run reserved
+        except OSError as exc:
+            self.discard()
+            raise EvidenceError(f"cannot move the evidence into {self.target}: {exc.strerror or exc} (did another "
+                                "program write into it during the scan?); nothing was left there") from None
+
+    def discard(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)
+        claim = os.path.join(self.target, CLAIM)
+        try:
+            if os.path.lexists(claim):
+                os.unlink(claim)
+            if not self.claimed:
+                os.rmdir(self.target)  # the folder this run made, and only while still empty
+        except OSError:
+            pass
 
 
 class EvidenceWriter:
-    """Writes files under one folder, creating them exclusively (never overwriting), and remembers their hashes."""
+    """Writes files under one folder, creating them exclusively (never overwriting), and remembers their hashes.
+
+    Every file and folder is opened relative to its parent's descriptor with O_NOFOLLOW: a symbolic link planted in
+    the folder during the run is an error, never written through."""
 
     def __init__(self, root: str) -> None:
         self.root = root
         self.files: Dict[str, Tuple[str, int]] = {}  # relative path -> (sha256, bytes)
+        self.dirs: Dict[str, int] = {}
         try:
             os.makedirs(root, exist_ok=True)
+            self.dirs[""] = os.open(root, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
         except OSError as exc:
             raise EvidenceError(f"cannot create evidence folder {root}: {exc.strerror or exc}") from None
+
+    def _folder(self, rel_dir: str) -> int:
+        if rel_dir in self.dirs:
+            return self.dirs[rel_dir]
+        parent_rel, _, name = rel_dir.rpartition("/")
+        parent = self._folder(parent_rel)
+        try:
+            os.mkdir(name, 0o777, dir_fd=parent)
+        except FileExistsError:
+            pass
+        fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=parent)
+        self.dirs[rel_dir] = fd
+        return fd
 
     def write(self, rel: str, text: str, record: bool = True) -> str:
         data = text.encode("utf-8")
         path = os.path.join(self.root, *rel.split("/"))
+        folder, _, name = rel.rpartition("/")
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "xb") as handle:  # exclusive: an existing file is an error, never overwritten
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666, dir_fd=self._folder(folder))
+            with open(fd, "wb") as handle:  # exclusive: an existing file (or link) is an error, never overwritten
                 handle.write(data)
         except FileExistsError:
             raise EvidenceError(f"evidence file {path} already exists; not overwriting it") from None
@@ -146,6 +241,14 @@ class EvidenceWriter:
         text, index = dumps_with_lines(obj)
         self.write(rel, text)
         return index
+
+    def close(self) -> None:
+        for fd in self.dirs.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.dirs = {}
 
     def manifest_lines(self) -> str:
         """`sha256sum` format: `<hex>  <path>`, sorted by path."""
@@ -175,13 +278,36 @@ def verify(root: str) -> List[str]:
     return problems
 
 
-def container_file(display_name: str) -> str:
-    """Evidence path of a container: its display name (`name` or `<engine>/<name>`), each part made safe."""
-    return "containers/" + "/".join(safe_component(p) for p in display_name.split("/")) + ".json"
+class Names:
+    """Collision-free evidence paths. A name made only of [A-Za-z0-9_.-] (and not starting with a dot) is kept as it
+    is; any other, or one already taken (compared case-insensitively, as some file systems do), gets `@` and the
+    container's short id (then `-2`, `-3`...). `@` never appears in a kept name, so the two kinds cannot meet:
+    containers `abc` and `abc.` become `abc.json` and `abc@<id>.json`."""
 
+    def __init__(self) -> None:
+        self.used: set = set()
 
-def engine_folder(label: str) -> str:
-    return "engines/" + safe_component(label)
+    def _take(self, prefix: str, parts: List[str], suffix: str, tag: str, exact: bool = True) -> str:
+        safe = [safe_component(p) for p in parts]
+        rel = prefix + "/".join(safe) + suffix
+        if exact and safe == parts and rel.casefold() not in self.used:
+            self.used.add(rel.casefold())
+            return rel
+        stem = "/".join(safe[:-1] + [f"{safe[-1]}@{safe_component(tag) if tag else 'x'}"])
+        rel, n = prefix + stem + suffix, 1
+        while rel.casefold() in self.used:
+            n += 1
+            rel = f"{prefix}{stem}-{n}{suffix}"
+        self.used.add(rel.casefold())
+        return rel
+
+    def container(self, display_name: str, cid: str = "", exact: bool = True) -> str:
+        """`containers/<name>.json` (multi-engine: `containers/<engine>/<name>.json`). `exact`: the display name
+        is the container's own name (not one made path-safe from it, which another container could hold)."""
+        return self._take("containers/", display_name.split("/"), ".json", cid[:12], exact)
+
+    def engine(self, label: str) -> str:
+        return self._take("engines/", [label], "", "engine")
 
 
 def rel_for_sarif(path: str, start: Optional[str] = None) -> str:

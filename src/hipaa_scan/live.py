@@ -841,25 +841,32 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
     from hipaa_scan import evidence as ev
     from hipaa_scan.engine import resource_secrets
     from hipaa_scan.report import jsonfmt, livetext, sarif
+    from hipaa_scan.sources.container import container_name
 
     stamp = run.started.strftime("%Y%m%dT%H%M%SZ")
+    staging = writer = None
     try:
-        folder, redirected = ev.choose_folder(directory, stamp)
-        writer = ev.EvidenceWriter(folder)
+        folder, redirected = ev.choose_folder(directory, stamp)  # reserved for this run alone
+        staging = ev.Staging(folder)
+        writer = ev.EvidenceWriter(staging.path)
+        names = ev.Names()
         rel_files: Dict[str, str] = {}
         lines: Dict[str, Dict[str, int]] = {}
         for doc in run.documents:
             res = doc.resources[0]
             if doc.kind == "container":
-                rel = ev.container_file(doc.path[len("container://"):])
-                data = ev.redact_inspect(run.inspects[doc.path], resource_secrets(res, defaults=False))
+                raw = run.inspects[doc.path]
+                own = raw.get("Name") if isinstance(raw.get("Name"), str) else ""
+                exact = own.lstrip("/") == container_name(raw)
+                rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
+                data = ev.redact_inspect(raw, resource_secrets(res, defaults=False))
                 index = writer.write_json(rel, data)
                 index[""] = index.get("Name", 1)  # findings about something missing point at the container's name
                 lines[doc.path] = index
                 rel_files[doc.path] = rel
             else:
                 cap = run.engines[doc.path]
-                base = ev.engine_folder(cap.label)
+                base = names.engine(cap.label)
                 secrets = []
                 if cap.info is not None:
                     index = writer.write_json(f"{base}/info.json", ev.scrub_json(cap.info, secrets))
@@ -902,8 +909,20 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
         }
         writer.write_json("manifest.json", manifest)
         writer.write("MANIFEST.sha256", writer.manifest_lines(), record=False)
+        writer.close()
+        staging.publish()
     except ev.EvidenceError as exc:
+        if writer is not None:
+            writer.close()
+        if staging is not None:
+            staging.discard()
         raise LiveError(str(exc)) from None
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        if staging is not None:
+            staging.discard()
+        raise
     files = {path: os.path.join(os.path.abspath(folder), *rel.split("/")) for path, rel in rel_files.items()}
     return Evidence(folder, redirected, files, lines)
 
