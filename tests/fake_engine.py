@@ -47,8 +47,9 @@ def inspect_of(cid: str, name: str, image: str = "nginx:1.25", **extra) -> dict:
 
 def summary_of(inspect: dict) -> dict:
     """The /containers/json entry of a container."""
-    return {"Id": inspect.get("Id"), "Names": [inspect.get("Name")], "Image": (inspect.get("Config") or {}).get("Image"),
-            "State": "running", "Labels": {}}
+    config = inspect.get("Config")
+    image = config.get("Image") if isinstance(config, dict) and isinstance(config.get("Image"), str) else "x:1"
+    return {"Id": inspect.get("Id"), "Names": [inspect.get("Name")], "Image": image, "State": "running", "Labels": {}}
 
 
 # --- answers: each is a callable(handler) that writes a whole HTTP answer --------------------------------------
@@ -184,7 +185,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return answer_json({"message": "read-only test engine"}, 405)(self)
         return engine.answer_for(bare, self.path)(self)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _dispatch  # noqa: N815
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _dispatch
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

@@ -395,7 +395,7 @@ class EngineCapture:
     info: Optional[Dict[str, Any]] = None
     version: Optional[Dict[str, Any]] = None
     connection: Optional[Dict[str, Any]] = None
-    containers: List[Tuple[Dict[str, Any], List[str]]] = field(default_factory=list)  # (inspect, image tags)
+    containers: List[Tuple[Packed, List[str]]] = field(default_factory=list)  # (inspect, image tags)
     notes: List[str] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # per-container problems (the rest is still audited)
     error: Optional[str] = None  # the engine could not be audited at all
@@ -534,7 +534,7 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
             elif problem is not None:
                 cap.errors.append(f"container {shown}: {problem}")
             elif isinstance(data, dict):
-                cap.containers.append((data, [hint] if hint else []))
+                cap.containers.append((Packed(data), [hint] if hint else []))
             else:
                 cap.errors.append(f"container {shown}: the engine's inspect answer is not a JSON object")
         for want, future in named:
@@ -550,8 +550,8 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
             elif isinstance(data, dict):
                 if not selection.matches_labels((data.get("Config") or {}).get("Labels")):
                     cap.notes.append(f"container {want!r} does not carry the --label values; not audited")
-                elif not any(c[0].get("Id") == data.get("Id") for c in cap.containers):
-                    cap.containers.append((data, []))
+                elif not any(c[0].id == data.get("Id") for c in cap.containers):
+                    cap.containers.append((Packed(data), []))
         if late:
             cap.errors.append(f"the audit did not finish within {budget.audit:g} s (--audit-timeout): {late} of "
                               f"{len(futures) + len(named)} containers on {target.shown} were not audited")
@@ -601,9 +601,8 @@ def _resolve_image_ids(client, cap: EngineCapture) -> None:
     """Containers created from a bare image id: one GET /images/json for the engine gives their tags."""
     from hipaa_scan.sources.container import is_image_id
 
-    pending = [i for i, (data, tags) in enumerate(cap.containers)
-               if is_image_id(((data.get("Config") or {}).get("Image")) or "") and not
-               any(t and not is_image_id(t) for t in tags)]
+    pending = [i for i, (packed, tags) in enumerate(cap.containers)
+               if is_image_id(packed.config_image) and not any(t and not is_image_id(t) for t in tags)]
     if not pending:
         return
     images = client.images()
@@ -616,8 +615,8 @@ def _resolve_image_ids(client, cap: EngineCapture) -> None:
                   for img in images if isinstance(img, dict) and isinstance(img.get("Id"), str)
                   and isinstance(img.get("RepoTags") or [], list)}
     for i in pending:
-        data, _tags = cap.containers[i]
-        cap.containers[i] = (data, tags_by_id.get(data.get("Image"), []))
+        packed, _tags = cap.containers[i]
+        cap.containers[i] = (packed, tags_by_id.get(packed.image, []))
 
 
 def connection_facts(target: Target) -> Dict[str, Any]:
@@ -677,6 +676,9 @@ def load_info_file(path: str) -> Dict[str, Any]:
                                                                  "Containers", "Driver")):
         raise LiveError(f"{path}: not `docker info` output (expected the JSON of docker info --format "
                         "'{{json .}}')")
+    problem = liveguard.check_info(data)
+    if problem:
+        raise LiveError(f"{path}: malformed `docker info` output ({problem})")
     return data
 
 
@@ -686,7 +688,13 @@ def capture_files(inspect_paths: Sequence[str], info_path: Optional[str], select
     cap.info = load_info_file(info_path) if info_path else None
     seen: Dict[str, str] = {}
     for path in inspect_paths:
-        for item in load_inspect_file(path):
+        items = load_inspect_file(path)
+        for i, item in enumerate(items):
+            problem = liveguard.check_inspect(item)
+            if problem:  # this container only: the file's other containers are still audited
+                where = f"{path}: item {i}" if len(items) > 1 else path
+                cap.errors.append(f"{where}: malformed `docker inspect` output ({problem}); not audited")
+                continue
             cid = item.get("Id") if isinstance(item.get("Id"), str) else ""
             if cid and cid in seen:
                 cap.notes.append(f"container {cid[:12]} appears in {seen[cid]} and {path}; audited once")
@@ -701,18 +709,66 @@ def capture_files(inspect_paths: Sequence[str], info_path: Optional[str], select
                     continue
             if selection.label_filters() and not selection.matches_labels((item.get("Config") or {}).get("Labels")):
                 continue
-            cap.containers.append((item, []))
+            cap.containers.append((Packed(item), []))
     return cap
 
 
 # --- documents -----------------------------------------------------------------------------------------------
 
 
+class Packed:
+    """One container's checked inspect JSON, kept zlib-compressed (a tenth of the size of the parsed JSON) until it
+    is needed, one container at a time: memory for N containers then grows with the findings, not with the inspect
+    JSON. The few facts needed before that (selection, image tags, names) are kept apart."""
+
+    __slots__ = ("blob", "id", "name", "config_image", "image")
+
+    def __init__(self, data: Dict[str, Any]) -> None:
+        import zlib
+
+        from hipaa_scan.sources.container import container_name
+
+        self.blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 1)
+        self.id = data.get("Id") if isinstance(data.get("Id"), str) else ""
+        self.name = container_name(data)
+        config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
+        self.config_image = config.get("Image") if isinstance(config.get("Image"), str) else ""
+        self.image = data.get("Image") if isinstance(data.get("Image"), str) else ""
+
+    def load(self) -> Dict[str, Any]:
+        import zlib
+
+        return json.loads(zlib.decompress(self.blob))
+
+
+class Documents:
+    """A run's documents, made one at a time each time they are iterated: the engines', then each container's from
+    its Packed inspect. Nothing per container is kept between two iterations."""
+
+    def __init__(self, run: "LiveRun") -> None:
+        self.run = run
+        self.engine_docs: List[Document] = []
+
+    def append(self, doc: Document) -> None:
+        self.engine_docs.append(doc)
+
+    def __iter__(self):
+        from hipaa_scan.sources.container import container_document
+
+        yield from self.engine_docs
+        for path, (display, label, packed, tags) in self.run.containers.items():
+            yield container_document(packed.load(), display, tags, label)
+
+    def __len__(self) -> int:
+        return len(self.engine_docs) + len(self.run.containers)
+
+
 @dataclass
 class LiveRun:
     captures: List[EngineCapture]
-    documents: List[Document] = field(default_factory=list)
-    inspects: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # document path -> raw inspect JSON
+    documents: Any = None  # Documents: iterate it (each container's document is made as it is reached)
+    # document path -> (display name, engine label, Packed inspect, image tags), in report order
+    containers: Dict[str, Tuple[str, str, Packed, List[str]]] = field(default_factory=dict)
     engines: Dict[str, EngineCapture] = field(default_factory=dict)  # document path -> capture
     inventory: List[Dict[str, Any]] = field(default_factory=list)
     errors: List[ScanError] = field(default_factory=list)
@@ -720,6 +776,14 @@ class LiveRun:
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     seconds: float = 0.0
     offline: bool = False
+
+    def __post_init__(self) -> None:
+        if self.documents is None:
+            self.documents = Documents(self)
+
+    def inspect(self, path: str) -> Dict[str, Any]:
+        """The raw inspect JSON of the container document at `path` (made again from its Packed form)."""
+        return self.containers[path][2].load()
 
 
 def _engine_labels(captures: List[EngineCapture]) -> None:
@@ -740,8 +804,9 @@ def _engine_labels(captures: List[EngineCapture]) -> None:
 
 
 def build_run(captures: List[EngineCapture], offline: bool = False) -> LiveRun:
-    """Documents for every engine and container captured; engine failures become scan errors."""
-    from hipaa_scan.sources.container import container_document, container_name, image_reference
+    """Documents for every engine and container captured; engine failures become scan errors. A container's
+    document is made when `run.documents` is iterated; here only its name and inventory facts are worked out."""
+    from hipaa_scan.sources.container import SCHEME, container_state, image_reference
     from hipaa_scan.sources.engine import engine_document
 
     run = LiveRun(captures, offline=offline)
@@ -765,19 +830,19 @@ def build_run(captures: List[EngineCapture], offline: bool = False) -> LiveRun:
                                   "api": doc.resources[0].extra.get("api_version") or "",
                                   "os": doc.resources[0].extra.get("os") or ""})
         names: Dict[str, int] = {}
-        for data, tags in sorted(cap.containers, key=lambda c: container_name(c[0])):
-            base = container_name(data)
+        for packed, tags in sorted(cap.containers, key=lambda c: c[0].name):
+            base = packed.name
             names[base] = names.get(base, 0) + 1
             if names[base] > 1:  # saved files from several hosts may repeat a name
-                base = f"{base}@{str(data.get('Id') or names[base])[:12]}"
+                base = f"{base}@{str(packed.id or names[base])[:12]}"
             display = f"{cap.label}/{base}" if several else base
-            doc = container_document(data, display, tags, cap.label)
-            run.documents.append(doc)
-            run.inspects[doc.path] = data
-            res = doc.resources[0]
-            run.inventory.append({"kind": "container", "path": doc.path, "name": display, "engine": cap.label,
-                                  "image": image_reference(data, tags) or "", "state": res.extra.get("state", ""),
-                                  "id": str(data.get("Id") or "")[:12]})
+            path = SCHEME + display
+            data = packed.load()
+            run.containers[path] = (display, cap.label, packed, tags)
+            run.inventory.append({"kind": "container", "path": path, "name": display, "engine": cap.label,
+                                  "image": image_reference(data, tags) or "", "state": container_state(data),
+                                  "id": packed.id[:12]})
+        cap.containers = []  # run.containers holds them now
     return run
 
 
@@ -852,26 +917,34 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
         names = ev.Names()
         rel_files: Dict[str, str] = {}
         lines: Dict[str, Dict[str, int]] = {}
+        wanted: Dict[str, set] = {}  # location path -> the keys findings point at: the only lines SARIF needs
+        for f in result.findings:
+            wanted.setdefault(f.location.path, set()).add(f.location.key or "")
+
+        def keep(path: str, index: Dict[str, int]) -> Dict[str, int]:
+            keys = wanted.get(path, set())
+            kept = {k: v for k, v in index.items() if k in keys}
+            kept[""] = index.get("Name", 1)  # findings about something missing point at the name
+            return kept
+
         for doc in run.documents:
             res = doc.resources[0]
             if doc.kind == "container":
-                raw = run.inspects[doc.path]
+                raw = run.inspect(doc.path)
                 own = raw.get("Name") if isinstance(raw.get("Name"), str) else ""
                 exact = own.lstrip("/") == container_name(raw)
                 rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
                 data = ev.redact_inspect(raw, resource_secrets(res, defaults=False))
-                index = writer.write_json(rel, data)
-                index[""] = index.get("Name", 1)  # findings about something missing point at the container's name
-                lines[doc.path] = index
+                lines[doc.path] = keep(doc.path, writer.write_json(rel, data))
                 rel_files[doc.path] = rel
+                del raw, data
             else:
                 cap = run.engines[doc.path]
                 base = names.engine(cap.label)
                 secrets = []
                 if cap.info is not None:
-                    index = writer.write_json(f"{base}/info.json", ev.scrub_json(cap.info, secrets))
-                    index[""] = index.get("Name", 1)
-                    lines[doc.path] = index
+                    lines[doc.path] = keep(doc.path, writer.write_json(f"{base}/info.json",
+                                                                       ev.scrub_json(cap.info, secrets)))
                     rel_files[doc.path] = f"{base}/info.json"
                 if cap.version is not None:
                     writer.write_json(f"{base}/version.json", ev.scrub_json(cap.version, secrets))

@@ -219,7 +219,8 @@ PORTS = {"*": [{"HostIp": STR, "HostPort": STR}]}  # "*": every key of the objec
 VERSION_SHAPE = {"ApiVersion": STR, "Version": STR, "MinAPIVersion": STR, "Os": STR, "Arch": STR}
 INFO_SHAPE = {"Name": STR, "ServerVersion": STR, "OperatingSystem": STR, "LoggingDriver": STR,
               "SecurityOptions": STRINGS, "Containers": INT,
-              "RegistryConfig": {"InsecureRegistryCIDRs": STRINGS, "IndexConfigs": {"*": {"Name": STR, "Secure": BOOL}}}}
+              "RegistryConfig": {"InsecureRegistryCIDRs": STRINGS,
+                                 "IndexConfigs": {"*": {"Name": STR, "Secure": BOOL}}}}
 LIST_ENTRY_SHAPE = {"Id": STR, "Names": STRINGS, "Image": STR}
 INSPECT_SHAPE = {
     "Id": STR, "Name": STR, "Image": STR,

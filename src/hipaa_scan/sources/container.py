@@ -83,6 +83,12 @@ def image_reference(inspect: Dict[str, Any], repo_tags: Sequence[str] = ()) -> O
     return ref
 
 
+def container_state(inspect: Dict[str, Any]) -> str:
+    """`running`, `exited`, `created`... from State.Status (older engines: State.Running), else `unknown`."""
+    state = _dict(inspect.get("State")) if isinstance(inspect, dict) else {}
+    return _str(state.get("Status")) or ("running" if state.get("Running") is True else "unknown")
+
+
 def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo_tags: Sequence[str] = (),
                        engine: Optional[str] = None) -> Document:
     """One container's inspect JSON -> Document(container://<name>) holding one Resource(container:<name>).
@@ -104,7 +110,7 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
                    anchor=Location(path, None, None, None))
     res.extra.update({
         "id": _str(inspect.get("Id")) or "",
-        "state": _str(state.get("Status")) or ("running" if state.get("Running") is True else "unknown"),
+        "state": container_state(inspect),
         "running": state.get("Running") is True,
         "engine": engine,
         "labels": {k: v for k, v in _dict(config.get("Labels")).items() if isinstance(v, str)},
