@@ -45,6 +45,22 @@ def inspect_of(cid: str, name: str, image: str = "nginx:1.25", **extra) -> dict:
     return data
 
 
+_TEMPLATE = []
+
+
+def generated_inspect(cid: str, name: str) -> dict:
+    """A full-size inspect (about 5 KB of JSON, as a real engine sends): the recorded fixtures' hs-env container
+    (environment values masked there), under another id and name."""
+    if not _TEMPLATE:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "live",
+                            "inspect.json")
+        with open(path, encoding="utf-8") as handle:
+            _TEMPLATE.append(json.dumps(next(d for d in json.load(handle) if d["Name"] == "/hs-env")))
+    data = json.loads(_TEMPLATE[0])
+    data["Id"], data["Name"] = cid, "/" + name
+    return data
+
+
 def summary_of(inspect: dict) -> dict:
     """The /containers/json entry of a container."""
     config = inspect.get("Config")
@@ -191,6 +207,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # the audit opens up to 16 connections at once
 
     def get_request(self):
         conn, _ = self.socket.accept()
@@ -241,7 +258,7 @@ class FakeEngine:
         if self.generated and len(ref) == 64:
             n = int(ref, 16)
             if n < self.generated:
-                return inspect_of(ref, f"c{n:05d}")
+                return generated_inspect(ref, f"c{n:05d}")
         return None
 
     def answer_for(self, bare: str, full: str):

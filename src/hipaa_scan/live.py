@@ -504,18 +504,22 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         progress.add(len(chosen) + len(unmatched))
 
         def inspect(ref: str):
+            """(Packed inspect, problem, whether it carries the --label values): the parsed JSON is packed here, in
+            the worker, so that no more than one parsed inspect per worker exists at a time."""
             try:
                 if budget.over():  # the audit's time is up: no further request
-                    return None, "late"
+                    return None, "late", False
                 data = client.inspect_container(ref)
                 problem = liveguard.check_inspect(data)
-                return (None, f"the engine's inspect answer is malformed ({problem})") if problem else (data, None)
+                if problem:
+                    return None, f"the engine's inspect answer is malformed ({problem})", False
+                return Packed(data), None, selection.matches_labels((data.get("Config") or {}).get("Labels"))
             except docker.errors.NotFound:
-                return None, "gone"
+                return None, "gone", False
             except liveguard.AuditDeadline:
-                return None, "late"
+                return None, "late", False
             except Exception as exc:  # one container's failure does not end the audit
-                return None, classify(exc, target, timeout)
+                return None, classify(exc, target, timeout), False
             finally:
                 progress.advance()
 
@@ -523,7 +527,7 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         named = [(want, pool.submit(inspect, want)) for want in unmatched]
         late = 0
         for cid, hint, future in futures:
-            data, problem = future.result()
+            data, problem, _labelled = future.result()
             if problem == "late":
                 late += 1
                 continue
@@ -533,12 +537,10 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
                 cap.notes.append(f"container {shown} was removed during the scan; not audited")
             elif problem is not None:
                 cap.errors.append(f"container {shown}: {problem}")
-            elif isinstance(data, dict):
-                cap.containers.append((Packed(data), [hint] if hint else []))
             else:
-                cap.errors.append(f"container {shown}: the engine's inspect answer is not a JSON object")
+                cap.containers.append((data, [hint] if hint else []))
         for want, future in named:
-            data, problem = future.result()
+            data, problem, labelled = future.result()
             if problem == "late":
                 late += 1
                 continue
@@ -547,11 +549,10 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
                 cap.errors.append(f"no container named {want!r} on {target.shown}")
             elif problem is not None:
                 cap.errors.append(f"container {want!r}: {problem}")
-            elif isinstance(data, dict):
-                if not selection.matches_labels((data.get("Config") or {}).get("Labels")):
-                    cap.notes.append(f"container {want!r} does not carry the --label values; not audited")
-                elif not any(c[0].id == data.get("Id") for c in cap.containers):
-                    cap.containers.append((Packed(data), []))
+            elif not labelled:
+                cap.notes.append(f"container {want!r} does not carry the --label values; not audited")
+            elif not any(c[0].id == data.id for c in cap.containers):
+                cap.containers.append((data, []))
         if late:
             cap.errors.append(f"the audit did not finish within {budget.audit:g} s (--audit-timeout): {late} of "
                               f"{len(futures) + len(named)} containers on {target.shown} were not audited")

@@ -136,6 +136,9 @@ def fetch(plain_get: Callable, url: str, kwargs: Dict[str, Any], shown: str, bud
                     return
             resp._content = bytes(body)
             resp._content_consumed = True
+            release = getattr(resp.raw, "release_conn", None)
+            if release is not None:
+                release()  # read to its end: the connection goes back to the pool for the next request
         except BaseException as exc:  # handed to the caller, who raises it
             box["error"] = exc
         finally:
