@@ -226,6 +226,10 @@ class FakeEngine:
         self.lock = threading.Lock()
         self._own_dir = None
         path = os.path.join(str(tmp_path), "engine.sock")
+        n = 1
+        while os.path.exists(path):  # several engines in one folder
+            n += 1
+            path = os.path.join(str(tmp_path), f"engine-{n}.sock")
         if len(path) > 100:  # AF_UNIX paths are limited to 108 bytes
             self._own_dir = tempfile.mkdtemp(prefix="hsfe")
             path = os.path.join(self._own_dir, "engine.sock")

@@ -329,3 +329,268 @@ def test_many_containers_in_the_list_with_one_selected(engine):
     assert not run.errors
     assert [d.path for d in run.documents if d.kind == "container"] == ["container://c49999"]
     assert eng.paths() == ["/version", "/info", "/containers/json", "/containers/" + f"{49_999:064x}" + "/json"]
+
+
+def test_memory_grows_with_the_findings_not_with_the_inspect_json(engine):
+    """Full-size inspects (5 KB of JSON, about 20 KB parsed): the audit keeps each container compressed and makes
+    its document only when scanned, so each container beyond the first costs a few KB (its findings, its inventory
+    line, its packed inspect), not its parsed JSON. Before: 33 KB per container (measured), 800 MiB for 50,000."""
+    code = ("import sys\nfrom hipaa_scan.cli import run\n"
+            "sys.argv = ['hipaa-scan', 'live', '--host', sys.argv[1], '--format', 'json', '-o', '/dev/null']\n"
+            "try:\n    run()\nexcept SystemExit as exc:\n    print(exc.code)\n" + PRINT_PEAK)
+    peaks = {}
+    for n in (400, 2400):
+        eng = engine().many_containers(n)
+        proc = subprocess.run([sys.executable, "-c", code, eng.url], capture_output=True, text=True,
+                              timeout=GUARD_SECONDS - 10)
+        exit_code, peak = proc.stdout.split()
+        assert exit_code == "1", proc.stderr  # findings, no error
+        peaks[n] = int(peak)
+    per_container_kib = (peaks[2400] - peaks[400]) * 1024 / 2000
+    assert per_container_kib < 16, f"{per_container_kib:.1f} KiB per container ({peaks})"
+
+
+# --- offline input: one malformed container of a file ---------------------------------------------------------
+
+
+def test_one_malformed_container_in_a_saved_file_is_an_error_for_it_only(tmp_path):
+    items = [inspect_of("a" * 64, "good"), inspect_of("b" * 64, "bad", Image={"x": 1}),
+             inspect_of("c" * 64, "deep", Labels=deep(900))]
+    path = tmp_path / "inspect.json"
+    path.write_text(json.dumps(items))
+    evidence = tmp_path / "ev"
+    proc = hipaa_scan("live", "--from-inspect", str(path), "--format", "json", "--evidence", str(evidence))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [e["message"] for e in report["errors"]] == [
+        f"{path}: item 1: malformed `docker inspect` output (Image is an object, not a string); not audited",
+        f"{path}: item 2: malformed `docker inspect` output (nested more than 64 levels deep); not audited"]
+    assert {f["location"]["path"] for f in report["findings"]} == {"container://good"}
+    assert sorted(p.name for p in (evidence / "containers").iterdir()) == ["good.json"]
+
+
+def test_a_saved_info_file_of_the_wrong_shape_is_one_line(tmp_path):
+    path = tmp_path / "info.json"
+    path.write_text(json.dumps({"ServerVersion": "24", "SecurityOptions": "name=seccomp"}))
+    line = one_error_line(hipaa_scan("live", "--from-info", str(path)))
+    assert line == (f"hipaa-scan: error: {path}: malformed `docker info` output (SecurityOptions is a string, not a "
+                    "list)")
+
+
+# --- --output ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "Dockerfile").write_text("FROM alpine:3.19\n")
+    (root / "app" / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.25\n    privileged: true\n")
+    (root / ".env").write_text("A=1\n")
+    (tmp_path / "victim.txt").write_text("precious\n")
+    return root
+
+
+@pytest.mark.parametrize("link_target", ["../victim.txt", "missing.txt", "Dockerfile"])
+def test_output_never_follows_a_symbolic_link(tree, link_target):
+    (tree / "report.sarif").symlink_to(link_target)
+    line = one_error_line(hipaa_scan("scan", str(tree), "--format", "sarif", "--output", str(tree / "report.sarif")))
+    assert line == (f"hipaa-scan: error: refusing to write the report to {tree / 'report.sarif'}: it is a symbolic "
+                    "link (hipaa-scan never writes through a link; name the real file)")
+    assert (tree.parent / "victim.txt").read_text() == "precious\n"
+    assert not (tree / "missing.txt").exists()
+
+
+@pytest.mark.parametrize("args,output,why", [
+    (["{tree}"], "{tree}/Dockerfile", "the scan reads that file"),
+    (["{tree}"], "{tree}/app/compose.yaml", "the scan reads that file"),
+    (["{tree}"], "{tree}/.env", "the scan reads that file"),
+    (["{tree}/Dockerfile"], "{tree}/Dockerfile", "it is one of the scan's inputs"),
+    (["-f", "{tree}/app/compose.yaml"], "{tree}/app/compose.yaml", "it is one of the scan's inputs"),
+    (["{tree}", "--env-file", "{tree}/.env"], "{tree}/.env", "it is one of the scan's inputs"),
+])
+def test_output_never_replaces_a_file_the_scan_reads(tree, args, output, why):
+    args = [a.format(tree=tree) for a in args]
+    output = output.format(tree=tree)
+    before = Path(output).read_bytes()
+    line = one_error_line(hipaa_scan("scan", *args, "--output", output))
+    assert line == f"hipaa-scan: error: refusing to write the report to {output}: {why}"
+    assert Path(output).read_bytes() == before
+
+
+def test_output_over_a_hard_link_to_an_input_is_refused(tree):
+    os.link(tree / "Dockerfile", tree / "report.txt")
+    line = one_error_line(hipaa_scan("scan", str(tree / "Dockerfile"), "--output", str(tree / "report.txt")))
+    assert line.endswith("it is one of the scan's inputs")
+
+
+def test_output_from_live_never_replaces_a_saved_input(tmp_path):
+    path = tmp_path / "inspect.json"
+    path.write_text(json.dumps([inspect_of("a" * 64, "web")]))
+    line = one_error_line(hipaa_scan("live", "--from-inspect", str(path), "--format", "json", "-o", str(path)))
+    assert line == f"hipaa-scan: error: refusing to write the report to {path}: it is one of the scan's inputs"
+    assert json.loads(path.read_text())[0]["Name"] == "/web"
+
+
+def test_output_is_replaced_atomically_and_keeps_its_mode(tree):
+    report = tree.parent / "report.json"
+    report.write_text("old report\n")
+    report.chmod(0o640)
+    proc = hipaa_scan("scan", str(tree), "--format", "json", "--output", str(report))
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(report.read_text())["findings"]
+    assert oct(report.stat().st_mode & 0o777) == "0o640"
+    assert sorted(p.name for p in tree.parent.iterdir()) == ["report.json", "tree", "victim.txt"]  # no temp file left
+
+
+def test_output_to_a_device_is_written_in_place(tree):
+    proc = hipaa_scan("scan", str(tree), "--format", "json", "--output", "/dev/null")
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_output_in_place_of_a_report_written_by_a_crashed_writer_is_untouched_on_failure(tree, monkeypatch):
+    """A report that cannot be finished leaves the old file as it was and no temporary file."""
+    from hipaa_scan import safewrite
+
+    report = tree.parent / "report.txt"
+    report.write_text("old\n")
+
+    def produce(handle):
+        handle.write("half a report")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(safewrite.OutputError, match="cannot write .*report.txt: No space left on device"):
+        safewrite.write(str(report), produce)
+    assert report.read_text() == "old\n"
+    assert sorted(p.name for p in tree.parent.iterdir()) == ["report.txt", "tree", "victim.txt"]
+
+
+# --- the evidence folder -------------------------------------------------------------------------------------
+
+
+def test_evidence_names_never_collide(engine, tmp_path):
+    """`abc` and `abc.` (and `ABC`, which a case-insensitive file system would mix up with `abc`) once made the
+    second evidence file an error: exit 2 and a half-written folder."""
+    names = ["abc", "abc.", "ABC", ".abc", "abc@bbbbbbbbbbbb", "a" * 130, "a" * 131]
+    containers = [inspect_of(f"{n:x}" * 64, name) for n, name in enumerate(names, 1)]
+    eng = engine(containers=containers)
+    evidence = tmp_path / "ev"
+    proc = hipaa_scan("live", "--host", eng.url, "--format", "json", "--evidence", str(evidence))
+    assert proc.returncode == 1, proc.stderr
+    files = sorted(p.name for p in (evidence / "containers").iterdir())
+    assert len(files) == len(names) == len({f.casefold() for f in files})
+    assert "abc.json" in files or "ABC.json" in files
+    manifest = json.loads((evidence / "manifest.json").read_text())
+    present = {p.relative_to(evidence).as_posix() for p in evidence.rglob("*") if p.is_file()}
+    assert {f["path"] for f in manifest["files"]} == present - {"manifest.json", "MANIFEST.sha256"}
+    assert {c["evidence"] for c in manifest["containers"]} == {f"containers/{f}" for f in files}
+    assert subprocess.run(["sha256sum", "-c", "--strict", "--quiet", "MANIFEST.sha256"], cwd=evidence).returncode == 0
+
+
+def _evidence_run(url, directory):
+    from hipaa_scan import live
+    from hipaa_scan.engine import ScanOptions
+
+    run = live.audit([live.Target(url)], live.Selection())
+    result = live.scan(run, ScanOptions())
+    return live.write_evidence(str(directory), run, result)
+
+
+def test_two_runs_into_one_folder_never_mix(engine, tmp_path):
+    """Runs started together into one folder: one gets it; each other one is refused while it is being written, or
+    (once it is complete) gets a fresh subfolder. Every folder holds exactly the files its manifest lists."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hipaa_scan import live
+
+    eng = engine()
+    target = tmp_path / "audit"
+
+    def attempt(_):
+        try:
+            return _evidence_run(eng.url, target)
+        except live.LiveError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(attempt, range(4)))
+    done = [o for o in outcomes if not isinstance(o, str)]
+    refused = [o for o in outcomes if isinstance(o, str)]
+    assert all(r == (f"cannot write evidence to {target}: another hipaa-scan run is writing its evidence there (it "
+                     "holds .hipaa-scan-claim); use another folder, or delete that file if no run is going on")
+               for r in refused), refused
+    folders = [r.folder for r in done]
+    assert len(set(folders)) == len(folders) and str(target) in folders
+    for folder in folders:
+        root = Path(folder)
+        present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        present = {p for p in present if not p.startswith("scan-")}  # another run's own subfolder
+        listed = {line.split("  ", 1)[1] for line in (root / "MANIFEST.sha256").read_text().splitlines()}
+        assert listed == present - {"MANIFEST.sha256"}, folder
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+    assert not [p for p in target.iterdir() if p.name.startswith(".")]
+    later = _evidence_run(eng.url, target)  # the folder is complete now: a new run gets a subfolder of its own
+    assert later.redirected and Path(later.folder).parent == target
+
+
+def test_an_existing_empty_folder_is_used_and_a_file_is_refused(engine, tmp_path):
+    eng = engine()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _evidence_run(eng.url, empty).folder == str(empty)
+    assert (empty / "MANIFEST.sha256").is_file() and not (empty / ".hipaa-scan-claim").exists()
+    (tmp_path / "file").write_text("x")
+    from hipaa_scan import live
+
+    with pytest.raises(live.LiveError, match="it exists and is not a folder"):
+        _evidence_run(eng.url, tmp_path / "file")
+    (tmp_path / "link").symlink_to(empty)
+    with pytest.raises(live.LiveError, match="it exists and is a symbolic link"):
+        _evidence_run(eng.url, tmp_path / "link")
+
+
+@pytest.mark.parametrize("planted", ["report.txt", "containers", "engines"])
+def test_a_link_planted_during_the_run_is_never_written_through(engine, tmp_path, monkeypatch, planted):
+    """Someone plants a link in the folder being written: the write fails (exit 2), the link's target is untouched,
+    and neither the staging folder nor a half-written evidence folder is left."""
+    from hipaa_scan import evidence as ev
+    from hipaa_scan import live
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("precious\n")
+    real_write = ev.EvidenceWriter.write
+
+    def plant_then_write(self, rel, text, record=True):
+        link = Path(self.root) / planted
+        if not os.path.lexists(link):
+            link.symlink_to(victim / "keep.txt" if planted == "report.txt" else victim)
+        return real_write(self, rel, text, record)
+
+    monkeypatch.setattr(ev.EvidenceWriter, "write", plant_then_write)
+    target = tmp_path / "audit"
+    with pytest.raises(live.LiveError) as caught:
+        _evidence_run(engine().url, target)
+    assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+    assert (victim / "keep.txt").read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["engine.sock", "victim"]
+
+
+def test_a_folder_filled_by_someone_else_during_the_run_is_not_mixed(engine, tmp_path, monkeypatch):
+    from hipaa_scan import evidence as ev
+    from hipaa_scan import live
+
+    real_publish = ev.Staging.publish
+
+    def intrude_then_publish(self):
+        (Path(self.target) / "intruder.txt").write_text("not ours\n")
+        return real_publish(self)
+
+    monkeypatch.setattr(ev.Staging, "publish", intrude_then_publish)
+    target = tmp_path / "audit"
+    with pytest.raises(live.LiveError, match="cannot move the evidence into .*audit.*nothing was left there"):
+        _evidence_run(engine().url, target)
+    assert sorted(p.name for p in target.iterdir()) == ["intruder.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -107,29 +107,39 @@ def scrub_json(obj: Any, secrets: Iterable[str] = ()) -> Any:
 CLAIM = ".hipaa-scan-claim"  # marks an existing empty folder as taken by one run until its evidence is renamed in
 
 
+_CREATED: set = set()  # folders choose_folder made in this process (only those are removed again on failure)
+
+
 def choose_folder(directory: str, stamp: str) -> Tuple[str, bool]:
     """Reserve the folder this run's evidence goes to, and say whether it differs from `directory`.
 
-    `directory` itself when it does not exist (created here, exclusively) or is empty (claimed with a marker file,
-    exclusively); else a new subfolder `scan-<stamp>` (`-2`, `-3`... if taken), created exclusively. Two runs into the
-    same folder therefore never get the same one. The reserved folder stays empty until `Staging.publish`."""
+    `directory` itself when it does not exist or is empty, claimed by creating a marker file in it exclusively (so
+    that of two runs starting together, one only gets it: the other is refused while the first one writes); else
+    a new subfolder `scan-<stamp>` (`-2`, `-3`... if taken), created exclusively. Two runs therefore never get the
+    same folder, and no run puts anything into a folder another run is still writing. The reserved folder holds
+    nothing but the marker until `Staging.publish`."""
     if os.path.islink(directory) or (os.path.exists(directory) and not os.path.isdir(directory)):
         kind = "a symbolic link" if os.path.islink(directory) else "not a folder"
         raise EvidenceError(f"cannot write evidence to {directory}: it exists and is {kind}")
     try:
         os.makedirs(os.path.dirname(os.path.abspath(directory)), exist_ok=True)
         os.mkdir(directory)
-        return directory, False
+        _CREATED.add(os.path.abspath(directory))
     except FileExistsError:
         pass
     except OSError as exc:
         raise EvidenceError(f"cannot create evidence folder {directory}: {exc.strerror or exc}") from None
+    busy = EvidenceError(f"cannot write evidence to {directory}: another hipaa-scan run is writing its evidence "
+                         f"there (it holds {CLAIM}); use another folder, or delete that file if no run is going on")
     try:
-        if not os.listdir(directory):
+        entries = os.listdir(directory)
+        if entries == [CLAIM]:
+            raise busy
+        if not entries:
             os.close(os.open(os.path.join(directory, CLAIM), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
             return directory, False
     except FileExistsError:
-        pass  # another run claimed it a moment ago
+        raise busy from None  # another run claimed it a moment ago
     except OSError as exc:
         raise EvidenceError(f"cannot write evidence to {directory}: {exc.strerror or exc}") from None
     base = os.path.join(directory, f"scan-{stamp}")
@@ -137,6 +147,7 @@ def choose_folder(directory: str, stamp: str) -> Tuple[str, bool]:
         candidate = base if n == 1 else f"{base}-{n}"
         try:
             os.mkdir(candidate)
+            _CREATED.add(os.path.abspath(candidate))
             return candidate, True
         except FileExistsError:
             continue
@@ -157,7 +168,7 @@ class Staging:
         import tempfile
 
         self.target = target
-        self.claimed = os.path.lexists(os.path.join(target, CLAIM))  # an empty folder that existed before the run
+        self.created = os.path.abspath(target) in _CREATED  # else an empty folder that existed before the run
         parent = os.path.dirname(os.path.abspath(target))
         try:
             self.path = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.tmp-", dir=parent)
@@ -186,7 +197,7 @@ class Staging:
         try:
             if os.path.lexists(claim):
                 os.unlink(claim)
-            if not self.claimed:
+            if self.created:
                 os.rmdir(self.target)  # the folder this run made, and only while still empty
         except OSError:
             pass
