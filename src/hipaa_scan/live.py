@@ -9,6 +9,11 @@ Read-only is enforced at the transport: the docker APIClient (a requests Session
 ReadOnlyViolation for any method but GET before anything is written to the socket, and every mounted adapter is
 wrapped the same way. The docker SDK is imported only here, inside functions.
 
+Every request is bounded (liveguard: a deadline per request and per audit, a size cap per answer, no redirects)
+and every answer is type-checked before use; a malformed part is an error for that part only. Each container's
+inspect is kept compressed (Packed) and its document made when it is reached (Documents), so memory grows with
+the findings, not with the inspect JSON.
+
 Errors are one line (LiveError); a container that disappears between the list and its inspect is a note.
 """
 
