@@ -19,10 +19,19 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from fake_engine import (FakeEngine, answer_bytes, answer_json, deep, drip, drip_headers, endless, huge,
-                         inspect_of, redirect)
+from fake_engine import (
+    FakeEngine,
+    answer_bytes,
+    answer_json,
+    deep,
+    drip,
+    drip_headers,
+    endless,
+    huge,
+    inspect_of,
+    redirect,
+)
 
 GUARD_SECONDS = 90
 # The process's own peak resident size in MiB (VmHWM: unlike ru_maxrss, not inherited from the parent at exec).
@@ -197,13 +206,13 @@ def test_a_version_answer_of_the_wrong_shape_is_one_clear_error(engine, version,
 ])
 def test_an_info_answer_of_the_wrong_shape_is_one_error_and_the_containers_are_still_audited(engine, info,
                                                                                               problem):
-    from hipaa_scan.engine import ScanOptions
     from hipaa_scan import live
+    from hipaa_scan.engine import ScanOptions
 
     eng = engine().route("/info", answer_json(info))
     run = audit(eng.url)
-    assert [e.message for e in run.errors] == [f"the engine's answer to GET /info is malformed ({problem}); the "
-                                               "engine-level checks that read it were skipped"]
+    assert [e.message for e in run.errors] == [(f"the engine's answer to GET /info is malformed ({problem}); the "
+                                                "engine-level checks that read it were skipped")]
     result = live.scan(run, ScanOptions())
     assert "HS102" in {f.rule_id for f in result.findings if f.location.path == "container://web"}
 
@@ -214,8 +223,8 @@ def test_info_as_a_list_through_the_cli_is_reported_never_an_internal_error(engi
     assert proc.returncode == 2 and "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     report = json.loads(proc.stdout)
     assert [e["message"] for e in report["errors"]] == [
-        "the engine's answer to GET /info is malformed (the answer is a list, not an object); the engine-level "
-        "checks that read it were skipped"]
+        ("the engine's answer to GET /info is malformed (the answer is a list, not an object); the engine-level "
+         "checks that read it were skipped")]
     assert "HS102" in {f["rule_id"] for f in report["findings"]}
 
 
@@ -268,8 +277,8 @@ def test_malformed_list_entries_are_errors_for_those_entries_only(engine):
     assert [e.message for e in run.errors] == [
         "container #2 of the list: the engine's list entry is malformed (Id is an object, not a string); not audited",
         f"container {'b' * 12}: the engine's list entry is malformed (Names is a string, not a list); not audited",
-        "container #4 of the list: the engine's list entry is malformed (the answer is a number, not an object); "
-        "not audited",
+        ("container #4 of the list: the engine's list entry is malformed (the answer is a number, not an object); "
+         "not audited"),
         "container #5 of the list: the engine's list entry is malformed (no Id); not audited"]
     assert [d.path for d in run.documents if d.kind == "container"] == ["container://web"]
 
@@ -296,8 +305,8 @@ def test_a_malformed_image_list_keeps_the_containers(engine):
     eng = engine(containers=[data]).route("/images/json", answer_json({"Id": "x"}))
     run = audit(eng.url)
     assert [e.message for e in run.errors] == [
-        "the engine's image list (GET /images/json) is not a JSON list; containers created from a bare image id are "
-        "audited without their image's tag"]
+        ("the engine's image list (GET /images/json) is not a JSON list; containers created from a bare image id are "
+         "audited without their image's tag")]
     assert [d.path for d in run.documents if d.kind == "container"] == ["container://web"]
 
 

@@ -727,7 +727,7 @@ class Packed:
     is needed, one container at a time: memory for N containers then grows with the findings, not with the inspect
     JSON. The few facts needed before that (selection, image tags, names) are kept apart."""
 
-    __slots__ = ("blob", "id", "name", "config_image", "image")
+    __slots__ = ("blob", "config_image", "id", "image", "name")
 
     def __init__(self, data: Dict[str, Any]) -> None:
         import zlib
@@ -751,7 +751,7 @@ class Documents:
     """A run's documents, made one at a time each time they are iterated: the engines', then each container's from
     its Packed inspect. Nothing per container is kept between two iterations."""
 
-    def __init__(self, run: "LiveRun") -> None:
+    def __init__(self, run: LiveRun) -> None:
         self.run = run
         self.engine_docs: List[Document] = []
 
@@ -762,7 +762,7 @@ class Documents:
         from hipaa_scan.sources.container import container_document
 
         yield from self.engine_docs
-        for path, (display, label, packed, tags) in self.run.containers.items():
+        for display, label, packed, tags in self.run.containers.values():
             yield container_document(packed.load(), display, tags, label)
 
     def __len__(self) -> int:
