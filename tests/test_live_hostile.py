@@ -603,3 +603,43 @@ def test_a_folder_filled_by_someone_else_during_the_run_is_not_mixed(engine, tmp
         _evidence_run(engine().url, target)
     assert sorted(p.name for p in target.iterdir()) == ["intruder.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# --- any JSON at all ---------------------------------------------------------------------------------------------
+
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    keys = st.sampled_from(["Id", "Name", "Image", "Config", "HostConfig", "Env", "Labels", "Mounts", "Ports",
+                            "NetworkSettings", "State", "Privileged", "Cmd", "User", "SecurityOptions",
+                            "RegistryConfig", "ApiVersion", "x"])
+    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+                        max_leaves=30)
+
+
+def test_any_json_answer_is_either_refused_in_one_line_or_audited_and_written_as_evidence(tmp_path):
+    """Every engine answer, whatever its JSON: the checks return None or one line, and what they accept becomes a
+    document, a redacted evidence file and line index without raising."""
+    from hypothesis import HealthCheck, given, settings
+
+    from hipaa_scan import liveguard
+    from hipaa_scan.evidence import dumps_with_lines, redact_inspect
+    from hipaa_scan.sources.container import container_document
+    from hipaa_scan.sources.engine import engine_document
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_json_values())
+    def check(value):
+        for checker in (liveguard.check_version, liveguard.check_info, liveguard.check_list_entry,
+                        liveguard.check_inspect):
+            problem = checker(value)
+            assert problem is None or (isinstance(problem, str) and "\n" not in problem)
+        if liveguard.check_inspect(value) is None:
+            container_document(value)
+            dumps_with_lines(redact_inspect(value))
+        if liveguard.check_info(value) is None:
+            engine_document("e", value, None, None)
+
+    check()
