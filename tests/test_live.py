@@ -385,7 +385,7 @@ def test_one_engine_down_still_reports_the_others_and_exits_2(fleet, tmp_path):
     report = json.loads(proc.stdout)
     assert container_rules(report, ["hs-root"]) == {"hs-root": fleet.specs["hs-root"][2]}
     assert [(e["kind"], e["message"].split(":")[0]) for e in report["errors"]] == [
-        ("engine", f"cannot reach the Docker engine at unix")]
+        ("engine", "cannot reach the Docker engine at unix")]
 
 
 # --- evidence -------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from hipaa_scan import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional, Sequence
+    from typing import List, NoReturn, Optional, Sequence
 
 FORMATS = ["text", "json", "sarif"]
 FAIL_ON = ["critical", "high", "medium", "low", "info", "never"]

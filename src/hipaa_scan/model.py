@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     try:
         from _sha2 import sha256  # Python >= 3.12
     except ImportError:
-        from hashlib import sha256
+        from hashlib import sha256  # noqa: F401  (re-exported)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}

@@ -14,7 +14,7 @@ from hipaa_scan.rules.base import Rule, RuleMeta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Dict, Iterable, List, Sequence, Tuple
 
 # id -> module under hipaa_scan.rules
 BUILTIN: Dict[str, str] = {

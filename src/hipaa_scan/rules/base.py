@@ -7,7 +7,7 @@ from hipaa_scan.model import Hit, Location, Record, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+    from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = lazy(r"^[A-Z][A-Z0-9]*[0-9]{3}$")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
