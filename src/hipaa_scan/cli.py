@@ -30,14 +30,19 @@ def _split(values: Sequence[str]) -> List[str]:
 
 
 def _echo_err(line: str) -> None:
-    """Write `line` to stderr exactly as click.echo(line, err=True) would.
+    """Write `line` to stderr as one line, exactly as click.echo(line, err=True) would, with its control characters
+    shown as escapes (visible.visible): a file name, value or engine answer quoted in a message can neither act on
+    the terminal nor start a line of its own. Every message of the command line goes through here.
 
     In the ordinary case that is a plain write and flush. The other cases are handed to click: when click is
     already loaded (the click path: nothing changes there), when stderr is missing or not a plain text stream,
-    when its encoding is ASCII (click then writes through its own UTF-8 wrapper) and when the line holds an
-    escape character (click removes ANSI sequences when stderr is not a terminal)."""
+    and when its encoding is ASCII (click then writes through its own UTF-8 wrapper). The line never holds an
+    escape character any more, so click's removal of ANSI sequences has nothing to remove."""
+    from hipaa_scan.visible import visible
+
+    line = visible(line)
     stream = sys.stderr
-    if ("click" in sys.modules or "\033" in line or type(stream) is not io.TextIOWrapper
+    if ("click" in sys.modules or type(stream) is not io.TextIOWrapper
             or codecs.lookup(stream.encoding).name == "ascii"):
         import click
 
@@ -45,6 +50,14 @@ def _echo_err(line: str) -> None:
         return
     stream.write(line + "\n")
     stream.flush()
+
+
+def _visible_lines(text: str) -> str:
+    """A page of several lines for the terminal (`explain`): each line's control characters shown as escapes (a
+    rule pack writes its own descriptions, whose newlines are the page's own)."""
+    from hipaa_scan.visible import visible
+
+    return "\n".join(visible(line) for line in text.split("\n"))
 
 
 def fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
@@ -286,9 +299,9 @@ def _define_click_commands() -> dict:
                 handle.write("\n")
         except OSError as exc:
             fail(f"cannot write {file}: {exc.strerror or exc}")
-        click.echo(f"baseline {file}: {len(data['entries'])} findings recorded", err=True)
+        _echo_err(f"baseline {file}: {len(data['entries'])} findings recorded")
         for err in result.errors:
-            click.echo(f"hipaa-scan: {err.path}: {err.message}", err=True)
+            _echo_err(f"hipaa-scan: {err.path}: {err.message}")
         sys.exit(2 if result.errors else 0)
 
     @main.command("rules")
@@ -316,7 +329,7 @@ def _define_click_commands() -> dict:
         rules, _ = load_rules()
         for r in rules:
             if rule.upper() == r.meta.id or rule == r.meta.name:
-                click.echo(rule_page(r.meta), nl=False)
+                click.echo(_visible_lines(rule_page(r.meta)), nl=False)
                 return
         fail(f"no rule {rule!r}; `hipaa-scan rules` lists them")
 
@@ -371,7 +384,7 @@ def _define_click_commands() -> dict:
             fail(str(exc))
         if evidence is not None:
             moved = " (the folder was not empty: a new subfolder)" if evidence.redirected else ""
-            click.echo(f"hipaa-scan: evidence written to {evidence.folder}{moved}", err=True)
+            _echo_err(f"hipaa-scan: evidence written to {evidence.folder}{moved}")
         if fmt == "json":
             emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category)
         else:
