@@ -1,0 +1,61 @@
+"""The test suite keeps to itself: the developer's home and cache are never written (conftest.private_home points
+HOME and the XDG folders into the session's temporary folder, for the tests and every process they start)."""
+
+import os
+import subprocess
+import sys
+
+from conftest import REAL
+
+
+def _real_cache() -> str:
+    home = REAL["HOME"] or os.path.expanduser("~")
+    return os.path.join(REAL["XDG_CACHE_HOME"] or os.path.join(home, ".cache"), "hipaa-scan")
+
+
+def _snapshot(folder: str):
+    """Every entry under `folder` with its modification time (None when the folder does not exist)."""
+    if not os.path.lexists(folder):
+        return None
+    out = {".": os.lstat(folder).st_mtime_ns}
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            out[os.path.relpath(path, folder)] = os.lstat(path).st_mtime_ns
+    return out
+
+
+def test_the_session_runs_with_a_private_home(private_home):
+    assert os.environ["HOME"] == str(private_home) != REAL["HOME"]
+    assert os.environ["XDG_CACHE_HOME"] == str(private_home / ".cache")
+    assert os.environ["XDG_CONFIG_HOME"] == str(private_home / ".config")
+    assert os.path.expanduser("~") == str(private_home)
+
+
+def test_a_run_does_not_touch_the_real_cache(private_home, tmp_path):
+    real = _real_cache()
+    before = _snapshot(real)
+    # a configuration never seen before: its validation leaves a new marker in the cache; a --rules-dir rule
+    # file leaves its parsed JSON there
+    (tmp_path / ".hipaa-scan.yaml").write_text(f"exclude: ['{tmp_path.name}/*']\n")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "HS950.yaml").write_text(
+        "id: HS950\nname: hygiene-probe\nseverity: low\nconfidence: low\nhipaa: ['164.312(b)']\nsources: [env]\n"
+        f"summary: s\ndescription: '{tmp_path.name}'\nremediation: r\nmessage: m\nmatch:\n  - env: {{name: '^X$'}}\n")
+    (tmp_path / "app.env").write_text("X=1\n")
+    proc = subprocess.run([sys.executable, "-m", "hipaa_scan", "scan", "--rules-dir", str(rules), "."],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "HS950" in proc.stdout
+    if before is None:
+        assert not os.path.lexists(real)
+        return
+    # The cache files of this run's configuration and rule file are named by digests of content no other run has.
+    # None of them is in the real cache (compared by name rather than by the whole folder, which other checkouts'
+    # test runs may be writing to meanwhile; the bundled rules' files are the same for every run).
+    private = private_home / ".cache" / "hipaa-scan"
+    written = [os.path.relpath(path, private) for path in private.rglob("*") if path.is_file()]
+    unique = [rel for rel in written if rel not in before]
+    assert len(unique) >= 2, f"the run wrote no new cache file ({written}): this test could not see a leak"
+    assert [rel for rel in unique if os.path.lexists(os.path.join(real, rel))] == []
