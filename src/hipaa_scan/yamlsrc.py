@@ -8,34 +8,14 @@ alias bomb is refused instead of expanded.
 
 from __future__ import annotations
 
+# PyYAML compiles its regular expressions when it is imported, including the pure-Python reader's, which the C
+# loader never uses. That cost is accepted: deferring them would mean replacing re.compile for the length of the
+# import, for every thread and every importer of the process (docs/architecture.md "Start-up").
+import yaml
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
-
-
-def _import_yaml() -> Any:
-    """PyYAML, with the patterns it compiles at import time left to be compiled on first use (see lazyre).
-
-    PyYAML compiles its patterns when it is imported: about 6 ms of a one-file run, most of it for the pure-Python
-    reader's check for unprintable characters, which the C loader never uses. The resolver's patterns, which the
-    loader below does use for some plain scalars, are then compiled on first use, one by one."""
-    import re
-    import sys
-
-    if "yaml" in sys.modules:
-        return sys.modules["yaml"]
-    from hipaa_scan.lazyre import lazy
-
-    compile_ = re.compile
-    re.compile = lazy  # type: ignore[assignment]
-    try:
-        import yaml
-    finally:
-        re.compile = compile_
-    return yaml
-
-
-yaml = _import_yaml()
 
 _STD_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = _STD_PREFIX + "str"
