@@ -37,12 +37,13 @@ def test_a_run_does_not_touch_the_real_cache(private_home, tmp_path):
     before = _snapshot(real)
     # a configuration never seen before: its validation leaves a new marker in the cache; a --rules-dir rule
     # file leaves its parsed JSON there
-    (tmp_path / ".hipaa-scan.yaml").write_text(f"exclude: ['{tmp_path.name}/*']\n")
+    token = os.urandom(8).hex()  # content no run has had before: its cache files are new
+    (tmp_path / ".hipaa-scan.yaml").write_text(f"exclude: ['{token}/*']\n")
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "HS950.yaml").write_text(
         "id: HS950\nname: hygiene-probe\nseverity: low\nconfidence: low\nhipaa: ['164.312(b)']\nsources: [env]\n"
-        f"summary: s\ndescription: '{tmp_path.name}'\nremediation: r\nmessage: m\nmatch:\n  - env: {{name: '^X$'}}\n")
+        f"summary: s\ndescription: '{token}'\nremediation: r\nmessage: m\nmatch:\n  - env: {{name: '^X$'}}\n")
     (tmp_path / "app.env").write_text("X=1\n")
     proc = subprocess.run([sys.executable, "-m", "hipaa_scan", "scan", "--rules-dir", str(rules), "."],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -59,3 +60,21 @@ def test_a_run_does_not_touch_the_real_cache(private_home, tmp_path):
     unique = [rel for rel in written if rel not in before]
     assert len(unique) >= 2, f"the run wrote no new cache file ({written}): this test could not see a leak"
     assert [rel for rel in unique if os.path.lexists(os.path.join(real, rel))] == []
+
+
+def test_the_garbage_collector_is_turned_off_for_the_scan_alone(tmp_path):
+    """engine.scan_paths turns the cyclic collector off for the length of a scan and back on after; the command
+    line does not turn it off for the whole process (which would also cover `live` and anyone calling cli.run)."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox:1.36\nUSER 1000\n")
+    code = ("import gc, json, sys\nfrom hipaa_scan import cli, engine\nseen = []\nscan = engine.scan_paths\n"
+            "def spy(*args, **kwargs):\n    seen.append(gc.isenabled())\n    return scan(*args, **kwargs)\n"
+            "engine.scan_paths = spy\n"
+            "out = []\n"
+            "for argv in (['scan', '-q', %r], ['scan', '--format', 'json', '--jobs', '1', %r], ['rules']):\n"
+            "    sys.argv = ['hipaa-scan', *argv]\n"
+            "    try:\n        cli.run()\n    except SystemExit as exc:\n        out.append((exc.code, gc.isenabled()))\n"
+            "print(json.dumps([out, seen]), file=sys.stderr)\n") % (str(tmp_path), str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out, seen = __import__("json").loads(proc.stderr.strip().splitlines()[-1])
+    assert out == [[0, True], [0, True], [0, True]]
+    assert seen == [True, True]  # on when the scan starts (the scan itself turns it off)

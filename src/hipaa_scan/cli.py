@@ -420,10 +420,8 @@ def __getattr__(name: str):
 def run() -> None:
     """Entry point wrapper: an unexpected error is one line and exit 2, never a traceback.
 
-    A `scan` command line that fastcli understands runs without importing click; any other goes to click."""
-    import gc
-
-    gc.disable()  # a short-lived process that makes almost no reference cycles: see engine.scan_paths
+    A `scan` command line that fastcli understands runs without importing click; any other goes to click. The
+    cyclic garbage collector stays on: engine.scan_paths turns it off for the scan alone."""
     try:
         from hipaa_scan import fastcli
 
