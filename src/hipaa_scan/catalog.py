@@ -7,7 +7,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+    from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 # product -> (image name patterns matched against the repository's last path components, ports)
 DATASTORES: Dict[str, Tuple[Tuple[str, ...], Tuple[int, ...]]] = {
@@ -135,6 +135,3 @@ def datastore_for(datastores: Datastores, image: Optional[str], container_port: 
         return product if container_port in datastores.ports_of(product) else None
     return datastores.distinctive.get(container_port)
 
-
-def known_products() -> List[str]:
-    return sorted(DATASTORES)

@@ -111,7 +111,7 @@ def build_options(select, ignore, excludes, rules_dir, config_path=None, baselin
     try:
         known = []
         if config_path or _config_present():
-            known = [r.meta for r in load_rules(rules_dirs=rules_dir)[0]]
+            known = [r.meta for r in load_rules(rules_dirs=rules_dir)]
         cfg = load_config(config_path, known)
         data = baseline_mod.load(baseline_path) if baseline_path else None
     except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
@@ -313,7 +313,7 @@ def _define_click_commands() -> dict:
         from hipaa_scan.rules import RuleLoadError, load_rules
 
         try:
-            rules, _ = load_rules(rules_dirs=rules_dir)
+            rules = load_rules(rules_dirs=rules_dir)
         except RuleLoadError as exc:
             fail(str(exc))
         metas = [r.meta for r in rules]
@@ -326,7 +326,7 @@ def _define_click_commands() -> dict:
         from hipaa_scan.docs import rule_page
         from hipaa_scan.rules import load_rules
 
-        rules, _ = load_rules()
+        rules = load_rules()
         for r in rules:
             if rule.upper() == r.meta.id or rule == r.meta.name:
                 click.echo(_visible_lines(rule_page(r.meta)), nl=False)

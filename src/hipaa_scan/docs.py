@@ -110,7 +110,7 @@ def fixture_examples(root: str, rule_id: str) -> List[Tuple[str, str, str]]:
 def expected_pages(root: str) -> Dict[str, str]:
     from hipaa_scan.rules import load_rules
 
-    rules, _ = load_rules(packs=False)
+    rules = load_rules(packs=False)
     metas = [r.meta for r in rules]
     pages = {os.path.join("docs", "rules", f"{m.id}.md"):
              GENERATED + "\n\n" + rule_page(m, fixture_examples(root, m.id)) for m in metas}

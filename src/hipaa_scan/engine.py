@@ -280,7 +280,7 @@ def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     from hipaa_scan.discover import discover, walk
 
     paths = list(paths)
-    rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
+    rules = load_rules(options.select, options.ignore, options.rules_dirs)
     runner = Runner(rules, options)
     texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
     most = _jobs(options.jobs, PARALLEL_MIN_FILES) if not options.compose_files else 1
@@ -405,7 +405,7 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
     """Run the rules over already-built documents (live containers, recorded inspect JSON)."""
-    rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
+    rules = load_rules(options.select, options.ignore, options.rules_dirs)
     runner = Runner(rules, options)
     findings: List[Finding] = []
     count = resources = 0

@@ -263,7 +263,7 @@ class ScanError(FrozenRecord):
     def __init__(self, path: str, message: str, kind: str = "parse", rule_id: Optional[str] = None) -> None:
         self.path = path
         self.message = message
-        self.kind = kind  # parse | io | rule | usage | engine
+        self.kind = kind  # parse | io | rule | engine | suppression
         self.rule_id = rule_id
 
 

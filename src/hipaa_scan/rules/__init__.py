@@ -14,7 +14,7 @@ from hipaa_scan.rules.base import Rule, RuleMeta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Sequence, Tuple
+    from typing import Dict, Iterable, List, Sequence
 
 # id -> module under hipaa_scan.rules
 BUILTIN: Dict[str, str] = {
@@ -82,12 +82,11 @@ def wanted(rule_id: str, name: str, select: Sequence[str], ignore: Sequence[str]
 
 
 def load_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), rules_dirs: Iterable[str] = (),
-               packs: bool = True) -> Tuple[List[Rule], List[str]]:
-    """The selected rules, sorted by id, and the load problems (each one line) that did not stop loading."""
+               packs: bool = True) -> List[Rule]:
+    """The selected rules, sorted by id. A problem with any of them stops loading (RuleLoadError)."""
     from hipaa_scan.rules import declarative
 
     rules: List[Rule] = []
-    problems: List[str] = []
     for rule_id, module_name in BUILTIN.items():
         if not _maybe(rule_id, select):
             continue
@@ -114,7 +113,7 @@ def load_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), rules_dir
             raise RuleLoadError(f"duplicate rule id {rule.meta.id} ({seen[rule.meta.id].origin} and {rule.meta.origin})")
         seen[rule.meta.id] = rule.meta
     rules.sort(key=lambda r: r.meta.id)
-    return rules, problems
+    return rules
 
 
 def _maybe(rule_id: str, select: Sequence[str]) -> bool:
