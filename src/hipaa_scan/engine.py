@@ -263,8 +263,8 @@ def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     # The cyclic garbage collector finds next to nothing to free in a scan (a few hundred objects per thousand
-    # files) but walks every live object again and again as findings accumulate: a quarter of the CPU time of a
-    # 10,000-file scan. Reference counting frees everything else; the collector resumes afterwards.
+    # files) but walks every live object again and again as findings accumulate, so its cost grows with the tree.
+    # Reference counting frees everything else; the collector resumes afterwards.
     import gc
 
     enabled = gc.isenabled()

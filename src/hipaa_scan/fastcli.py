@@ -1,6 +1,6 @@
 """`hipaa-scan scan` command lines read without click, for a faster start (pre-commit runs one per commit).
 
-Importing click costs about 20 ms, a sixth of a small scan. `parse_scan` understands a subset of what the click
+Importing click is a large part of a small scan's start (docs/performance.md). `parse_scan` understands a subset of what the click
 `scan` command accepts and returns the parameters click would pass to that command. For any other command line it
 returns None, and the caller runs click, which then does what it always does, including its error messages. So
 the subset leaves out help and version, the options of `scan` not listed in `_OPTIONS` below, option forms other

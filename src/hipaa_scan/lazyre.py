@@ -1,7 +1,7 @@
 """Regular expressions compiled on first use.
 
-Python compiles a regular expression in pure Python: the hundred-odd patterns of the rules and the secret
-detection cost about 15 ms at every start, a sixth of a pre-commit run, although a small scan needs few of them.
+Python compiles a regular expression in pure Python: compiling the hundred-odd patterns of the rules and the
+secret detection at every start would be a large part of a pre-commit run, although a small scan needs few of them.
 `lazy(pattern, flags)` stands for `re.compile(pattern, flags)` and compiles when a method is first called.
 From then on its methods are the compiled pattern's own, so a hot loop pays nothing extra.
 """

@@ -10,7 +10,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL (3 ms of start-up)
+try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL at every start
     from _sha256 import sha256  # Python <= 3.11
 except ImportError:  # pragma: no cover - depends on the interpreter
     try:
@@ -28,8 +28,9 @@ class Record:
     """Base of the model's plain records: fields are __slots__ (no per-instance dict: a large scan holds findings and
     locations by the hundred thousand), equality and repr go by those fields.
 
-    The records are written out by hand rather than with @dataclass, which compiles several methods per class at
-    every start: about 15 ms for the classes a one-file scan loads, a tenth of a pre-commit run."""
+    The records are written out by hand rather than with @dataclass, which generates and compiles several methods
+    per class at every start (and imports inspect): a pre-commit run pays for that on every commit
+    (docs/performance.md has the figures)."""
 
     __slots__ = ()
     __hash__ = None  # type: ignore[assignment]  # mutable records; Location below is the hashable one

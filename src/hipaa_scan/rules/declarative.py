@@ -170,7 +170,7 @@ def _parse(raw: bytes, path: str) -> Dict[str, Any]:
 
 
 # A rule file, once parsed (and validated), is remembered as JSON by its content: later runs neither parse YAML
-# nor, for a scan without Compose files, even import the YAML library (a tenth of a one-file scan).
+# nor, for a scan without Compose files, even import the YAML library (which a one-file scan would feel).
 def _cache_file(raw: bytes, check_schema: bool) -> str:
     from hipaa_scan import __version__
     from hipaa_scan.config import cache_path
