@@ -60,7 +60,7 @@ def _visible_lines(text: str) -> str:
     return "\n".join(visible(line) for line in text.split("\n"))
 
 
-def fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
+def fail(message: str) -> NoReturn:
     _echo_err(f"hipaa-scan: error: {message}")
     sys.exit(2)
 
@@ -135,7 +135,7 @@ def _config_present() -> bool:
 
 
 def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
-            baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles, jobs) -> None:
+            baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles, jobs) -> NoReturn:
     """The `scan` command: the parameters are those click passes to it (fastcli.parse_scan returns the same).
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
@@ -148,7 +148,7 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
         if fmt == "json":
             from hipaa_scan.report.jsonfmt import finding_encoder
         else:
-            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[no-redef]
+            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[assignment]  # (same call, typed apart)
         options.finding_encoder = finding_encoder
     fail_on = fail_on or options.fail_on or "high"
     try:
@@ -159,7 +159,7 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
     sys.exit(result.exit_code(fail_on))
 
 
-def _do_scan_standalone(params: dict) -> "NoReturn":  # type: ignore[name-defined]
+def _do_scan_standalone(params: dict) -> NoReturn:
     """do_scan(**params) wrapped the way click's standalone mode wraps a command (click.core.Command.main), so
     that the fast path ends like the click path: an interrupt or EOF prints an empty line and "Aborted!" and exits
     1; a broken stdout pipe exits 1 and silences later flush errors. click is imported only in those two cases."""
@@ -180,8 +180,8 @@ def _do_scan_standalone(params: dict) -> "NoReturn":  # type: ignore[name-define
 
         # click's standalone-mode wrapper: _PacifyFlushWrapper since click 8.5, which deprecates the old name
         pacify = getattr(click_utils, "_PacifyFlushWrapper", None) or getattr(click_utils, "PacifyFlushWrapper")
-        sys.stdout = pacify(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = pacify(sys.stderr)  # type: ignore[assignment]
+        sys.stdout = pacify(sys.stdout)
+        sys.stderr = pacify(sys.stderr)
         sys.exit(1)
 
 

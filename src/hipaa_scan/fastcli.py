@@ -80,7 +80,7 @@ _MULTIPLE = ("select", "ignore", "exclude")
 
 # Every parameter of the click `scan` command, with the value click passes when it is not given. The options left
 # to click (-f/--file, --env-file, --profile, --rules-dir) always have this value here.
-DEFAULTS = {
+DEFAULTS: dict[str, object] = {
     "paths": (), "fmt": "text", "output": None, "fail_on": None, "select": (), "ignore": (), "rules_dir": (),
     "category": None, "no_color": False, "quiet": False, "config_path": None, "baseline_path": None,
     "show_suppressed": False, "strict": False, "exclude": (), "compose_files": (), "env_files": (), "profiles": (),
@@ -94,7 +94,7 @@ def parse_scan(argv):
     if not argv or argv[0] != "scan":
         return None
     params = dict(DEFAULTS)
-    collected = {name: [] for name in _MULTIPLE}
+    collected: dict[str, list[str]] = {name: [] for name in _MULTIPLE}
     paths = []
     args = iter(argv[1:])
     for arg in args:

@@ -20,7 +20,7 @@ _METHODS = ("search", "match", "fullmatch", "sub", "subn", "finditer", "findall"
 class LazyPattern:
     """A stand-in for a compiled pattern: `pattern` and `flags` as given, the methods of re.Pattern."""
 
-    def __init__(self, pattern: str, flags: int = 0) -> None:
+    def __init__(self, pattern: str | bytes, flags: int = 0) -> None:
         self.pattern = pattern
         self.flags = flags
 
@@ -36,6 +36,6 @@ class LazyPattern:
         return f"lazy({self.pattern!r}, {self.flags!r})"
 
 
-def lazy(pattern: str, flags: int = 0) -> Any:
+def lazy(pattern: str | bytes, flags: int = 0) -> Any:
     """re.compile(pattern, flags), compiled when first used (typed as Any: it answers as a re.Pattern does)."""
     return LazyPattern(pattern, flags)

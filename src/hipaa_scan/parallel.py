@@ -214,8 +214,7 @@ class SpilledNotes:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (list, SpilledNotes)) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
+    # (not hashable: a class that defines __eq__ without __hash__ gets __hash__ = None)
 
 
 def _lists(path: str) -> Iterator[List[Any]]:

@@ -20,13 +20,14 @@ if TYPE_CHECKING:
 _STD_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = _STD_PREFIX + "str"
 
+_Base: Any  # the C loader or, without libyaml, the pure-Python one: not one class to type-check against
 try:
     _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Base = yaml.SafeLoader  # type: ignore[misc]
+    _Base = yaml.SafeLoader
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     """The safe loader, with quicker answers from the resolver.
 
     The parser asks the (pure Python) resolver for the tag of every node. A quoted scalar, or a plain one whose
@@ -65,8 +66,8 @@ _PLAIN_TAGS: Dict[str, str] = {}
 _IMPLICIT_FIRST = frozenset(k for k in _Base.yaml_implicit_resolvers if k)
 if _Base.yaml_path_resolvers or None in _Base.yaml_implicit_resolvers:  # pragma: no cover - a changed PyYAML
     _Loader.resolve = _Base.resolve  # type: ignore[method-assign]
-    _Loader.descend_resolver = _Base.descend_resolver  # type: ignore[method-assign]
-    _Loader.ascend_resolver = _Base.ascend_resolver  # type: ignore[method-assign]
+    _Loader.descend_resolver = _Base.descend_resolver
+    _Loader.ascend_resolver = _Base.ascend_resolver
 
 MAX_NODES = 200_000
 MAX_DEPTH = 200

@@ -87,7 +87,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         line += f", {tally.suppressed} suppressed"
     if result.errors:
         line += f", {_count(len(result.errors), 'error')}"
-    if run is not None and getattr(run, "seconds", 0):
+    if run is not None and getattr(run, "seconds", None):
         line += f"; scanned in {run.seconds:.1f} s"
     console.print(line)
     for note in result.notes:

@@ -11,7 +11,7 @@ from hipaa_scan.visible import markup, visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterable, List, TextIO, Tuple
+    from typing import Any, Callable, Iterable, List, Mapping, TextIO, Tuple
 
 STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -101,7 +101,7 @@ def _where(f: Finding) -> str:
     return f":{f.location.line}" if f.location.line else (f" {f.location.key}" if f.location.key else "")
 
 
-def safeguard_table(per: Dict[str, Tuple[Dict[str, int], Iterable[str]]], last: str,
+def safeguard_table(per: Mapping[str, Tuple[Mapping[str, int], Iterable[str]]], last: str,
                     listed: Callable[[List[str]], str]):
     """The per-safeguard summary: each HIPAA citation with its finding count per severity, the worst of them and,
     in the column named `last`, its sorted names (rules, containers...) as `listed` writes them."""

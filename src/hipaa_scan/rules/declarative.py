@@ -66,7 +66,8 @@ def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
 class _Matcher:
     def __init__(self, spec: Dict[str, Any], default_message: str, path: str, checked: bool) -> None:
         self.message = spec.get("message", default_message)
-        self.env_name = self.env_value = None
+        self.env_name: Any = None  # compiled patterns (or lazy ones), or None
+        self.env_value: Any = None
         self.command = self.run = self.logging = None
         if "env" in spec:
             self.env_name = _compile(spec["env"]["name"], path, checked)
