@@ -223,3 +223,24 @@ def test_rule_from_rules_dir_cannot_forge_catalog_or_report_lines(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert_safe(out)
     assert "HS901 evil-rule\\n" in out and "says \\x1b]8;;https://evil.example/\\x07hi\\u202e" in out
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_file_name_that_is_not_utf8_in_json_and_sarif(hostile_tree, fmt, tmp_path):
+    """The byte 0xff of a file name reaches JSON as the escape \\udcff (valid UTF-8 text that reads back as the
+    name Python gave the file) and SARIF URIs as %FF; its findings are fingerprinted like any other."""
+    for target in (None, tmp_path / f"report.{fmt}"):
+        proc = run("scan", "--format", fmt, *(["--output", str(target)] if target else []), ".", cwd=hostile_tree)
+        assert proc.returncode == 2, proc.stderr  # the Dockerfile without FROM, nothing else
+        raw = target.read_bytes() if target else proc.stdout
+        report = json.loads(raw.decode("utf-8"))  # strict: the report is UTF-8
+        assert b"\\udcff" in raw
+        if fmt == "json":
+            assert [e["kind"] for e in report["errors"]] == ["parse"]
+            paths = {f["location"]["path"] for f in report["findings"]}
+            assert "undecodable\udcff.env" in paths
+        else:
+            uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in report["runs"][0]["results"]
+                    for loc in r["locations"]}
+            assert "undecodable%FF.env" in uris
+            assert "evil%0A%20%20forged.env%3A1%20%20CRITICAL%20HS999%20forged-rule.env" in uris

@@ -127,7 +127,8 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
 
 def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
     raw = "\x1f".join((rule_id, path, resource, key))
-    return sha256(raw.encode("utf-8")).hexdigest()[:32]
+    # surrogateescape: a file name that is not UTF-8 is hashed as its own bytes (not a failure of every rule)
+    return sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 class Runner:
