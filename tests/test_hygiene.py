@@ -78,3 +78,24 @@ def test_the_garbage_collector_is_turned_off_for_the_scan_alone(tmp_path):
     out, seen = __import__("json").loads(proc.stderr.strip().splitlines()[-1])
     assert out == [[0, True], [0, True], [0, True]]
     assert seen == [True, True]  # on when the scan starts (the scan itself turns it off)
+
+
+def test_tests_publish_and_bind_only_ephemeral_ports():
+    """A fixed host port fails whenever anything else holds it: tests bind port 0 and let containers publish to
+    port 0 (or to a number the kernel handed out), then read back what they got."""
+    import re
+
+    fixed = [
+        re.compile(r"\.bind\(\([^()]*,\s*[1-9][0-9]*\)\)"),  # socket.bind((host, 16379))
+        re.compile(r"[\"'][0-9]+/(tcp|udp)[\"']\s*:\s*(\(\s*[\"'][^\"']*[\"']\s*,\s*)?[1-9][0-9]*\b"),  # ports={...}
+        re.compile(r"free_port\(\s*[1-9]"),
+    ]
+    here = os.path.dirname(os.path.abspath(__file__))
+    found = []
+    for folder in (here, os.path.join(here, "benchmarks")):
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py") and name != os.path.basename(__file__):
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    for number, line in enumerate(handle, start=1):
+                        found += [f"{name}:{number}: {line.strip()}" for pattern in fixed if pattern.search(line)]
+    assert found == []

@@ -244,3 +244,14 @@ def test_file_name_that_is_not_utf8_in_json_and_sarif(hostile_tree, fmt, tmp_pat
                     for loc in r["locations"]}
             assert "undecodable%FF.env" in uris
             assert "evil%0A%20%20forged.env%3A1%20%20CRITICAL%20HS999%20forged-rule.env" in uris
+
+
+def test_live_error_line_shows_controls_as_escapes(tmp_path):
+    bad = tmp_path / "inspect\x1b]8;;https:evil.example\x07\nforged.json"
+    bad.write_text("{not json")
+    proc = run("live", "--from-inspect", str(bad), cwd=ROOT)
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert err.count("\n") == 1 and "not valid JSON" in err
+    assert_safe(err)
+    assert "inspect\\x1b]8;;https:evil.example\\x07\\nforged.json" in err
