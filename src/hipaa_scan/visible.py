@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from hipaa_scan.lazyre import lazy
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from re import Match
+
 _CONTROL = lazy(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def _escape(match) -> str:
+def _escape(match: Match[str]) -> str:
     char = match.group()
     named = _NAMED.get(char)
     if named:

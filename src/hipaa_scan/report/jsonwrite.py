@@ -16,7 +16,7 @@ from hipaa_scan.lazyre import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import Any, Iterable, TextIO, Tuple
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -63,7 +63,8 @@ def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
         handle.write(encode(list(value) if isinstance(value, Iterator) else value))
 
 
-def _container(handle: TextIO, start: str, end: str, items, depth: int, level: int) -> None:
+def _container(handle: TextIO, start: str, end: str, items: Iterable[Tuple[str, Any]], depth: int,
+               level: int) -> None:
     pad = "\n" + "  " * (level + 1)
     first = True
     for prefix, item in items:
