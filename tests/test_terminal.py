@@ -89,7 +89,7 @@ def hostile_tree(tmp_path):
         '    ports: ["6379:6379"]\n'
         '    environment:\n'
         '      NOTE: "${UNSET_VAR}"\n')
-    bad_dir = root / "d\x1b[31m\u2028"
+    bad_dir = root / "d\x1b[31m\u2028:warning:"  # (with a rich emoji code)
     bad_dir.mkdir()
     (bad_dir / "Dockerfile").write_text("RUN no-from-here\n")  # an error naming its path
     (root / os.fsdecode(b"undecodable\xff.env")).write_text("API_TOKEN=abc\n")
@@ -102,7 +102,7 @@ def expect_visible(output: str) -> None:
     assert "accepted \\x1b[2J\\x1b[H" in output  # the suppression reason
     assert 'service "web\\x1b[31m\\u202e\\r\\nforged"' in output
     assert "redis\\x1b]8;;http://x\\x07[red]" in output
-    assert "d\\x1b[31m\\u2028/Dockerfile" in output  # the error's path
+    assert "d\\x1b[31m\\u2028:warning:/Dockerfile" in output  # the error's path
     assert "undecodable\\xff.env" in output
 
 
@@ -137,7 +137,7 @@ def test_scan_command_stdout_and_stderr(hostile_tree, args):
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
     assert_safe(out)
     assert_safe(err)
-    assert "d\\x1b[31m\\u2028/Dockerfile: no FROM instruction" in out
+    assert "d\\x1b[31m\\u2028:warning:/Dockerfile: no FROM instruction" in out
     assert "evil\\n  forged.env" in out and 'service "web\\x1b[31m\\u202e\\r\\nforged"' in out
 
 
@@ -154,7 +154,7 @@ def test_stderr_lines_show_controls_as_escapes(hostile_tree, tmp_path):
     err = proc.stderr.decode("utf-8")
     assert proc.returncode == 2
     assert_safe(err)
-    assert "hipaa-scan: d\\x1b[31m\\u2028/Dockerfile: no FROM instruction" in err.split("\n")
+    assert "hipaa-scan: d\\x1b[31m\\u2028:warning:/Dockerfile: no FROM instruction" in err.split("\n")
     # a configuration that cannot be read, named with control characters
     proc = run("scan", "--config", str(tmp_path / "cfg\x1b]8;;x\x07.yaml"), ".", cwd=hostile_tree)
     err = proc.stderr.decode("utf-8")

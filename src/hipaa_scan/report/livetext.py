@@ -34,7 +34,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
-                      width=width, highlight=False, soft_wrap=True)
+                      width=width, highlight=False, soft_wrap=True, emoji=False)  # `:smile:` stays text
     inventory = list(inventory or [])
     engines = [i for i in inventory if i["kind"] == "engine"]
     containers = [i for i in inventory if i["kind"] == "container"]

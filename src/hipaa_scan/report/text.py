@@ -42,7 +42,7 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
 
         width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
-                      width=width, highlight=False, soft_wrap=True)
+                      width=width, highlight=False, soft_wrap=True, emoji=False)  # `:smile:` stays text
 
     path = None
     for f in shown:  # sorted by file first, so one file's findings come together
