@@ -58,9 +58,6 @@ class RuleContext(Record):
         self.options = {} if options is None else options
         self.datastores = datastores  # hipaa_scan.catalog.Datastores
 
-    def option(self, name: str) -> Any:
-        return self.options[name]
-
 
 if TYPE_CHECKING:
     CheckFn = Callable[[Resource, RuleContext], Iterator[Hit]]

@@ -58,7 +58,8 @@ def _instructions(text: str) -> List[Instruction]:
     Compose `build:` is parsed again, with its build args and target, when it is scanned on its own."""
     from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
 
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")), env_replace=False)
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")),  # type: ignore[arg-type]
+                              env_replace=False)  # (it reads bytes as well as text; the stub names text only)
     raw = [entry for entry in parser.structure if entry["instruction"] != "COMMENT"]
     out: List[Instruction] = []
     i = 0
