@@ -31,6 +31,6 @@ def test_readme_rule_table_lists_every_rule():
 
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
         readme = handle.read()
-    rules, _ = load_rules(packs=False)
+    rules = load_rules(packs=False)
     missing = [r.meta.id for r in rules if f"| {r.meta.id} | {r.meta.name} |" not in readme]
     assert not missing, f"README rule table lacks {missing}"

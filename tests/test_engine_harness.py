@@ -61,14 +61,14 @@ def test_busybox_image_runs_commands(docker_engine):
 def test_published_port_on_running_container(docker_engine):
     container = docker_engine.client.containers.run(
         IMAGE, ["sh", "-c", "while true; do echo pong | nc -l -p 6379; done"],
-        detach=True, ports={"6379/tcp": ("0.0.0.0", 16379)})
+        detach=True, ports={"6379/tcp": ("0.0.0.0",)})  # host port 0: the engine picks a free one
     try:
         container.reload()
         assert container.status == "running"
-        expected = {"6379/tcp": [{"HostIp": "0.0.0.0", "HostPort": "16379"}]}
-        assert container.attrs["HostConfig"]["PortBindings"] == expected
-        assert container.attrs["NetworkSettings"]["Ports"] == expected
-        assert _read_from(16379).strip() == b"pong"
+        assert container.attrs["HostConfig"]["PortBindings"] == {"6379/tcp": [{"HostIp": "0.0.0.0", "HostPort": ""}]}
+        published = container.attrs["NetworkSettings"]["Ports"]["6379/tcp"]
+        assert [b["HostIp"] for b in published] == ["0.0.0.0"] and published[0]["HostPort"].isdigit()
+        assert _read_from(int(published[0]["HostPort"])).strip() == b"pong"
     finally:
         _remove(container)
 
@@ -92,8 +92,10 @@ def test_stop_cleans_up(docker_engine, tmp_path):
     try:
         assert engine.bridge != docker_engine.bridge
         harness.build_busybox_image(engine, tag="hs-busybox:cleanup")
-        engine.client.containers.run("hs-busybox:cleanup", "sleep 3600", detach=True,
-                                     ports={"80/tcp": ("127.0.0.1", 16380)})
+        container = engine.client.containers.run("hs-busybox:cleanup", "sleep 3600", detach=True,
+                                                 ports={"80/tcp": ("127.0.0.1",)})
+        container.reload()
+        port = int(container.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
         pid = engine.proc.pid
         assert harness._mounts_under(engine.root)
         assert harness._processes_under(engine.root)
@@ -110,4 +112,4 @@ def test_stop_cleans_up(docker_engine, tmp_path):
     assert engine.log_path.is_file()
     engine.stop()  # idempotent
     with pytest.raises(OSError):
-        socket.create_connection(("127.0.0.1", 16380), timeout=1).close()
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -71,7 +71,7 @@ def _kind(name):
 
 @pytest.mark.parametrize("rule_id", all_rule_ids())
 def test_every_rule_has_bad_and_good_fixtures_per_file_source(rule_id):
-    rules, _ = load_rules(select=[rule_id])
+    rules = load_rules(select=[rule_id])
     (rule,) = rules
     for verdict in ("bad", "good"):
         directory = os.path.join(RULES_DIR, rule_id, verdict)

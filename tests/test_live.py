@@ -36,19 +36,25 @@ SLEEP = ["sleep", "3600"]
 PLANTED = "sk-proj-" + pyrandom.token_hex(24)
 
 
-def free_port(preferred: int) -> int:
-    """`preferred` when nothing listens on it, else any free port (a second engine or test run may hold it)."""
-    for port in (preferred, 0):
-        with socket.socket() as s:
-            try:
-                s.bind(("0.0.0.0", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    raise RuntimeError("no free port")
+def kernel_port() -> int:
+    """A port number the kernel hands out (bound to port 0 on every interface, both families when it can, then
+    released). Used where the engine cannot choose: a container that is created and never started (its binding is
+    recorded, never bound), and hs-redis, which must publish the same host port on 0.0.0.0 and :: (given port 0,
+    the engine picks one per family). Other started containers publish to port 0 (`published_port`)."""
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", 0))
+    except OSError:
+        s = socket.socket()
+        s.bind(("0.0.0.0", 0))
+    with s:
+        return s.getsockname()[1]
 
 
-PORTS = {"redis": free_port(16379), "postgres": free_port(15432), "control": free_port(16380)}
+def published_port(container, port: str) -> str:
+    """The host port the engine assigned to a started container's `port` (e.g. "6379/tcp")."""
+    return container.attrs["NetworkSettings"]["Ports"][port][0]["HostPort"]
 
 
 def fleet_specs(tmp: Path):
@@ -65,16 +71,16 @@ def fleet_specs(tmp: Path):
                            BASE | {"HS103"}, True),
         "hs-etc": ("hs-busybox:1.0", {"volumes": {"/etc": {"bind": "/host/etc", "mode": "ro"}}}, BASE | {"HS107"},
                    True),
-        "hs-redis": ("redis:7.2", {"command": SERVE, "ports": {"6379/tcp": PORTS["redis"]}}, BASE | {"HS403", "HS501"}, True),
+        "hs-redis": ("redis:7.2", {"command": SERVE, "ports": {"6379/tcp": kernel_port()}}, BASE | {"HS403", "HS501"}, True),
         "hs-env": ("hs-busybox:1.0", {"environment": {
             "OPENAI_API_KEY": PLANTED, "xpack.security.enabled": "false", "LANGCHAIN_TRACING_V2": "true",
             "AUDIT_LOG_RETENTION_DAYS": "365"}}, BASE | {"HS401", "HS404", "HS503", "HS201"}, True),
         "hs-nolog": ("hs-busybox:1.0", {"log_config": {"type": "none"}}, BASE | {"HS202"}, True),
         "hs-latest": ("hs-busybox:latest", {}, BASE | {"HS301"}, True),
-        "hs-created": ("hs-busybox:1.0", {"ports": {"5432/tcp": ("0.0.0.0", PORTS["postgres"])}}, BASE | {"HS501"}, False),
+        "hs-created": ("hs-busybox:1.0", {"ports": {"5432/tcp": ("0.0.0.0", kernel_port())}}, BASE | {"HS501"}, False),
         "hs-control": ("hs-hardened:1.0", {
             "user": "10001", "read_only": True, "security_opt": ["no-new-privileges:true"], "mem_limit": "64m",
-            "nano_cpus": 500_000_000, "pids_limit": 64, "ports": {"6379/tcp": ("127.0.0.1", PORTS["control"])},
+            "nano_cpus": 500_000_000, "pids_limit": 64, "ports": {"6379/tcp": ("127.0.0.1",)},
             "healthcheck": {"test": ["CMD", "true"], "interval": 30_000_000_000}}, set(), True),
     }
 
@@ -197,7 +203,7 @@ def test_port_published_on_both_wildcards_is_one_finding(fleet, live_json):
     report, _ = live_json
     redis = [f for f in report["findings"] if f["resource"] == "container:hs-redis" and f["rule_id"] == "HS501"]
     assert len(redis) == 1
-    assert "Redis port 6379" in redis[0]["message"] and f"host port {PORTS['redis']}" in redis[0]["message"]
+    assert "Redis port 6379" in redis[0]["message"] and f"host port {published_port(fleet.containers['hs-redis'], '6379/tcp')}" in redis[0]["message"]
     raw = fleet.containers["hs-redis"].attrs  # the engine does list it twice
     fleet.containers["hs-redis"].reload()
     ips = {b["HostIp"] for b in fleet.containers["hs-redis"].attrs["NetworkSettings"]["Ports"]["6379/tcp"]}
@@ -385,7 +391,7 @@ def test_one_engine_down_still_reports_the_others_and_exits_2(fleet, tmp_path):
     report = json.loads(proc.stdout)
     assert container_rules(report, ["hs-root"]) == {"hs-root": fleet.specs["hs-root"][2]}
     assert [(e["kind"], e["message"].split(":")[0]) for e in report["errors"]] == [
-        ("engine", f"cannot reach the Docker engine at unix")]
+        ("engine", "cannot reach the Docker engine at unix")]
 
 
 # --- evidence -------------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def _tree(tmp_path):
 
 
 def test_workers_give_the_same_result_as_one_process(tmp_path, monkeypatch):
-    root = _tree(tmp_path)
+    _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     calls = spy_on_split(monkeypatch)
     monkeypatch.setattr(parallel, "NOTES_CHUNK", 3)  # each part's notes read back a few at a time
@@ -51,7 +51,7 @@ def test_workers_give_the_same_result_as_one_process(tmp_path, monkeypatch):
 
 
 def test_partition_keeps_a_project_with_its_subtree(tmp_path, monkeypatch):
-    root = _tree(tmp_path)
+    _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     from hipaa_scan.discover import walk
 
@@ -98,7 +98,7 @@ def test_a_project_reading_another_part_is_scanned_in_one_process(tmp_path, monk
 def test_workers_apply_baselines_and_path_ignores_as_one_process_does(tmp_path, monkeypatch):
     from hipaa_scan import baseline
 
-    root = _tree(tmp_path)
+    _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     first = scan_paths(["tree"], ScanOptions(jobs=1))
     accepted = [f for f in first.findings if f.rule_id in ("HS101", "HS304")]

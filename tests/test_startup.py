@@ -155,28 +155,32 @@ def test_every_lazily_compiled_pattern_of_the_package_is_valid():
             declarative.load_rule_file(os.path.join(builtin_rules_dir(), name), "rules-dir", check_schema=True)
 
 
-def test_pyyaml_is_imported_with_its_patterns_left_for_first_use(tmp_path):
-    """yamlsrc imports PyYAML with re.compile standing in as lazyre.lazy: its import-time patterns (the pure-Python
-    reader's alone cost about 5 ms) compile only if used, re.compile is itself again after, and YAML loads as it
-    did, through our loader and through PyYAML's own pure-Python one."""
+def test_pyyaml_is_imported_as_it_is_and_re_compile_is_never_replaced(tmp_path):
+    """No process-wide monkeypatching: yamlsrc imports PyYAML plainly, so its import-time patterns are PyYAML's
+    own compiled ones, re.compile is never replaced (not even for the length of an import, which another thread
+    or importer would see), and YAML loads as it did, through our loader and through PyYAML's pure-Python one."""
     compose = tmp_path / "compose.yaml"
     compose.write_text("services:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    read_only: true\n")
-    code = ("import re, sys, json\ncompile_ = re.compile\nfrom hipaa_scan import cli\n"
+    code = ("import re, sys, json\ncompile_ = re.compile\nseen = []\n"
+            # a profile hook sees every Python call: any moment re.compile is not itself is recorded
+            "sys.setprofile(lambda frame, event, arg: seen.append(1) if re.compile is not compile_ else None)\n"
+            "from hipaa_scan import cli\n"
             "sys.argv=['hipaa-scan','scan','--format','json','-o',%r,%r]\n"
             "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "sys.setprofile(None)\n"
             "import yaml\nfrom hipaa_scan import yamlsrc\n"
-            "unused = type(yaml.reader.Reader.NON_PRINTABLE).__name__\n"
+            "reader = type(yaml.reader.Reader.NON_PRINTABLE) is re.Pattern\n"
             "text = 'a: 1\\nb: [yes, 0x1f, 1.5e+3, ~, 2001-12-14, x]\\n<<: {c: 2}\\n'\n"
             "ours = yamlsrc.load(text)[0]\n"
             "theirs = yaml.load(text, Loader=yaml.SafeLoader)\n"  # the pure-Python reader and resolver
             "bad = None\ntry:\n    yaml.load('a: \\x07', Loader=yaml.SafeLoader)\nexcept yaml.reader.ReaderError as e:\n"
             "    bad = e.character\n"
-            "print(json.dumps([unused, re.compile is compile_, ours, {k: str(v) for k, v in theirs.items()}, bad]))\n"
+            "print(json.dumps([reader, len(seen), ours, {k: str(v) for k, v in theirs.items()}, bad]))\n"
             ) % (str(tmp_path / "r.json"), str(compose))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    unused, restored, ours, theirs, bad = json.loads(out.strip().splitlines()[-1])
-    assert unused == "LazyPattern" and restored is True
+    reader, replaced, ours, theirs, bad = json.loads(out.strip().splitlines()[-1])
+    assert reader is True and replaced == 0
     assert ours == {"a": 1, "b": [True, 31, 1500.0, None, "2001-12-14", "x"], "c": 2}
     assert theirs == {"a": "1", "b": "[True, 31, 1500.0, None, datetime.date(2001, 12, 14), 'x']", "c": "2"}
-    assert bad == 7  # the reader found the unprintable character: its pattern compiled when needed
+    assert bad == 7  # the reader found the unprintable character
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["findings"] > 0

@@ -34,7 +34,7 @@ def test_installed_wheel_sees_its_rules(wheel, tmp_path):
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     probe = ("import json, hipaa_scan, hipaa_scan.rules as r\n"
-             "rules, _ = r.load_rules(packs=False)\n"
+             "rules = r.load_rules(packs=False)\n"
              "print(json.dumps([hipaa_scan.__file__, r.builtin_rules_dir(), [x.meta.id for x in rules]]))")
     env = dict(os.environ, PYTHONPATH=str(target))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=str(tmp_path),

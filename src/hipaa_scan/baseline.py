@@ -74,13 +74,6 @@ def load(path: str) -> Dict[str, Any]:
     return data
 
 
-def apply(data: Dict[str, Any], findings: Iterable[Finding], path: str,
-          today: Optional[_dt.date] = None) -> List[str]:
-    """Suppress findings in the baseline; return notes on expired and stale entries."""
-    matched, expired = mark(data, findings, path, today)
-    return notes(data, path, matched, expired)
-
-
 def mark(data: Dict[str, Any], findings: Iterable[Finding], path: str,
          today: Optional[_dt.date] = None) -> Tuple[Set[str], Set[str]]:
     """Suppress the findings the baseline accepts; return the fingerprints it matched, and those of them whose

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+    from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 # product -> (image name patterns matched against the repository's last path components, ports)
 DATASTORES: Dict[str, Tuple[Tuple[str, ...], Tuple[int, ...]]] = {
@@ -108,13 +108,13 @@ class Datastores:
     def ports_of(self, product: str) -> Tuple[int, ...]:
         return self.products[product][1]
 
-    def extended(self, extra: Iterable[Mapping[str, object]]) -> "Datastores":
+    def extended(self, extra: Iterable[Mapping[str, Any]]) -> "Datastores":
         products = dict(self.products)
         distinctive = dict(self.distinctive)
         for entry in extra:
             name = str(entry["name"])
-            images = tuple(str(i) for i in entry.get("images", ()))  # type: ignore[union-attr]
-            ports = tuple(int(p) for p in entry.get("ports", ()))  # type: ignore[union-attr]
+            images = tuple(str(i) for i in entry.get("images", ()))
+            ports = tuple(int(p) for p in entry.get("ports", ()))
             old_images, old_ports = products.get(name, ((), ()))
             products[name] = (old_images + images, old_ports + ports)
             if entry.get("distinctive"):
@@ -135,6 +135,3 @@ def datastore_for(datastores: Datastores, image: Optional[str], container_port: 
         return product if container_port in datastores.ports_of(product) else None
     return datastores.distinctive.get(container_port)
 
-
-def known_products() -> List[str]:
-    return sorted(DATASTORES)

@@ -17,7 +17,7 @@ from hipaa_scan import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional, Sequence
+    from typing import List, NoReturn, Optional, Sequence
 
 FORMATS = ["text", "json", "sarif"]
 FAIL_ON = ["critical", "high", "medium", "low", "info", "never"]
@@ -30,14 +30,19 @@ def _split(values: Sequence[str]) -> List[str]:
 
 
 def _echo_err(line: str) -> None:
-    """Write `line` to stderr exactly as click.echo(line, err=True) would.
+    """Write `line` to stderr as one line, exactly as click.echo(line, err=True) would, with its control characters
+    shown as escapes (visible.visible): a file name, value or engine answer quoted in a message can neither act on
+    the terminal nor start a line of its own. Every message of the command line goes through here.
 
     In the ordinary case that is a plain write and flush. The other cases are handed to click: when click is
     already loaded (the click path: nothing changes there), when stderr is missing or not a plain text stream,
-    when its encoding is ASCII (click then writes through its own UTF-8 wrapper) and when the line holds an
-    escape character (click removes ANSI sequences when stderr is not a terminal)."""
+    and when its encoding is ASCII (click then writes through its own UTF-8 wrapper). The line never holds an
+    escape character any more, so click's removal of ANSI sequences has nothing to remove."""
+    from hipaa_scan.visible import visible
+
+    line = visible(line)
     stream = sys.stderr
-    if ("click" in sys.modules or "\033" in line or type(stream) is not io.TextIOWrapper
+    if ("click" in sys.modules or type(stream) is not io.TextIOWrapper
             or codecs.lookup(stream.encoding).name == "ascii"):
         import click
 
@@ -47,7 +52,15 @@ def _echo_err(line: str) -> None:
     stream.flush()
 
 
-def fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
+def _visible_lines(text: str) -> str:
+    """A page of several lines for the terminal (`explain`): each line's control characters shown as escapes (a
+    rule pack writes its own descriptions, whose newlines are the page's own)."""
+    from hipaa_scan.visible import visible
+
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
+def fail(message: str) -> NoReturn:
     _echo_err(f"hipaa-scan: error: {message}")
     sys.exit(2)
 
@@ -115,7 +128,7 @@ def build_options(select, ignore, excludes, rules_dir, config_path=None, baselin
     try:
         known = []
         if config_path or _config_present():
-            known = [r.meta for r in load_rules(rules_dirs=rules_dir)[0]]
+            known = [r.meta for r in load_rules(rules_dirs=rules_dir)]
         cfg = load_config(config_path, known)
         data = baseline_mod.load(baseline_path) if baseline_path else None
     except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
@@ -139,7 +152,7 @@ def _config_present() -> bool:
 
 
 def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
-            baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles, jobs) -> None:
+            baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles, jobs) -> NoReturn:
     """The `scan` command: the parameters are those click passes to it (fastcli.parse_scan returns the same).
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
@@ -159,7 +172,7 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
         if fmt == "json":
             from hipaa_scan.report.jsonfmt import finding_encoder
         else:
-            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[no-redef]
+            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[assignment]  # (same call, typed apart)
         options.finding_encoder = finding_encoder
     fail_on = fail_on or options.fail_on or "high"
     try:
@@ -178,7 +191,7 @@ def _found_config() -> Optional[str]:
     return str(found) if found else None
 
 
-def _do_scan_standalone(params: dict) -> "NoReturn":  # type: ignore[name-defined]
+def _do_scan_standalone(params: dict) -> NoReturn:
     """do_scan(**params) wrapped the way click's standalone mode wraps a command (click.core.Command.main), so
     that the fast path ends like the click path: an interrupt or EOF prints an empty line and "Aborted!" and exits
     1; a broken stdout pipe exits 1 and silences later flush errors. click is imported only in those two cases."""
@@ -199,8 +212,8 @@ def _do_scan_standalone(params: dict) -> "NoReturn":  # type: ignore[name-define
 
         # click's standalone-mode wrapper: _PacifyFlushWrapper since click 8.5, which deprecates the old name
         pacify = getattr(click_utils, "_PacifyFlushWrapper", None) or getattr(click_utils, "PacifyFlushWrapper")
-        sys.stdout = pacify(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = pacify(sys.stderr)  # type: ignore[assignment]
+        sys.stdout = pacify(sys.stdout)
+        sys.stderr = pacify(sys.stderr)
         sys.exit(1)
 
 
@@ -318,9 +331,9 @@ def _define_click_commands() -> dict:
                 handle.write("\n")
         except OSError as exc:
             fail(f"cannot write {file}: {exc.strerror or exc}")
-        click.echo(f"baseline {file}: {len(data['entries'])} findings recorded", err=True)
+        _echo_err(f"baseline {file}: {len(data['entries'])} findings recorded")
         for err in result.errors:
-            click.echo(f"hipaa-scan: {err.path}: {err.message}", err=True)
+            _echo_err(f"hipaa-scan: {err.path}: {err.message}")
         sys.exit(2 if result.errors else 0)
 
     @main.command("rules")
@@ -332,7 +345,7 @@ def _define_click_commands() -> dict:
         from hipaa_scan.rules import RuleLoadError, load_rules
 
         try:
-            rules, _ = load_rules(rules_dirs=rules_dir)
+            rules = load_rules(rules_dirs=rules_dir)
         except RuleLoadError as exc:
             fail(str(exc))
         metas = [r.meta for r in rules]
@@ -345,10 +358,10 @@ def _define_click_commands() -> dict:
         from hipaa_scan.docs import rule_page
         from hipaa_scan.rules import load_rules
 
-        rules, _ = load_rules()
+        rules = load_rules()
         for r in rules:
             if rule.upper() == r.meta.id or rule == r.meta.name:
-                click.echo(rule_page(r.meta), nl=False)
+                click.echo(_visible_lines(rule_page(r.meta)), nl=False)
                 return
         fail(f"no rule {rule!r}; `hipaa-scan rules` lists them")
 
@@ -409,7 +422,7 @@ def _define_click_commands() -> dict:
             fail(str(exc))
         if evidence is not None:
             moved = " (the folder was not empty: a new subfolder)" if evidence.redirected else ""
-            click.echo(f"hipaa-scan: evidence written to {evidence.folder}{moved}", err=True)
+            _echo_err(f"hipaa-scan: evidence written to {evidence.folder}{moved}")
         if fmt == "json":
             emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
                  guard=guard)
@@ -446,10 +459,8 @@ def __getattr__(name: str):
 def run() -> None:
     """Entry point wrapper: an unexpected error is one line and exit 2, never a traceback.
 
-    A `scan` command line that fastcli understands runs without importing click; any other goes to click."""
-    import gc
-
-    gc.disable()  # a short-lived process that makes almost no reference cycles: see engine.scan_paths
+    A `scan` command line that fastcli understands runs without importing click; any other goes to click. The
+    cyclic garbage collector stays on: engine.scan_paths turns it off for the scan alone."""
     try:
         from hipaa_scan import fastcli
 

@@ -43,10 +43,16 @@ def rule_page(meta: RuleMeta, examples: Sequence[Tuple[str, str, str]] = ()) -> 
 
 
 def catalog_text(metas: Sequence[RuleMeta]) -> str:
-    width = max((len(m.name) for m in metas), default=10)
+    """The `rules` table for the terminal. A --rules-dir file or a pack writes its own fields, so each is shown with
+    its control characters as escapes (visible.visible): a name cannot hold a line of the table."""
+    from hipaa_scan.visible import visible
+
+    rows = [(visible(m.id), visible(m.name), visible(m.severity), visible(",".join(m.sources)),
+             visible(", ".join(m.hipaa))) for m in metas]
+    width = max((len(row[1]) for row in rows), default=10)
     out = [f"{'ID':<7}{'NAME':<{width + 2}}{'SEVERITY':<10}{'SOURCES':<34}HIPAA"]
-    for m in metas:
-        out.append(f"{m.id:<7}{m.name:<{width + 2}}{m.severity:<10}{','.join(m.sources):<34}{', '.join(m.hipaa)}")
+    for rule_id, name, severity, sources, hipaa in rows:
+        out.append(f"{rule_id:<7}{name:<{width + 2}}{severity:<10}{sources:<34}{hipaa}")
     return "\n".join(out) + "\n"
 
 
@@ -104,7 +110,7 @@ def fixture_examples(root: str, rule_id: str) -> List[Tuple[str, str, str]]:
 def expected_pages(root: str) -> Dict[str, str]:
     from hipaa_scan.rules import load_rules
 
-    rules, _ = load_rules(packs=False)
+    rules = load_rules(packs=False)
     metas = [r.meta for r in rules]
     pages = {os.path.join("docs", "rules", f"{m.id}.md"):
              GENERATED + "\n\n" + rule_page(m, fixture_examples(root, m.id)) for m in metas}

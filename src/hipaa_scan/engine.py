@@ -127,7 +127,8 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
 
 def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
     raw = "\x1f".join((rule_id, path, resource, key))
-    return sha256(raw.encode("utf-8")).hexdigest()[:32]
+    # surrogateescape: a file name that is not UTF-8 is hashed as its own bytes (not a failure of every rule)
+    return sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 class Runner:
@@ -263,8 +264,8 @@ def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     # The cyclic garbage collector finds next to nothing to free in a scan (a few hundred objects per thousand
-    # files) but walks every live object again and again as findings accumulate: a quarter of the CPU time of a
-    # 10,000-file scan. Reference counting frees everything else; the collector resumes afterwards.
+    # files) but walks every live object again and again as findings accumulate, so its cost grows with the tree.
+    # Reference counting frees everything else; the collector resumes afterwards.
     import gc
 
     enabled = gc.isenabled()
@@ -280,7 +281,7 @@ def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     from hipaa_scan.discover import discover, walk
 
     paths = list(paths)
-    rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
+    rules = load_rules(options.select, options.ignore, options.rules_dirs)
     runner = Runner(rules, options)
     texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
     most = _jobs(options.jobs, PARALLEL_MIN_FILES) if not options.compose_files else 1
@@ -405,7 +406,7 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
     """Run the rules over already-built documents (live containers, recorded inspect JSON)."""
-    rules, _problems = load_rules(options.select, options.ignore, options.rules_dirs)
+    rules = load_rules(options.select, options.ignore, options.rules_dirs)
     runner = Runner(rules, options)
     findings: List[Finding] = []
     count = resources = 0

@@ -1,6 +1,6 @@
 """`hipaa-scan scan` command lines read without click, for a faster start (pre-commit runs one per commit).
 
-Importing click costs about 20 ms, a sixth of a small scan. `parse_scan` understands a subset of what the click
+Importing click is a large part of a small scan's start (docs/performance.md). `parse_scan` understands a subset of what the click
 `scan` command accepts and returns the parameters click would pass to that command. For any other command line it
 returns None, and the caller runs click, which then does what it always does, including its error messages. So
 the subset leaves out help and version, the options of `scan` not listed in `_OPTIONS` below, option forms other
@@ -80,7 +80,7 @@ _MULTIPLE = ("select", "ignore", "exclude")
 
 # Every parameter of the click `scan` command, with the value click passes when it is not given. The options left
 # to click (-f/--file, --env-file, --profile, --rules-dir) always have this value here.
-DEFAULTS = {
+DEFAULTS: dict[str, object] = {
     "paths": (), "fmt": "text", "output": None, "fail_on": None, "select": (), "ignore": (), "rules_dir": (),
     "category": None, "no_color": False, "quiet": False, "config_path": None, "baseline_path": None,
     "show_suppressed": False, "strict": False, "exclude": (), "compose_files": (), "env_files": (), "profiles": (),
@@ -94,7 +94,7 @@ def parse_scan(argv):
     if not argv or argv[0] != "scan":
         return None
     params = dict(DEFAULTS)
-    collected = {name: [] for name in _MULTIPLE}
+    collected: dict[str, list[str]] = {name: [] for name in _MULTIPLE}
     paths = []
     args = iter(argv[1:])
     for arg in args:

@@ -1,7 +1,7 @@
 """Regular expressions compiled on first use.
 
-Python compiles a regular expression in pure Python: the hundred-odd patterns of the rules and the secret
-detection cost about 15 ms at every start, a sixth of a pre-commit run, although a small scan needs few of them.
+Python compiles a regular expression in pure Python: compiling the hundred-odd patterns of the rules and the
+secret detection at every start would be a large part of a pre-commit run, although a small scan needs few of them.
 `lazy(pattern, flags)` stands for `re.compile(pattern, flags)` and compiles when a method is first called.
 From then on its methods are the compiled pattern's own, so a hot loop pays nothing extra.
 """
@@ -20,7 +20,7 @@ _METHODS = ("search", "match", "fullmatch", "sub", "subn", "finditer", "findall"
 class LazyPattern:
     """A stand-in for a compiled pattern: `pattern` and `flags` as given, the methods of re.Pattern."""
 
-    def __init__(self, pattern: str, flags: int = 0) -> None:
+    def __init__(self, pattern: str | bytes, flags: int = 0) -> None:
         self.pattern = pattern
         self.flags = flags
 
@@ -36,6 +36,6 @@ class LazyPattern:
         return f"lazy({self.pattern!r}, {self.flags!r})"
 
 
-def lazy(pattern: str, flags: int = 0) -> Any:
+def lazy(pattern: str | bytes, flags: int = 0) -> Any:
     """re.compile(pattern, flags), compiled when first used (typed as Any: it answers as a re.Pattern does)."""
     return LazyPattern(pattern, flags)

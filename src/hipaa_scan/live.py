@@ -216,7 +216,9 @@ def connect(target: Target, timeout: float = DEFAULT_TIMEOUT, pool_size: int = W
     try:
         # ssh:// goes through the system's ssh client, as the docker CLI does (its config, agent and known_hosts
         # apply); the docker SDK still needs paramiko installed for it (`pip install hipaa-scan[ssh]`).
-        client = APIClient(base_url=target.url, version=_BOOT_API_VERSION, timeout=timeout, tls=target.tls,
+        # (the ignore: the SDK takes a float timeout, as requests does; its stub says int)
+        client = APIClient(base_url=target.url, version=_BOOT_API_VERSION, timeout=timeout,  # type: ignore[arg-type]
+                           tls=target.tls,
                            max_pool_size=max(pool_size, 1),
                            use_ssh_client=target.url.startswith("ssh://") and shutil.which("ssh") is not None)
     except Exception as exc:
@@ -240,7 +242,8 @@ def connect(target: Target, timeout: float = DEFAULT_TIMEOUT, pool_size: int = W
         raise LiveError(f"the Docker engine at {target.shown} speaks API {api}, older than {MIN_API_VERSION} "
                         f"(Docker 1.12), the oldest hipaa-scan supports: upgrade the engine, or save `docker "
                         "inspect` and `docker info` output there and use --from-inspect / --from-info")
-    client._version = api  # talk the engine's own API version: every field it has, nothing it lacks
+    # talk the engine's own API version: every field it has, nothing it lacks (a private attribute of the SDK)
+    client._version = api  # type: ignore[attr-defined]
     return client, version
 
 
@@ -414,8 +417,8 @@ class Progress:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.total = 0
         self.done = 0
-        self.bar = None
-        self.task = None
+        self.bar: Any = None  # a rich progress bar, once there are enough containers
+        self.task: Any = None
         self.lock = threading.Lock()
 
     def add(self, count: int) -> None:
@@ -701,7 +704,7 @@ def capture_files(inspect_paths: Sequence[str], info_path: Optional[str], select
                 where = f"{path}: item {i}" if len(items) > 1 else path
                 cap.errors.append(f"{where}: malformed `docker inspect` output ({problem}); not audited")
                 continue
-            cid = item.get("Id") if isinstance(item.get("Id"), str) else ""
+            cid = item["Id"] if isinstance(item.get("Id"), str) else ""
             if cid and cid in seen:
                 cap.notes.append(f"container {cid[:12]} appears in {seen[cid]} and {path}; audited once")
                 continue
@@ -800,7 +803,7 @@ def _engine_labels(captures: List[EngineCapture]) -> None:
             base = base or "offline"
         elif cap.target.scheme in ("unix", "npipe") and isinstance((cap.info or {}).get("Name"), str) \
                 and (cap.info or {}).get("Name"):
-            base = cap.info["Name"]
+            base = (cap.info or {})["Name"]
         else:
             base = host_label(cap.target.url)
         base = UNSAFE_LABEL.sub("_", base.strip("/")) or "engine"  # info Name may come from an untrusted file
@@ -947,7 +950,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
             else:
                 cap = run.engines[doc.path]
                 base = names.engine(cap.label)
-                secrets = []
+                secrets: List[str] = []
                 if cap.info is not None:
                     lines[doc.path] = keep(doc.path, writer.write_json(f"{base}/info.json",
                                                                        ev.scrub_json(cap.info, secrets)))

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL (3 ms of start-up)
+try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL at every start
     from _sha256 import sha256  # Python <= 3.11
 except ImportError:  # pragma: no cover - depends on the interpreter
     try:
         from _sha2 import sha256  # Python >= 3.12
     except ImportError:
-        from hashlib import sha256
+        from hashlib import sha256  # noqa: F401  (re-exported)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -28,11 +28,13 @@ class Record:
     """Base of the model's plain records: fields are __slots__ (no per-instance dict: a large scan holds findings and
     locations by the hundred thousand), equality and repr go by those fields.
 
-    The records are written out by hand rather than with @dataclass, which compiles several methods per class at
-    every start: about 15 ms for the classes a one-file scan loads, a tenth of a pre-commit run."""
+    The records are written out by hand rather than with @dataclass, which generates and compiles several methods
+    per class at every start (and imports inspect): a pre-commit run pays for that on every commit
+    (docs/performance.md has the figures)."""
 
-    __slots__ = ()
-    __hash__ = None  # type: ignore[assignment]  # mutable records; Location below is the hashable one
+    __slots__: Tuple[str, ...] = ()
+    # Mutable records are not hashable: defining __eq__ without __hash__ sets __hash__ to None for this class and
+    # its subclasses. Location and FrozenRecord below are the hashable ones.
 
     def _fields(self) -> Tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__slots__)
@@ -40,7 +42,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(" + ", ".join(
@@ -263,7 +265,7 @@ class ScanError(FrozenRecord):
     def __init__(self, path: str, message: str, kind: str = "parse", rule_id: Optional[str] = None) -> None:
         self.path = path
         self.message = message
-        self.kind = kind  # parse | io | rule | usage | engine
+        self.kind = kind  # parse | io | rule | engine | suppression
         self.rule_id = rule_id
 
 
@@ -328,8 +330,8 @@ class Tally(Record):
 
 
 class ScanResult:
-    def __init__(self, findings: Sequence[Finding], errors: List[ScanError], files_scanned: int,
-                 resources_scanned: int, rules: List[Any], notes: Optional[List[str]] = None,
+    def __init__(self, findings: Iterable[Finding], errors: List[ScanError], files_scanned: int,
+                 resources_scanned: int, rules: List[Any], notes: Optional[Iterable[str]] = None,
                  _tally: Optional[Tally] = None) -> None:
         # A list, or (a large scan split across processes) a sequence that reads its findings back in order from
         # the workers' files each time it is iterated: iterate it, do not index it.

@@ -26,7 +26,8 @@ from hipaa_scan.model import Finding, Suppression
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+    from typing import Any, Container, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
     from hipaa_scan.sources.project import Spec
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -42,9 +43,9 @@ def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[s
     if options.compose_files:
         from hipaa_scan.sources.project import Spec
 
-        files = [os.path.abspath(f) for f in options.compose_files]
-        directory = os.path.dirname(files[0])
-        return [Spec(files, directory, env_files, profiles, (cwd, directory),
+        named = [os.path.abspath(f) for f in options.compose_files]
+        directory = os.path.dirname(named[0])
+        return [Spec(named, directory, env_files, profiles, (cwd, directory),
                      given=os.path.dirname(options.compose_files[0]) or os.curdir)]
     written = {os.path.abspath(p): p for p in given}  # as the user wrote them: messages keep a relative form
     given = list(written)
@@ -96,7 +97,7 @@ def _is_overlay(path: str, max_bytes: int, texts: Dict[str, str]) -> bool:
     return any(not isinstance(s, dict) or not {"image", "build", "extends"} & set(s) for s in services.values())
 
 
-def _compose_file_setting(directory: str, env_files: Optional[List[str]], here: Set[str], max_bytes: int,
+def _compose_file_setting(directory: str, env_files: Optional[List[str]], here: Container[str], max_bytes: int,
                           texts: Dict[str, str]) -> Optional[List[str]]:
     """COMPOSE_FILE from the project's env file(s) (not the shell's: one scan may cover many projects)."""
     from hipaa_scan.sources.envfile import EnvFileError, parse_env_text
@@ -119,7 +120,7 @@ def _compose_file_setting(directory: str, env_files: Optional[List[str]], here: 
     return [os.path.normpath(os.path.join(directory, p)) for p in setting.split(separator) if p.strip()]
 
 
-def reconcile(standalone: List[Finding], projects: Sequence[Tuple[object, List[Finding]]]) -> List[Finding]:
+def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Any, List[Finding]]]) -> List[Finding]:
     """Standalone findings plus the project findings that do not repeat them (or an earlier variant's); Dockerfile
     findings no built image reproduces are marked suppressed."""
     seen = {(f.rule_id, f.location.path, f.location.line) for f in standalone}
@@ -147,7 +148,7 @@ def reconcile(standalone: List[Finding], projects: Sequence[Tuple[object, List[F
     return out
 
 
-def _why(finding: Finding, built: List[Tuple[str, object]]) -> str:
+def _why(finding: Finding, built: List[Tuple[str, Any]]) -> str:
     parts = []
     for compose, image in built:
         service = image.extra.get("service")

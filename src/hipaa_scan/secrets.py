@@ -42,6 +42,8 @@ SECRET_SHAPES: Tuple[Tuple[str, "re.Pattern[str]", int], ...] = (
     ("private key", lazy(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), 0),
     ("JSON web token", lazy(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), 0),
 )
+# The header of a private key block of any PEM type (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ... BLOCK)
+PEM_BEGIN = lazy(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # scheme://user:password@host with a literal password
 URL_LABEL = "credentials in a URL"
 URL_CREDENTIAL = lazy(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^:/?#@\s]*):([^@/?#\s]+)@")

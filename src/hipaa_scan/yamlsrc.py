@@ -8,45 +8,26 @@ alias bomb is refused instead of expanded.
 
 from __future__ import annotations
 
+# PyYAML compiles its regular expressions when it is imported, including the pure-Python reader's, which the C
+# loader never uses. That cost is accepted: deferring them would mean replacing re.compile for the length of the
+# import, for every thread and every importer of the process (docs/architecture.md "Start-up").
+import yaml
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
 
-
-def _import_yaml() -> Any:
-    """PyYAML, with the patterns it compiles at import time left to be compiled on first use (see lazyre).
-
-    PyYAML compiles its patterns when it is imported: about 6 ms of a one-file run, most of it for the pure-Python
-    reader's check for unprintable characters, which the C loader never uses. The resolver's patterns, which the
-    loader below does use for some plain scalars, are then compiled on first use, one by one."""
-    import re
-    import sys
-
-    if "yaml" in sys.modules:
-        return sys.modules["yaml"]
-    from hipaa_scan.lazyre import lazy
-
-    compile_ = re.compile
-    re.compile = lazy  # type: ignore[assignment]
-    try:
-        import yaml
-    finally:
-        re.compile = compile_
-    return yaml
-
-
-yaml = _import_yaml()
-
 _STD_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = _STD_PREFIX + "str"
 
+_Base: Any  # the C loader or, without libyaml, the pure-Python one: not one class to type-check against
 try:
     _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Base = yaml.SafeLoader  # type: ignore[misc]
+    _Base = yaml.SafeLoader
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     """The safe loader, with quicker answers from the resolver.
 
     The parser asks the (pure Python) resolver for the tag of every node. A quoted scalar, or a plain one whose
@@ -85,8 +66,8 @@ _PLAIN_TAGS: Dict[str, str] = {}
 _IMPLICIT_FIRST = frozenset(k for k in _Base.yaml_implicit_resolvers if k)
 if _Base.yaml_path_resolvers or None in _Base.yaml_implicit_resolvers:  # pragma: no cover - a changed PyYAML
     _Loader.resolve = _Base.resolve  # type: ignore[method-assign]
-    _Loader.descend_resolver = _Base.descend_resolver  # type: ignore[method-assign]
-    _Loader.ascend_resolver = _Base.ascend_resolver  # type: ignore[method-assign]
+    _Loader.descend_resolver = _Base.descend_resolver
+    _Loader.ascend_resolver = _Base.ascend_resolver
 
 MAX_NODES = 200_000
 MAX_DEPTH = 200

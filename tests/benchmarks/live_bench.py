@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/ (engine.py)
 
 SHAPES = [
-    dict(user="", environment={"API_KEY": "sk-live-0000000000000000000000000000"}, ports={"6379/tcp": 16379}),
+    dict(user="", environment={"API_KEY": "sk-live-0000000000000000000000000000"}, ports={"6379/tcp": None}),
     dict(user="1000", read_only=True, security_opt=["no-new-privileges"], mem_limit="64m", pids_limit=50,
          ports={"8080/tcp": ("127.0.0.1", None)}),
     dict(user="0", cap_add=["NET_ADMIN"], volumes={"/etc": {"bind": "/host-etc", "mode": "ro"}}),

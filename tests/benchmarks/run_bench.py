@@ -59,7 +59,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import gen_corpus  # sibling module, stdlib only
+import gen_corpus  # noqa: E402  (sibling module, stdlib only)
 
 DEFAULT_CMD = "hipaa-scan scan {corpus} --format json --output /dev/null --fail-on never"
 DEFAULT_VENV = "/tmp/hs-bench-venv"

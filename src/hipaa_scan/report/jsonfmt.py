@@ -72,7 +72,7 @@ def finding_text(f) -> str:
         parts += [', "suppression": {"kind": ', _string(f.suppression.kind), ', "justification": ',
                   _string(f.suppression.justification), "}"]
     parts.append("}")
-    return "".join(parts)
+    return jsonwrite.escape_surrogates("".join(parts))
 
 
 _WHOLE = (int, type(None))

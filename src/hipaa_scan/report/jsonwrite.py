@@ -12,11 +12,31 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from hipaa_scan.lazyre import lazy
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import Any, Iterable, TextIO, Tuple
 
-encode = json.JSONEncoder(ensure_ascii=False).encode  # one value as one line of JSON text
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def encode(value: Any) -> str:
+    """One value as one line of JSON text."""
+    return escape_surrogates(_encode(value))
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate written as its escape (`\\udcff`). A file name that is not UTF-8 holds
+    them (os.fsdecode stands one in for each undecodable byte); the json module leaves them raw with
+    ensure_ascii=False, and raw they cannot be written as UTF-8. In JSON text they only occur inside strings, where
+    the escape reads back as the same character."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = lazy("[\ud800-\udfff]")
 
 
 class Raw(str):
@@ -43,7 +63,8 @@ def write(handle: TextIO, value: Any, depth: int = 2, level: int = 0) -> None:
         handle.write(encode(list(value) if isinstance(value, Iterator) else value))
 
 
-def _container(handle: TextIO, start: str, end: str, items, depth: int, level: int) -> None:
+def _container(handle: TextIO, start: str, end: str, items: Iterable[Tuple[str, Any]], depth: int,
+               level: int) -> None:
     pad = "\n" + "  " * (level + 1)
     first = True
     for prefix, item in items:

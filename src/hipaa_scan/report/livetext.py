@@ -12,6 +12,7 @@ import io
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from hipaa_scan.report import text as plain
 from hipaa_scan.report.text import STYLE
+from hipaa_scan.visible import markup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     if quiet:
         return plain.render(result, color=color, quiet=True, fail_on=fail_on, width=width)
     from rich.console import Console
-    from rich.markup import escape
 
     if not width:
         import shutil
@@ -34,7 +34,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
-                      width=width, highlight=False, soft_wrap=True)
+                      width=width, highlight=False, soft_wrap=True, emoji=False)  # `:smile:` stays text
     inventory = list(inventory or [])
     engines = [i for i in inventory if i["kind"] == "engine"]
     containers = [i for i in inventory if i["kind"] == "container"]
@@ -47,7 +47,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     if run is not None and getattr(run, "started", None) is not None:
         when = f" at {run.started.strftime('%Y-%m-%d %H:%M:%S')} UTC"
     mode = "saved inspect JSON" if run is not None and getattr(run, "offline", False) else "live"
-    console.print(f"[bold]hipaa-scan {mode} audit{escape(when)}:[/] {_count(len(containers), 'container')} on "
+    console.print(f"[bold]hipaa-scan {mode} audit{markup(when)}:[/] {_count(len(containers), 'container')} on "
                   f"{_count(len(engines), 'engine') if engines else 'no engine info'}")
     console.print()
 
@@ -55,15 +55,15 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         facts = ", ".join(x for x in (f"Docker {item['version']}" if item.get("version") else "",
                                       f"API {item['api']}" if item.get("api") else "", item.get("os") or "",
                                       item.get("host") or "") if x)
-        _section(console, escape, f'engine "{item["name"]}"', facts, by_path.pop(item["path"], []))
+        _section(console, f'engine "{item["name"]}"', facts, by_path.pop(item["path"], []))
     for item in containers:
         facts = "  ".join(x for x in (item.get("image") or "", item.get("state") or "") if x)
-        _section(console, escape, f'container "{item["name"]}"', facts, by_path.pop(item["path"], []))
+        _section(console, f'container "{item["name"]}"', facts, by_path.pop(item["path"], []))
     for path, findings in by_path.items():  # findings on something not in the inventory (should not happen)
-        _section(console, escape, path, "", findings)
+        _section(console, path, "", findings)
 
     for err in result.errors:
-        console.print(f"[bold red]error[/] {escape(err.path)}: {escape(err.message)}")
+        console.print(f"[bold red]error[/] {markup(err.path)}: {markup(err.message)}")
     if result.errors:
         console.print()
 
@@ -87,11 +87,11 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         line += f", {tally.suppressed} suppressed"
     if result.errors:
         line += f", {_count(len(result.errors), 'error')}"
-    if run is not None and getattr(run, "seconds", 0):
+    if run is not None and getattr(run, "seconds", None):
         line += f"; scanned in {run.seconds:.1f} s"
     console.print(line)
     for note in result.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        console.print(f"[dim]note: {markup(note)}[/]")
     return buffer.getvalue()
 
 
@@ -104,17 +104,19 @@ def _name(f: Finding) -> str:
     return name if kind == "container" else f"engine {name}"
 
 
-def _section(console, escape, heading: str, facts: str, findings: List[Finding]) -> None:
-    console.print(f"[bold underline]{escape(heading)}[/]" + (f"  [dim]{escape(facts)}[/]" if facts else ""))
+def _section(console, heading: str, facts: str, findings: List[Finding]) -> None:
+    # names, facts and findings come from the engine and its containers: markup() shows their control characters
+    # as escapes and keeps rich from reading their brackets as styles
+    console.print(f"[bold underline]{markup(heading)}[/]" + (f"  [dim]{markup(facts)}[/]" if facts else ""))
     if not findings:
         console.print("  [green]no findings[/]")
     for f in sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.rule_id, f.location.key or "")):
         sev = f"[{STYLE[f.severity]}]{f.severity.upper():<8}[/]"
-        where = f"  [dim]{escape(f.location.key)}[/]" if f.location.key else ""
-        tag = " [dim](suppressed: " + escape(f.suppression.justification) + ")[/]" if f.suppression else ""
-        console.print(f"  {sev} [bold]{f.rule_id}[/] {escape(f.rule_name)}{where}{tag}")
-        console.print(f"      {escape(f.message)}")
-        console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
+        where = f"  [dim]{markup(f.location.key)}[/]" if f.location.key else ""
+        tag = " [dim](suppressed: " + markup(f.suppression.justification) + ")[/]" if f.suppression else ""
+        console.print(f"  {sev} [bold]{markup(f.rule_id)}[/] {markup(f.rule_name)}{where}{tag}")
+        console.print(f"      {markup(f.message)}")
+        console.print(f"      [dim]HIPAA {markup(', '.join(f.hipaa))}[/]")
     console.print()
 
 

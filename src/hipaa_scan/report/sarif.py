@@ -58,10 +58,12 @@ def _uri(path: str) -> Dict[str, Optional[str]]:
     """An artifact location: relative to %SRCROOT% when the path is relative, an absolute file URI otherwise."""
     for scheme, folder in (("container://", "container/"), ("engine://", "engine/")):
         if path.startswith(scheme):  # a live resource without an evidence file: a relative, scheme-less URI
-            return {"uri": folder + quote(path[len(scheme):].lstrip("/"), safe="/@"), "uri_base_id": SRCROOT}
+            return {"uri": folder + quote(path[len(scheme):].lstrip("/"), safe="/@", errors="surrogateescape"),
+                    "uri_base_id": SRCROOT}
+    # a byte of a file name that is not UTF-8 (a surrogate, from os.fsdecode) is percent-encoded as that byte
     if os.path.isabs(path):
-        return {"uri": "file://" + quote(path.replace(os.sep, "/")), "uri_base_id": None}
-    return {"uri": quote(path.replace(os.sep, "/")), "uri_base_id": SRCROOT}
+        return {"uri": "file://" + quote(path.replace(os.sep, "/"), errors="surrogateescape"), "uri_base_id": None}
+    return {"uri": quote(path.replace(os.sep, "/"), errors="surrogateescape"), "uri_base_id": SRCROOT}
 
 
 def rule_descriptor(meta: RuleMeta):
@@ -219,4 +221,4 @@ def _category_id(category: str) -> str:
 
 def _cwd_uri(directory: Optional[str] = None) -> str:
     cwd = os.path.abspath(directory or os.getcwd()).replace(os.sep, "/")
-    return "file://" + quote(cwd if cwd.endswith("/") else cwd + "/")
+    return "file://" + quote(cwd if cwd.endswith("/") else cwd + "/", errors="surrogateescape")

@@ -7,10 +7,11 @@ import io
 
 from hipaa_scan.hipaa import sort_key, title
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
+from hipaa_scan.visible import markup, visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterable, List, TextIO, Tuple
+    from typing import Any, Callable, Iterable, List, Mapping, TextIO, Tuple
 
 STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -35,14 +36,13 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
     else:
         shown = (f for f in result.findings if show_suppressed or not f.suppressed)
     from rich.console import Console
-    from rich.markup import escape
 
     if not width:
         import shutil
 
         width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
-                      width=width, highlight=False, soft_wrap=True)
+                      width=width, highlight=False, soft_wrap=True, emoji=False)  # `:smile:` stays text
 
     path = None
     for f in shown:  # sorted by file first, so one file's findings come together
@@ -51,28 +51,30 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
                 buffer.write("\n")
             path = f.location.path
             if color:
-                console.print(f"[bold underline]{escape(path)}[/]")
+                console.print(f"[bold underline]{markup(path)}[/]")
             else:
-                buffer.write(f"{path}\n")
+                buffer.write(f"{visible(path)}\n")
+        # every text that comes from a scanned file, a file name, a rule file or a configuration goes through
+        # visible() (markup() for rich): a control character in it is shown as an escape, never sent raw
         if color:
             sev = f"[{STYLE[f.severity]}]{f.severity.upper():<8}[/]"
-            tag = " [dim](suppressed: " + escape(f.suppression.justification) + ")[/]" if f.suppression else ""
-            console.print(f"  {escape(path)}{escape(_where(f))}  {sev} [bold]{f.rule_id}[/] {escape(f.rule_name)}{tag}")
-            console.print(f"      {escape(f.message)}")
+            tag = " [dim](suppressed: " + markup(f.suppression.justification) + ")[/]" if f.suppression else ""
+            console.print(f"  {markup(path + _where(f))}  {sev} [bold]{markup(f.rule_id)}[/] {markup(f.rule_name)}{tag}")
+            console.print(f"      {markup(f.message)}")
             if f.snippet:
-                console.print(f"      [dim]│[/] {escape(f.snippet)}")
-            console.print(f"      [dim]HIPAA {escape(', '.join(f.hipaa))}[/]")
+                console.print(f"      [dim]│[/] {markup(f.snippet)}")
+            console.print(f"      [dim]HIPAA {markup(', '.join(f.hipaa))}[/]")
         else:  # the same lines without styles, written directly: rich's markup pass costs more than the scan
-            tag = f" (suppressed: {f.suppression.justification})" if f.suppression else ""
-            buffer.write(f"  {path}{_where(f)}  {f.severity.upper():<8} {f.rule_id} {f.rule_name}{tag}\n"
-                         f"      {f.message}\n")
+            tag = f" (suppressed: {visible(f.suppression.justification)})" if f.suppression else ""
+            buffer.write(f"  {visible(path + _where(f))}  {f.severity.upper():<8} {visible(f.rule_id)} "
+                         f"{visible(f.rule_name)}{tag}\n      {visible(f.message)}\n")
             if f.snippet:
-                buffer.write(f"      │ {f.snippet}\n")
-            buffer.write(f"      HIPAA {', '.join(f.hipaa)}\n")
+                buffer.write(f"      │ {visible(f.snippet)}\n")
+            buffer.write(f"      HIPAA {visible(', '.join(f.hipaa))}\n")
     if path is not None:
         buffer.write("\n")
     for err in result.errors:
-        console.print(f"[bold red]error[/] {escape(err.path)}: {escape(err.message)}")
+        console.print(f"[bold red]error[/] {markup(err.path)}: {markup(err.message)}")
     if result.errors:
         console.print()
     if quiet:
@@ -92,18 +94,17 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
         line += f", {len(result.errors)} error{'s' if len(result.errors) != 1 else ''}"
     console.print(line)
     for note in result.notes:
-        console.print(f"[dim]{escape(note)}[/]")
+        console.print(f"[dim]{markup(note)}[/]")
 
 
 def _where(f: Finding) -> str:
     return f":{f.location.line}" if f.location.line else (f" {f.location.key}" if f.location.key else "")
 
 
-def safeguard_table(per: Dict[str, Tuple[Dict[str, int], Iterable[str]]], last: str,
+def safeguard_table(per: Mapping[str, Tuple[Mapping[str, int], Iterable[str]]], last: str,
                     listed: Callable[[List[str]], str]):
     """The per-safeguard summary: each HIPAA citation with its finding count per severity, the worst of them and,
     in the column named `last`, its sorted names (rules, containers...) as `listed` writes them."""
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Findings by HIPAA safeguard (45 CFR)", title_justify="left")
@@ -115,6 +116,6 @@ def safeguard_table(per: Dict[str, Tuple[Dict[str, int], Iterable[str]]], last: 
     for cite in sorted(per, key=sort_key):
         counts, names = per[cite]
         worst = max((s for s in SEVERITIES if counts[s]), key=SEVERITY_RANK.__getitem__)
-        table.add_row(cite, title(cite), str(sum(counts.values())), f"[{STYLE[worst]}]{worst}[/]",
-                      escape(listed(sorted(names))))
+        table.add_row(markup(cite), markup(title(cite)), str(sum(counts.values())), f"[{STYLE[worst]}]{worst}[/]",
+                      markup(listed(sorted(names))))
     return table

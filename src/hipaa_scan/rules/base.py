@@ -7,7 +7,7 @@ from hipaa_scan.model import Hit, Location, Record, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+    from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = lazy(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -57,9 +57,6 @@ class RuleContext(Record):
     def __init__(self, options: Optional[Dict[str, Any]] = None, datastores: Any = None) -> None:
         self.options = {} if options is None else options
         self.datastores = datastores  # hipaa_scan.catalog.Datastores
-
-    def option(self, name: str) -> Any:
-        return self.options[name]
 
 
 if TYPE_CHECKING:

@@ -66,7 +66,8 @@ def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
 class _Matcher:
     def __init__(self, spec: Dict[str, Any], default_message: str, path: str, checked: bool) -> None:
         self.message = spec.get("message", default_message)
-        self.env_name = self.env_value = None
+        self.env_name: Any = None  # compiled patterns (or lazy ones), or None
+        self.env_value: Any = None
         self.command = self.run = self.logging = None
         if "env" in spec:
             self.env_name = _compile(spec["env"]["name"], path, checked)
@@ -170,7 +171,7 @@ def _parse(raw: bytes, path: str) -> Dict[str, Any]:
 
 
 # A rule file, once parsed (and validated), is remembered as JSON by its content: later runs neither parse YAML
-# nor, for a scan without Compose files, even import the YAML library (a tenth of a one-file scan).
+# nor, for a scan without Compose files, even import the YAML library (which a one-file scan would feel).
 def _cache_file(raw: bytes, check_schema: bool) -> str:
     from hipaa_scan import __version__
     from hipaa_scan.config import cache_path

@@ -23,7 +23,7 @@ def _loopback(text):
 
     host = text.strip().strip("[]")
     try:
-        return ipaddress.ip_network(host, strict=False).subnet_of(ipaddress.ip_network("127.0.0.0/8")) if ":" not in host \
+        return ipaddress.IPv4Network(host, strict=False).subnet_of(ipaddress.IPv4Network("127.0.0.0/8")) if ":" not in host \
             else ipaddress.ip_network(host, strict=False) == ipaddress.ip_network("::1/128")
     except ValueError:
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
@@ -41,7 +41,8 @@ def check(res, ctx):
                       f"{res.label} pulls from registries in {cidr} without verified TLS", key=f"registry:{cidr}",
                       evidence=f"insecure-registries {cidr}")
     indexes = registry.get("IndexConfigs")
-    for name in sorted(indexes if isinstance(indexes, dict) else {}):
+    indexes = indexes if isinstance(indexes, dict) else {}
+    for name in sorted(indexes):
         entry = indexes[name]
         if isinstance(entry, dict) and entry.get("Secure") is False and not _loopback(str(name)):
             yield Hit(Location(res.path, None, None, f"RegistryConfig.IndexConfigs.{name}.Secure"),

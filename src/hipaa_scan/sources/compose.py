@@ -178,7 +178,7 @@ def _defaults(text: Optional[str]) -> Optional[str]:
 def parse_port_spec(spec: str):
     """Short port syntax: [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO]; returns (ip, host, container, proto)
     with ranges expanded to their first port, or None when unparseable."""
-    spec = _defaults(spec.strip())
+    spec = _defaults(spec.strip()) or ""  # (a text in, a text out)
     proto = "tcp"
     if "/" in spec:
         spec, proto = spec.rsplit("/", 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
@@ -59,7 +58,8 @@ def _instructions(text: str) -> List[Instruction]:
     Compose `build:` is parsed again, with its build args and target, when it is scanned on its own."""
     from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
 
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")), env_replace=False)
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")),  # type: ignore[arg-type]
+                              env_replace=False)  # (it reads bytes as well as text; the stub names text only)
     raw = [entry for entry in parser.structure if entry["instruction"] != "COMMENT"]
     out: List[Instruction] = []
     i = 0

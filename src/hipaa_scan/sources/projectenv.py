@@ -128,7 +128,8 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
         if value is None:
             supplied = lookup(var.name)
             value = supplied.value if supplied is not None and not supplied.kept else None
-        elif "$" in value and not _single_quoted(lines[var.loc.line - 1], var):
+        # (the ignore: an env file's variables always have a line)
+        elif "$" in value and not _single_quoted(lines[var.loc.line - 1], var):  # type: ignore[operator]
             raw = value
             value, _used, missing = interpolate(raw, find)
             for name in dict.fromkeys(missing):

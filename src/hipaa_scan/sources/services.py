@@ -112,7 +112,7 @@ class ServiceBuilder:
         pos = mapping.value_pos.get(key, mapping.pos)
         uses = self.loader.uses.get((getattr(pos, "path", None) or self.locate.path, pos[0], pos[1]))
         single = uses.single() if uses is not None else None
-        if single is not None and single.var is not None:  # the value is wholly one env-file variable
+        if uses is not None and single is not None and single.var is not None:  # wholly one env-file variable
             moved = _at(single.var.loc, keypath)
             self.provenance[moved] = f"{uses.describe()}, referenced at {loc.path}:{loc.line}"
             return EnvVar(key, _text(value), moved)
@@ -125,7 +125,7 @@ class ServiceBuilder:
         raw = build.get("args") if isinstance(build, YMap) else None
         args: Dict[str, str] = {}
         locs: Dict[str, Location] = {}
-        if raw is None:
+        if raw is None or not isinstance(build, YMap):
             return args, locs
         mapping = by_name(raw, "=", build.value_pos.get("args", build.pos))
         for key, value in mapping.items():

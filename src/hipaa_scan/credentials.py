@@ -1,0 +1,197 @@
+"""Where credentials sit in free text: commands, URLs, headers, DSNs, heredoc bodies, label and healthcheck strings.
+
+`spans(text)` finds the character spans of credential values written inline in a piece of text, whatever the
+surrounding syntax: an HTTP header value (`-H "PRIVATE-TOKEN: ..."`), curl's `-u user:password`, a URL's userinfo
+(`https://user:pw@host`, `https://token@host`), a `password=` / `token=` parameter of a URL or a keyword DSN, a
+secret-named `NAME=value` or `name: value` pair, a secret flag (`--requirepass X`, `--ServerApp.token=X`), a
+client's password switch (`redis-cli -a X`, `mysql -pX`, `sshpass -p X`), and every secret shape (`secrets.SECRET_SHAPES`).
+
+Each span is the value only (never the name or the flag), so a masked text still says *what* was there. The same
+spans serve detection (rules report them) and redaction (output masks them): one definition of where a credential
+sits. Every pattern here is linear: no nested quantifiers, every repetition bounded by a character class that the
+next token cannot match.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hipaa_scan import secrets
+from hipaa_scan.lazyre import lazy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Tuple
+
+# Kinds of span. "shape" spans carry a visible prefix length (a token type such as `ghp_`, public by design).
+HEADER = "credential in an HTTP header"
+USER_OPTION = "password in a user option"
+USERINFO = "credentials in a URL"
+PARAMETER = "credential parameter"
+ASSIGNMENT = "secret-named assignment"
+FLAG = "secret command-line flag"
+CLIENT_PASSWORD = "client password switch"
+
+# Values are matched in a lookahead, so that a quoted value (`sh -c "... --token X"`) does not hide what it holds.
+# A value: up to the end of a quoted run, or up to white space / a separator.
+_VALUE = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'&;,)\]}]+)"""
+
+# Header names that carry credentials: Authorization, Proxy-Authorization, Cookie, X-Api-Key, PRIVATE-TOKEN, ...
+_HEADER = lazy(
+    r"""(?i)(?:^|[\s"'=])((?:proxy-)?authorization|cookie|set-cookie|[a-z0-9-]*(?:token|api-?key|secret|password|auth)"""
+    r"""[a-z0-9-]*)\s*:\s*(?:(?:bearer|basic|token|digest|bot)\s+)?([^\s"'\\]+(?:[ \t]+[^\s"'\\]+)*)""")
+# curl/wget-style user options: -u user:pw, --user user:pw, --user=user:pw, -uuser:pw, --password=pw, --http-password
+_USER_OPTION = lazy(r"""(?:^|\s)(?:-u\s*|--user[\s=]|--proxy-user[\s=])\s*["']?([^\s"':]*):([^\s"']+)""")
+# scheme://userinfo@host: the password after the colon, or a whole userinfo that is a token (no colon)
+_USERINFO = lazy(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^:/?#@\s"'<>]*)(?::([^/?#@\s"'<>]*))?@""")
+# key=value or key: value pairs whose key names a credential (query strings, DSNs, .npmrc, YAML, JSON, env lines)
+_PAIR = lazy(r"""(?:^|(?<=[\s?&;,{(\["'/:]))["']?([A-Za-z_][A-Za-z0-9_.\-]{0,80})["']?(\s*=\s*|\s*:\s+|":\s*)(?=(""" +
+             _VALUE + r"))")
+# --flag value or --flag=value, flag names that carry a secret (including dotted ones: --ServerApp.token=...)
+_FLAG = lazy(r"""(?:^|(?<=[\s"']))(--?[A-Za-z][A-Za-z0-9_.\-]{0,80})(=|\s+)(?=(""" + _VALUE + r"))")
+# client switches that take a password: redis-cli -a X, mysql -pX / --password X, sshpass -p X, mongo -p X
+_CLIENT = lazy(r"""\b(redis-cli|keydb-cli|sshpass|mysql|mysqladmin|mysqldump|mariadb|mongo|mongosh)\b""")
+_CLIENT_SWITCH = {
+    "redis-cli": lazy(r"""(?:^|\s)-a\s+(""" + _VALUE + r")"),
+    "keydb-cli": lazy(r"""(?:^|\s)-a\s+(""" + _VALUE + r")"),
+    "sshpass": lazy(r"""(?:^|\s)-p\s*(""" + _VALUE + r")"),
+    "mysql": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
+    "mysqladmin": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
+    "mysqldump": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
+    "mariadb": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
+    "mongo": lazy(r"""(?:^|\s)-p\s+(""" + _VALUE + r")"),
+    "mongosh": lazy(r"""(?:^|\s)-p\s+(""" + _VALUE + r")"),
+}
+# Parameter names of DSNs and URLs that are credentials even though secrets.secret_name does not say so.
+_EXTRA_SECRET_KEYS = lazy(r"(?i)^(pwd|pass|passwd|sig|signature|accountkey|sharedaccesskey|x-amz-signature|"
+                          r"x-goog-signature|auth|_auth|_authtoken|_password|client_secret|apikey|key)$")
+# Flag names: the last dotted/dashed segment says secret
+_SECRET_FLAG_NAME = lazy(r"(?i)(requirepass|masterauth|password|passwd|passphrase|pass|token|secret|api-?key|apikey|"
+                         r"auth-?token|access-?key|secret-?key|private-?key|credentials?|client-?secret)$")
+_NOT_VALUE = lazy(r"^(-|\$|<|\{\{|%)")  # another flag, a variable, a placeholder
+
+
+class Span:
+    """A credential value at text[start:end]; `visible` leading characters are public (a token type's prefix)."""
+
+    __slots__ = ("start", "end", "label", "visible")
+
+    def __init__(self, start: int, end: int, label: str, visible: int = 0) -> None:
+        self.start = start
+        self.end = end
+        self.label = label
+        self.visible = visible
+
+    def __repr__(self) -> str:
+        return f"Span({self.start}, {self.end}, {self.label!r}, {self.visible})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Span) and (self.start, self.end, self.label, self.visible) == \
+            (other.start, other.end, other.label, other.visible)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.label, self.visible))
+
+
+def _unquoted(text: str, start: int, end: int) -> Tuple[int, int]:
+    """A quoted value's span without its quotes."""
+    if end - start >= 2 and text[start] in "\"'" and text[end - 1] == text[start]:
+        return start + 1, end - 1
+    return start, end
+
+
+def _secret_key(name: str) -> bool:
+    bare = name.strip("-_.\"'")
+    return secrets.secret_name(bare) or bool(_EXTRA_SECRET_KEYS.match(bare)) or \
+        bool(_EXTRA_SECRET_KEYS.match(name.strip("\"'")))
+
+
+def spans(text: str) -> List[Span]:
+    """Every credential value written inline in `text`, sorted by position, overlapping spans merged."""
+    if not text:
+        return []
+    found: List[Span] = []
+    lowered = text.lower()
+    if ":" in text:
+        for m in _HEADER.finditer(text):
+            found.append(Span(m.start(2), m.end(2), HEADER))
+    if "-u" in text or "--user" in text or "--proxy-user" in text:
+        for m in _USER_OPTION.finditer(text):
+            found.append(Span(m.start(2), m.end(2), USER_OPTION))
+    if "://" in text and "@" in text:
+        for m in _USERINFO.finditer(text):
+            if m.group(2) is not None:
+                if m.group(2):
+                    found.append(Span(m.start(2), m.end(2), USERINFO))
+            elif m.group(1) and len(m.group(1)) >= 8:  # https://<token>@host; `git@`, `user@` are names
+                found.append(Span(m.start(1), m.end(1), USERINFO))
+    if "=" in text or ":" in text:
+        for m in _PAIR.finditer(text):
+            if _secret_key(m.group(1)):
+                start, end = _unquoted(text, m.start(3), m.end(3))
+                if end > start and not _NOT_VALUE.match(text[start:end]):
+                    found.append(Span(start, end, PARAMETER if m.group(2).strip() == "=" else ASSIGNMENT))
+    if "-" in text:
+        for m in _FLAG.finditer(text):
+            name = m.group(1).lstrip("-")
+            last = re.split(r"[.\-_]", name)[-1] if name else name
+            if _SECRET_FLAG_NAME.search(name) and (_SECRET_FLAG_NAME.match(last) or _SECRET_FLAG_NAME.match(name)):
+                start, end = _unquoted(text, m.start(3), m.end(3))
+                value = text[start:end]
+                if end > start and not _NOT_VALUE.match(value):
+                    found.append(Span(start, end, FLAG))
+        client = _CLIENT.search(lowered)
+        if client:
+            pattern = _CLIENT_SWITCH[client.group(1)]
+            for m in pattern.finditer(text, client.end()):
+                start, end = _unquoted(text, m.start(1), m.end(1))
+                if end > start and not _NOT_VALUE.match(text[start:end]):
+                    found.append(Span(start, end, CLIENT_PASSWORD))
+    if secrets.may_hold_secret_shape(text):
+        for label, pattern, visible in secrets.SECRET_SHAPES:
+            for m in pattern.finditer(text):
+                found.append(Span(m.start(), m.end(), label, visible))
+        found.extend(_pem_blocks(text))
+    return _merged(found)
+
+
+_PEM_END = lazy(r"-----END [A-Z0-9 ]*-----")
+
+
+def _pem_blocks(text: str) -> List[Span]:
+    """A private key's whole block (BEGIN to END, or to the end of the text when it is cut), not only its header."""
+    out = []
+    for m in secrets.PEM_BEGIN.finditer(text):
+        end = _PEM_END.search(text, m.end())
+        out.append(Span(m.start(), end.end() if end else len(text), "private key"))
+    return out
+
+
+def _merged(found: List[Span]) -> List[Span]:
+    if not found:
+        return found
+    found.sort(key=lambda s: (s.start, -s.end))
+    out = [found[0]]
+    for span in found[1:]:
+        last = out[-1]
+        if span.start < last.end:
+            if span.end > last.end:
+                out[-1] = Span(last.start, span.end, last.label, last.visible)
+            continue
+        out.append(span)
+    return out
+
+
+def redact(text: str) -> str:
+    """`text` with every credential value masked (`****(N chars)`, a shape's public prefix kept)."""
+    found = spans(text)
+    if not found:
+        return text
+    parts = []
+    at = 0
+    for span in found:
+        parts.append(text[at:span.start])
+        parts.append(secrets.mask(text[span.start:span.end], span.visible))
+        at = span.end
+    parts.append(text[at:])
+    return "".join(parts)
