@@ -738,11 +738,12 @@ class Packed:
         from hipaa_scan.sources.container import container_name
 
         self.blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 1)
-        self.id = data.get("Id") if isinstance(data.get("Id"), str) else ""
+        cid, config, image = data.get("Id"), data.get("Config"), data.get("Image")
+        self.id: str = cid if isinstance(cid, str) else ""
         self.name = container_name(data)
-        config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
-        self.config_image = config.get("Image") if isinstance(config.get("Image"), str) else ""
-        self.image = data.get("Image") if isinstance(data.get("Image"), str) else ""
+        config_image = config.get("Image") if isinstance(config, dict) else None
+        self.config_image: str = config_image if isinstance(config_image, str) else ""
+        self.image: str = image if isinstance(image, str) else ""
 
     def load(self) -> Dict[str, Any]:
         import zlib
@@ -940,8 +941,8 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
             res = doc.resources[0]
             if doc.kind == "container":
                 raw = run.inspect(doc.path)
-                own = raw.get("Name") if isinstance(raw.get("Name"), str) else ""
-                exact = own.lstrip("/") == container_name(raw)
+                own = raw.get("Name")
+                exact = isinstance(own, str) and own.lstrip("/") == container_name(raw)
                 rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
                 data = ev.redact_inspect(raw, resource_secrets(res, defaults=False))
                 lines[doc.path] = keep(doc.path, writer.write_json(rel, data))

@@ -32,7 +32,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional
+    from typing import Any, Callable, Dict, Iterable, List, Optional
 
 DEFAULT_REQUEST_SECONDS = 30.0
 DEFAULT_AUDIT_SECONDS = 600.0
@@ -269,7 +269,7 @@ def depth_problem(value: Any, limit: int = MAX_DEPTH) -> Optional[str]:
     while todo:
         item, level = todo.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: Iterable[Any] = item.values()
         elif isinstance(item, list):
             children = item
         else:
