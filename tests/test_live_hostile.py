@@ -506,13 +506,29 @@ def _evidence_run(url, directory):
     return live.write_evidence(str(directory), run, result)
 
 
-def test_two_runs_into_one_folder_never_mix(engine, tmp_path):
+def test_two_runs_into_one_folder_never_mix(engine, tmp_path, monkeypatch):
     """Runs started together into one folder: one gets it; each other one is refused while it is being written, or
-    (once it is complete) gets a fresh subfolder. Every folder holds exactly the files its manifest lists."""
+    (once it is complete) gets a fresh subfolder. Every folder holds exactly the files its manifest lists. The runs
+    are held at their first write until all have chosen a folder (or 3 s have passed), the worst interleaving:
+    before, all four chose the same empty folder and wrote into it."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
+    from hipaa_scan import evidence as ev
     from hipaa_scan import live
 
+    barrier = threading.Barrier(4, timeout=3)
+    real_write = ev.EvidenceWriter.write
+
+    def write_together(self, rel, text, record=True):
+        if not self.files:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return real_write(self, rel, text, record)
+
+    monkeypatch.setattr(ev.EvidenceWriter, "write", write_together)
     eng = engine()
     target = tmp_path / "audit"
 
@@ -539,6 +555,7 @@ def test_two_runs_into_one_folder_never_mix(engine, tmp_path):
         assert listed == present - {"MANIFEST.sha256"}, folder
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     assert not [p for p in target.iterdir() if p.name.startswith(".")]
+    monkeypatch.setattr(ev.EvidenceWriter, "write", real_write)
     later = _evidence_run(eng.url, target)  # the folder is complete now: a new run gets a subfolder of its own
     assert later.redirected and Path(later.folder).parent == target
 
