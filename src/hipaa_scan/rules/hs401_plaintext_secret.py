@@ -2,10 +2,10 @@
 
 import re
 
-from hipaa_scan.model import Hit
+from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import (URL_LABEL, default_credential, is_placeholder, mask, secret_arguments, secret_name,
-                                shape_of)
+from hipaa_scan.rules.inline import command_texts, groups, may_hold_credential
+from hipaa_scan.secrets import URL_LABEL, default_credential, is_placeholder, mask, secret_name, shape_of
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
@@ -43,14 +43,22 @@ def check(res, ctx):
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     example = res.extra.get("example")
+    reported = set()  # one finding per line (or live key): a second credential there adds nothing to fix
     for var in variables:
         value = (var.value or "").strip()
         shape = shape_of(value) if value else None
         if shape is None and (example or not secret_name(var.name)):
+            # a connection string, a JSON registry login, an argument string: credentials inside a value whose
+            # name does not say secret (`JDBC_URL=...?password=...`, `DOCKER_AUTH_CONFIG`, `REDIS_ARGS=--requirepass`)
+            if value and not example and may_hold_credential(value):
+                hit = _inside(res, var, value, extra)
+                if hit is not None and _first(reported, hit.loc):
+                    yield hit
             continue  # neither a secret's shape nor a secret's name: the common case, ruled out cheaply first
         if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res):
             continue
         who = label_at(res, var.loc)
+        _first(reported, var.loc)
         if shape is not None:
             label, visible = shape
             shown = mask(value, visible)
@@ -63,8 +71,46 @@ def check(res, ctx):
             shown = mask(value)
             yield Hit(var.loc, f"{who} sets the secret {var.name} in plain text ({shown})",
                       key=f"env:{var.name}", evidence=f"{var.name}={shown}")
-    for i, flag, value in secret_arguments([str(t.value) for t in res.command]):
-        if not is_placeholder(value, extra):
-            loc = res.command[i].loc
-            yield Hit(loc, f"{label_at(res, loc)} passes a plaintext secret on its command line ({flag} {mask(value)})",
-                      key=f"command:{flag}", evidence=f"{flag} {mask(value)}")
+    seen = {}
+    for group in groups(command_texts(res.command), extra):
+        if _first(reported, group.loc):
+            key = _unique(seen, f"command:{group.what()}")
+            yield Hit(group.loc, f"{label_at(res, group.loc)} passes a plaintext secret on its command line "
+                                 f"({group.what()}: {group.masked()})",
+                      key=key, evidence=f"{group.what()}: {group.masked()}")
+    # text that stays in the file (or the live configuration) but not in an image: labels, healthchecks, logging
+    # options, `x-` blocks, inline configs, RUN lines of stages that do not ship. Texts baked into an image are HS405's.
+    written = [w for w in res.extra.get("written", ()) if not w.baked]
+    for group in groups(written, extra):
+        if _first(reported, group.loc):
+            where = group.where
+            key = _unique(seen, f"{group.written.loc.key or where}:{group.what()}")
+            yield Hit(group.loc, f"{label_at(res, group.loc)} writes a plaintext credential in {where} "
+                                 f"({group.what()}: {group.masked()})",
+                      key=key, evidence=f"{where}: {group.what()} {group.masked()}")
+
+
+def _inside(res, var, value, extra):
+    found = list(groups([Written("variable", var.name, value, var.loc)], extra))
+    if not found:
+        return None
+    group = found[0]
+    names = group.what()
+    return Hit(var.loc, f"{label_at(res, var.loc)} writes a plaintext credential inside {var.name} ({names}: "
+                        f"{group.masked()})", key=f"env:{var.name}", evidence=f"{var.name}: {names} {group.masked()}")
+
+
+def _first(reported, loc):
+    """True the first time a line (or a live key path) is reported."""
+    where = (loc.path, loc.line) if loc.line else (loc.path, loc.key)
+    if where in reported:
+        return False
+    reported.add(where)
+    return True
+
+
+def _unique(seen, key):
+    """Fingerprint keys without line numbers, made distinct when the same credential name recurs."""
+    count = seen.get(key, 0) + 1
+    seen[key] = count
+    return key if count == 1 else f"{key}#{count}"

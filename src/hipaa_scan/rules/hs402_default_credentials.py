@@ -2,13 +2,15 @@
 
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.inline import command_texts, groups
 from hipaa_scan.secrets import default_credential
 
 META = meta(
     id="HS402", name="default-credentials", severity="critical", confidence="high",
     hipaa=["164.312(d)", "164.312(a)(1)"], cwe=["CWE-1392", "CWE-798"],
     sources=["dockerfile", "compose", "env", "container"],
-    summary="Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin...",
+    summary=("Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin..., "
+             "in variables or written as `user:password` in commands, URLs, labels and healthchecks."),
     description=(
         "Default credentials are the first thing an attacker tries and are published in every vendor's "
         "documentation. A datastore guarded by them is effectively unauthenticated. MinIO started without a root "
@@ -25,6 +27,18 @@ def check(res, ctx):
         if product:
             yield Hit(var.loc, f"{label_at(res, var.loc)} uses the {product} default credential in {var.name}",
                       key=f"env:{var.name}", evidence=f"{var.name}=<vendor default>")
+    # `curl -u elastic:changeme`, `amqp://guest:guest@...` in a command, a RUN line, a label or a healthcheck
+    texts = command_texts(res.command) + list(res.extra.get("written", ()))
+    reported = set()
+    for group in groups(texts, defaults=True):
+        where = (group.loc.path, group.loc.line, group.loc.key)
+        if where in reported:
+            continue
+        reported.add(where)
+        place = "its command line" if group.written.place == "command" else group.where
+        yield Hit(group.loc, f"{label_at(res, group.loc)} uses the {group.product} default credential in {place} "
+                             f"({group.what()})",
+                  key=f"text:{group.written.loc.key or place}:{group.what()}", evidence=f"{group.what()}=<vendor default>")
     if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None:
         if ctx.datastores.product_of_image(str(res.image.value)) == "MinIO" and \
                 not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.extra.get("env_file"):
