@@ -76,7 +76,7 @@ def check(res, ctx):
         if _first(reported, group.loc):
             key = _unique(seen, f"command:{group.what()}")
             yield Hit(group.loc, f"{label_at(res, group.loc)} passes a plaintext secret on its command line "
-                                 f"({group.what()}: {group.masked()})",
+                                 f"({group.detail()})",
                       key=key, evidence=f"{group.what()}: {group.masked()}")
     # text that stays in the file (or the live configuration) but not in an image: labels, healthchecks, logging
     # options, `x-` blocks, inline configs, RUN lines of stages that do not ship. Texts baked into an image are HS405's.
@@ -85,8 +85,8 @@ def check(res, ctx):
         if _first(reported, group.loc):
             where = group.where
             key = _unique(seen, f"{group.written.loc.key or where}:{group.what()}")
-            yield Hit(group.loc, f"{label_at(res, group.loc)} writes a plaintext credential in {where} "
-                                 f"({group.what()}: {group.masked()})",
+            yield Hit(group.loc, f"{_who(res, group)} writes a plaintext credential in {where} "
+                                 f"({group.detail()})",
                       key=key, evidence=f"{where}: {group.what()} {group.masked()}")
 
 
@@ -114,3 +114,11 @@ def _unique(seen, key):
     count = seen.get(key, 0) + 1
     seen[key] = count
     return key if count == 1 else f"{key}#{count}"
+
+
+def _who(res, group):
+    """The service, stage or container; a Compose file's own `x-` blocks, configs and includes belong to no service."""
+    key = group.written.loc.key or ""
+    if res.kind == "compose" and key and not key.startswith("services."):
+        return f"the Compose file {group.loc.path}"
+    return label_at(res, group.loc)

@@ -62,6 +62,6 @@ def check(res, ctx):
         key = f"{where}:{group.what()}"
         seen[key] = seen.get(key, 0) + 1
         yield Hit(group.loc, f"{label_at(res, group.loc)} bakes a plaintext credential into the image in {where} "
-                             f"({group.what()}: {group.masked()})",
+                             f"({group.detail()})",
                   key=key if seen[key] == 1 else f"{key}#{seen[key]}", evidence=f"{where}: {group.what()} "
                                                                                 f"{group.masked()}")

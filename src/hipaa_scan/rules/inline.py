@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hipaa_scan import credentials
 from hipaa_scan.model import Location, Written
-from hipaa_scan.secrets import mask, may_hold_secret_shape
+from hipaa_scan.secrets import default_credential, is_placeholder, mask, may_hold_secret_shape, secret_name, shape_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ def may_hold_credential(text: str) -> bool:
         return True
     lowered = text.lower()
     return any(hint in lowered for hint in _HINTS)
+
+
+NAMED = "the value"
 
 
 class Group:
@@ -52,6 +55,13 @@ class Group:
         names = list(dict.fromkeys(self.names))
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
+    def detail(self) -> str:
+        """What a message adds in parentheses: the names and masks; only the mask for a value under a secret's
+        name, which `where` names already (`label com.example.api-token`)."""
+        if self.names == [NAMED]:
+            return self.masked()
+        return f"{self.what()}: {self.masked()}"
+
     def masked(self) -> str:
         return ", ".join(dict.fromkeys(self.shown))
 
@@ -60,11 +70,15 @@ def _line_of(written: Written, text: str, span: credentials.Span) -> Location:
     """The physical line a credential is written on: the first of the text's lines holding its value (or, failing
     that, its name); the text's own location when it has no lines (a live container's key path)."""
     loc = written.loc
+    if written.lines is None and loc.line and "\n" in text.rstrip("\n"):
+        # a YAML block scalar (`content: |`): its text starts on the line after the key
+        return Location(loc.path, loc.line + 1 + text.count("\n", 0, span.start), 1, loc.key)
     if not written.lines or len(written.lines) == 1:
         return loc
     value = text[span.start:span.end]
-    for needle in (value, text[span.at:span.start].strip(), value[:12]):
-        if len(needle) < 3:
+    # the name and value together, then the name (a flag on its own line, its value on the next), then the value
+    for needle in (text[span.at:span.end].strip(), text[span.at:span.start].strip(), value, value[:12]):
+        if len(needle) < 3 or "\n" in needle:
             continue
         for number, line in written.lines:
             if needle in line:
@@ -76,7 +90,14 @@ def groups(texts: Iterable[Written], extra=(), defaults: bool = False) -> Iterat
     """One Group per line per text. `defaults`: only vendor default credentials (HS402); else only the others."""
     for written in texts:
         text = written.value
-        if not text or not may_hold_credential(text):
+        if not text:
+            continue
+        if written.name is not None and secret_name(written.name):
+            group = _named(written, text, extra, defaults)
+            if group is not None:
+                yield group
+                continue
+        if not may_hold_credential(text):
             continue
         found = credentials.detect(text, extra)
         by_line: Dict[Tuple[Optional[int], Optional[str]], Group] = {}
@@ -92,6 +113,23 @@ def groups(texts: Iterable[Written], extra=(), defaults: bool = False) -> Iterat
         yield from by_line.values()
 
 
+def _named(written: Written, text: str, extra, defaults: bool) -> Optional[Group]:
+    """A value under a secret's name (a label `com.example.api-token`, a logging option `splunk-token`, an `x-`
+    block's `password:`): the whole value is the credential, unless it is a placeholder or a reference."""
+    value = text.strip()
+    product = default_credential(written.name, value) if value else None
+    if product is None and (not value or is_placeholder(value, extra) or value.startswith(("$", "\\$"))
+                            or "${" in value):
+        return None
+    if (product is not None) != defaults:
+        return None
+    group = Group(written.loc, written, product)
+    group.names.append(NAMED)
+    shape = shape_of(value)
+    group.shown.append(mask(value, shape[1] if shape else 0))
+    return group
+
+
 def _described(span: credentials.Span) -> str:
     if span.label in (credentials.FLAG,):
         return f"the {span.name} flag"
@@ -104,28 +142,29 @@ def _described(span: credentials.Span) -> str:
 
 
 def command_texts(command: List["Value"], place: str = "command") -> List[Written]:
-    """A command's tokens as written texts: each run of tokens written at one location joined into one text (a
-    string command, a `sh -c "..."` script), so that a flag and its value, or a header and its option, are read
-    together. A list command whose items have their own lines is one text per item, plus the pairs of a flag and
-    the value in the next item (`- --masterauth` / `- pw`), located at the flag."""
+    """A command's tokens as one written text, so that a flag and its value, a header and its option, a client and
+    its password switch are read together whatever the form (a string, a list, a `sh -c "..."` script). Tokens
+    written on lines of their own (a block list) keep them, so that a credential is placed on its line (its flag's
+    line first). Live tokens (no lines) are one text per inspect key (`Config.Entrypoint`, `Config.Cmd`)."""
     out: List[Written] = []
-    runs: List[Tuple[Location, List[str]]] = []
-    for token in command:
-        if runs and runs[-1][0] == token.loc:
-            runs[-1][1].append(str(token.value))
-        else:
-            runs.append((token.loc, [str(token.value)]))
-    paired = False
-    for i, (loc, words) in enumerate(runs):
-        if paired:  # read with the flag before it
-            paired = False
-            continue
-        text = " ".join(words)
-        if len(words) == 1 and i + 1 < len(runs) and words[0].startswith("-") and " " not in words[0] \
-                and "=" not in words[0] and len(runs[i + 1][1]) == 1:
-            value = runs[i + 1][1][0]
-            if value and not value.startswith("-") and not any(c.isspace() for c in value):
-                text = words[0] + " " + value  # `--flag` then its value in the next item
-                paired = True
-        out.append(Written(place, None, text, loc))
+    if not command:
+        return out
+    if command[0].loc.line is None:
+        by_key: Dict[str, List[str]] = {}
+        for token in command:
+            key = (token.loc.key or "").split("[", 1)[0]
+            by_key.setdefault(key, []).append(str(token.value))
+        first = command[0].loc
+        for key, words in by_key.items():
+            out.append(Written(place, None, " ".join(_shell_quoted(w) for w in words),
+                               Location(first.path, None, None, key or None)))
+        return out
+    words = [_shell_quoted(str(token.value)) for token in command]
+    lines = [(token.loc.line, word) for token, word in zip(command, words)]
+    out.append(Written(place, None, " ".join(words), command[0].loc, lines=lines))
     return out
+
+
+def _shell_quoted(word: str) -> str:
+    """A token with blanks in double quotes, as a shell would need it: `sh -c "redis-server --requirepass X"`."""
+    return f'"{word}"' if (" " in word or "\t" in word) and '"' not in word else word
