@@ -85,7 +85,7 @@ def check(res, ctx):
         if _first(reported, group.loc):
             where = group.where
             key = _unique(seen, f"{group.written.loc.key or where}:{group.what()}")
-            yield Hit(group.loc, f"{_who(res, group)} writes a plaintext credential in {where} "
+            yield Hit(group.loc, f"{_who(res, group)} writes {group.credential} in {where} "
                                  f"({group.detail()})",
                       key=key, evidence=f"{where}: {group.what()} {group.masked()}")
 

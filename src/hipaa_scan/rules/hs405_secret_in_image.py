@@ -61,7 +61,7 @@ def check(res, ctx):
         where = group.where
         key = f"{where}:{group.what()}"
         seen[key] = seen.get(key, 0) + 1
-        yield Hit(group.loc, f"{label_at(res, group.loc)} bakes a plaintext credential into the image in {where} "
+        yield Hit(group.loc, f"{label_at(res, group.loc)} bakes {group.credential} into the image in {where} "
                              f"({group.detail()})",
                   key=key if seen[key] == 1 else f"{key}#{seen[key]}", evidence=f"{where}: {group.what()} "
                                                                                 f"{group.masked()}")

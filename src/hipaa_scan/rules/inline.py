@@ -55,6 +55,11 @@ class Group:
         names = list(dict.fromkeys(self.names))
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
+    @property
+    def credential(self) -> str:
+        """`a plaintext credential`, or `plaintext credentials` for several on one line."""
+        return "a plaintext credential" if len(set(self.names)) <= 1 else "plaintext credentials"
+
     def detail(self) -> str:
         """What a message adds in parentheses: the names and masks; only the mask for a value under a secret's
         name, which `where` names already (`label com.example.api-token`)."""
@@ -138,7 +143,8 @@ def _described(span: credentials.Span) -> str:
     if span.label in (credentials.HEADER, credentials.USER_OPTION, credentials.CLIENT_PASSWORD, credentials.WRITTEN,
                       credentials.USERINFO):
         return f"the {span.name}"
-    return f"a {span.name}"  # a token shape: `a GitHub token`
+    article = "an" if span.name[:1].lower() in "aeiou" else "a"
+    return f"{article} {span.name}"  # a token shape: `a GitHub token`, `an AWS access key id`
 
 
 def command_texts(command: List["Value"], place: str = "command") -> List[Written]:
