@@ -11,13 +11,20 @@ META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
     hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)", "164.312(d)"], cwe=["CWE-798", "CWE-312"],
     sources=["dockerfile", "compose", "env", "container"],
-    summary=("A secret written in plain text: by variable name (password, secret, token, API key, private key...) "
-             "or by value shape (cloud keys, API tokens, PEM keys, JWTs, URLs with a password)."),
+    summary=("A secret written in plain text: by variable name (password, secret, token, API key, private key...), "
+             "by value shape (cloud keys, API tokens of some 40 providers, PEM keys, JWTs, URLs with a password), or "
+             "written inside text: connection strings, labels, healthchecks, logging options, command lines, `x-` "
+             "blocks and inline configs."),
     description=(
         "A credential in a Dockerfile, compose file, env file or container configuration is readable by everyone "
         "with the repository, the image or `docker inspect`, and lives forever in history. It is the key to the "
-        "systems that hold ePHI. Placeholders (`${VAR}`, `<...>`, `your_...`, `changeme`, empty, `/run/secrets/...`, "
-        "`*_FILE` indirection) are not findings; values that are a vendor default are reported by HS402 instead."),
+        "systems that hold ePHI. Credentials are also found where they sit inside text: an HTTP header, `-u "
+        "user:password`, URL userinfo, a `password=` parameter of a JDBC URL or a libpq keyword DSN (whatever the "
+        "variable is called), a registry login in `DOCKER_AUTH_CONFIG`, a secret flag in a `sh -c` string, a "
+        "label or logging option under a secret's name. One finding per line. Placeholders (`${VAR}`, `<...>`, "
+        "`your_...`, `changeme`, `__REPLACE_ME__`, `sk-xxxx...`, empty, `/run/secrets/...`, `*_FILE` indirection, "
+        "`$(cat ...)`) are not findings; values that are a vendor default are reported by HS402 instead, and "
+        "credentials in an image's RUN, LABEL, HEALTHCHECK or ONBUILD by HS405."),
     remediation=(
         "Remove the value from the file and rotate it. Supply it at run time from a secret store: compose "
         "`secrets:` (read from /run/secrets), `*_FILE` variables, or the orchestrator's secret mechanism; for builds, "
