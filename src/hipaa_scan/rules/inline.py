@@ -68,7 +68,7 @@ class Group:
         return f"{self.what()}: {self.masked()}"
 
     def masked(self) -> str:
-        return ", ".join(dict.fromkeys(self.shown))
+        return ", ".join(self.shown)
 
 
 def _line_of(written: Written, text: str, span: credentials.Span) -> Location:

@@ -1,0 +1,317 @@
+"""Credentials written inside text, wherever people write them: Dockerfile RUN/LABEL/HEALTHCHECK/ONBUILD, compose
+labels, healthchecks, logging options, command strings, `x-` blocks, inline configs, includes, connection strings
+under any name, and the same places in live containers (HS401, HS402, HS405).
+
+Every secret here is made at test time, unique per test, so that a leak into a message is caught by its value:
+messages and evidence name the variable, label, header or flag, and never quote the value."""
+
+import json
+import os
+import secrets as pyrandom
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ROOT
+from hipaa_scan.credentials import detect
+from hipaa_scan.engine import ScanOptions, scan_documents, scan_paths
+from hipaa_scan.sources.container import container_document
+
+RULES = ["HS401", "HS402", "HS405"]
+
+
+def fresh(prefix="Pw"):
+    """A password nobody wrote before: letters and digits, so that no placeholder rule can take it for one."""
+    return prefix + pyrandom.token_hex(8) + "Zq9"
+
+
+def scan(tmp_path, name, text, rules=RULES):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    result = scan_paths([str(path)], ScanOptions(select=rules))
+    assert not result.errors, result.errors
+    return list(result.findings)
+
+
+def hits(findings):
+    return sorted((f.rule_id, f.location.line) for f in findings)
+
+
+def assert_unquoted(findings, *values):
+    for f in findings:
+        for value in values:
+            for piece in (value[i:i + 8] for i in range(0, len(value) - 7)):
+                assert piece not in f.message, (f.message, value)
+                assert piece not in (f.evidence or ""), (f.evidence, value)
+
+
+# -- credentials.detect: the literal credentials in a text, placeholders left out ----------------------------------
+
+FOUND = [
+    ('curl -H "PRIVATE-TOKEN: {s}" https://gitlab.example.com/api/v4', "PRIVATE-TOKEN header"),
+    ("curl -fsSL -u deploy:{s} https://x.example.com", "password of -u/--user"),
+    ("wget --header='Authorization: Basic {s}' https://x", "Authorization header"),
+    ("pip install --index-url https://ci:{s}@pypi.example.com/simple lib", "URL password"),
+    ("git clone https://oauth2:{s}@gitlab.example.com/acme/app.git", "URL password"),
+    ("echo '//registry.npmjs.org/:_authToken={s}' > ~/.npmrc", "_authToken"),
+    ("npm config set //registry.npmjs.org/:_authToken {s}", "_authToken"),
+    ("yarn config set npmAuthToken {s}", "npmAuthToken"),
+    ("poetry config http-basic.private alice {s}", "http-basic password"),
+    ("echo 'root:{s}' | chpasswd", "chpasswd password"),
+    ("docker login -u ci -p {s} registry.example.com", "docker login password"),
+    ("htpasswd -bc /etc/nginx/.htpasswd admin {s}", "htpasswd password"),
+    ("openssl pkcs12 -export -in c.pem -passout pass:{s} -out c.p12", "openssl pass phrase"),
+    ("keytool -importcert -keystore ks.jks -storepass {s} -file ca.pem", "keytool password"),
+    ("mc alias set local http://minio:9000 admin {s}", "MinIO client secret key"),
+    ("rabbitmqctl add_user app {s}", "rabbitmqctl password"),
+    ("sqlcmd -S db -U sa -P {s} -Q 'select 1'", "sqlcmd password switch"),
+    ("machine github.com\nlogin ci\npassword {s}\n", "netrc password"),
+    ("jdbc:postgresql://db:5432/phi?user=app&password={s}&sslmode=disable", "password"),
+    ("host=db port=5432 user=app password={s} dbname=phi", "password"),
+    ("Server=tcp:db,1433;Database=phi;User Id=app;Password={s};", "Password"),
+    ("redis-server --requirepass {s} --appendonly yes", "--requirepass"),
+    ("jupyter lab --ServerApp.token={s} --ip=0.0.0.0", "--ServerApp.token"),
+    ("redis-cli -a {s} ping", "redis-cli password switch"),
+    ("mysqladmin -uroot -p{s} ping", "mysqladmin password switch"),
+    ('{{"auths":{{"r.example.com":{{"auth":"{s}"}}}}}}', "auth"),
+    ("PGPASSWORD={s} psql -h db", "PGPASSWORD"),
+]
+
+
+@pytest.mark.parametrize("template, name", FOUND)
+def test_detect_finds_the_credential_and_names_its_holder(template, name):
+    secret = fresh()
+    text = template.format(s=secret)
+    found = detect(text)
+    assert len(found) == 1, found
+    span, product = found[0]
+    assert text[span.start:span.end] == secret
+    assert span.name == name
+    assert product is None
+
+
+NOT_FOUND = [
+    'curl -H "PRIVATE-TOKEN: $GITLAB_TOKEN" https://x', 'curl -H "Authorization: Bearer ${API_TOKEN}" https://x',
+    'curl -H "PRIVATE-TOKEN: $(cat /run/secrets/gitlab)" https://x', "curl -u \"$USER:$PASSWORD\" https://x",
+    "curl -u deploy:<password> https://x", "curl -u app:app https://x", "docker run -u 1000:1000 img",
+    "git clone https://github.com/acme/app.git", "git clone git@github.com:acme/app.git",
+    "git clone https://deploy@git.example.com/acme/app.git", "ssh://deployer-account@host.example.com/repo",
+    "echo '//registry.npmjs.org/:_authToken=${NPM_TOKEN}' > .npmrc",
+    "echo \"//registry.npmjs.org/:_authToken=\\${NPM_TOKEN}\" > .npmrc",
+    "npm config set registry https://npm.example.com", "password = os.environ['DB_PASSWORD']",
+    "password: /run/secrets/db_password", "password=changeme", "token: your-token-here", "api_key=__REPLACE_ME__",
+    "password=dummy", "secret: <token>", "--token xxxxxxxxxxxxxxxx", "password=sk-xxxxxxxx",
+    "docker build --secret id=npm,src=.npmrc .", "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
+    "docker login -u ci --password-stdin registry.example.com", "password_file=/run/secrets/pw",
+    "token_url=https://auth.example.com/token", "image: postgres:16", "curl -f http://localhost:8080/health",
+    "jdbc:postgresql://db:5432/phi?user=app&sslmode=require", "--requirepass \"$(cat /run/secrets/redis)\"",
+    "nginx@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "key=550e8400-e29b-41d4-a716-446655440000x"[:0] + "request_id=550e8400-e29b-41d4-a716-446655440000",
+]
+
+
+@pytest.mark.parametrize("text", NOT_FOUND)
+def test_detect_leaves_out_references_placeholders_and_non_credentials(text):
+    assert detect(text) == [], detect(text)
+
+
+def test_vendor_default_pairs_are_named_for_hs402():
+    for text, product in (("curl -u elastic:changeme http://es:9200", "Elasticsearch"),
+                          ("amqp://guest:guest@rabbitmq:5672/", "RabbitMQ"),
+                          ("mc alias set x http://m:9000 minioadmin minioadmin", None)):
+        found = detect(text)
+        if product is None:
+            assert all(p is None for _s, p in found)
+        else:
+            assert [p for _s, p in found] == [product], (text, found)
+
+
+# -- Dockerfile: RUN, LABEL, HEALTHCHECK, ONBUILD -------------------------------------------------------------------
+
+def test_dockerfile_credentials_are_hs405_on_their_own_lines_and_never_quoted(tmp_path):
+    a, b, c, d, e, f, g = (fresh() for _ in range(7))
+    findings = scan(tmp_path, "Dockerfile", f"""
+        FROM alpine:3.20 AS build
+        RUN curl -H "X-Api-Key: {a}" https://api.example.com/x
+        FROM python:3.12-slim
+        LABEL com.example.deploy-token="{b}"
+        RUN apt-get update \\
+            && curl -u ci:{c} -o /tmp/x https://x.example.com/x \\
+            && echo done
+        RUN <<EOT
+        cat > /root/.pypirc <<'P'
+        [pypi]
+        password = {d}
+        P
+        EOT
+        HEALTHCHECK CMD wget -q --header "Authorization: Bearer {e}" -O- http://localhost/ || exit 1
+        ONBUILD RUN git clone https://ci:{f}@git.example.com/acme/x.git
+        RUN curl -u ci:{g} -H "X-Api-Key: {a}" https://x
+        RUN curl -u elastic:changeme http://es:9200
+        USER 10001
+        """, rules=RULES + ["HS302"])
+    secret_hits = [x for x in findings if x.rule_id in RULES]
+    assert hits(secret_hits) == [("HS401", 2), ("HS402", 17), ("HS405", 4), ("HS405", 6), ("HS405", 11),
+                                 ("HS405", 14), ("HS405", 15), ("HS405", 16)]
+    assert_unquoted(findings, a, b, c, d, e, f, g)
+    by_line = {x.location.line: x for x in secret_hits}
+    assert by_line[2].message == ('stage "build" writes a plaintext credential in RUN (the X-Api-Key header: '
+                                  '****(21 chars))')
+    assert by_line[16].message.endswith("bakes plaintext credentials into the image in RUN (the password of -u/--user "
+                                        "and the X-Api-Key header: ****(21 chars), ****(21 chars))")
+    assert by_line[17].message == ("final stage (FROM python:3.12-slim) uses the Elasticsearch default credential in "
+                                   "RUN (the password of -u/--user)")
+    assert len({x.fingerprint for x in secret_hits}) == len(secret_hits)
+
+
+def test_one_finding_per_line_whatever_rules_run(tmp_path):
+    """The same credential is never reported by two rules, nor twice for one line."""
+    token = fresh()
+    findings = scan(tmp_path, "Dockerfile", f"""
+        FROM python:3.12-slim
+        RUN curl -u ci:{token} https://x/{token} -H "Authorization: Bearer {token}"
+        ENV DATABASE_URL=postgres://app:{token}@db/phi
+        CMD ["redis-server", "--requirepass", "{token}", "--masterauth", "{token}"]
+        """, rules=None)
+    secret_hits = [x for x in findings if x.rule_id in RULES]
+    assert hits(secret_hits) == [("HS401", 3), ("HS401", 4), ("HS405", 2)]
+    assert_unquoted(findings, token)
+
+
+# -- compose ---------------------------------------------------------------------------------------------------------
+
+def test_compose_texts(tmp_path):
+    s = [fresh() for _ in range(10)]
+    findings = scan(tmp_path, "compose.yaml", f"""
+        x-db: &db
+          password: {s[0]}
+        x-env: &env
+          API_SECRET: {s[1]}
+        services:
+          api:
+            image: ghcr.io/acme/api:1.0.0
+            environment:
+              <<: *env
+              JDBC_URL: jdbc:mysql://db/phi?user=a&password={s[2]}
+            labels:
+              - "com.example.token={s[3]}"
+            healthcheck:
+              test: curl -fsS -u monitor:{s[4]} http://localhost/health
+            logging:
+              driver: loki
+              options:
+                loki-url: https://tenant:{s[5]}@loki.example.com/loki/api/v1/push
+            command: ["sh", "-c", "exec app --api-key {s[6]}"]
+            x-deploy:
+              registry_password: {s[7]}
+            build:
+              context: .
+              dockerfile_inline: |
+                FROM alpine:3.20
+                RUN curl -H "PRIVATE-TOKEN: {s[8]}" https://gitlab.example.com/api
+        configs:
+          app:
+            content: |
+              user=app
+              password={s[9]}
+        """)
+    assert hits(findings) == [("HS401", n) for n in (2, 4, 10, 12, 14, 18, 19, 21, 26, 31)]
+    assert_unquoted(findings, *s)
+    messages = {f.location.line: f.message for f in findings}
+    assert messages[2] == "the Compose file compose.yaml writes a plaintext credential in x-db password (****(21 chars))" \
+        or messages[2].endswith("writes a plaintext credential in x-db password (****(21 chars))")
+    assert messages[4].startswith('service "api" sets the secret API_SECRET in plain text')  # once, by `environment`
+    assert messages[10] == 'service "api" writes a plaintext credential inside JDBC_URL (the password value: ****(21 chars))'
+    assert messages[12] == 'service "api" writes a plaintext credential in label com.example.token (****(21 chars))'
+    assert "logging option loki-url (the URL password" in messages[18]
+    assert "build.dockerfile_inline (the PRIVATE-TOKEN header" in messages[26]
+    assert "configs.app.content (the password value" in messages[31]
+
+
+def test_compose_project_remote_include_is_noted_by_index_and_its_credentials_reported(tmp_path):
+    password = fresh()
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(f"""
+        include:
+          - https://deploy:{password}@git.example.com/acme/shared.git
+        services:
+          api:
+            image: ghcr.io/acme/api:1.0.0
+        """).lstrip())
+    result = scan_paths([str(tmp_path)], ScanOptions(select=["HS401"]))
+    assert not result.errors
+    assert [(f.rule_id, f.location.line) for f in result.findings] == [("HS401", 2)]
+    notes = list(result.notes)
+    assert any("include[0] is a remote project" in n for n in notes), notes
+    assert not any(password in n for n in notes)
+    assert_unquoted(result.findings, password)
+
+
+def test_env_file_connection_strings(tmp_path):
+    a, b = fresh(), fresh()
+    findings = scan(tmp_path, ".env", f"""
+        JDBC_URL=jdbc:sqlserver://db:1433;databaseName=phi;user=app;password={a}
+        REDIS_ARGS=--requirepass {b}
+        SAFE_JDBC=jdbc:sqlserver://db:1433;databaseName=phi;user=app;password=${{DB_PASSWORD}}
+        """)
+    assert hits(findings) == [("HS401", 1), ("HS401", 2)]
+    assert_unquoted(findings, a, b)
+
+
+# -- live containers --------------------------------------------------------------------------------------------------
+
+def inspect_with(**config):
+    host = config.pop("HostConfig", {})
+    return {"Id": "c0ffee", "Name": "/app", "State": {"Running": True, "Status": "running"},
+            "Config": {"Image": "ghcr.io/acme/app:1.0.0", **config}, "HostConfig": host}
+
+
+def test_live_container_places(tmp_path):
+    s = [fresh() for _ in range(5)]
+    doc = container_document(inspect_with(
+        Labels={"com.example.token": s[0], "com.docker.compose.config-hash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4"},
+        Healthcheck={"Test": ["CMD-SHELL", f"curl -u monitor:{s[1]} http://localhost/"]},
+        Cmd=["sh", "-c", f"redis-server --requirepass {s[2]}"],
+        HostConfig={"LogConfig": {"Type": "splunk", "Config": {"splunk-token": s[3], "splunk-url": "https://s:8088"}}},
+        Env=[f"JDBC_URL=jdbc:postgresql://db/phi?password={s[4]}"]))
+    result = scan_documents([doc], ScanOptions(select=RULES))
+    keys = sorted(f.location.key for f in result.findings)
+    assert keys == ["Config.Cmd", "Config.Env[0]", "Config.Healthcheck.Test", "Config.Labels.com.example.token",
+                    "HostConfig.LogConfig.Config.splunk-token"]
+    assert {f.rule_id for f in result.findings} == {"HS401"}
+    assert_unquoted(result.findings, *s)
+
+
+def test_live_placeholders_and_plain_values_are_not_findings():
+    doc = container_document(inspect_with(
+        Labels={"com.example.token-url": "https://auth/token", "maintainer": "ops@example.com"},
+        Healthcheck={"Test": ["CMD", "redis-cli", "-a", "$REDIS_PASSWORD", "ping"]},
+        Cmd=["redis-server", "--requirepass", "${REDIS_PASSWORD}"]))
+    assert list(scan_documents([doc], ScanOptions(select=RULES)).findings) == []
+
+
+def test_live_engine_container_credentials(docker_engine):
+    """Against the real private engine: a container whose labels, healthcheck and command carry credentials."""
+    s = [fresh() for _ in range(3)]
+    name = "hs-written-" + pyrandom.token_hex(3)
+    container = docker_engine.client.containers.create(
+        "hs-busybox:1.0", ["sh", "-c", f"sleep 3600 # --requirepass {s[0]}"], name=name,
+        labels={"com.example.api-token": s[1]},
+        healthcheck={"test": ["CMD-SHELL", f"wget -q --header 'X-Api-Key: {s[2]}' -O- http://localhost/ || true"],
+                     "interval": 30_000_000_000})
+    try:
+        container.start()
+        proc = subprocess.run([sys.executable, "-m", "hipaa_scan", "live", "--host", docker_engine.host, "--container",
+                               name, "--select", ",".join(RULES), "--format", "json"], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120,
+                              env={k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")})
+        report = json.loads(proc.stdout)
+        keys = sorted(f["location"]["key"] for f in report["findings"])
+        assert keys == ["Config.Cmd", "Config.Healthcheck.Test", "Config.Labels.com.example.api-token"], proc.stdout
+        for f in report["findings"]:
+            for value in s:
+                assert value not in f["message"] and value not in (f.get("evidence") or "")
+    finally:
+        container.remove(force=True)
