@@ -225,6 +225,20 @@ def is_filler(token: str, visible: int = 0) -> bool:
     return any(word in low for word in _FILLER_WORDS)
 
 
+# Words one of which a text holding a credential almost always contains (lower-cased), besides a token shape: texts
+# with none are ruled out before any other regular expression runs, and before the credentials module is loaded. A
+# client's password switch (`redis-cli -a`, `mysql -p`) is found through the client's name.
+_CREDENTIAL_HINTS = lazy("|".join(re.escape(h) for h in (
+    "pass", "pwd", "token", "secret", "key", "auth", "cookie", "@", "-u", "sig=", "credential", "login", "private",
+    "session", "chpasswd", "mc ", "config", "redis-cli", "keydb-cli", "mysql", "mariadb", "mongo", "sqlcmd")))
+
+
+@functools.lru_cache(maxsize=4096)  # asked by three rules of the same texts, and a tree repeats its lines
+def may_hold_credential(text: str) -> bool:
+    """Whether `text` could hold a credential written inline (credentials.spans); False rules it out cheaply."""
+    return may_hold_secret_shape(text) or _CREDENTIAL_HINTS.search(text.lower()) is not None
+
+
 ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
 
 

@@ -4,8 +4,8 @@ import re
 
 from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.rules.inline import command_texts, groups, may_hold_credential
-from hipaa_scan.secrets import URL_LABEL, default_credential, is_placeholder, mask, secret_name, shape_of
+from hipaa_scan.secrets import (URL_LABEL, default_credential, is_placeholder, mask, may_hold_credential, secret_name,
+                                shape_of)
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
@@ -78,16 +78,22 @@ def check(res, ctx):
             shown = mask(value)
             yield Hit(var.loc, f"{who} sets the secret {var.name} in plain text ({shown})",
                       key=f"env:{var.name}", evidence=f"{var.name}={shown}")
+    # text that may hold a credential inline: the command line, and text that stays in the file (or the live
+    # configuration) but not in an image: labels, healthchecks, logging options, `x-` blocks, inline configs, RUN
+    # lines of stages that do not ship. Texts baked into an image are HS405's.
+    written = [w for w in res.extra.get("written", ()) if not w.baked and _worth(w)]
+    commands = any(may_hold_credential(str(t.value)) for t in res.command)
+    if not written and not commands:
+        return
+    from hipaa_scan.rules.inline import command_texts, groups  # only when some text may hold a credential
+
     seen = {}
-    for group in groups(command_texts(res.command), extra):
+    for group in groups(command_texts(res.command) if commands else (), extra):
         if _first(reported, group.loc):
             key = _unique(seen, f"command:{group.what()}")
             yield Hit(group.loc, f"{label_at(res, group.loc)} passes a plaintext secret on its command line "
                                  f"({group.detail()})",
                       key=key, evidence=f"{group.what()}: {group.masked()}")
-    # text that stays in the file (or the live configuration) but not in an image: labels, healthchecks, logging
-    # options, `x-` blocks, inline configs, RUN lines of stages that do not ship. Texts baked into an image are HS405's.
-    written = [w for w in res.extra.get("written", ()) if not w.baked]
     for group in groups(written, extra):
         if _first(reported, group.loc):
             where = group.where
@@ -97,7 +103,14 @@ def check(res, ctx):
                       key=key, evidence=f"{where}: {group.what()} {group.masked()}")
 
 
+def _worth(written):
+    """Whether a text is worth reading: a value under a secret's name, or text with a credential's hint."""
+    return (written.name is not None and secret_name(written.name)) or may_hold_credential(written.value)
+
+
 def _inside(res, var, value, extra):
+    from hipaa_scan.rules.inline import groups
+
     found = list(groups([Written("variable", var.name, value, var.loc)], extra))
     if not found:
         return None

@@ -5,8 +5,7 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.rules.inline import groups
-from hipaa_scan.secrets import secret_name
+from hipaa_scan.secrets import may_hold_credential, secret_name
 
 META = meta(
     id="HS405", name="secret-baked-into-image", severity="high", confidence="medium",
@@ -55,9 +54,15 @@ def check(res, ctx):
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")
     # RUN (history), LABEL, HEALTHCHECK, ONBUILD (configuration) of the stages that ship; the other stages' texts are
     # in the file only, which HS401 reports
+    baked = [w for w in res.extra.get("written", ()) if w.baked and ((w.name is not None and secret_name(w.name))
+                                                                    or may_hold_credential(w.value))]
+    if not baked:
+        return
+    from hipaa_scan.rules.inline import groups  # only when some text may hold a credential
+
     extra = [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
     seen = {}
-    for group in groups([w for w in res.extra.get("written", ()) if w.baked], extra):
+    for group in groups(baked, extra):
         where = group.where
         key = f"{where}:{group.what()}"
         seen[key] = seen.get(key, 0) + 1

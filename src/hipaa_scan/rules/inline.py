@@ -4,30 +4,30 @@ a connection string), for HS401, HS402 and HS405: where each one is, grouped so 
 `credentials.detect` says where a literal credential sits in a text; this module places it on its physical line,
 names it (the header, flag, parameter or label that holds it, never the value) and renders its mask. A rule asks
 for the groups of the texts it owns (`baked` for HS405, the others for HS401) and for vendor defaults (HS402).
+Rules import this module only when some text passes `secrets.may_hold_credential`, a literal prefilter: a file with
+nothing of the kind does not load it, nor `credentials`, at start-up.
 """
 
 from __future__ import annotations
 
+import functools
+
 from hipaa_scan import credentials
 from hipaa_scan.model import Location, Written
-from hipaa_scan.secrets import default_credential, is_placeholder, mask, may_hold_secret_shape, secret_name, shape_of
+from hipaa_scan.secrets import default_credential, is_placeholder, mask, may_hold_credential, secret_name, shape_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, Iterable, Iterator, List, Optional, Tuple
     from hipaa_scan.model import Value
 
-# Words one of which a text holding a credential almost always contains (lower-cased), besides a token shape: texts
-# with none are ruled out before any regular expression runs.
-_HINTS = ("pass", "pwd", "token", "secret", "key", "auth", "cookie", "@", "-u", "-a", "-p", "sig=", "credential",
-          "login", "private", "session", "chpasswd", "mc ", "config")
+@functools.lru_cache(maxsize=1024)  # HS401, HS402 and HS405 read the same texts; a tree repeats the same RUN lines
+def _detected(text: str) -> Tuple[Tuple[credentials.Span, Optional[str]], ...]:
+    return tuple(credentials.detect(text))
 
 
-def may_hold_credential(text: str) -> bool:
-    if may_hold_secret_shape(text):
-        return True
-    lowered = text.lower()
-    return any(hint in lowered for hint in _HINTS)
+def _detect(text: str, extra) -> Iterable[Tuple[credentials.Span, Optional[str]]]:
+    return _detected(text) if not extra else credentials.detect(text, extra)
 
 
 NAMED = "the value"
@@ -104,7 +104,7 @@ def groups(texts: Iterable[Written], extra=(), defaults: bool = False) -> Iterat
                 continue
         if not may_hold_credential(text):
             continue
-        found = credentials.detect(text, extra)
+        found = _detect(text, extra)
         by_line: Dict[Tuple[Optional[int], Optional[str]], Group] = {}
         for span, product in found:
             if (product is not None) != defaults:

@@ -288,7 +288,9 @@ def _written(res: Resource, place: str, text: str, loc: Location, baked: bool, l
     """Text where credentials may be written, with its physical lines (continuations, heredoc bodies)."""
     if not text.strip():
         return
-    physical = [(n, lines[n - 1]) for n in range(ins.line, min(ins.end, len(lines)) + 1)]
+    # a one-line instruction needs no lines: its credentials are on its own line
+    physical = [(n, lines[n - 1]) for n in range(ins.line, min(ins.end, len(lines)) + 1)] if ins.end > ins.line \
+        else None
     res.extra.setdefault("written", []).append(Written(place, None, text, loc, baked, physical))
 
 
