@@ -10,7 +10,7 @@ import string
 import pytest
 
 from hipaa_scan import credentials
-from hipaa_scan.secrets import SECRET_SHAPES, is_placeholder, may_hold_secret_shape, shape_of
+from hipaa_scan.secrets import SECRET_SHAPES, is_placeholder, may_hold_credential, may_hold_secret_shape, shape_of
 
 RNG = random.Random(13)
 ALNUM = string.ascii_letters + string.digits
@@ -100,6 +100,7 @@ def test_every_shape_has_a_good_example():
 @pytest.mark.parametrize("label, token", GOOD, ids=[f"{label}-{i}" for i, (label, _t) in enumerate(GOOD)])
 def test_a_provider_token_is_recognised_with_its_label(label, token):
     assert may_hold_secret_shape(token)
+    assert may_hold_credential(token)  # the prefilter of text read for credentials (rules.inline) admits it too
     assert shape_of(token) is not None and shape_of(token)[0] == label
     for around in ("TOKEN={}", 'url: "{}"', "curl -d {} https://x", "{};"):
         text = around.format(token)

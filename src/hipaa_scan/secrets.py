@@ -233,10 +233,14 @@ _CREDENTIAL_HINTS = lazy("|".join(re.escape(h) for h in (
     "session", "chpasswd", "mc ", "config", "redis-cli", "keydb-cli", "mysql", "mariadb", "mongo", "sqlcmd")))
 
 
+_SHAPE_LITERAL_BUT_URL = lazy("|".join(re.escape(literal) for literal in SHAPE_LITERALS if literal != "://"))
+
+
 @functools.lru_cache(maxsize=4096)  # asked by three rules of the same texts, and a tree repeats its lines
 def may_hold_credential(text: str) -> bool:
     """Whether `text` could hold a credential written inline (credentials.spans); False rules it out cheaply."""
-    return may_hold_secret_shape(text) or _CREDENTIAL_HINTS.search(text.lower()) is not None
+    # a URL's `://` alone is no hint: its credentials need an `@`, which is one
+    return _SHAPE_LITERAL_BUT_URL.search(text) is not None or _CREDENTIAL_HINTS.search(text.lower()) is not None
 
 
 ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
