@@ -315,3 +315,21 @@ def test_live_engine_container_credentials(docker_engine):
                 assert value not in f["message"] and value not in (f.get("evidence") or "")
     finally:
         container.remove(force=True)
+
+
+def test_compose_project_remote_extends_file_is_noted_and_its_credentials_reported(tmp_path):
+    password = fresh()
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(f"""
+        services:
+          api:
+            extends:
+              file: https://deploy:{password}@git.example.com/acme/base.yaml
+              service: base
+            image: ghcr.io/acme/api:1.0.0
+        """).lstrip())
+    result = scan_paths([str(tmp_path)], ScanOptions(select=["HS401"]))
+    assert not result.errors, result.errors  # was an io error naming the URL
+    assert [(f.rule_id, f.location.line) for f in result.findings] == [("HS401", 4)]
+    notes = list(result.notes)
+    assert any("extends a service of a remote file" in n for n in notes) and not any(password in n for n in notes)
+    assert_unquoted(result.findings, password)

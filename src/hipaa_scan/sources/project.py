@@ -223,6 +223,10 @@ class _Loader:
             raise ProjectError(display_path(path), f"extends nested deeper than {MAX_DEPTH}")
         ext = svc["extends"]
         target, other = (str(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) else (str(ext), None)
+        if other is not None and builds.is_remote(str(other)):  # never fetched; the URL is not repeated
+            self.notes.append(f"note: {display_path(path)}: service {name} extends a service of a remote file; it "
+                              "was not read")
+            return svc
         if other is not None:
             other_path = os.path.normpath(os.path.join(os.path.dirname(path), str(other)))
             base = self.extended(self.raw(other_path, env), target, other_path, env, chain + ((path, name),))
