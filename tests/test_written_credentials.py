@@ -175,9 +175,12 @@ def test_one_finding_per_line_whatever_rules_run(tmp_path):
         RUN curl -u ci:{token} https://x/{token} -H "Authorization: Bearer {token}"
         ENV DATABASE_URL=postgres://app:{token}@db/phi
         CMD ["redis-server", "--requirepass", "{token}", "--masterauth", "{token}"]
+        ARG GITHUB_TOKEN={token}
+        ARG NPM_TOKEN
         """, rules=None)
     secret_hits = [x for x in findings if x.rule_id in RULES]
-    assert hits(secret_hits) == [("HS401", 3), ("HS401", 4), ("HS405", 2)]
+    # a secret-named ARG with a literal default: HS401 (the value), not HS405 as well; without a default: HS405
+    assert hits(secret_hits) == [("HS401", 3), ("HS401", 4), ("HS401", 5), ("HS405", 2), ("HS405", 6)]
     assert_unquoted(findings, token)
 
 

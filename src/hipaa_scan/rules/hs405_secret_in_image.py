@@ -5,7 +5,7 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import may_hold_credential, secret_name
+from hipaa_scan.secrets import default_credential, is_placeholder, may_hold_credential, secret_name
 
 META = meta(
     id="HS405", name="secret-baked-into-image", severity="high", confidence="medium",
@@ -48,7 +48,8 @@ def check(res, ctx):
                 yield Hit(copy.loc, f"{label_at(res, copy.loc)} copies {source} into the image with {instruction}",
                           key=f"copy:{source}", evidence=f"{instruction} {source}")
     for arg in res.build_args:
-        if secret_name(arg.name):
+        # a default that is a literal secret is HS401's finding (the value written in the file): one per line
+        if secret_name(arg.name) and not _literal_secret(arg):
             yield Hit(arg.loc, f"{label_at(res, arg.loc)} takes the secret {arg.name} as a build argument, kept in "
                                "image history",
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")
@@ -70,3 +71,8 @@ def check(res, ctx):
                              f"({group.detail()})",
                   key=key if seen[key] == 1 else f"{key}#{seen[key]}", evidence=f"{where}: {group.what()} "
                                                                                 f"{group.masked()}")
+
+
+def _literal_secret(arg):
+    value = (arg.value or "").strip()
+    return bool(value) and not is_placeholder(value) and default_credential(arg.name, value) is None
