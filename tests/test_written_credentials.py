@@ -61,7 +61,9 @@ FOUND = [
     ("yarn config set npmAuthToken {s}", "npmAuthToken"),
     ("poetry config http-basic.private alice {s}", "http-basic password"),
     ("echo 'root:{s}' | chpasswd", "chpasswd password"),
-    ("docker login -u ci -p {s} registry.example.com", "docker login password"),
+    ("docker login -u ci -p {s} registry.example.com", "login password"),
+    ("az login --service-principal -u 0000-app -p {s} --tenant t", "login password"),
+    ("composer config -g http-basic.repo.example.com alice {s}", "http-basic password"),
     ("htpasswd -bc /etc/nginx/.htpasswd admin {s}", "htpasswd password"),
     ("openssl pkcs12 -export -in c.pem -passout pass:{s} -out c.p12", "openssl pass phrase"),
     ("keytool -importcert -keystore ks.jks -storepass {s} -file ca.pem", "keytool password"),
@@ -335,4 +337,14 @@ def test_compose_project_remote_extends_file_is_noted_and_its_credentials_report
     assert [(f.rule_id, f.location.line) for f in result.findings] == [("HS401", 4)]
     notes = list(result.notes)
     assert any("extends a service of a remote file" in n for n in notes) and not any(password in n for n in notes)
+    assert_unquoted(result.findings, password)
+
+
+def test_live_volume_driver_options():
+    password = fresh()
+    doc = container_document(inspect_with(HostConfig={"Mounts": [{"Type": "volume", "Source": "scans", "Target": "/s",
+        "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": {
+            "type": "cifs", "o": f"addr=files,username=svc,password={password}", "device": "//files/scans"}}}}]}))
+    result = scan_documents([doc], ScanOptions(select=RULES))
+    assert [f.location.key for f in result.findings] == ["HostConfig.Mounts[0].VolumeOptions.DriverConfig.Options.o"]
     assert_unquoted(result.findings, password)

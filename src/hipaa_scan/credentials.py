@@ -80,13 +80,13 @@ _WRITTEN = (
     ("config", "config set", lazy(r"\bconfig(?:ure)?\s+set\s+(?:--[a-z\-]+\s+)?([^\s=\"']+)\s+(" + _VALUE + ")")),
     # poetry / composer: `config http-basic.repo user password`, `poetry config pypi-token.pypi TOKEN`
     ("http-basic", "http-basic password",
-     lazy(r"\bconfig\s+(?:--[a-z\-]+\s+)?http-basic\.[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),
+     lazy(r"\bconfig\s+(?:--?[a-z\-]+\s+)?http-basic\.[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),
     ("pypi-token", "pypi-token", lazy(r"\bconfig\s+pypi-token\.[^\s]+\s+(" + _VALUE + ")")),
     # `echo 'root:pw' | chpasswd`
     ("chpasswd", "chpasswd password",
      lazy(r"""\becho\s+(?:-[a-z]+\s+)?["']?[^\s:"'|]+:([^\s"'|]+)["']?\s*\|\s*(?:sudo\s+)?chpasswd""")),
-    # `docker login -u user -p pw registry`
-    ("login", "docker login password", lazy(r"\bdocker\s+login\b[^\n|;&]*?\s-p\s*(" + _VALUE + ")")),
+    # `docker login -u user -p pw registry`, and the other CLIs' `login ... -p pw` (podman, helm registry, az, cf)
+    ("login", "login password", lazy(r"\blogin\b[^\n|;&]*?\s-p\s*(" + _VALUE + ")")),
     # `htpasswd -b(c) file user pw`, `htpasswd -nb user pw`
     ("htpasswd", "htpasswd password",
      lazy(r"\bhtpasswd\s+-[A-Za-mo-z]*b[A-Za-mo-z]*(?:\s+-[A-Za-z]+)?\s+[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),

@@ -159,6 +159,11 @@ def service_written(svc: YMap, base: str, locate: _Locator) -> List[Written]:
     if isinstance(build, YMap) and _text(build.get("dockerfile_inline")) is not None:
         out.append(Written("build.dockerfile_inline", None, _text(build["dockerfile_inline"]) or "",
                            locate.value(build, "dockerfile_inline", f"{base}.build.dockerfile_inline")))
+    context = build.get("context") if isinstance(build, YMap) else build
+    if "://" in (_text(context) or "") or (_text(context) or "").startswith("git@"):  # a remote build context
+        loc = locate.value(build, "context", f"{base}.build.context") if isinstance(build, YMap) else \
+            locate.value(svc, "build", f"{base}.build")
+        out.append(Written("build context", None, _text(context) or "", loc))
     extends = svc.get("extends")
     if isinstance(extends, YMap) and "://" in (_text(extends.get("file")) or ""):
         out.append(Written("extends file", None, _text(extends["file"]) or "",
@@ -178,6 +183,12 @@ def top_level_written(data: Any, locate: _Locator, include: Any = None) -> List[
     for key in data:
         if str(key).startswith("x-"):
             out.extend(_walk(data[key], str(key), str(key), locate, data, key, budget))
+    volumes = data.get("volumes")  # driver options: a CIFS share's `o: addr=...,username=...,password=...`
+    if isinstance(volumes, YMap):
+        for name, spec in volumes.items():
+            opts = spec.get("driver_opts") if isinstance(spec, YMap) else None
+            out.extend(_pairs_written(opts, "volume driver option", f"volumes.{name}.driver_opts", locate, spec,
+                                      "driver_opts"))
     configs = data.get("configs")
     if isinstance(configs, YMap):
         for name, spec in configs.items():

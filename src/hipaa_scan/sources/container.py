@@ -181,8 +181,8 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
 
 
 def _written(config: Dict[str, Any], host: Dict[str, Any], loc) -> List[Written]:
-    """Where a container's configuration may hold credentials as text: labels, the healthcheck test, logging
-    options (`splunk-token`, a Loki URL with a password). Cmd and Entrypoint are `Resource.command`."""
+    """Where a container's configuration may hold credentials as text: labels, the healthcheck test, volume driver
+    options, logging options (`splunk-token`, a Loki URL with a password). Cmd and Entrypoint are `Resource.command`."""
     out: List[Written] = []
     for key, value in sorted(_dict(config.get("Labels")).items()):
         if isinstance(key, str) and isinstance(value, str) and value:
@@ -192,6 +192,12 @@ def _written(config: Dict[str, Any], host: Dict[str, Any], loc) -> List[Written]
     if words and words[0] != "NONE":
         text = " ".join(w if " " not in w else f'"{w}"' for w in words)
         out.append(Written("healthcheck test", None, text, loc("Config.Healthcheck.Test")))
+    for i, mount in enumerate(_list(host.get("Mounts"))):  # volume driver options (a CIFS share's password)
+        driver = _dict(_dict(_dict(mount).get("VolumeOptions")).get("DriverConfig"))
+        for key, value in sorted(_dict(driver.get("Options")).items()):
+            if isinstance(key, str) and isinstance(value, str) and value:
+                out.append(Written("volume driver option", key, value,
+                                   loc(f"HostConfig.Mounts[{i}].VolumeOptions.DriverConfig.Options.{key}")))
     options = _dict(_dict(host.get("LogConfig")).get("Config"))
     for key, value in sorted(options.items()):
         if isinstance(key, str) and isinstance(value, str) and value:
