@@ -301,6 +301,8 @@ def detect(text: str, extra: Iterable["re.Pattern[str]"] = ()) -> List[Tuple[Spa
             continue
         if any(c in v for c in "([{") or v.startswith(("/", "./", "../", "~/")) and " " not in v:
             continue
+        if span.label in (PARAMETER, ASSIGNMENT) and span.name.lower() == "key":
+            continue  # a bare `key=`: a GPG fingerprint in a shell script far more often than a secret
         if span.label == FLAG and _MOUNT_SPEC.match(v):  # `--secret id=npm,src=.npmrc`: where a secret comes from
             continue
         if span.name == "URL user token":  # https://<token>@host: a token, not a user name like `deploy`

@@ -26,7 +26,9 @@ NOT_SECRET_NAME = lazy(
     r"_TTL|_EXPIRY|_EXPIRE|_EXPIRES|_EXPIRATION|_TIMEOUT|_LIFETIME|_SECONDS|_MINUTES|_HOURS|_DAYS|_TYPE|_ALGORITHM|"
     r"_ALG|_NAME|_ID|_USER|_USERNAME|_HEADER|_PREFIX|_FIELD|_PARAM|_POLICY|_MODE|_LIMIT|_COUNT|_SIZE|_VERSION|"
     r"_ROTATION|_PROVIDER|_BACKEND|_STORE|_KEYS_?URL|_FORMAT|_METHOD|_SOURCE)$|^MAX_|_TOKENS$|TOKENIZER|"
-    r"^(PUBLIC|PUBLISHABLE)_|_PUBLIC_?KEY|_PUBLISHABLE_?KEY|_KEY_ID$|ACCESS_KEY_ID$|^KEY$"
+    r"^(PUBLIC|PUBLISHABLE)_|_PUBLIC_?KEY|_PUBLISHABLE_?KEY|_KEY_ID$|ACCESS_KEY_ID$|^KEY$|"
+    # a signing key's public fingerprint (official images' GPG_KEY), a hashing setting, a token's audience or issuer
+    r"(^|_)GPG_KEYS?$|_FINGERPRINTS?$|_ENCRYPTION$|_AUDIENCE$|_ISSUER$|_SCOPES?$|_CLAIMS?$"
 )
 
 # Value shapes that are secrets whatever the variable is called: (label, pattern, visible prefix length).
