@@ -167,3 +167,30 @@ def test_shapes_are_linear_on_long_hostile_input(label, token):
             started = time.perf_counter()
             pattern.search(filler)
             assert time.perf_counter() - started < 0.5, pattern.pattern
+
+
+# A near miss for each shape without a public prefix: the structure without its secret part.
+NEAR_MISS = {
+    "Slack webhook URL": "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    "Discord webhook URL": "https://discord.com/api/webhooks/<webhook-id>/<webhook-token>",
+    "Telegram bot token": "123456789:AAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "private key": "-----BEGIN PUBLIC KEY-----",
+    "PuTTY private key": "PuTTY-User-Key-File: ",
+    "JSON web token": "eyJhbGciOiJIUzI1NiJ9.payload.signature",
+}
+
+
+@pytest.mark.parametrize("label, token", GOOD, ids=[f"{label}-{i}" for i, (label, _t) in enumerate(GOOD)])
+def test_each_shape_filled_with_filler_is_a_placeholder(label, token):
+    """The bad case of every shape: its public prefix followed by filler (`glpat-xxxx...`, `AKIA0000...`), or, for a
+    shape without a prefix, the structure without its secret. Neither a shape nor an inline credential."""
+    visible = next(v for name, _p, v in SECRET_SHAPES if name == label)
+    if label in NEAR_MISS:
+        fake = NEAR_MISS[label]
+    else:
+        fake = token[:visible] + "x" * (len(token) - visible)
+    assert shape_of(fake) is None, fake
+    assert credentials.detect(fake) == [], fake
+    fake_zero = token[:visible] + "0" * (len(token) - visible)
+    if label not in NEAR_MISS:
+        assert shape_of(fake_zero) is None, fake_zero
