@@ -88,13 +88,14 @@ def check(res, ctx):
     from hipaa_scan.rules.inline import command_texts, groups  # only when some text may hold a credential
 
     seen = {}
-    for group in groups(command_texts(res.command) if commands else (), extra):
+    elsewhere = res.extra.get("elsewhere", frozenset())  # reported at the env file that writes them
+    for group in groups(command_texts(res.command) if commands else (), extra, elsewhere=elsewhere):
         if _first(reported, group.loc):
             key = _unique(seen, f"command:{group.what()}")
             yield Hit(group.loc, f"{label_at(res, group.loc)} passes a plaintext secret on its command line "
                                  f"({group.detail()})",
                       key=key, evidence=f"{group.what()}: {group.masked()}")
-    for group in groups(written, extra):
+    for group in groups(written, extra, elsewhere=elsewhere):
         if _first(reported, group.loc):
             where = group.where
             key = _unique(seen, f"{group.written.loc.key or where}:{group.what()}")

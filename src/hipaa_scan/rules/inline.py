@@ -91,13 +91,14 @@ def _line_of(written: Written, text: str, span: credentials.Span) -> Location:
     return loc
 
 
-def groups(texts: Iterable[Written], extra=(), defaults: bool = False) -> Iterator[Group]:
-    """One Group per line per text. `defaults`: only vendor default credentials (HS402); else only the others."""
+def groups(texts: Iterable[Written], extra=(), defaults: bool = False, elsewhere=frozenset()) -> Iterator[Group]:
+    """One Group per line per text. `defaults`: only vendor default credentials (HS402); else only the others.
+    `elsewhere`: values reported where they are written (a Compose project's secret `.env` variables), left out."""
     for written in texts:
         text = written.value
         if not text:
             continue
-        if written.name is not None and secret_name(written.name):
+        if written.name is not None and secret_name(written.name) and text.strip() not in elsewhere:
             group = _named(written, text, extra, defaults)
             if group is not None:
                 yield group
@@ -108,6 +109,8 @@ def groups(texts: Iterable[Written], extra=(), defaults: bool = False) -> Iterat
         by_line: Dict[Tuple[Optional[int], Optional[str]], Group] = {}
         for span, product in found:
             if (product is not None) != defaults:
+                continue
+            if elsewhere and text[span.start:span.end] in elsewhere:
                 continue
             loc = _line_of(written, text, span)
             group = by_line.get((loc.line, loc.key))
