@@ -389,3 +389,13 @@ def test_a_secret_env_variable_used_through_interpolation_is_reported_once_at_it
     got = sorted((os.path.basename(f.location.path), f.location.line) for f in result.findings)
     assert got == [(".env", 1), ("compose.yaml", 11)]
     assert_unquoted(result.findings, password, auth)
+
+
+def test_a_vendor_default_pair_in_a_url_is_hs402_only(tmp_path):
+    findings = scan(tmp_path, ".env", """
+        CELERY_BROKER_URL=amqp://guest:guest@rabbitmq:5672//
+        CACHE_URL=redis://default:Rd9sLp2xQwZ@redis:6379/0
+        """)
+    assert hits(findings) == [("HS401", 2), ("HS402", 1)]
+    assert findings[0].message.endswith("uses the RabbitMQ default credential in CELERY_BROKER_URL") or \
+        any(f.message.endswith("uses the RabbitMQ default credential in CELERY_BROKER_URL") for f in findings)

@@ -247,14 +247,7 @@ def _merged(found: List[Span]) -> List[Span]:
     return out
 
 
-# Account and password pairs that vendors ship as defaults (`curl -u elastic:changeme`): HS402's, not HS401's.
-DEFAULT_PAIRS = {
-    ("elastic", "changeme"): "Elasticsearch", ("elastic", "elastic"): "Elasticsearch",
-    ("guest", "guest"): "RabbitMQ", ("minioadmin", "minioadmin"): "MinIO", ("admin", "admin"): "the service",
-    ("neo4j", "neo4j"): "Neo4j", ("postgres", "postgres"): "PostgreSQL", ("root", "root"): "the service",
-    ("admin", "password"): "the service", ("root", "password"): "the service", ("sa", "sa"): "the service",
-    ("kibana", "changeme"): "Kibana", ("admin", "changeme"): "the service", ("grafana", "admin"): "Grafana",
-}
+DEFAULT_PAIRS = secrets.DEFAULT_PAIRS  # `curl -u elastic:changeme`: HS402's, not HS401's
 _SHAPE_LABELS: Optional[set] = None
 _WORD_CHARS = lazy(r"[A-Za-z0-9]")
 _MOUNT_SPEC = lazy(r"^(?:id|src|source|env|type|target|required)=")

@@ -127,6 +127,28 @@ DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] 
 )
 
 
+# Account and password pairs that vendors ship as defaults, written together (`curl -u elastic:changeme`,
+# `amqp://guest:guest@rabbitmq`): (account, password) -> product.
+DEFAULT_PAIRS = {
+    ("elastic", "changeme"): "Elasticsearch", ("elastic", "elastic"): "Elasticsearch",
+    ("guest", "guest"): "RabbitMQ", ("minioadmin", "minioadmin"): "MinIO", ("admin", "admin"): "the service",
+    ("neo4j", "neo4j"): "Neo4j", ("postgres", "postgres"): "PostgreSQL", ("root", "root"): "the service",
+    ("admin", "password"): "the service", ("root", "password"): "the service", ("sa", "sa"): "the service",
+    ("kibana", "changeme"): "Kibana", ("admin", "changeme"): "the service", ("grafana", "admin"): "Grafana",
+}
+
+
+def default_in_url(value: Optional[str]) -> Optional[str]:
+    """The product whose default account and password a URL's userinfo holds (`amqp://guest:guest@host`)."""
+    if not value or "@" not in value or "://" not in value:
+        return None
+    for match in URL_CREDENTIAL.finditer(value):
+        product = DEFAULT_PAIRS.get((match.group(2).lower(), match.group(3).lower()))
+        if product is not None:
+            return product
+    return None
+
+
 SECRET_FLAG = lazy(r"^--?(requirepass|masterauth|password|passwd|pass|token|api-?key|secret|auth-token|"
                    r"client-secret)(=(.*))?$", re.IGNORECASE)
 

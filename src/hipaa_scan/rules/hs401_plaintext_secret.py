@@ -4,8 +4,8 @@ import re
 
 from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import (URL_LABEL, default_credential, is_placeholder, mask, may_hold_credential, secret_name,
-                                shape_of)
+from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, is_placeholder, mask, may_hold_credential,
+                                secret_name, shape_of)
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
@@ -64,6 +64,8 @@ def check(res, ctx):
             continue  # neither a secret's shape nor a secret's name: the common case, ruled out cheaply first
         if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res):
             continue
+        if shape is not None and shape[0] == URL_LABEL and default_in_url(value):
+            continue  # `amqp://guest:guest@...`: a vendor default, HS402's finding
         who = label_at(res, var.loc)
         _first(reported, var.loc)
         if shape is not None:
