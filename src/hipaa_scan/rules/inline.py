@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import Dict, Iterable, Iterator, List, Optional, Tuple
     from hipaa_scan.model import Value
 
+
 @functools.lru_cache(maxsize=1024)  # HS401, HS402 and HS405 read the same texts; a tree repeats the same RUN lines
 def _detected(text: str) -> Tuple[Tuple[credentials.Span, Optional[str]], ...]:
     return tuple(credentials.detect(text))
@@ -72,8 +73,9 @@ class Group:
 
 
 def _line_of(written: Written, text: str, span: credentials.Span) -> Location:
-    """The physical line a credential is written on: the first of the text's lines holding its value (or, failing
-    that, its name); the text's own location when it has no lines (a live container's key path)."""
+    """The physical line a credential is written on: the first of the text's lines holding its name and value
+    together, else its name (a flag alone on its line), else its value; a block scalar's line by its offset; the
+    text's own location when it has no lines (a one-line instruction, a live container's key path)."""
     loc = written.loc
     if written.lines is None and loc.line and "\n" in text.rstrip("\n"):
         # a YAML block scalar (`content: |`): its text starts on the line after the key
