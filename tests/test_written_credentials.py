@@ -399,3 +399,15 @@ def test_a_vendor_default_pair_in_a_url_is_hs402_only(tmp_path):
     assert hits(findings) == [("HS401", 2), ("HS402", 1)]
     assert findings[0].message.endswith("uses the RabbitMQ default credential in CELERY_BROKER_URL") or \
         any(f.message.endswith("uses the RabbitMQ default credential in CELERY_BROKER_URL") for f in findings)
+
+
+@pytest.mark.parametrize("unit", ["login ", "sqlcmd ", "login a ", "config set ", "X-Token: ", "-u ", "https://a:",
+                                  "password=", "--token ", "htpasswd -b ", "mc alias set ", "echo a:b ", "docker login -u "])
+def test_detection_is_linear_on_hostile_text(unit):
+    """A text made of one credential context repeated (a lazy scan per occurrence was quadratic): bounded time."""
+    import time
+
+    text = unit * 20000
+    started = time.perf_counter()
+    detect(text)
+    assert time.perf_counter() - started < 3.0

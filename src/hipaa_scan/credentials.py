@@ -86,7 +86,7 @@ _WRITTEN = (
     ("chpasswd", "chpasswd password",
      lazy(r"""\becho\s+(?:-[a-z]+\s+)?["']?[^\s:"'|]+:([^\s"'|]+)["']?\s*\|\s*(?:sudo\s+)?chpasswd""")),
     # `docker login -u user -p pw registry`, and the other CLIs' `login ... -p pw` (podman, helm registry, az, cf)
-    ("login", "login password", lazy(r"\blogin\b[^\n|;&]*?\s-p\s*(" + _VALUE + ")")),
+    ("login", "login password", lazy(r"\blogin\b[^\n|;&]{0,200}?\s-p\s*(" + _VALUE + ")")),
     # `htpasswd -b(c) file user pw`, `htpasswd -nb user pw`
     ("htpasswd", "htpasswd password",
      lazy(r"\bhtpasswd\s+-[A-Za-mo-z]*b[A-Za-mo-z]*(?:\s+-[A-Za-z]+)?\s+[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),
@@ -102,7 +102,7 @@ _WRITTEN = (
     ("rabbitmqctl", "rabbitmqctl password",
      lazy(r"\brabbitmqctl\s+(?:add_user|change_password)\s+[^\s]+\s+(" + _VALUE + ")")),
     # `sqlcmd -U sa -P pw`
-    ("sqlcmd", "sqlcmd password switch", lazy(r"\bsqlcmd\b[^\n|;&]*?\s-P\s*(" + _VALUE + ")")),
+    ("sqlcmd", "sqlcmd password switch", lazy(r"\bsqlcmd\b[^\n|;&]{0,200}?\s-P\s*(" + _VALUE + ")")),
 )
 
 
