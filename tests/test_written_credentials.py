@@ -112,6 +112,9 @@ NOT_FOUND = [
     "jdbc:postgresql://db:5432/phi?user=app&sslmode=require", "--requirepass \"$(cat /run/secrets/redis)\"",
     "nginx@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "key=550e8400-e29b-41d4-a716-446655440000x"[:0] + "request_id=550e8400-e29b-41d4-a716-446655440000",
+    "token = process.env.API_TOKEN", "password: !vault |", "password: *db_password", "api_key = settings.API_KEY",
+    "password: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]", "token: ${{ secrets.GITHUB_TOKEN }}",
+    'password: "{{ vault_db_password }}"',
 ]
 
 

@@ -250,6 +250,8 @@ def _merged(found: List[Span]) -> List[Span]:
 DEFAULT_PAIRS = secrets.DEFAULT_PAIRS  # `curl -u elastic:changeme`: HS402's, not HS401's
 _SHAPE_LABELS: Optional[set] = None
 _WORD_CHARS = lazy(r"[A-Za-z0-9]")
+_CODE_REFERENCE = lazy(r"^(?:process\.env\.|os\.environ|os\.getenv|env\.|ENV\[|System\.getenv|import\.meta\.env|"
+                       r"settings\.|config\.|secrets\.)")
 _MOUNT_SPEC = lazy(r"^(?:id|src|source|env|type|target|required)=")
 _HAS_DIGIT = lazy(r"[0-9]")
 _HAS_LETTER = lazy(r"[A-Za-z]")
@@ -293,6 +295,8 @@ def detect(text: str, extra: Iterable["re.Pattern[str]"] = ()) -> List[Tuple[Spa
         if len(v) < 4 or secrets.is_placeholder(v, extra) or v[:1] in "$`" or "$(" in v or "${" in v:
             continue
         if any(c in v for c in "([{") or v.startswith(("/", "./", "../", "~/")) and " " not in v:
+            continue
+        if v[:1] in "!*" or _CODE_REFERENCE.match(v):  # a YAML tag or alias; a program reading its environment
             continue
         if span.label in (PARAMETER, ASSIGNMENT) and span.name.lower() == "key":
             continue  # a bare `key=`: a GPG fingerprint in a shell script far more often than a secret
