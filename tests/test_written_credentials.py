@@ -414,3 +414,21 @@ def test_detection_is_linear_on_hostile_text(unit):
     started = time.perf_counter()
     detect(text)
     assert time.perf_counter() - started < 3.0
+
+
+def test_a_list_item_that_is_not_key_value_is_not_named_by_its_text(tmp_path):
+    """`x-` list items and labels that are not `KEY=value` (a URL with a query) are judged whole and never named by a
+    piece of their text, which could hold the credential."""
+    password = fresh()
+    findings = scan(tmp_path, "compose.yaml", f"""
+        x-mirrors:
+          - https://mirror:{password}@mirror.example.com/simple?region=eu
+        services:
+          api:
+            image: ghcr.io/acme/api:1.0.0
+            labels:
+              - "https://bot:{password}@hooks.example.com/x?a=b"
+        """)
+    assert hits(findings) == [("HS401", 2), ("HS401", 7)]
+    assert_unquoted(findings, password)
+    assert all(password[:6] not in f.message for f in findings)

@@ -68,6 +68,7 @@ _EXTRA_SECRET_KEYS = lazy(r"(?i)^(pwd|pass|passwd|sig|signature|accountkey|share
 # Flag names: the last dotted/dashed segment says secret
 _SECRET_FLAG_NAME = lazy(r"(?i)(requirepass|masterauth|password|passwd|passphrase|pass|token|secret|api-?key|apikey|"
                          r"auth-?token|access-?key|secret-?key|private-?key|credentials?|client-?secret)$")
+_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,80}$")  # a key a message may name
 _NOT_VALUE = lazy(r"^(-|\$|<|\{\{|%)")  # another flag, a variable, a placeholder
 
 # Credentials written in a tool's own syntax, where no `name=value` or `--flag` says so. Each is found only when its
@@ -118,6 +119,8 @@ def _written_forms(text: str, lowered: str) -> List[Span]:
                 if not _secret_key(re.split(r"[:.]", key)[-1]) and not _secret_key(key):
                     continue
                 name_here = key.rsplit(":", 1)[-1]
+                if not _NAME.match(name_here):  # a name that is not a plain key is not repeated in messages
+                    name_here = "config set value"
             else:
                 name_here = name
             start, end = _unquoted(text, m.start(group), m.end(group))

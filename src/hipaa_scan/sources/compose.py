@@ -129,6 +129,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
 
 # -- text where credentials may be written (rules/inline.py reads it) ----------------------------------------------
 
+KEY_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_.\-/]{0,120}$")  # a label's or variable's key, which messages may name
 MAX_WALK = 2000  # scalars read from `x-` blocks per file: a bound, however large the block
 
 
@@ -227,8 +228,10 @@ def _pairs_written(value: Any, place: str, keypath: str, locate: _Locator, owner
     elif isinstance(value, YList):
         for i, item in enumerate(value):
             k, sep, v = (_text(item) or "").partition("=")
-            if sep:
+            if sep and KEY_NAME.match(k.strip()):
                 out.append(Written(place, k.strip(), v, locate.item(value, i, keypath)))
+            elif _text(item):  # not `KEY=value`: the whole item is the text, under no name
+                out.append(Written(place, None, _text(item) or "", locate.item(value, i, keypath)))
     return out
 
 
@@ -251,7 +254,8 @@ def _walk(node: Any, place: str, keypath: str, locate: _Locator, parent: Any, ke
             elif isinstance(parent, YList):
                 name, sep, value = node.partition("=")
                 loc = locate.item(parent, key, path.rsplit("[", 1)[0])
-                out.append(Written(place, name.strip() if sep else None, value if sep else node, loc))
+                named = bool(sep) and KEY_NAME.match(name.strip()) is not None  # messages name keys, never values
+                out.append(Written(place, name.strip() if named else None, value if named else node, loc))
     return out
 
 
