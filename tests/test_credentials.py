@@ -39,3 +39,27 @@ CASES = [
 @pytest.mark.parametrize("text, expected", CASES)
 def test_redact_masks_only_the_credential_value(text, expected):
     assert redact(text) == expected
+
+
+# Credentials in a tool's own syntax (credentials._WRITTEN): masked by redact as they are found by detection.
+WRITTEN_CASES = [
+    ("machine github.com\nlogin ci\npassword Netrc0Passw0rd\n", "machine github.com\nlogin ci\npassword ****(14 chars)\n"),
+    ("npm config set //registry.npmjs.org/:_authToken Abc123Def456Ghi", "npm config set //registry.npmjs.org/:_authToken ****(15 chars)"),
+    ("poetry config http-basic.private alice S3cretPw1", "poetry config http-basic.private alice ****(9 chars)"),
+    ("echo 'root:Docker0Pw!' | chpasswd", "echo 'root:****(10 chars)' | chpasswd"),
+    ("docker login -u bob -p Hunter22x registry.io", "docker login -u bob -p ****(9 chars) registry.io"),
+    ("htpasswd -bc /etc/nginx/.htpasswd admin Adm1nPw", "htpasswd -bc /etc/nginx/.htpasswd admin ****(7 chars)"),
+    ("openssl rsa -in k -passin pass:Ph1rase9", "openssl rsa -in k -passin pass:****(8 chars)"),
+    ("keytool -importcert -storepass Chang3d9 -file x", "keytool -importcert -storepass ****(8 chars) -file x"),
+    ("mc alias set local http://minio:9000 admin SKEY12345", "mc alias set local http://minio:9000 admin ****(9 chars)"),
+    ("rabbitmqctl add_user app R4bbitPw", "rabbitmqctl add_user app ****(8 chars)"),
+    ("sqlcmd -S db -U sa -P Passw0rd1 -Q x", "sqlcmd -S db -U sa -P ****(9 chars) -Q x"),
+    ("aws configure set aws_secret_access_key wJalrXUtnFEMIK7MDENG", "aws configure set aws_secret_access_key ****(20 chars)"),
+    ("npm config set registry https://r.example.com", "npm config set registry https://r.example.com"),
+    ("docker run -p 80:80 nginx", "docker run -p 80:80 nginx"),
+]
+
+
+@pytest.mark.parametrize("text, expected", WRITTEN_CASES)
+def test_redact_masks_credentials_written_in_a_tools_syntax(text, expected):
+    assert redact(text) == expected

@@ -143,17 +143,19 @@ def test_yaml_scalars_get_the_tags_pyyaml_safe_loader_gives(values):
 def test_every_secret_shape_passes_the_literal_prefilter(label):
     """shape_of and the Scrubber test a few literals before any regular expression: every secret shape must
     contain one of them, or it would never be found."""
-    from hipaa_scan.secrets import may_hold_secret_shape, shape_of
+    from hipaa_scan.secrets import is_filler, may_hold_credential, may_hold_secret_shape, shape_of
 
-    pattern = next(p for name, p, _visible in SECRET_SHAPES if name == label)
+    pattern, visible = next((p, v) for name, p, v in SECRET_SHAPES if name == label)
     # hypothesis cannot generate \b: drop it, and keep the texts the real pattern finds
     examples = st.from_regex(pattern.pattern.replace(r"\b", ""), fullmatch=True).filter(pattern.search)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(examples, st.sampled_from(["", " ", "KEY=", "token: "]))
     def found(token, prefix):
         assert may_hold_secret_shape(prefix + token)
-        assert shape_of(token) is not None
+        assert may_hold_credential(prefix + token)
+        # a shape filled with a few characters over and over (`AKIA0000000000000000`) is a placeholder
+        assert shape_of(token) is not None or is_filler(pattern.search(token).group(0), visible)
 
     found()
 

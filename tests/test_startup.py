@@ -48,7 +48,9 @@ def test_a_dockerfile_scan_never_loads_yaml(tmp_path):
 
 # Modules a one-file scan does without: the scanner's own modules must not import them on these paths (typing names
 # are imported under `if TYPE_CHECKING:` only). A library may still bring some of them: PyYAML imports datetime.
-ANY_SCAN = ("typing", "ipaddress", "urllib.parse", "fnmatch", "hipaa_scan.sources.project")  # the last: no project
+# hipaa_scan.sources.project: no project; hipaa_scan.credentials and rules.inline: no text that may hold a credential
+ANY_SCAN = ("typing", "ipaddress", "urllib.parse", "fnmatch", "hipaa_scan.sources.project", "hipaa_scan.credentials",
+            "hipaa_scan.rules.inline")
 NOT_ON_SCAN_PATH = {"dockerfile": ANY_SCAN + ("datetime",),  # datetime: only for a baseline
                     "compose": ANY_SCAN + ("shlex", "contextlib"),  # (dockerfile_parse imports both)
                     "env": ANY_SCAN + ("shlex", "contextlib", "datetime", "yaml")}

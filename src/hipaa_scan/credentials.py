@@ -21,7 +21,7 @@ from hipaa_scan.lazyre import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Tuple
+    from typing import Iterable, List, Optional, Tuple
 
 # Kinds of span. "shape" spans carry a visible prefix length (a token type such as `ghp_`, public by design).
 HEADER = "credential in an HTTP header"
@@ -68,19 +68,84 @@ _EXTRA_SECRET_KEYS = lazy(r"(?i)^(pwd|pass|passwd|sig|signature|accountkey|share
 # Flag names: the last dotted/dashed segment says secret
 _SECRET_FLAG_NAME = lazy(r"(?i)(requirepass|masterauth|password|passwd|passphrase|pass|token|secret|api-?key|apikey|"
                          r"auth-?token|access-?key|secret-?key|private-?key|credentials?|client-?secret)$")
+_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,80}$")  # a key a message may name
 _NOT_VALUE = lazy(r"^(-|\$|<|\{\{|%)")  # another flag, a variable, a placeholder
+
+# Credentials written in a tool's own syntax, where no `name=value` or `--flag` says so. Each is found only when its
+# literal is in the text (`_WRITTEN_LITERALS`), and each pattern is linear. (literal, kind, name, pattern, group)
+WRITTEN = "credential in a tool's syntax"
+_WRITTEN = (
+    # .netrc: `machine host login user password pw`, on one line or several
+    ("password", "netrc password", lazy(r"\blogin\s+[^\s\"']+\s+password\s+(" + _VALUE + ")")),
+    # `npm config set //registry/:_authToken X`, `yarn config set npmAuthToken X`, `aws configure set ... X`
+    ("config", "config set", lazy(r"\bconfig(?:ure)?\s+set\s+(?:--[a-z\-]+\s+)?([^\s=\"']+)\s+(" + _VALUE + ")")),
+    # poetry / composer: `config http-basic.repo user password`, `poetry config pypi-token.pypi TOKEN`
+    ("http-basic", "http-basic password",
+     lazy(r"\bconfig\s+(?:--?[a-z\-]+\s+)?http-basic\.[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),
+    ("pypi-token", "pypi-token", lazy(r"\bconfig\s+pypi-token\.[^\s]+\s+(" + _VALUE + ")")),
+    # `echo 'root:pw' | chpasswd`
+    ("chpasswd", "chpasswd password",
+     lazy(r"""\becho\s+(?:-[a-z]+\s+)?["']?[^\s:"'|]+:([^\s"'|]+)["']?\s*\|\s*(?:sudo\s+)?chpasswd""")),
+    # `docker login -u user -p pw registry`, and the other CLIs' `login ... -p pw` (podman, helm registry, az, cf)
+    ("login", "login password", lazy(r"\blogin\b[^\n|;&]{0,200}?\s-p\s*(" + _VALUE + ")")),
+    # `htpasswd -b(c) file user pw`, `htpasswd -nb user pw`
+    ("htpasswd", "htpasswd password",
+     lazy(r"\bhtpasswd\s+-[A-Za-mo-z]*b[A-Za-mo-z]*(?:\s+-[A-Za-z]+)?\s+[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),
+    ("htpasswd", "htpasswd password",
+     lazy(r"\bhtpasswd\s+-[A-Za-z]*(?:nb|bn)[A-Za-z]*\s+[^\s]+\s+(" + _VALUE + ")")),
+    # openssl `-passin pass:X`, `-passout pass:X`, `-pass pass:X`; keytool `-storepass X`, `-keypass X`
+    ("pass", "openssl pass phrase", lazy(r"\s-pass(?:in|out)?\s+pass:(" + _VALUE + ")")),
+    ("pass", "keytool password", lazy(r"\s-(?:src|dest)?(?:store|key)pass\s+(" + _VALUE + ")")),
+    # MinIO client: `mc alias set NAME URL ACCESS SECRET`, `mc config host add NAME URL ACCESS SECRET`
+    ("mc ", "MinIO client secret key",
+     lazy(r"\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+[^\s]+\s+[^\s]+\s+[^\s]+\s+(" + _VALUE + ")")),
+    # `rabbitmqctl add_user NAME PW`, `change_password NAME PW`
+    ("rabbitmqctl", "rabbitmqctl password",
+     lazy(r"\brabbitmqctl\s+(?:add_user|change_password)\s+[^\s]+\s+(" + _VALUE + ")")),
+    # `sqlcmd -U sa -P pw`
+    ("sqlcmd", "sqlcmd password switch", lazy(r"\bsqlcmd\b[^\n|;&]{0,200}?\s-P\s*(" + _VALUE + ")")),
+)
+
+
+def _written_forms(text: str, lowered: str) -> List[Span]:
+    out = []
+    for literal, name, pattern in _WRITTEN:
+        if literal not in lowered:
+            continue
+        for m in pattern.finditer(text):
+            group = m.lastindex or 1
+            if name == "config set":  # `config set KEY VALUE`: only keys that name a credential
+                key = m.group(1)
+                if not _secret_key(re.split(r"[:.]", key)[-1]) and not _secret_key(key):
+                    continue
+                name_here = key.rsplit(":", 1)[-1]
+                if not _NAME.match(name_here):  # a name that is not a plain key is not repeated in messages
+                    name_here = "config set value"
+            else:
+                name_here = name
+            start, end = _unquoted(text, m.start(group), m.end(group))
+            if end > start and not _NOT_VALUE.match(text[start:end]):
+                out.append(Span(start, end, WRITTEN, 0, name_here, m.start()))
+    return out
 
 
 class Span:
-    """A credential value at text[start:end]; `visible` leading characters are public (a token type's prefix)."""
+    """A credential value at text[start:end]; `visible` leading characters are public (a token type's prefix).
 
-    __slots__ = ("start", "end", "label", "visible")
+    For detection, `name` says what holds the value, in words a message may quote (a header name, a flag, a
+    parameter's key, a shape's label: never the value), and `at` is where that name is written (the flag of
+    `--token X`), which may be before `start`. Neither takes part in equality."""
 
-    def __init__(self, start: int, end: int, label: str, visible: int = 0) -> None:
+    __slots__ = ("start", "end", "label", "visible", "name", "at")
+
+    def __init__(self, start: int, end: int, label: str, visible: int = 0, name: str = "",
+                 at: Optional[int] = None) -> None:
         self.start = start
         self.end = end
         self.label = label
         self.visible = visible
+        self.name = name or label
+        self.at = start if at is None else at
 
     def __repr__(self) -> str:
         return f"Span({self.start}, {self.end}, {self.label!r}, {self.visible})"
@@ -114,23 +179,24 @@ def spans(text: str) -> List[Span]:
     lowered = text.lower()
     if ":" in text:
         for m in _HEADER.finditer(text):
-            found.append(Span(m.start(2), m.end(2), HEADER))
+            found.append(Span(m.start(2), m.end(2), HEADER, 0, f"{m.group(1)} header", m.start(1)))
     if "-u" in text or "--user" in text or "--proxy-user" in text:
         for m in _USER_OPTION.finditer(text):
-            found.append(Span(m.start(2), m.end(2), USER_OPTION))
+            found.append(Span(m.start(2), m.end(2), USER_OPTION, 0, "password of -u/--user", m.start()))
     if "://" in text and "@" in text:
         for m in _USERINFO.finditer(text):
             if m.group(2) is not None:
                 if m.group(2):
-                    found.append(Span(m.start(2), m.end(2), USERINFO))
+                    found.append(Span(m.start(2), m.end(2), USERINFO, 0, "URL password", m.start()))
             elif m.group(1) and len(m.group(1)) >= 8:  # https://<token>@host; `git@`, `user@` are names
-                found.append(Span(m.start(1), m.end(1), USERINFO))
+                found.append(Span(m.start(1), m.end(1), USERINFO, 0, "URL user token", m.start()))
     if "=" in text or ":" in text:
         for m in _PAIR.finditer(text):
             if _secret_key(m.group(1)):
                 start, end = _unquoted(text, m.start(3), m.end(3))
                 if end > start and not _NOT_VALUE.match(text[start:end]):
-                    found.append(Span(start, end, PARAMETER if m.group(2).strip() == "=" else ASSIGNMENT))
+                    found.append(Span(start, end, PARAMETER if m.group(2).strip() == "=" else ASSIGNMENT, 0,
+                                      m.group(1).strip("\"'"), m.start(1)))
     if "-" in text:
         for m in _FLAG.finditer(text):
             name = m.group(1).lstrip("-")
@@ -139,14 +205,16 @@ def spans(text: str) -> List[Span]:
                 start, end = _unquoted(text, m.start(3), m.end(3))
                 value = text[start:end]
                 if end > start and not _NOT_VALUE.match(value):
-                    found.append(Span(start, end, FLAG))
+                    found.append(Span(start, end, FLAG, 0, m.group(1), m.start(1)))
         client = _CLIENT.search(lowered)
         if client:
             pattern = _CLIENT_SWITCH[client.group(1)]
             for m in pattern.finditer(text, client.end()):
                 start, end = _unquoted(text, m.start(1), m.end(1))
                 if end > start and not _NOT_VALUE.match(text[start:end]):
-                    found.append(Span(start, end, CLIENT_PASSWORD))
+                    found.append(Span(start, end, CLIENT_PASSWORD, 0, f"{client.group(1)} password switch",
+                                      m.start()))
+    found.extend(_written_forms(text, lowered))
     if secrets.may_hold_secret_shape(text):
         for label, pattern, visible in secrets.SECRET_SHAPES:
             for m in pattern.finditer(text):
@@ -163,7 +231,7 @@ def _pem_blocks(text: str) -> List[Span]:
     out = []
     for m in secrets.PEM_BEGIN.finditer(text):
         end = _PEM_END.search(text, m.end())
-        out.append(Span(m.start(), end.end() if end else len(text), "private key"))
+        out.append(Span(m.start(), end.end() if end else len(text), "private key"))  # label names the kind
     return out
 
 
@@ -176,9 +244,75 @@ def _merged(found: List[Span]) -> List[Span]:
         last = out[-1]
         if span.start < last.end:
             if span.end > last.end:
-                out[-1] = Span(last.start, span.end, last.label, last.visible)
+                out[-1] = Span(last.start, span.end, last.label, last.visible, last.name, last.at)
             continue
         out.append(span)
+    return out
+
+
+DEFAULT_PAIRS = secrets.DEFAULT_PAIRS  # `curl -u elastic:changeme`: HS402's, not HS401's
+_SHAPE_LABELS: Optional[set] = None
+_WORD_CHARS = lazy(r"[A-Za-z0-9]")
+_CODE_REFERENCE = lazy(r"^(?:process\.env\.|os\.environ|os\.getenv|env\.|ENV\[|System\.getenv|import\.meta\.env|"
+                       r"settings\.|config\.|secrets\.)")
+_MOUNT_SPEC = lazy(r"^(?:id|src|source|env|type|target|required)=")
+_HAS_DIGIT = lazy(r"[0-9]")
+_HAS_LETTER = lazy(r"[A-Za-z]")
+_USER_BEFORE = lazy(r"""([^\s"'=:/@]*)$""")
+
+
+def _user_of(text: str, span: Span) -> str:
+    """The account name written just before a `user:password` value (curl -u, URL userinfo, chpasswd)."""
+    before = text[span.at:span.start].rstrip(":")
+    match = _USER_BEFORE.search(before)
+    return match.group(1).lower() if match else ""
+
+
+def detect(text: str, extra: Iterable["re.Pattern[str]"] = ()) -> List[Tuple[Span, Optional[str]]]:
+    """The credential values of `spans(text)` that are literal secrets, each with the product whose vendor default
+    it is (or None). Left out: placeholders (`<token>`, `changeme`, `your-...`, and `extra`), references and
+    command substitutions (`$VAR`, `${VAR}`, `\\$VAR`, `$(cat ...)`), code (`os.environ[...]`), file paths,
+    token shapes filled with filler, a user option whose password is its user name (`-u app:app`, a user and group),
+    and a URL user that is a plain name rather than a token. Used by detection only: redaction masks every span."""
+    global _SHAPE_LABELS
+    if _SHAPE_LABELS is None:
+        _SHAPE_LABELS = {label for label, _p, _v in secrets.SECRET_SHAPES} | {"private key"}
+    out: List[Tuple[Span, Optional[str]]] = []
+    for span in spans(text):
+        value = text[span.start:span.end]
+        if span.label in _SHAPE_LABELS:
+            if not secrets.is_filler(value, span.visible):
+                out.append((span, None))
+            continue
+        v = value.strip().lstrip("\\")
+        product = None
+        if span.label in (USER_OPTION, USERINFO, WRITTEN) and span.name in (
+                "password of -u/--user", "URL password", "chpasswd password"):
+            user = _user_of(text, span)
+            product = DEFAULT_PAIRS.get((user, v.lower()))
+            if product is None and user and user == v.lower():
+                continue  # `-u app:app`: a user and its group, not a password
+        if product is not None:
+            out.append((span, product))
+            continue
+        if len(v) < 4 or secrets.is_placeholder(v, extra) or v[:1] in "$`" or "$(" in v or "${" in v:
+            continue
+        if any(c in v for c in "([{") or v.startswith(("/", "./", "../", "~/")) and " " not in v:
+            continue
+        if v[:1] in "!*" or _CODE_REFERENCE.match(v):  # a YAML tag or alias; a program reading its environment
+            continue
+        if span.label in (PARAMETER, ASSIGNMENT) and span.name.lower() == "key":
+            continue  # a bare `key=`: a GPG fingerprint in a shell script far more often than a secret
+        if span.label == FLAG and _MOUNT_SPEC.match(v):  # `--secret id=npm,src=.npmrc`: where a secret comes from
+            continue
+        if span.name == "URL user token":  # https://<token>@host: a token, not a user name like `deploy`
+            scheme = text[span.at:span.start].lower()
+            if not scheme.startswith(("http", "git+http")) or len(v) < 16 or not _HAS_DIGIT.search(v) \
+                    or not _HAS_LETTER.search(v):
+                continue
+        if not _WORD_CHARS.search(v):
+            continue
+        out.append((span, None))
     return out
 
 

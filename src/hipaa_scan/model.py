@@ -96,6 +96,28 @@ class EnvVar(Record):
         self.origin = origin  # environment | ENV | ARG | env_file | container
 
 
+class Written(Record):
+    """Free text written where a credential may sit (a RUN command, a label, a healthcheck test, a logging option,
+    an `x-` block's scalar, inline config content), for the rules that look for credentials in text.
+
+    `place` says where in words (`RUN`, `label`, `healthcheck test`); `name` is the key the value is written under
+    (a label's or option's key), if any; `baked` is True when the text ships inside an image (image history or
+    config), which HS405 reports; `lines` are the physical lines the text was written on, as (number, text) pairs,
+    so that a credential in a continued or multi-line text is placed on its own line. Resources keep them in
+    `extra["written"]`."""
+
+    __slots__ = ("place", "name", "value", "loc", "baked", "lines")
+
+    def __init__(self, place: str, name: Optional[str], value: str, loc: Location, baked: bool = False,
+                 lines: Optional[Sequence[Tuple[int, str]]] = None) -> None:
+        self.place = place
+        self.name = name
+        self.value = value
+        self.loc = loc
+        self.baked = baked
+        self.lines = lines
+
+
 class Port(Record):
     __slots__ = ("container_port", "host_ip", "host_port", "protocol", "loc", "published")
 

@@ -26,20 +26,58 @@ NOT_SECRET_NAME = lazy(
     r"_TTL|_EXPIRY|_EXPIRE|_EXPIRES|_EXPIRATION|_TIMEOUT|_LIFETIME|_SECONDS|_MINUTES|_HOURS|_DAYS|_TYPE|_ALGORITHM|"
     r"_ALG|_NAME|_ID|_USER|_USERNAME|_HEADER|_PREFIX|_FIELD|_PARAM|_POLICY|_MODE|_LIMIT|_COUNT|_SIZE|_VERSION|"
     r"_ROTATION|_PROVIDER|_BACKEND|_STORE|_KEYS_?URL|_FORMAT|_METHOD|_SOURCE)$|^MAX_|_TOKENS$|TOKENIZER|"
-    r"^(PUBLIC|PUBLISHABLE)_|_PUBLIC_?KEY|_PUBLISHABLE_?KEY|_KEY_ID$|ACCESS_KEY_ID$|^KEY$"
+    r"^(PUBLIC|PUBLISHABLE)_|_PUBLIC_?KEY|_PUBLISHABLE_?KEY|_KEY_ID$|ACCESS_KEY_ID$|^KEY$|"
+    # a signing key's public fingerprint (official images' GPG_KEY), a hashing setting, a token's audience or issuer
+    r"(^|_)GPG_KEYS?$|_FINGERPRINTS?$|_ENCRYPTION$|_AUDIENCE$|_ISSUER$|_SCOPES?$|_CLAIMS?$"
 )
 
 # Value shapes that are secrets whatever the variable is called: (label, pattern, visible prefix length).
+# Each pattern is linear (no nested quantifiers; a lookahead is bounded) and anchored on a provider's own prefix or
+# structure, so that hashes, UUIDs, image digests, paths and base64 of ordinary data do not match. A shape whose
+# value is filler after the prefix (`sk-xxxxxxxx`, `AKIAXXXXXXXXXXXXXXXX`) is a placeholder (`is_filler`).
+# The visible prefix is the token type, public by design (`ghp_`); it is shown only on long values (`mask`).
 SECRET_SHAPES: Tuple[Tuple[str, "re.Pattern[str]", int], ...] = (
-    ("AWS access key id", lazy(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), 4),
+    ("AWS access key id", lazy(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), 4),
     ("Anthropic API key", lazy(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"), 7),
-    ("OpenAI API key", lazy(r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), 3),
-    ("GitHub token", lazy(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"), 4),
-    ("Slack token", lazy(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 5),
-    ("Stripe secret key", lazy(r"\b(sk|rk)_live_[A-Za-z0-9]{20,}"), 8),
-    ("Google API key", lazy(r"\bAIza[0-9A-Za-z_\-]{35}\b"), 4),
+    # OpenAI: sk-, sk-proj-, sk-svcacct-, sk-admin-; a digit within the first characters rules out kebab-case words
+    ("OpenAI API key", lazy(r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]{0,40}[0-9])[A-Za-z0-9_\-]{20,}"),
+     3),
+    ("GitHub token", lazy(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"), 4),
+    ("GitLab token", lazy(r"\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ffct|imt|agent|ft|wt)-[A-Za-z0-9_\-]{20,}"), 6),
+    ("Slack token", lazy(r"\bxox[a-z]-(?=[A-Za-z\-]{0,20}[0-9])[A-Za-z0-9\-]{10,}"), 5),
+    ("Slack app token", lazy(r"\bxapp-[0-9]-[A-Z0-9]{6,}-[0-9]{6,}-[a-f0-9]{20,}"), 5),
+    ("Slack webhook URL", lazy(r"\bhooks\.slack\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,}/[A-Z0-9]{6,}/"
+                               r"[A-Za-z0-9]{16,}"), 0),
+    ("Discord webhook URL", lazy(r"\bdiscord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_\-]{50,}"), 0),
+    ("Stripe secret key", lazy(r"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}"), 8),
+    ("Stripe webhook secret", lazy(r"\bwhsec_[A-Za-z0-9+/=]{24,}"), 6),
+    ("Google API key", lazy(r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])"), 4),
+    ("Google OAuth client secret", lazy(r"\bGOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])"), 7),
     ("Hugging Face token", lazy(r"\bhf_[A-Za-z0-9]{30,}\b"), 3),
-    ("private key", lazy(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), 0),
+    ("SendGrid API key", lazy(r"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{32,64}"), 3),
+    ("npm token", lazy(r"\bnpm_[A-Za-z0-9]{36}\b"), 4),
+    ("PyPI token", lazy(r"\bpypi-Ag[A-Za-z0-9_\-]{60,}"), 5),
+    ("Docker Hub token", lazy(r"\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{20,}"), 9),
+    ("Doppler token", lazy(r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"), 6),
+    ("Databricks token", lazy(r"\bdapi[a-f0-9]{32}(?:-[0-9])?\b"), 4),
+    ("HashiCorp Vault token", lazy(r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}"), 4),
+    ("Atlassian API token", lazy(r"\bATATT3[A-Za-z0-9_\-=]{50,}"), 6),
+    ("Twilio API key", lazy(r"\bSK[a-f0-9]{32}\b"), 2),
+    ("Mailgun API key", lazy(r"\bkey-[a-f0-9]{32}\b"), 4),
+    ("DigitalOcean token", lazy(r"\bdo[opr]_v1_[a-f0-9]{64}\b"), 7),
+    ("Shopify token", lazy(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"), 6),
+    ("Grafana token", lazy(r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2})"), 4),
+    ("New Relic key", lazy(r"\bNRAK-[A-Z0-9]{27}\b"), 5),
+    ("Postman API key", lazy(r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"), 5),
+    ("Sentry token", lazy(r"\bsntry[su]_[A-Za-z0-9+/=_]{40,}"), 7),
+    ("Linear API key", lazy(r"\blin_api_[A-Za-z0-9]{40}\b"), 8),
+    ("Telegram bot token", lazy(r"\b[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"), 0),
+    ("age secret key", lazy(r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"), 15),
+    ("Azure storage account key", lazy(r"\bAccountKey=[A-Za-z0-9+/]{40,}={0,2}"), 11),
+    ("Azure shared access key", lazy(r"\bSharedAccessKey=[A-Za-z0-9+/]{40,}={0,2}"), 16),
+    ("Azure SAS signature", lazy(r"\bsig=[A-Za-z0-9%+/]{30,}(?:%3[Dd]|=){0,2}"), 4),
+    ("private key", lazy(r"-----BEGIN (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY(?: BLOCK)?-----"), 0),
+    ("PuTTY private key", lazy(r"PuTTY-User-Key-File-[23]: "), 0),
     ("JSON web token", lazy(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), 0),
 )
 # The header of a private key block of any PEM type (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ... BLOCK)
@@ -87,6 +125,28 @@ DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] 
     (lazy(r"(^|_)(ADMIN_PASSWORD|ROOT_PASSWORD)$"), ("admin", "password", "root", "123456", "changeme"),
      "the service"),
 )
+
+
+# Account and password pairs that vendors ship as defaults, written together (`curl -u elastic:changeme`,
+# `amqp://guest:guest@rabbitmq`): (account, password) -> product.
+DEFAULT_PAIRS = {
+    ("elastic", "changeme"): "Elasticsearch", ("elastic", "elastic"): "Elasticsearch",
+    ("guest", "guest"): "RabbitMQ", ("minioadmin", "minioadmin"): "MinIO", ("admin", "admin"): "the service",
+    ("neo4j", "neo4j"): "Neo4j", ("postgres", "postgres"): "PostgreSQL", ("root", "root"): "the service",
+    ("admin", "password"): "the service", ("root", "password"): "the service", ("sa", "sa"): "the service",
+    ("kibana", "changeme"): "Kibana", ("admin", "changeme"): "the service", ("grafana", "admin"): "Grafana",
+}
+
+
+def default_in_url(value: Optional[str]) -> Optional[str]:
+    """The product whose default account and password a URL's userinfo holds (`amqp://guest:guest@host`)."""
+    if not value or "@" not in value or "://" not in value:
+        return None
+    for match in URL_CREDENTIAL.finditer(value):
+        product = DEFAULT_PAIRS.get((match.group(2).lower(), match.group(3).lower()))
+        if product is not None:
+            return product
+    return None
 
 
 SECRET_FLAG = lazy(r"^--?(requirepass|masterauth|password|passwd|pass|token|api-?key|secret|auth-token|"
@@ -143,7 +203,7 @@ def _placeholder_with(value: str, extra: Iterable["re.Pattern[str]"]) -> bool:
     if fallback is not None:  # a reference is a placeholder only if its written fallback is one too
         return is_placeholder(fallback, extra)
     v = value.strip().strip("'\"")
-    if PLACEHOLDER.match(v):
+    if PLACEHOLDER.match(v) or (v[:1] == "_" and PLACEHOLDER.match(v.strip("_"))):
         return True
     return any(p.search(v) for p in extra)
 
@@ -157,15 +217,72 @@ def secret_name(name: str) -> bool:
 # One pass to rule out the common case (no secret shape at all) before trying the shapes one by one.
 ANY_SHAPE = lazy("|".join(f"(?:{p.pattern})" for _l, p, _v in SECRET_SHAPES) + "|" + URL_CREDENTIAL.pattern)
 # Literals every shape above contains: a cheap `in` test rules most text out before any regular expression runs.
-SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "_live_",
-                  "AIza", "hf_", "PRIVATE KEY", "eyJ", "://")
+SHAPE_LITERALS = ("AKIA", "ASIA", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+                  "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glsoat-", "glffct-", "glimt-",
+                  "glagent-", "glft-", "glwt-", "xox", "xapp-", "hooks.slack.com/", "/api/webhooks/", "_live_",
+                  "whsec_", "AIza", "GOCSPX-", "hf_", "npm_", "pypi-", "dckr_", "dapi", "hvs.", "hvb.", "hvr.",
+                  "ATATT3", "_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "glsa_", "glc_", "NRAK-", "PMAK-",
+                  "sntrys_", "sntryu_", "lin_api_", ":AA", "AGE-SECRET-KEY-", "AccountKey=", "SharedAccessKey=",
+                  "sig=", "PRIVATE KEY", "PuTTY-User-Key-File-", "eyJ", "://")
+# Shapes whose prefix is too common a string to rule text out on its own (`SK` in TASK, `key-` in api-key-header,
+# `SG.` in MSG.): a few characters of the shape's own alphabet make the test as cheap and far more selective.
+# (first character, pattern of the rest)
+SHAPE_PIECES = (("S", r"K[0-9a-f]{4}"), ("k", r"ey-[0-9a-f]{4}"), ("S", r"G\.[A-Za-z0-9_\-]{4}"),
+                ("d", r"p\.[a-z]{2,5}\."))
 
 
-_SHAPE_LITERAL = lazy("|".join(re.escape(literal) for literal in SHAPE_LITERALS))
+def _first_char_alternation(literals: Iterable[str], pieces: Iterable[Tuple[str, str]] = ()) -> str:
+    """One alternative per first character (`a(?:bc|de)|x(?:y)`): Python's engine tries an alternation branch by
+    branch at each position, and a flat list of sixty literals costs ten times what this grouping does."""
+    by_first: dict = {}
+    for literal in literals:
+        by_first.setdefault(literal[0], []).append(re.escape(literal[1:]))
+    for first, rest in pieces:
+        by_first.setdefault(first, []).append(rest)
+    return "|".join(re.escape(first) + ("(?:" + "|".join(sorted(set(rests))) + ")" if any(rests) else "")
+                    for first, rests in sorted(by_first.items()))
+
+
+_SHAPE_LITERAL = lazy(_first_char_alternation(SHAPE_LITERALS, SHAPE_PIECES))
 
 
 def may_hold_secret_shape(text: str) -> bool:
     return _SHAPE_LITERAL.search(text) is not None
+
+
+# Words that make a token-shaped value an example rather than a key: `sk-your-key-here0`, `glpat-<token>...`.
+_FILLER_WORDS = ("xxxx", "****", "...", "<", ">", "{{", "${", "your", "here", "replace", "placeholder", "changeme",
+                 "redacted", "dummy", "insert", "token_goes")
+
+
+def is_filler(token: str, visible: int = 0) -> bool:
+    """Whether a value of a secret's shape is a placeholder: after its public prefix, the same few characters over
+    and over (`sk-xxxxxxxxxxxxxxxxxxxx`, `AKIA0000000000000000`) or an example's words."""
+    body = token[visible:] if visible else token
+    distinct = set(body.lower()) - set("-_.=/+:")
+    if len(distinct) <= 4:
+        return True
+    low = body.lower()
+    return any(word in low for word in _FILLER_WORDS)
+
+
+# Words one of which a text holding a credential almost always contains (lower-cased), besides a token shape: texts
+# with none are ruled out before any other regular expression runs, and before the credentials module is loaded. A
+# client's password switch (`redis-cli -a`, `mysql -p`) is found through the client's name.
+_CREDENTIAL_HINTS = lazy(_first_char_alternation((
+    "pass", "pwd", "token", "secret", "key", "auth", "cookie", "@", "-u", "sig=", "credential", "login", "private",
+    "session", "chpasswd", "mc ", "config", "redis-cli", "keydb-cli", "mysql", "mariadb", "mongo", "sqlcmd")))
+
+
+_SHAPE_LITERAL_BUT_URL = lazy(_first_char_alternation([literal for literal in SHAPE_LITERALS if literal != "://"],
+                                                      SHAPE_PIECES))
+
+
+@functools.lru_cache(maxsize=4096)  # asked by three rules of the same texts, and a tree repeats its lines
+def may_hold_credential(text: str) -> bool:
+    """Whether `text` could hold a credential written inline (credentials.spans); False rules it out cheaply."""
+    # a URL's `://` alone is no hint: its credentials need an `@`, which is one
+    return _SHAPE_LITERAL_BUT_URL.search(text) is not None or _CREDENTIAL_HINTS.search(text.lower()) is not None
 
 
 ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
@@ -177,7 +294,8 @@ def shape_of(value: str) -> Optional[Tuple[str, int]]:
     if not may_hold_secret_shape(value) or not ANY_SHAPE.search(value):
         return None
     for label, pattern, visible in SECRET_SHAPES:
-        if pattern.search(value):
+        match = pattern.search(value)
+        if match and not is_filler(match.group(0), visible):
             return label, visible
     match = URL_CREDENTIAL.search(value)
     if match and not is_placeholder(match.group(3)):

@@ -2,22 +2,29 @@
 
 import re
 
-from hipaa_scan.model import Hit
+from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import (URL_LABEL, default_credential, is_placeholder, mask, secret_arguments, secret_name,
-                                shape_of)
+from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, is_placeholder, mask, may_hold_credential,
+                                secret_name, shape_of)
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
     hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)", "164.312(d)"], cwe=["CWE-798", "CWE-312"],
     sources=["dockerfile", "compose", "env", "container"],
-    summary=("A secret written in plain text: by variable name (password, secret, token, API key, private key...) "
-             "or by value shape (cloud keys, API tokens, PEM keys, JWTs, URLs with a password)."),
+    summary=("A secret written in plain text: by variable name (password, secret, token, API key, private key...), "
+             "by value shape (cloud keys, API tokens of some 40 providers, PEM keys, JWTs, URLs with a password), or "
+             "written inside text: connection strings, labels, healthchecks, logging options, command lines, `x-` "
+             "blocks and inline configs."),
     description=(
         "A credential in a Dockerfile, compose file, env file or container configuration is readable by everyone "
         "with the repository, the image or `docker inspect`, and lives forever in history. It is the key to the "
-        "systems that hold ePHI. Placeholders (`${VAR}`, `<...>`, `your_...`, `changeme`, empty, `/run/secrets/...`, "
-        "`*_FILE` indirection) are not findings; values that are a vendor default are reported by HS402 instead."),
+        "systems that hold ePHI. Credentials are also found where they sit inside text: an HTTP header, `-u "
+        "user:password`, URL userinfo, a `password=` parameter of a JDBC URL or a libpq keyword DSN (whatever the "
+        "variable is called), a registry login in `DOCKER_AUTH_CONFIG`, a secret flag in a `sh -c` string, a "
+        "label or logging option under a secret's name. One finding per line. Placeholders (`${VAR}`, `<...>`, "
+        "`your_...`, `changeme`, `__REPLACE_ME__`, `sk-xxxx...`, empty, `/run/secrets/...`, `*_FILE` indirection, "
+        "`$(cat ...)`) are not findings; values that are a vendor default are reported by HS402 instead, and "
+        "credentials in an image's RUN, LABEL, HEALTHCHECK or ONBUILD by HS405."),
     remediation=(
         "Remove the value from the file and rotate it. Supply it at run time from a secret store: compose "
         "`secrets:` (read from /run/secrets), `*_FILE` variables, or the orchestrator's secret mechanism; for builds, "
@@ -43,14 +50,24 @@ def check(res, ctx):
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     example = res.extra.get("example")
+    reported = set()  # one finding per line (or live key): a second credential there adds nothing to fix
     for var in variables:
         value = (var.value or "").strip()
         shape = shape_of(value) if value else None
         if shape is None and (example or not secret_name(var.name)):
+            # a connection string, a JSON registry login, an argument string: credentials inside a value whose
+            # name does not say secret (`JDBC_URL=...?password=...`, `DOCKER_AUTH_CONFIG`, `REDIS_ARGS=--requirepass`)
+            if value and not example and may_hold_credential(value):
+                hit = _inside(res, var, value, extra)
+                if hit is not None and _first(reported, hit.loc):
+                    yield hit
             continue  # neither a secret's shape nor a secret's name: the common case, ruled out cheaply first
         if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res):
             continue
+        if shape is not None and shape[0] == URL_LABEL and default_in_url(value):
+            continue  # `amqp://guest:guest@...`: a vendor default, HS402's finding
         who = label_at(res, var.loc)
+        _first(reported, var.loc)
         if shape is not None:
             label, visible = shape
             shown = mask(value, visible)
@@ -63,8 +80,68 @@ def check(res, ctx):
             shown = mask(value)
             yield Hit(var.loc, f"{who} sets the secret {var.name} in plain text ({shown})",
                       key=f"env:{var.name}", evidence=f"{var.name}={shown}")
-    for i, flag, value in secret_arguments([str(t.value) for t in res.command]):
-        if not is_placeholder(value, extra):
-            loc = res.command[i].loc
-            yield Hit(loc, f"{label_at(res, loc)} passes a plaintext secret on its command line ({flag} {mask(value)})",
-                      key=f"command:{flag}", evidence=f"{flag} {mask(value)}")
+    # text that may hold a credential inline: the command line, and text that stays in the file (or the live
+    # configuration) but not in an image: labels, healthchecks, logging options, `x-` blocks, inline configs, RUN
+    # lines of stages that do not ship. Texts baked into an image are HS405's.
+    written = [w for w in res.extra.get("written", ()) if not w.baked and _worth(w)]
+    commands = any(may_hold_credential(str(t.value)) for t in res.command)
+    if not written and not commands:
+        return
+    from hipaa_scan.rules.inline import command_texts, groups  # only when some text may hold a credential
+
+    seen = {}
+    elsewhere = res.extra.get("elsewhere", frozenset())  # reported at the env file that writes them
+    for group in groups(command_texts(res.command) if commands else (), extra, elsewhere=elsewhere):
+        if _first(reported, group.loc):
+            key = _unique(seen, f"command:{group.what()}")
+            yield Hit(group.loc, f"{label_at(res, group.loc)} passes a plaintext secret on its command line "
+                                 f"({group.detail()})",
+                      key=key, evidence=f"{group.what()}: {group.masked()}")
+    for group in groups(written, extra, elsewhere=elsewhere):
+        if _first(reported, group.loc):
+            where = group.where
+            key = _unique(seen, f"{group.written.loc.key or where}:{group.what()}")
+            yield Hit(group.loc, f"{_who(res, group)} writes {group.credential} in {where} "
+                                 f"({group.detail()})",
+                      key=key, evidence=f"{where}: {group.what()} {group.masked()}")
+
+
+def _worth(written):
+    """Whether a text is worth reading: a value under a secret's name, or text with a credential's hint."""
+    return (written.name is not None and secret_name(written.name)) or may_hold_credential(written.value)
+
+
+def _inside(res, var, value, extra):
+    from hipaa_scan.rules.inline import groups
+
+    found = list(groups([Written("variable", var.name, value, var.loc)], extra))
+    if not found:
+        return None
+    group = found[0]
+    names = group.what()
+    return Hit(var.loc, f"{label_at(res, var.loc)} writes a plaintext credential inside {var.name} ({names}: "
+                        f"{group.masked()})", key=f"env:{var.name}", evidence=f"{var.name}: {names} {group.masked()}")
+
+
+def _first(reported, loc):
+    """True the first time a line (or a live key path) is reported."""
+    where = (loc.path, loc.line) if loc.line else (loc.path, loc.key)
+    if where in reported:
+        return False
+    reported.add(where)
+    return True
+
+
+def _unique(seen, key):
+    """Fingerprint keys without line numbers, made distinct when the same credential name recurs."""
+    count = seen.get(key, 0) + 1
+    seen[key] = count
+    return key if count == 1 else f"{key}#{count}"
+
+
+def _who(res, group):
+    """The service, stage or container; a Compose file's own `x-` blocks, configs and includes belong to no service."""
+    key = group.written.loc.key or ""
+    if res.kind == "compose" and key and not key.startswith("services."):
+        return f"the Compose file {group.loc.path}"
+    return label_at(res, group.loc)

@@ -2,13 +2,14 @@
 
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import default_credential
+from hipaa_scan.secrets import default_credential, default_in_url, may_hold_credential, secret_name
 
 META = meta(
     id="HS402", name="default-credentials", severity="critical", confidence="high",
     hipaa=["164.312(d)", "164.312(a)(1)"], cwe=["CWE-1392", "CWE-798"],
     sources=["dockerfile", "compose", "env", "container"],
-    summary="Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin...",
+    summary=("Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin..., "
+             "in variables or written as `user:password` in commands, URLs, labels and healthchecks."),
     description=(
         "Default credentials are the first thing an attacker tries and are published in every vendor's "
         "documentation. A datastore guarded by them is effectively unauthenticated. MinIO started without a root "
@@ -21,12 +22,41 @@ MINIO_PASSWORD_VARS = ("MINIO_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD_FILE", "MINIO
 
 def check(res, ctx):
     for var in res.env:
-        product = default_credential(var.name, var.value)
+        product = default_credential(var.name, var.value) or default_in_url(var.value)
         if product:
-            yield Hit(var.loc, f"{label_at(res, var.loc)} uses the {product} default credential in {var.name}",
+            yield Hit(var.loc, f"{label_at(res, var.loc)} uses {_default(product)} in {var.name}",
                       key=f"env:{var.name}", evidence=f"{var.name}=<vendor default>")
+    # `curl -u elastic:changeme`, `amqp://guest:guest@...` in a command, a RUN line, a label or a healthcheck
+    yield from _in_text(res)
     if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None:
         if ctx.datastores.product_of_image(str(res.image.value)) == "MinIO" and \
                 not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.extra.get("env_file"):
             yield Hit(res.anchor, f"{res.label} runs MinIO without a root password, so minioadmin/minioadmin applies",
                       key="minio-default", evidence="no MINIO_ROOT_PASSWORD")
+
+
+def _default(product):
+    """`the MinIO default credential`; a default that belongs to no one product (`admin`, `root`) is well known."""
+    return "a well-known default credential" if product == "the service" else f"the {product} default credential"
+
+
+def _in_text(res):
+    """Vendor default pairs written in a command, a RUN line, a label or a healthcheck, one finding per line."""
+    texts = [w for w in res.extra.get("written", ()) if (w.name is not None and secret_name(w.name))
+             or may_hold_credential(w.value)]
+    commands = any(may_hold_credential(str(t.value)) for t in res.command)
+    if not texts and not commands:
+        return
+    from hipaa_scan.rules.inline import command_texts, groups  # only when some text may hold a credential
+
+    reported = set()
+    for group in groups((command_texts(res.command) if commands else []) + texts, defaults=True):
+        where = (group.loc.path, group.loc.line, group.loc.key)
+        if where in reported:
+            continue
+        reported.add(where)
+        place = "its command line" if group.written.place == "command" else group.where
+        yield Hit(group.loc, f"{label_at(res, group.loc)} uses {_default(group.product)} in {place} "
+                             f"({group.what()})",
+                  key=f"text:{group.written.loc.key or place}:{group.what()}",
+                  evidence=f"{group.what()}=<vendor default>")

@@ -5,19 +5,25 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import secret_name
+from hipaa_scan.secrets import default_credential, is_placeholder, may_hold_credential, secret_name
 
 META = meta(
     id="HS405", name="secret-baked-into-image", severity="high", confidence="medium",
     hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)"], cwe=["CWE-538", "CWE-312"], cis=["CIS Docker 4.10"],
     sources=["dockerfile"],
-    summary="COPY/ADD of .env files, private keys or credential files into an image; secret-named build ARGs.",
+    summary=("COPY/ADD of .env files, private keys or credential files into an image; secret-named build ARGs; "
+             "credentials written in RUN (headers, `-u user:pw`, URL userinfo, .npmrc/.netrc/.pypirc bodies), LABEL, "
+             "HEALTHCHECK or ONBUILD."),
     description=(
         "Everything copied into a layer, and every build argument, stays in the image for anyone who can pull it, "
-        "even if a later step deletes the file. Image registries are rarely guarded like ePHI stores."),
+        "even if a later step deletes the file. Every RUN command is kept in the image history (`docker history`), "
+        "and LABEL, HEALTHCHECK and ONBUILD in its configuration (`docker inspect`): a token in a `curl -H`, a "
+        "password in a URL or a credential file written by `echo` or a heredoc ships with the image. Image "
+        "registries are rarely guarded like ePHI stores."),
     remediation=(
-        "Exclude such files with .dockerignore and mount secrets at build time (`RUN --mount=type=secret,id=...`) "
-        "or at run time; never pass secrets as build arguments."),
+        "Exclude such files with .dockerignore and mount secrets at build time (`RUN --mount=type=secret,id=...`, "
+        "read from /run/secrets) or at run time; never pass secrets as build arguments, labels or in commands; "
+        "rotate any credential an image was ever built with."),
 )
 
 SECRET_FILE = lazy(
@@ -42,7 +48,31 @@ def check(res, ctx):
                 yield Hit(copy.loc, f"{label_at(res, copy.loc)} copies {source} into the image with {instruction}",
                           key=f"copy:{source}", evidence=f"{instruction} {source}")
     for arg in res.build_args:
-        if secret_name(arg.name):
+        # a default that is a literal secret is HS401's finding (the value written in the file): one per line
+        if secret_name(arg.name) and not _literal_secret(arg):
             yield Hit(arg.loc, f"{label_at(res, arg.loc)} takes the secret {arg.name} as a build argument, kept in "
                                "image history",
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")
+    # RUN (history), LABEL, HEALTHCHECK, ONBUILD (configuration) of the stages that ship; the other stages' texts are
+    # in the file only, which HS401 reports
+    baked = [w for w in res.extra.get("written", ()) if w.baked and ((w.name is not None and secret_name(w.name))
+                                                                    or may_hold_credential(w.value))]
+    if not baked:
+        return
+    from hipaa_scan.rules.inline import groups  # only when some text may hold a credential
+
+    extra = [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
+    seen = {}
+    for group in groups(baked, extra):
+        where = group.where
+        key = f"{where}:{group.what()}"
+        seen[key] = seen.get(key, 0) + 1
+        yield Hit(group.loc, f"{label_at(res, group.loc)} bakes {group.credential} into the image in {where} "
+                             f"({group.detail()})",
+                  key=key if seen[key] == 1 else f"{key}#{seen[key]}", evidence=f"{where}: {group.what()} "
+                                                                                f"{group.masked()}")
+
+
+def _literal_secret(arg):
+    value = (arg.value or "").strip()
+    return bool(value) and not is_placeholder(value) and default_credential(arg.name, value) is None

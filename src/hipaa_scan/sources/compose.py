@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from hipaa_scan.lazyre import lazy
-from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
+from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
@@ -86,6 +86,7 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
         if isinstance(service, YMap):
             res.build_args = _build_args(service, f"services.{name}", locate)
         resources.append(res)
+    attach_top_level(resources, top_level_written(data, locate))
     return Document(path=path, kind="compose", resources=resources, lines=text.splitlines())
 
 
@@ -122,7 +123,140 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     _healthcheck(res, svc, base, locate)
     _logging(res, svc, base, locate)
     _limits(res, svc, base, locate)
+    res.extra["written"] = service_written(svc, base, locate)
     return res
+
+
+# -- text where credentials may be written (rules/inline.py reads it) ----------------------------------------------
+
+KEY_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_.\-/]{0,120}$")  # a label's or variable's key, which messages may name
+MAX_WALK = 2000  # scalars read from `x-` blocks per file: a bound, however large the block
+
+
+def service_written(svc: YMap, base: str, locate: _Locator) -> List[Written]:
+    """Labels (the service's, its build's, its deploy's), the healthcheck test, logging options, an inline
+    Dockerfile, an `extends` file given as a URL and the service's own `x-` keys."""
+    out: List[Written] = []
+    build = svc.get("build")
+    deploy = svc.get("deploy")
+    for owner, keypath in ((svc, base), (build, f"{base}.build"), (deploy, f"{base}.deploy")):
+        if isinstance(owner, YMap):
+            out.extend(_pairs_written(owner.get("labels"), "label", f"{keypath}.labels", locate, owner, "labels"))
+    hc = svc.get("healthcheck")
+    if isinstance(hc, YMap) and hc.get("test") is not None:
+        test = hc["test"]
+        keypath = f"{base}.healthcheck.test"
+        if isinstance(test, YList):
+            words = [_text(t) for t in test]
+            text = " ".join(w if " " not in w else f'"{w}"' for w in words if w is not None)
+            lines = [(locate.item(test, i, keypath).line, w) for i, w in enumerate(words) if w is not None]
+            out.append(Written("healthcheck test", None, text, locate.value(hc, "test", keypath), lines=lines))
+        elif _text(test) is not None:
+            out.append(Written("healthcheck test", None, _text(test) or "", locate.value(hc, "test", keypath)))
+    logging = svc.get("logging")
+    if isinstance(logging, YMap):
+        out.extend(_pairs_written(logging.get("options"), "logging option", f"{base}.logging.options", locate,
+                                  logging, "options"))
+    if isinstance(build, YMap) and _text(build.get("dockerfile_inline")) is not None:
+        out.append(Written("build.dockerfile_inline", None, _text(build["dockerfile_inline"]) or "",
+                           locate.value(build, "dockerfile_inline", f"{base}.build.dockerfile_inline")))
+    context = build.get("context") if isinstance(build, YMap) else build
+    if "://" in (_text(context) or "") or (_text(context) or "").startswith("git@"):  # a remote build context
+        loc = locate.value(build, "context", f"{base}.build.context") if isinstance(build, YMap) else \
+            locate.value(svc, "build", f"{base}.build")
+        out.append(Written("build context", None, _text(context) or "", loc))
+    extends = svc.get("extends")
+    if isinstance(extends, YMap) and "://" in (_text(extends.get("file")) or ""):
+        out.append(Written("extends file", None, _text(extends["file"]) or "",
+                           locate.value(extends, "file", f"{base}.extends.file")))
+    for key in svc:
+        if str(key).startswith("x-"):
+            out.extend(_walk(svc[key], str(key), f"{base}.{key}", locate, svc, key, [0]))
+    return out
+
+
+def top_level_written(data: Any, locate: _Locator, include: Any = None) -> List[Written]:
+    """`x-` blocks, inline `configs.*.content`, and `include` entries given as URLs."""
+    out: List[Written] = []
+    if not isinstance(data, YMap):
+        return out
+    budget = [0]
+    for key in data:
+        if str(key).startswith("x-"):
+            out.extend(_walk(data[key], str(key), str(key), locate, data, key, budget))
+    volumes = data.get("volumes")  # driver options: a CIFS share's `o: addr=...,username=...,password=...`
+    if isinstance(volumes, YMap):
+        for name, spec in volumes.items():
+            opts = spec.get("driver_opts") if isinstance(spec, YMap) else None
+            out.extend(_pairs_written(opts, "volume driver option", f"volumes.{name}.driver_opts", locate, spec,
+                                      "driver_opts"))
+    configs = data.get("configs")
+    if isinstance(configs, YMap):
+        for name, spec in configs.items():
+            if isinstance(spec, YMap) and _text(spec.get("content")) is not None:
+                out.append(Written(f"configs.{name}.content", None, _text(spec["content"]) or "",
+                                   locate.value(spec, "content", f"configs.{name}.content")))
+    entries = data.get("include") if include is None else include
+    for i, entry in enumerate(entries if isinstance(entries, YList) else []):
+        paths = entry.get("path") if isinstance(entry, YMap) else entry
+        for j, path in enumerate(paths if isinstance(paths, YList) else [paths]):
+            text = _text(path)
+            if text and "://" in text:
+                loc = locate.item(entries, i, "include") if not isinstance(entry, YMap) else \
+                    locate.value(entry, "path", f"include[{i}].path")
+                out.append(Written("include", None, text, loc))
+    return out
+
+
+def attach_top_level(resources: List[Resource], written: List[Written]) -> None:
+    """Project-wide texts go with the first service, unless a variable at the same line already stands for them
+    (an `x-` block merged into an `environment` is judged there)."""
+    if not written or not resources:
+        return
+    taken = {(v.loc.path, v.loc.line) for res in resources for v in list(res.env) + list(res.build_args)}
+    kept = [w for w in written if (w.loc.path, w.loc.line) not in taken]
+    resources[0].extra.setdefault("written", []).extend(kept)
+
+
+def _pairs_written(value: Any, place: str, keypath: str, locate: _Locator, owner: YMap, key: str) -> List[Written]:
+    """`labels:` / `options:` as a mapping or a `KEY=value` list: one text per entry, under its key."""
+    out: List[Written] = []
+    if isinstance(value, YMap):
+        for k, v in value.items():
+            if _text(v) is not None:
+                out.append(Written(place, str(k), _text(v) or "", locate.value(value, k, f"{keypath}.{k}")))
+    elif isinstance(value, YList):
+        for i, item in enumerate(value):
+            k, sep, v = (_text(item) or "").partition("=")
+            if sep and KEY_NAME.match(k.strip()):
+                out.append(Written(place, k.strip(), v, locate.item(value, i, keypath)))
+            elif _text(item):  # not `KEY=value`: the whole item is the text, under no name
+                out.append(Written(place, None, _text(item) or "", locate.item(value, i, keypath)))
+    return out
+
+
+def _walk(node: Any, place: str, keypath: str, locate: _Locator, parent: Any, key: Any,
+          budget: List[int]) -> List[Written]:
+    """Every scalar of an `x-` block, under the key that holds it."""
+    out: List[Written] = []
+    stack = [(node, keypath, parent, key)]
+    while stack and budget[0] < MAX_WALK:
+        node, path, parent, key = stack.pop()
+        if isinstance(node, YMap):
+            stack.extend((v, f"{path}.{k}", node, k) for k, v in reversed(list(node.items())))
+        elif isinstance(node, YList):
+            stack.extend((v, f"{path}[{i}]", node, i) for i, v in reversed(list(enumerate(node))))
+        elif isinstance(node, str):
+            budget[0] += 1
+            if isinstance(parent, YMap):
+                loc = locate.value(parent, key, path)
+                out.append(Written(place, str(key), node, loc))
+            elif isinstance(parent, YList):
+                name, sep, value = node.partition("=")
+                loc = locate.item(parent, key, path.rsplit("[", 1)[0])
+                named = bool(sep) and KEY_NAME.match(name.strip()) is not None  # messages name keys, never values
+                out.append(Written(place, name.strip() if named else None, value if named else node, loc))
+    return out
 
 
 def _build_args(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:

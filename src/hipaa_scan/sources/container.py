@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
+from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -182,7 +182,33 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
             if isinstance(token, str):
                 res.command.append(Value(token, loc(f"Config.{key}[{i}]")))
 
+    res.extra["written"] = _written(config, host, loc)
     return Document(path=path, kind="container", resources=[res], lines=None)
+
+
+def _written(config: Dict[str, Any], host: Dict[str, Any], loc) -> List[Written]:
+    """Where a container's configuration may hold credentials as text: labels, the healthcheck test, volume driver
+    options, logging options (`splunk-token`, a Loki URL with a password). Cmd and Entrypoint are `Resource.command`."""
+    out: List[Written] = []
+    for key, value in sorted(_dict(config.get("Labels")).items()):
+        if isinstance(key, str) and isinstance(value, str) and value:
+            out.append(Written("label", key, value, loc(f"Config.Labels.{key}")))
+    test = _list(_dict(config.get("Healthcheck")).get("Test"))
+    words = [t for t in test if isinstance(t, str)]
+    if words and words[0] != "NONE":
+        text = " ".join(w if " " not in w else f'"{w}"' for w in words)
+        out.append(Written("healthcheck test", None, text, loc("Config.Healthcheck.Test")))
+    for i, mount in enumerate(_list(host.get("Mounts"))):  # volume driver options (a CIFS share's password)
+        driver = _dict(_dict(_dict(mount).get("VolumeOptions")).get("DriverConfig"))
+        for key, value in sorted(_dict(driver.get("Options")).items()):
+            if isinstance(key, str) and isinstance(value, str) and value:
+                out.append(Written("volume driver option", key, value,
+                                   loc(f"HostConfig.Mounts[{i}].VolumeOptions.DriverConfig.Options.{key}")))
+    options = _dict(_dict(host.get("LogConfig")).get("Config"))
+    for key, value in sorted(options.items()):
+        if isinstance(key, str) and isinstance(value, str) and value:
+            out.append(Written("logging option", key, value, loc(f"HostConfig.LogConfig.Config.{key}")))
+    return out
 
 
 def _mounts(inspect: Dict[str, Any], host: Dict[str, Any], loc) -> List[Mount]:

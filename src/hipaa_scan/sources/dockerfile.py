@@ -12,7 +12,7 @@ import io
 import json
 
 from hipaa_scan.lazyre import lazy
-from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
+from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value, Written
 from hipaa_scan.sources.interpolate import substitute
 
 TYPE_CHECKING = False
@@ -259,18 +259,22 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
     elif name == "RUN":
         text = ins.value if not ins.heredocs else ins.value + "\n" + "\n".join(ins.heredocs)
         res.run.append(Value(text, loc))
+        _written(res, "RUN", text, loc, shipped, lines, ins)
     elif name in ("COPY", "ADD"):
         flags, words = _split_flags(ins.value)
         if ins.value.strip().startswith("["):
             words = _exec_form(ins.value)
         sources = [substitute(w, variables) for w in words[:-1]] if len(words) > 1 else []
         res.copies.append(Value((name, sources, flags), loc))
+    elif name in ("LABEL", "HEALTHCHECK", "ONBUILD"):
+        # kept in the image's configuration (and ONBUILD in every image built FROM it) when the stage ships
+        _written(res, name, ins.value, loc, shipped, lines, ins)
+        if name == "HEALTHCHECK" and shipped:
+            res.healthcheck = Value(ins.value.strip().upper() != "NONE", loc)
     elif not shipped:
         return
     elif name == "USER":
         res.user = Value(substitute(ins.value.strip(), variables), Location(path, ins.line, 6, "USER"))
-    elif name == "HEALTHCHECK":
-        res.healthcheck = Value(ins.value.strip().upper() != "NONE", loc)
     elif name in ("CMD", "ENTRYPOINT"):
         tokens = [Value(t, loc) for t in _exec_form(ins.value)]
         if name == "ENTRYPOINT":
@@ -278,6 +282,17 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
         else:
             res.extra["cmd"] = tokens
         res.command = list(res.extra.get("entrypoint", [])) + list(res.extra.get("cmd", []))
+
+
+def _written(res: Resource, place: str, text: str, loc: Location, baked: bool, lines: List[str],
+             ins: Instruction) -> None:
+    """Text where credentials may be written, with its physical lines (continuations, heredoc bodies)."""
+    if not text.strip():
+        return
+    # a one-line instruction needs no lines: its credentials are on its own line
+    physical = [(n, lines[n - 1]) for n in range(ins.line, min(ins.end, len(lines)) + 1)] if ins.end > ins.line \
+        else None
+    res.extra.setdefault("written", []).append(Written(place, None, text, loc, baked, physical))
 
 
 def _column(lines: List[str], line: int, needle: str) -> int:

@@ -21,7 +21,7 @@ import os
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import _Locator
+from hipaa_scan.sources.compose import _Locator, attach_top_level, top_level_written
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
@@ -113,6 +113,7 @@ class _Loader:
         self.primary = os.path.abspath(spec.primary or spec.files[0])
         self.tagged = False  # whether a file loaded so far uses !reset or !override
         self.env_vars: List[EnvVar] = []  # every interpolation variable read from an env file (to be masked)
+        self.includes: List[Any] = []  # every `include` list read, for the credentials its URLs may carry
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -202,6 +203,7 @@ class _Loader:
                 put(resolved, name, self.extended(cfg, str(name), path, env, ()), services)
             cfg = _with(cfg, "services", resolved)
         if cfg.get("include") is not None:
+            self.includes.append(cfg["include"])
             cfg = self.included(cfg, path, env, chain + (path,))
         return cfg
 
@@ -221,6 +223,10 @@ class _Loader:
             raise ProjectError(display_path(path), f"extends nested deeper than {MAX_DEPTH}")
         ext = svc["extends"]
         target, other = (str(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) else (str(ext), None)
+        if other is not None and builds.is_remote(str(other)):  # never fetched; the URL is not repeated
+            self.notes.append(f"note: {display_path(path)}: service {name} extends a service of a remote file; it "
+                              "was not read")
+            return svc
         if other is not None:
             other_path = os.path.normpath(os.path.join(os.path.dirname(path), str(other)))
             base = self.extended(self.raw(other_path, env), target, other_path, env, chain + ((path, name),))
@@ -240,10 +246,13 @@ class _Loader:
         for k in cfg:
             if k != "include":
                 put(out, k, cfg[k], cfg)
-        for entry in entries:
+        for index, entry in enumerate(entries):
             spec = entry if isinstance(entry, YMap) else YMap()
             paths = spec.get("path") if isinstance(entry, YMap) else entry
             paths = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
+            if any(builds.is_remote(p) for p in paths):  # a remote project (git, oci): never fetched; named by index
+                self.notes.append(f"note: {display_path(path)}: include[{index}] is a remote project; it was not read")
+                continue
             files = [os.path.normpath(os.path.join(here, p)) for p in paths]
             directory = os.path.normpath(os.path.join(here, str(spec["project_directory"]))) \
                 if spec.get("project_directory") else os.path.dirname(files[0])
@@ -302,6 +311,11 @@ class _Loader:
             resources.extend(builder.service(str(name), relocate(svc, spec.directory), services))
             mounted.update(_secret_names(svc.get("secrets")))
         resources.extend(builder.secrets(model, mounted))
+        locate = _Locator(primary)
+        written = top_level_written(model, locate)
+        for entries in self.includes:
+            written.extend(w for w in top_level_written(new_map(), locate, entries) if w.place == "include")
+        attach_top_level([r for r in resources if r.kind == "compose"], written)
         composes = [d for d, p in self.project.read.items() if os.path.abspath(p) in self.project.consumed]
         self.project.doc = Document(
             path=primary, kind="compose", resources=resources, lines=self.lines.get(primary),

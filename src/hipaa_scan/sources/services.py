@@ -36,6 +36,7 @@ class ServiceBuilder:
         self.env = env
         self.notes = loader.notes
         self.masked = False
+        self._reported: Optional[frozenset] = None
         self.provenance: Dict[Location, str] = {}
 
     def service(self, name: str, svc: YMap, services: YMap) -> List[Resource]:
@@ -46,6 +47,7 @@ class ServiceBuilder:
         if not self.masked:  # once per document: the env-file variables the Scrubber must mask wherever they turn up
             res.extra["interpolated"] = list(self.loader.env_vars)
             self.masked = True
+        res.extra["elsewhere"] = self._elsewhere()
         args, arg_locs = self.build_args(svc, base, res)
         self._note_provenance(res)
         out = [res]
@@ -62,6 +64,20 @@ class ServiceBuilder:
                 runtime.update((var.name, var) for var in res.env if var.value is not None)
                 res.extra["runtime_env"] = image.extra["runtime_env"] = list(runtime.values())
         return out
+
+    def _elsewhere(self) -> frozenset:
+        """The values of the interpolation variables that HS401 reports where an env file writes them (a secret's
+        name or shape): a label, healthcheck or command that uses one through `${VAR}` is not reported again."""
+        if self._reported is None:
+            from hipaa_scan.secrets import is_placeholder, secret_name, shape_of
+
+            values = set()
+            for var in self.loader.env_vars:
+                value = (var.value or "").strip()
+                if value and not is_placeholder(value) and (secret_name(var.name) or shape_of(value)):
+                    values.update((value, value.strip("'\"")))
+            self._reported = frozenset(values)
+        return self._reported
 
     def environment(self, name: str, svc: YMap, res: Resource) -> List[EnvVar]:
         """env_file variables (at their own lines), then `environment` over them, each name once."""
