@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL at every start
     from _sha256 import sha256  # Python <= 3.11
@@ -109,7 +109,7 @@ class Written(Record):
     __slots__ = ("place", "name", "value", "loc", "baked", "lines")
 
     def __init__(self, place: str, name: Optional[str], value: str, loc: Location, baked: bool = False,
-                 lines: Optional[Sequence[Tuple[int, str]]] = None) -> None:
+                 lines: Optional[Sequence[Tuple[Optional[int], str]]] = None) -> None:
         self.place = place
         self.name = name
         self.value = value

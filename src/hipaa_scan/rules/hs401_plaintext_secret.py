@@ -50,7 +50,7 @@ def check(res, ctx):
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     example = res.extra.get("example")
-    reported = set()  # one finding per line (or live key): a second credential there adds nothing to fix
+    reported: set = set()  # one finding per line (or live key): a second credential there adds nothing to fix
     for var in variables:
         value = (var.value or "").strip()
         shape = shape_of(value) if value else None
@@ -89,7 +89,7 @@ def check(res, ctx):
         return
     from hipaa_scan.rules.inline import command_texts, groups  # only when some text may hold a credential
 
-    seen = {}
+    seen: dict = {}
     elsewhere = res.extra.get("elsewhere", frozenset())  # reported at the env file that writes them
     for group in groups(command_texts(res.command) if commands else (), extra, elsewhere=elsewhere):
         if _first(reported, group.loc):

@@ -62,7 +62,7 @@ def check(res, ctx):
     from hipaa_scan.rules.inline import groups  # only when some text may hold a credential
 
     extra = [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
-    seen = {}
+    seen: dict = {}
     for group in groups(baked, extra):
         where = group.where
         key = f"{where}:{group.what()}"

@@ -197,12 +197,13 @@ def top_level_written(data: Any, locate: _Locator, include: Any = None) -> List[
                 out.append(Written(f"configs.{name}.content", None, _text(spec["content"]) or "",
                                    locate.value(spec, "content", f"configs.{name}.content")))
     entries = data.get("include") if include is None else include
-    for i, entry in enumerate(entries if isinstance(entries, YList) else []):
+    listed = entries if isinstance(entries, YList) else YList()
+    for i, entry in enumerate(listed):
         paths = entry.get("path") if isinstance(entry, YMap) else entry
         for j, path in enumerate(paths if isinstance(paths, YList) else [paths]):
             text = _text(path)
             if text and "://" in text:
-                loc = locate.item(entries, i, "include") if not isinstance(entry, YMap) else \
+                loc = locate.item(listed, i, "include") if not isinstance(entry, YMap) else \
                     locate.value(entry, "path", f"include[{i}].path")
                 out.append(Written("include", None, text, loc))
     return out

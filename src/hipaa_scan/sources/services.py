@@ -71,7 +71,7 @@ class ServiceBuilder:
         if self._reported is None:
             from hipaa_scan.secrets import is_placeholder, secret_name, shape_of
 
-            values = set()
+            values: Set[str] = set()
             for var in self.loader.env_vars:
                 value = (var.value or "").strip()
                 if value and not is_placeholder(value) and (secret_name(var.name) or shape_of(value)):
