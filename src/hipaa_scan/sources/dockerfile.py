@@ -14,7 +14,7 @@ import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
-from hipaa_scan.sources.interpolate import substitute
+from hipaa_scan.sources.interpolate import Budget, InterpolationError, substitute
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -158,7 +158,14 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
                      target: Optional[str] = None) -> Document:
     """The Dockerfile as built: `build_args` override ARG defaults (as `--build-arg` does) and `target` names the
     stage that ships instead of the last one (as `--target` does)."""
-    given = build_args or {}
+    try:
+        return _parse(text, path, build_args or {}, target)
+    except InterpolationError as exc:
+        raise DockerfileError(str(exc)) from None
+
+
+def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -> Document:
+    budget = Budget()  # what ARG and ENV substitution may produce in this file, all values together
     lines = text.splitlines()
     instructions = _instructions(text)
     if not instructions:
@@ -173,7 +180,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             flags, words = _split_flags(ins.value)
             if not words:
                 raise DockerfileError(f"FROM without an image at line {ins.line}")
-            image = substitute(words[0], global_args)
+            image = substitute(words[0], global_args, budget)
             alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
             column = _column(lines, ins.line, words[0])
             stage = Stage(len(stages), image, alias, ins.line, column, by_alias.get(image.lower()))
@@ -184,7 +191,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             if ins.name == "ARG":
                 for key, val in _pairs(ins.value):
                     global_args[key] = given[key] if key in given else (
-                        substitute(val, global_args) if val is not None else "")
+                        substitute(val, global_args, budget) if val is not None else "")
             pre_from.append(ins)
         else:
             stages[-1].instructions.append(ins)
@@ -215,7 +222,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             if stage.image.lower() != "scratch":
                 res.base_images.append(Value(stage.image, Location(path, stage.line, stage.column, "FROM")))
         for ins in stage.instructions:
-            _apply(ins, stage, shipped, variables, global_args, res, lines, path, given)
+            _apply(ins, stage, shipped, variables, global_args, res, lines, path, budget, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.extra["base_image"] = final.image
     return Document(path=path, kind="dockerfile", resources=[res], lines=lines)
@@ -233,7 +240,7 @@ def _lineage(stage: Stage) -> List[Stage]:
 
 
 def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, str],
-           global_args: Dict[str, str], res: Resource, lines: List[str], path: str,
+           global_args: Dict[str, str], res: Resource, lines: List[str], path: str, budget: Budget,
            given: Optional[Dict[str, str]] = None) -> None:
     loc = Location(path, ins.line, 1, ins.name)
     name = ins.name
@@ -242,13 +249,13 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
             if given and key in given:
                 resolved: Optional[str] = given[key]
             else:
-                resolved = substitute(val, variables) if val is not None else global_args.get(key)
+                resolved = substitute(val, variables, budget) if val is not None else global_args.get(key)
             if resolved is not None:
                 variables[key] = resolved
             res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
     elif name == "ENV":
         for key, val in _pairs(ins.value, legacy=True):
-            resolved = substitute(val or "", variables)
+            resolved = substitute(val or "", variables, budget)
             variables[key] = resolved
             var = EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV")
             res.extra.setdefault("env_written", {})[var.loc] = val  # as written, before substitution
@@ -263,12 +270,12 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
         flags, words = _split_flags(ins.value)
         if ins.value.strip().startswith("["):
             words = _exec_form(ins.value)
-        sources = [substitute(w, variables) for w in words[:-1]] if len(words) > 1 else []
+        sources = [substitute(w, variables, budget) for w in words[:-1]] if len(words) > 1 else []
         res.copies.append(Value((name, sources, flags), loc))
     elif not shipped:
         return
     elif name == "USER":
-        res.user = Value(substitute(ins.value.strip(), variables), Location(path, ins.line, 6, "USER"))
+        res.user = Value(substitute(ins.value.strip(), variables, budget), Location(path, ins.line, 6, "USER"))
     elif name == "HEALTHCHECK":
         res.healthcheck = Value(ins.value.strip().upper() != "NONE", loc)
     elif name in ("CMD", "ENTRYPOINT"):

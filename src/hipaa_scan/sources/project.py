@@ -22,6 +22,7 @@ from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator
+from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 MAX_DEPTH = 32
+MAX_DOCUMENTS = 256  # compose and env files one project may load (through include and extends); each loaded once
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
 
 
@@ -83,12 +85,15 @@ def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
     except ProjectError as exc:
         loader.project.errors.append(ScanError(exc.path, str(exc), exc.kind))
         loader.project.doc = None
+    except InterpolationError as exc:  # a budget of interpolation: named, with the file that reached it
+        loader.project.errors.append(ScanError(exc.path or display_path(spec.files[0]), str(exc), "parse"))
+        loader.project.doc = None
     except RecursionError:
         loader.project.errors.append(ScanError(display_path(spec.files[0]), "project nested too deeply", "parse"))
         loader.project.doc = None
     except Exception as exc:  # a loader bug must not end the scan; say what failed without quoting content
         loader.project.errors.append(ScanError(display_path(spec.files[0]), "Compose project could not be loaded "
-                                               f"({type(exc).__name__})", "parse"))
+                                               f"({type(exc).__name__})", "internal"))
         loader.project.doc = None
     loader.project.notes = list(dict.fromkeys(loader.project.notes))
     return loader.project
@@ -109,6 +114,13 @@ class _Loader:
         self.uses: Dict[PosKey, Uses] = {}
         self.lines: Dict[str, List[str]] = {}
         self.raw_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
+        # A file reached several times (included ten times, extended by every service) is resolved once per
+        # environment; the objects a key's id() names are kept alive with the entry, so no id is reused.
+        self.file_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
+        self.extends_cache: Dict[Tuple[str, str, int, int], Tuple[Any, ProjectEnv, YMap]] = {}
+        self.layers: Dict[Tuple[Tuple[str, ...], int, bool], Tuple[ProjectEnv, Dict[str, EnvVar]]] = {}
+        self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
+        self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
         self.roots = tuple(_real_root(r) for r in spec.roots)
         self.primary = os.path.abspath(spec.primary or spec.files[0])
         self.tagged = False  # whether a file loaded so far uses !reset or !override
@@ -128,8 +140,18 @@ class _Loader:
         self.project.read[shown] = path
         return self.texts[path]
 
+    def count_document(self, path: str) -> None:
+        self.documents += 1
+        if self.documents > MAX_DOCUMENTS:
+            raise ProjectError(display_path(path), f"project budget exceeded: more than {MAX_DOCUMENTS} compose and "
+                                                   "env files loaded through include and extends")
+
     def env_layer(self, paths: Sequence[str], base: ProjectEnv, required: bool) -> Dict[str, EnvVar]:
+        key = (tuple(os.path.abspath(p) for p in paths), id(base), required)
+        if key in self.layers and self.layers[key][0] is base:
+            return self.layers[key][1]
         layer: Dict[str, EnvVar] = {}
+        self.layers[key] = (base, layer)
 
         def lookup(name: str) -> Optional[Supplied]:
             var = layer.get(name)
@@ -144,11 +166,21 @@ class _Loader:
                 if required:
                     raise ProjectError(display_path(path), f"env file {exc}", "io") from None
                 continue
+            self.count_document(path)
             self.project.aux.append((os.path.abspath(path), "env"))
-            for var in env_file_vars(text, display_path(path), lookup, self.notes):
+            for var in env_file_vars(text, display_path(path), lookup, self.notes, self.project.errors):
                 layer[var.name] = var
                 self.env_vars.append(var)
         return layer
+
+    def child(self, env: ProjectEnv, layer: Dict[str, EnvVar]) -> ProjectEnv:
+        """env.child(layer), the same object each time for the same two."""
+        key = (id(env), id(layer))
+        found = self.children.get(key)
+        if found is None or found[0] is not env or found[1] is not layer:
+            found = (env, layer, env.child(layer))
+            self.children[key] = found
+        return found[2]
 
     def raw(self, path: str, env: ProjectEnv) -> YMap:
         """One file: loaded, positions stamped with its path, interpolated. Cached per environment."""
@@ -156,6 +188,7 @@ class _Loader:
         if key in self.raw_cache and self.raw_cache[key][0] is env:
             return self.raw_cache[key][1]
         shown = display_path(path)
+        self.count_document(path)
         try:
             data, _dups = load(self.read(path))
         except ReadError as exc:
@@ -171,7 +204,10 @@ class _Loader:
         text = self.texts[os.path.abspath(path)]
         self.tagged = self.tagged or "!reset" in text or "!override" in text
         if "$" in text:  # no reference and no `$$` escape anywhere: nothing to interpolate
-            interpolate_tree(data, env, self.notes, self.uses, shown)
+            try:
+                interpolate_tree(data, env, self.notes, self.uses, shown, Budget())
+            except InterpolationError as exc:
+                raise ProjectError(shown, str(exc)) from None
         self.project.consumed.add(os.path.abspath(path))
         self.raw_cache[key] = (env, data)  # the environment is kept alive, so its id is not reused
         return data
@@ -194,6 +230,15 @@ class _Loader:
                 display_path(p) for p in chain + (path,)))
         if len(chain) > MAX_DEPTH:
             raise ProjectError(display_path(path), f"includes nested deeper than {MAX_DEPTH}")
+        key = (path, id(env))
+        found = self.file_cache.get(key)
+        if found is not None and found[0] is env:
+            return found[1]  # resolved already: a cycle through it would have been found then
+        cfg = self.resolve(path, env, chain)
+        self.file_cache[key] = (env, cfg)
+        return cfg
+
+    def resolve(self, path: str, env: ProjectEnv, chain: Tuple[str, ...]) -> YMap:
         cfg = self.raw(path, env)
         services = cfg.get("services")
         if isinstance(services, YMap) and any(isinstance(s, YMap) and "extends" in s for s in services.values()):
@@ -214,6 +259,16 @@ class _Loader:
         svc = services[name] if isinstance(services[name], YMap) else new_map(services.key_pos.get(name, (0, 0)))
         if "extends" not in svc:
             return svc
+        key = (path, name, id(cfg), id(env))
+        found = self.extends_cache.get(key)
+        if found is not None and found[1] is env and found[2] is cfg:
+            return found[0]  # resolved already (for another service that extends it)
+        out = self._extended(cfg, svc, name, path, env, chain)
+        self.extends_cache[key] = (out, env, cfg)
+        return out
+
+    def _extended(self, cfg: YMap, svc: YMap, name: str, path: str, env: ProjectEnv,
+                  chain: Tuple[Tuple[str, str], ...]) -> YMap:
         if (path, name) in chain:
             raise ProjectError(display_path(path), "extends cycle: " + " -> ".join(
                 f"{display_path(p)}:{n}" for p, n in chain + ((path, name),)))
@@ -243,7 +298,9 @@ class _Loader:
         for entry in entries:
             spec = entry if isinstance(entry, YMap) else YMap()
             paths = spec.get("path") if isinstance(entry, YMap) else entry
-            paths = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
+            paths = [str(p) for p in paths] if isinstance(paths, list) else [] if paths is None else [str(paths)]
+            if not paths or not all(paths):
+                raise ProjectError(display_path(path), "an include entry names no file (`path` is missing or empty)")
             files = [os.path.normpath(os.path.join(here, p)) for p in paths]
             directory = os.path.normpath(os.path.join(here, str(spec["project_directory"]))) \
                 if spec.get("project_directory") else os.path.dirname(files[0])
@@ -254,7 +311,7 @@ class _Loader:
             else:
                 layer = self.env_layer([os.path.join(directory, ".env")], env, required=False) \
                     if os.path.isfile(os.path.join(directory, ".env")) else {}
-            model = self.model(files, env.child(layer), chain)
+            model = self.model(files, self.child(env, layer), chain)
             self._import(out, model, directory, path, files[0])
         return out
 
