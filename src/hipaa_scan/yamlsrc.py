@@ -2,8 +2,10 @@
 
 The document is composed into nodes with PyYAML's safe C loader when available (never a full loader), then
 turned into plain dicts, lists and scalars. Mappings and sequences remember where their entries were written.
-Merge keys (`<<`) are applied, aliases are shared rather than copied, and the node count is bounded so an
-alias bomb is refused instead of expanded.
+Merge keys (`<<`) are applied, aliases are shared rather than copied, and the size of the document as its
+readers see it is bounded, so an alias or merge-key bomb is refused instead of expanded: every alias counts the
+nodes of what it names, every merge key the entries it copies (MAX_NODES in all). An alias inside what it names
+(a recursive document) is refused, as Compose refuses it.
 """
 
 from __future__ import annotations
@@ -138,21 +140,40 @@ _MERGE_TAG = _STD_PREFIX + "merge"
 
 class _Builder:
     def __init__(self) -> None:
-        self.count = 0
+        self.count = 0  # nodes of the document with every alias expanded and every merge key applied
         self.memo: Dict[int, Any] = {}  # collections by node id: an alias shares its anchor's object
+        self.sizes: Dict[int, int] = {}  # by node id: the expanded size of each collection built
         self.duplicates: List[Tuple[str, Pos]] = []
+
+    def _over(self) -> None:
+        raise YamlError(f"YAML node budget exceeded: more than {MAX_NODES:,} nodes once aliases and merge keys "
+                        "are expanded (alias or merge-key bomb?)")
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise YamlError(f"more than {MAX_NODES} nodes after alias expansion (alias bomb?)")
+            self._over()
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is _ScalarNode:  # scalars are immutable: an alias to one can be built again
             return node.value if node.tag == _STR_TAG else self._scalar(node)
         found = self.memo.get(id(node))
-        if found is not None:
+        if found is not None:  # an alias: shared, but counted at its full size, as a reader walks it
+            size = self.sizes.get(id(node))
+            if size is None:
+                mark = node.start_mark
+                raise YamlError(f"recursive alias: the node at line {mark.line + 1}, column {mark.column + 1} "
+                                "contains an alias to itself")
+            self.count += size - 1
+            if self.count > MAX_NODES:
+                self._over()
             return found
+        start = self.count
+        built = self._collection(node, depth)
+        self.sizes[id(node)] = self.count - start + 1
+        return built
+
+    def _collection(self, node: yaml.Node, depth: int) -> Any:
         mark = node.start_mark
         if node.__class__ is _SequenceNode:
             seq = YList()
@@ -201,6 +222,9 @@ class _Builder:
             value_mark = value_node.start_mark
             value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
         for source in merges:  # explicit keys win; earlier merge sources win over later ones
+            self.count += len(source)  # each entry copied is a node more
+            if self.count > MAX_NODES:
+                self._over()
             for k, v in source.items():
                 if k not in mapping:
                     mapping[k] = v
