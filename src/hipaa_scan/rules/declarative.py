@@ -54,12 +54,15 @@ def validate(data: Any, path: str) -> None:
 
 def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
     """The pattern, case-insensitive. The bundled rules' patterns (`checked`: tested with the project) are compiled
-    when first used; a rules-dir file's are compiled now, so that a bad one is reported before the scan."""
+    when first used, with Python's engine; a rules-dir file's are compiled now with RE2, which matches in linear
+    time whatever the pattern (userre), so that a bad one is reported before the scan and none can hang it."""
     if checked:
         return lazy(pattern, re.IGNORECASE)
+    from hipaa_scan.userre import UserPatternError, compile_user
+
     try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
+        return compile_user(pattern)
+    except UserPatternError as exc:
         raise RuleFileError(f"{path}: bad regular expression {pattern!r}: {exc}") from None
 
 

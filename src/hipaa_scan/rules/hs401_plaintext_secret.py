@@ -1,7 +1,5 @@
 """HS401 plaintext-secret: a secret value written in a file or the container's configuration."""
 
-import re
-
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
 from hipaa_scan.secrets import (URL_LABEL, default_credential, is_placeholder, mask, secret_arguments, secret_name,
@@ -26,7 +24,14 @@ META = meta(
 )
 
 def _extra_placeholders(ctx):
-    return [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
+    """The configuration's placeholder patterns, run with RE2 (linear time; checked when the configuration is
+    loaded, and compiled once)."""
+    patterns = ctx.options.get("placeholder_patterns") or ()
+    if not patterns:
+        return []
+    from hipaa_scan.userre import compile_all
+
+    return list(compile_all(tuple(patterns)))
 
 
 def _reported_as_build_arg(var, res):
