@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
@@ -53,12 +52,39 @@ class DockerfileError(Exception):
     pass
 
 
+# dockerfile-parse joins an instruction's continued lines by adding each line to the text so far, which copies that
+# text once per line: an instruction continued over many long lines costs the square of its size. That copying is
+# bounded (in characters) before the parser runs.
+MAX_JOIN_CHARS = 256 * 1024 * 1024
+
+
+def _check_joins(text: str) -> None:
+    if "\\" not in text and "`" not in text:
+        return  # no line can continue
+    cost = size = 0
+    continued = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("#"):
+            continue  # a comment line is kept apart, even inside a continued instruction
+        if continued:
+            size += len(line) + 1
+            cost += 2 * size  # the instruction's text and its value, each copied once more
+            if cost > MAX_JOIN_CHARS:
+                raise DockerfileError("Dockerfile parse budget exceeded: continued lines too long to join (more "
+                                      f"than {MAX_JOIN_CHARS:,} characters copied)")
+        else:
+            size = len(line) + 1
+        tail = line.rstrip()
+        continued = tail.endswith(("\\", "`"))
+
+
 @functools.lru_cache(maxsize=256)
 def _instructions(text: str) -> List[Instruction]:
     """The instructions of a Dockerfile (read only: the list is shared). Cached, since a Dockerfile behind a
     Compose `build:` is parsed again, with its build args and target, when it is scanned on its own."""
     from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
 
+    _check_joins(text)
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")), env_replace=False)
     raw = [entry for entry in parser.structure if entry["instruction"] != "COMMENT"]
     out: List[Instruction] = []
@@ -211,12 +237,13 @@ def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -
     res.extra["stages"] = stages
 
     for ins in pre_from:  # global ARGs are build arguments too
+        keys = _Keys(lines, path, ins)
         for key, val in _pairs(ins.value):
-            res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
+            res.build_args.append(EnvVar(key, val, keys.loc(key), "ARG"))
 
-    lineage = _lineage(final)
+    lineage = {s.index for s in _lineage(final)}  # by index: comparing stages would compare their whole chains
     for stage in stages:
-        shipped = stage in lineage
+        shipped = stage.index in lineage
         variables: Dict[str, str] = {}
         if stage.image.lower() not in by_alias or by_alias[stage.image.lower()].index >= stage.index:
             if stage.image.lower() != "scratch":
@@ -245,6 +272,7 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
     loc = Location(path, ins.line, 1, ins.name)
     name = ins.name
     if name == "ARG":
+        keys = _Keys(lines, path, ins)
         for key, val in _pairs(ins.value):
             if given and key in given:
                 resolved: Optional[str] = given[key]
@@ -252,12 +280,13 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
                 resolved = substitute(val, variables, budget) if val is not None else global_args.get(key)
             if resolved is not None:
                 variables[key] = resolved
-            res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
+            res.build_args.append(EnvVar(key, val, keys.loc(key), "ARG"))
     elif name == "ENV":
+        keys = _Keys(lines, path, ins)
         for key, val in _pairs(ins.value, legacy=True):
             resolved = substitute(val or "", variables, budget)
             variables[key] = resolved
-            var = EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV")
+            var = EnvVar(key, resolved, keys.loc(key), "ENV")
             res.extra.setdefault("env_written", {})[var.loc] = val  # as written, before substitution
             if shipped:
                 res.env.append(var)
@@ -295,17 +324,37 @@ def _column(lines: List[str], line: int, needle: str) -> int:
     return 1
 
 
-def _key_loc(lines: List[str], path: str, ins: Instruction, key: str) -> Location:
-    """The physical line and column where KEY is written inside a (possibly continued) instruction."""
-    if key:
-        for line in range(ins.line, min(ins.end, len(lines)) + 1):
+class _Keys:
+    """Where each KEY of an ENV or ARG instruction is written (physical line and column), the keys asked for in the
+    order they are written: each search starts where the last key was found, and all of them together read the
+    instruction's text a bounded number of times (a key not found is placed on the instruction's first line)."""
+
+    def __init__(self, lines: List[str], path: str, ins: Instruction) -> None:
+        self.lines = lines
+        self.path = path
+        self.ins = ins
+        self.line = ins.line  # where the search for the next key starts
+        self.column = 0
+        self.last = min(ins.end, len(lines))
+        self.budget = 4 * sum(len(lines[n - 1]) + 1 for n in range(ins.line, self.last + 1)) + 256
+
+    def loc(self, key: str) -> Location:
+        lines = self.lines
+        line, start = self.line, self.column
+        while key and line <= self.last and self.budget > 0:
             text = lines[line - 1]
-            at = text.find(key)
+            at = text.find(key, start)
             while at >= 0:  # KEY standing alone: after the start, a blank or a quote; before =, a blank or the end
+                self.budget -= at - start + 1
                 end = at + len(key)
                 if ((at == 0 or text[at - 1].isspace() or text[at - 1] in "\"'")
                         and (end == len(text) or text[end].isspace() or text[end] == "=")):
-                    return Location(path, line, at + 1, f"{ins.name}.{key}")
-                at = text.find(key, at + 1)
-    return Location(path, ins.line, 1, f"{ins.name}.{key}")
-
+                    self.line, self.column = line, end
+                    return Location(self.path, line, at + 1, f"{self.ins.name}.{key}")
+                if self.budget <= 0:
+                    break
+                start = at + 1
+                at = text.find(key, start)
+            self.budget -= len(text) - start + 1
+            line, start = line + 1, 0
+        return Location(self.path, self.ins.line, 1, f"{self.ins.name}.{key}")

@@ -16,7 +16,7 @@ from hipaa_scan.model import Document, EnvVar, Location, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional
+    from typing import Any, List, Optional
 
 KEY = lazy(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
 COMMENT = lazy(r"\s#")
@@ -33,7 +33,7 @@ class EnvFileError(Exception):
         self.line = line
 
 
-def _unescape(match: "re.Match[str]") -> str:  # type: ignore[name-defined]
+def _unescape(match: Any) -> str:
     ch = match.group(1)
     return ESCAPES.get(ch, "\\" + ch)
 
