@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from operator import itemgetter
 
+from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
 from hipaa_scan.rules import load_rules
@@ -67,6 +68,8 @@ def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,
         return parse_text(text, display, kind, example=is_example_file(display))
     except ParseFailure:
         raise
+    except BudgetExceeded as exc:  # a bound on the work one file may cause (budgets.py), named in the message
+        raise ParseFailure(str(exc)) from None
     except RecursionError:
         raise ParseFailure("nesting too deep to parse") from None
     except Exception as exc:  # a parser bug must not end the scan; say what failed without quoting content

@@ -13,7 +13,8 @@ import json
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
-from hipaa_scan.sources.interpolate import Budget, InterpolationError, substitute
+from hipaa_scan.budgets import BudgetExceeded, check_words
+from hipaa_scan.sources.interpolate import Budget, substitute
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
     stage that ships instead of the last one (as `--target` does)."""
     try:
         return _parse(text, path, build_args or {}, target)
-    except InterpolationError as exc:
+    except BudgetExceeded as exc:
         raise DockerfileError(str(exc)) from None
 
 
@@ -308,7 +309,9 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
     elif name == "HEALTHCHECK":
         res.healthcheck = Value(ins.value.strip().upper() != "NONE", loc)
     elif name in ("CMD", "ENTRYPOINT"):
-        tokens = [Value(t, loc) for t in _exec_form(ins.value)]
+        words = _exec_form(ins.value)
+        check_words(len(words), f"{name} at line {ins.line}")
+        tokens = [Value(t, loc) for t in words]
         if name == "ENTRYPOINT":
             res.extra["entrypoint"] = tokens
         else:

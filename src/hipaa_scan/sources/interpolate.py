@@ -12,6 +12,8 @@ InterpolationError, which names the bound; the caller turns it into one scan err
 
 from __future__ import annotations
 
+from hipaa_scan.budgets import BudgetExceeded
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Dict, List, Mapping, Optional, Tuple
@@ -24,11 +26,9 @@ MAX_VALUE_CHARS = 1024 * 1024  # one interpolated value
 MAX_FILE_CHARS = 8 * 1024 * 1024  # every interpolated value of one file together
 
 
-class InterpolationError(Exception):
+class InterpolationError(BudgetExceeded):
     """A bound of interpolation was reached; the message names the bound, never the text. `path`: the file, when
     the caller knows it."""
-
-    path: Optional[str] = None
 
 
 class Budget:

@@ -22,6 +22,7 @@ from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator
+from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
@@ -85,7 +86,7 @@ def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
     except ProjectError as exc:
         loader.project.errors.append(ScanError(exc.path, str(exc), exc.kind))
         loader.project.doc = None
-    except InterpolationError as exc:  # a budget of interpolation: named, with the file that reached it
+    except BudgetExceeded as exc:  # a budget: named, with the file that reached it
         loader.project.errors.append(ScanError(exc.path or display_path(spec.files[0]), str(exc), "parse"))
         loader.project.doc = None
     except RecursionError:
@@ -121,6 +122,7 @@ class _Loader:
         self.layers: Dict[Tuple[Tuple[str, ...], int, bool], Tuple[ProjectEnv, Dict[str, EnvVar]]] = {}
         self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
         self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
+        self.no_layer: Dict[str, EnvVar] = {}  # an include without env files: one layer, so one environment
         self.roots = tuple(_real_root(r) for r in spec.roots)
         self.primary = os.path.abspath(spec.primary or spec.files[0])
         self.tagged = False  # whether a file loaded so far uses !reset or !override
@@ -140,11 +142,12 @@ class _Loader:
         self.project.read[shown] = path
         return self.texts[path]
 
-    def count_document(self, path: str) -> None:
+    def count_document(self) -> None:
+        """One more compose or env file loaded: past MAX_DOCUMENTS, the project (named by its file) is refused."""
         self.documents += 1
         if self.documents > MAX_DOCUMENTS:
-            raise ProjectError(display_path(path), f"project budget exceeded: more than {MAX_DOCUMENTS} compose and "
-                                                   "env files loaded through include and extends")
+            raise ProjectError(display_path(self.primary), f"project budget exceeded: more than {MAX_DOCUMENTS} "
+                                                           "compose and env files loaded through include and extends")
 
     def env_layer(self, paths: Sequence[str], base: ProjectEnv, required: bool) -> Dict[str, EnvVar]:
         key = (tuple(os.path.abspath(p) for p in paths), id(base), required)
@@ -166,7 +169,7 @@ class _Loader:
                 if required:
                     raise ProjectError(display_path(path), f"env file {exc}", "io") from None
                 continue
-            self.count_document(path)
+            self.count_document()
             self.project.aux.append((os.path.abspath(path), "env"))
             for var in env_file_vars(text, display_path(path), lookup, self.notes, self.project.errors):
                 layer[var.name] = var
@@ -188,7 +191,7 @@ class _Loader:
         if key in self.raw_cache and self.raw_cache[key][0] is env:
             return self.raw_cache[key][1]
         shown = display_path(path)
-        self.count_document(path)
+        self.count_document()
         try:
             data, _dups = load(self.read(path))
         except ReadError as exc:
@@ -310,7 +313,7 @@ class _Loader:
                 layer = self.env_layer([os.path.join(here, n) for n in names], env, required=True)
             else:
                 layer = self.env_layer([os.path.join(directory, ".env")], env, required=False) \
-                    if os.path.isfile(os.path.join(directory, ".env")) else {}
+                    if os.path.isfile(os.path.join(directory, ".env")) else self.no_layer
             model = self.model(files, self.child(env, layer), chain)
             self._import(out, model, directory, path, files[0])
         return out
