@@ -268,8 +268,12 @@ def alias_fan(keys, uses):
     ("services: &s\n  web:\n    image: redis\n    labels: *s\n", ["recursive alias"]),
     ("services:\n  web:\n    image: " + "{a: " * 20000 + "1" + "}" * 20000 + "\n", ["nesting"]),
     ("services:\n  web:\n    image: " + "[" * 20000 + "]" * 20000 + "\n", ["nesting"]),
+    ("x-big: &big \"" + "s" * 4_000_000 + "\"\nservices:\n  web:\n    image: redis\n    environment:\n" +
+     "".join(f"      V{i}: *big\n" for i in range(100)), ["YAML node budget exceeded"]),
+    ("x-big: &big [\"" + "s" * 1_000_000 + "\"]\nservices:\n" +
+     "".join(f"  s{i}:\n    image: redis\n    command: *big\n" for i in range(300)), ["YAML node budget exceeded"]),
 ], ids=["merge-chain", "alias-of-aliases", "alias-fan-out", "merge-list-fan-out", "recursive-alias",
-        "recursive-services", "deep-flow-mappings", "deep-flow-lists"])
+        "recursive-services", "deep-flow-mappings", "deep-flow-lists", "long-scalar-aliases", "long-list-aliases"])
 def test_yaml_budgets(tmp_path, text, words):
     result = scan(tmp_path, {"y/compose.yaml": text})
     one_error(result, "y/compose.yaml", *words)

@@ -4,7 +4,8 @@ The document is composed into nodes with PyYAML's safe C loader when available (
 turned into plain dicts, lists and scalars. Mappings and sequences remember where their entries were written.
 Merge keys (`<<`) are applied, aliases are shared rather than copied, and the size of the document as its
 readers see it is bounded, so an alias or merge-key bomb is refused instead of expanded: every alias counts the
-nodes of what it names, every merge key the entries it copies (MAX_NODES in all). An alias inside what it names
+nodes of what it names, every merge key the entries it copies, and a scalar one node more per KiB of text, so that
+aliases to one long text count its length each time (MAX_NODES in all). An alias inside what it names
 (a recursive document) is refused, as Compose refuses it.
 """
 
@@ -156,6 +157,9 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is _ScalarNode:  # scalars are immutable: an alias to one can be built again
+            self.count += len(node.value) >> 10  # a long text weighs a node per KiB: each alias to it repeats it
+            if self.count > MAX_NODES:
+                self._over()
             return node.value if node.tag == _STR_TAG else self._scalar(node)
         found = self.memo.get(id(node))
         if found is not None:  # an alias: shared, but counted at its full size, as a reader walks it
@@ -183,7 +187,9 @@ class _Builder:
             depth += 1
             for item in node.value:
                 if item.tag == _STR_TAG and item.__class__ is _ScalarNode:  # the common case, inline
-                    self.count += 1
+                    self.count += 1 + (len(item.value) >> 10)
+                    if self.count > MAX_NODES:
+                        self._over()
                     seq.append(item.value)
                 else:
                     seq.append(self.build(item, depth))
@@ -199,8 +205,8 @@ class _Builder:
         depth += 1
         for key_node, value_node in node.value:
             if key_node.tag == _STR_TAG and key_node.__class__ is _ScalarNode:  # the common case, inline
-                self.count += 1
                 k = key_node.value
+                self.count += 1 + (len(k) >> 10)
             elif key_node.tag == _MERGE_TAG or (
                     key_node.__class__ is _ScalarNode and key_node.value == "<<" and key_node.tag.endswith("merge")):
                 merged = self.build(value_node, depth)
@@ -214,7 +220,9 @@ class _Builder:
             if k in mapping:
                 self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
             if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:  # the common case, inline
-                self.count += 1
+                self.count += 1 + (len(value_node.value) >> 10)
+                if self.count > MAX_NODES:
+                    self._over()
                 mapping[k] = value_node.value
             else:
                 mapping[k] = self.build(value_node, depth)
