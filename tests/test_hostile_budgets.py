@@ -313,6 +313,13 @@ def test_dockerfile_shapes_that_were_quadratic(tmp_path, text):
     scan(tmp_path, {"df/Dockerfile": text})
 
 
+def test_dockerfile_line_budget(tmp_path):
+    result = scan(tmp_path, {"lines/Dockerfile": "FROM alpine\n" + "RUN x\n" * 150_000,
+                             "heredoc/Dockerfile": "FROM alpine\nRUN <<EOF\n" + "x\n" * 150_000 + "EOF\n"})
+    one_error(result, "lines/Dockerfile", "more than 100,000 lines")
+    one_error(result, "heredoc/Dockerfile", "more than 100,000 lines")
+
+
 def test_dockerfile_continuation_join_budget(tmp_path):
     result = scan(tmp_path, {"cont/Dockerfile": "FROM alpine\nRUN " + "\\\n" * 1_000_000 + "x\n",
                              "contlong/Dockerfile": "FROM alpine\nRUN " + ("y" * 2000 + " \\\n") * 2000 + "x\n"})

@@ -57,6 +57,8 @@ class DockerfileError(Exception):
 # text once per line: an instruction continued over many long lines costs the square of its size. That copying is
 # bounded (in characters) before the parser runs.
 MAX_JOIN_CHARS = 256 * 1024 * 1024
+# dockerfile-parse builds a dict per line; a Dockerfile of more lines than this is refused before it is parsed
+MAX_LINES = 100_000
 
 
 def _check_joins(text: str) -> None:
@@ -85,6 +87,8 @@ def _instructions(text: str) -> List[Instruction]:
     Compose `build:` is parsed again, with its build args and target, when it is scanned on its own."""
     from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
 
+    if text.count("\n") > MAX_LINES:
+        raise DockerfileError(f"Dockerfile budget exceeded: more than {MAX_LINES:,} lines")
     _check_joins(text)
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")), env_replace=False)
     raw = [entry for entry in parser.structure if entry["instruction"] != "COMMENT"]
