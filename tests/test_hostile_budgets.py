@@ -21,10 +21,14 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9xLpW2"  # a secret-shaped value: must
 GOOD = "FROM alpine:3.20\n"  # no USER: HS101
 
 
+class Hung(BaseException):
+    """Raised by the guard: a BaseException, so that no `except Exception` in the scanner can swallow it."""
+
+
 @pytest.fixture(autouse=True)
 def guard():
     def hung(_signum, _frame):
-        raise AssertionError(f"still running after {GUARD} s: a budget does not hold")
+        raise Hung(f"still running after {GUARD} s: a budget does not hold")
 
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(GUARD)
