@@ -126,6 +126,16 @@ def test_compose_values_reusing_a_large_variable_reach_the_file_budget(tmp_path)
     one_error(result, "reuse/compose.yaml", "interpolation budget", "in all")
 
 
+def test_one_file_included_under_many_environments_shares_the_project_budget(tmp_path):
+    files = {"envs/compose.yaml": "include:\n" + "".join(f"  - {{path: x.yaml, env_file: e{i}.env}}\n"
+                                                         for i in range(40)) + "services:\n  web:\n    image: redis\n",
+             "envs/x.yaml": "x-data: [\"${A}\", \"${A}\", \"${A}\", \"${A}\"]\n"}
+    files.update({f"envs/e{i}.env": f"A={i}" + "y" * 900_000 + "\n" for i in range(40)})
+    result = scan(tmp_path, files)
+    assert any("interpolation budget exceeded: the project's substituted values" in e.message
+               for e in result.errors), result.errors
+
+
 def test_a_value_naming_one_unset_variable_many_times_is_cheap(tmp_path):
     compose = "services:\n  web:\n    image: redis\n    command: \"" + "$U" * 300_000 + "\"\n"
     result = scan(tmp_path, {"many/compose.yaml": compose})

@@ -32,18 +32,20 @@ class InterpolationError(BudgetExceeded):
 
 
 class Budget:
-    """The interpolation output one file may produce (characters), shared by all its values."""
+    """The interpolation output one file, or one Compose project (all its files), may produce in characters,
+    shared by all its values."""
 
-    __slots__ = ("left", "limit")
+    __slots__ = ("left", "limit", "scope")
 
-    def __init__(self, limit: int = MAX_FILE_CHARS) -> None:
+    def __init__(self, limit: int = MAX_FILE_CHARS, scope: str = "file") -> None:
         self.limit = limit
         self.left = limit
+        self.scope = scope
 
     def spend(self, chars: int) -> None:
         self.left -= chars
         if self.left < 0:
-            raise InterpolationError(f"interpolation budget exceeded: the file's substituted values would be "
+            raise InterpolationError(f"interpolation budget exceeded: the {self.scope}'s substituted values would be "
                                      f"longer than {self.limit:,} characters in all")
 
 

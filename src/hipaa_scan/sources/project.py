@@ -123,6 +123,9 @@ class _Loader:
         self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
         self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
         self.no_layer: Dict[str, EnvVar] = {}  # an include without env files: one layer, so one environment
+        # What interpolation may produce in the whole project: a file loaded under several environments, or many
+        # files, share it
+        self.budget = Budget(scope="project")
         self.roots = tuple(_real_root(r) for r in spec.roots)
         self.primary = os.path.abspath(spec.primary or spec.files[0])
         self.tagged = False  # whether a file loaded so far uses !reset or !override
@@ -171,7 +174,7 @@ class _Loader:
                 continue
             self.count_document()
             self.project.aux.append((os.path.abspath(path), "env"))
-            for var in env_file_vars(text, display_path(path), lookup, self.notes, self.project.errors):
+            for var in env_file_vars(text, display_path(path), lookup, self.notes, self.project.errors, self.budget):
                 layer[var.name] = var
                 self.env_vars.append(var)
         return layer
@@ -208,7 +211,7 @@ class _Loader:
         self.tagged = self.tagged or "!reset" in text or "!override" in text
         if "$" in text:  # no reference and no `$$` escape anywhere: nothing to interpolate
             try:
-                interpolate_tree(data, env, self.notes, self.uses, shown, Budget())
+                interpolate_tree(data, env, self.notes, self.uses, shown, self.budget)
             except InterpolationError as exc:
                 raise ProjectError(shown, str(exc)) from None
         self.project.consumed.add(os.path.abspath(path))

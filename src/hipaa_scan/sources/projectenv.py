@@ -111,7 +111,8 @@ def _single_quoted(line: str, var: EnvVar) -> bool:
 
 
 def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supplied]],
-                  notes: List[str], errors: Optional[List[ScanError]] = None) -> List[EnvVar]:
+                  notes: List[str], errors: Optional[List[ScanError]] = None,
+                  budget: Optional[Budget] = None) -> List[EnvVar]:
     """An env file's variables with `${VAR}` expanded from the ones before it, then `lookup`. Unset references stay
     as written (with a note); `VAR` alone takes its value from `lookup` or stays unset. Lines that cannot be
     parsed become `errors` (file and line), and the other lines are read. Raises InterpolationError (its `path`
@@ -120,7 +121,7 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
     known: Dict[str, str] = {}
     out: List[EnvVar] = []
     problems: List[EnvFileError] = []
-    budget = Budget()
+    budget = Budget() if budget is None else budget
 
     def find(name: str) -> Optional[str]:
         if name in known:

@@ -87,7 +87,8 @@ class ServiceBuilder:
                                       f"{display_path(path)} {exc}; its variables are unknown")
                 continue
             self.loader.project.aux.append((os.path.abspath(path), "env"))
-            for var in env_file_vars(text, display_path(path), self.env.get, self.notes, self.loader.project.errors):
+            for var in env_file_vars(text, display_path(path), self.env.get, self.notes, self.loader.project.errors,
+                                     self.loader.budget):
                 merged.pop(var.name, None)
                 merged[var.name] = var
         mapping = by_name(svc.get("environment"), "=", svc.value_pos.get("environment", svc.pos))
