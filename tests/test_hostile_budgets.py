@@ -136,6 +136,15 @@ def test_one_file_included_under_many_environments_shares_the_project_budget(tmp
                for e in result.errors), result.errors
 
 
+def test_one_large_file_included_under_many_environments_reaches_the_project_node_budget(tmp_path):
+    files = {"nodes/compose.yaml": "include:\n" + "".join(f"  - {{path: x.yaml, env_file: e{i}.env}}\n"
+                                                          for i in range(12)) + "services:\n  web:\n    image: redis\n",
+             "nodes/x.yaml": "x-data: [" + "a, " * 60_000 + "a]\n"}
+    files.update({f"nodes/e{i}.env": f"A={i}\n" for i in range(12)})
+    result = scan(tmp_path, files)
+    one_error(result, "nodes/compose.yaml", "project budget exceeded: more than 500,000 YAML nodes")
+
+
 def test_a_value_naming_one_unset_variable_many_times_is_cheap(tmp_path):
     compose = "services:\n  web:\n    image: redis\n    command: \"" + "$U" * 300_000 + "\"\n"
     result = scan(tmp_path, {"many/compose.yaml": compose})

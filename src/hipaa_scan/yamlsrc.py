@@ -98,7 +98,10 @@ Pos = tuple[int, int]  # 1-based line, column
 
 
 class YamlError(Exception):
-    """A YAML problem, described without quoting the document (it may hold secrets)."""
+    """A YAML problem, described without quoting the document (it may hold secrets). `budget`: the node budget
+    was reached."""
+
+    budget = False
 
 
 class YMap(dict):
@@ -140,25 +143,28 @@ _MERGE_TAG = _STD_PREFIX + "merge"
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_NODES) -> None:
+        self.limit = limit
         self.count = 0  # nodes of the document with every alias expanded and every merge key applied
         self.memo: Dict[int, Any] = {}  # collections by node id: an alias shares its anchor's object
         self.sizes: Dict[int, int] = {}  # by node id: the expanded size of each collection built
         self.duplicates: List[Tuple[str, Pos]] = []
 
     def _over(self) -> None:
-        raise YamlError(f"YAML node budget exceeded: more than {MAX_NODES:,} nodes once aliases and merge keys "
-                        "are expanded (alias or merge-key bomb?)")
+        error = YamlError(f"YAML node budget exceeded: more than {self.limit:,} nodes once aliases and merge keys "
+                          "are expanded (alias or merge-key bomb?)")
+        error.budget = True
+        raise error
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > self.limit:
             self._over()
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is _ScalarNode:  # scalars are immutable: an alias to one can be built again
             self.count += len(node.value) >> 10  # a long text weighs a node per KiB: each alias to it repeats it
-            if self.count > MAX_NODES:
+            if self.count > self.limit:
                 self._over()
             return node.value if node.tag == _STR_TAG else self._scalar(node)
         found = self.memo.get(id(node))
@@ -169,7 +175,7 @@ class _Builder:
                 raise YamlError(f"recursive alias: the node at line {mark.line + 1}, column {mark.column + 1} "
                                 "contains an alias to itself")
             self.count += size - 1
-            if self.count > MAX_NODES:
+            if self.count > self.limit:
                 self._over()
             return found
         start = self.count
@@ -188,7 +194,7 @@ class _Builder:
             for item in node.value:
                 if item.tag == _STR_TAG and item.__class__ is _ScalarNode:  # the common case, inline
                     self.count += 1 + (len(item.value) >> 10)
-                    if self.count > MAX_NODES:
+                    if self.count > self.limit:
                         self._over()
                     seq.append(item.value)
                 else:
@@ -221,7 +227,7 @@ class _Builder:
                 self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
             if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:  # the common case, inline
                 self.count += 1 + (len(value_node.value) >> 10)
-                if self.count > MAX_NODES:
+                if self.count > self.limit:
                     self._over()
                 mapping[k] = value_node.value
             else:
@@ -231,7 +237,7 @@ class _Builder:
             value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
         for source in merges:  # explicit keys win; earlier merge sources win over later ones
             self.count += len(source)  # each entry copied is a node more
-            if self.count > MAX_NODES:
+            if self.count > self.limit:
                 self._over()
             for k, v in source.items():
                 if k not in mapping:
@@ -276,12 +282,18 @@ def compose_documents(text: str) -> List[yaml.Node]:
 
 def load(text: str) -> Tuple[Any, List[Tuple[str, Pos]]]:
     """The first document of `text` as positioned data, plus duplicate keys seen (name, position)."""
+    data, duplicates, _count = load_counted(text)
+    return data, duplicates
+
+
+def load_counted(text: str, max_nodes: int = MAX_NODES) -> Tuple[Any, List[Tuple[str, Pos]], int]:
+    """load(), with at most `max_nodes` nodes (as read: see the module's docstring), and how many there were."""
     docs = compose_documents(text)
     if not docs:
-        return None, []
-    builder = _Builder()
+        return None, [], 0
+    builder = _Builder(max_nodes)
     try:
         data = builder.build(docs[0])
     except RecursionError:
         raise YamlError("nesting too deep to parse") from None
-    return data, builder.duplicates
+    return data, builder.duplicates, builder.count

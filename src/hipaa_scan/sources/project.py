@@ -27,7 +27,7 @@ from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
-from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+from hipaa_scan.yamlsrc import MAX_NODES, YamlError, YList, YMap, load_counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 32
 MAX_DOCUMENTS = 256  # compose and env files one project may load (through include and extends); each loaded once
+MAX_PROJECT_NODES = 500_000  # YAML nodes (as yamlsrc counts them) of every compose file load of one project
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
 
 
@@ -122,6 +123,7 @@ class _Loader:
         self.layers: Dict[Tuple[Tuple[str, ...], int, bool], Tuple[ProjectEnv, Dict[str, EnvVar]]] = {}
         self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
         self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
+        self.nodes_left = MAX_PROJECT_NODES  # YAML nodes the project's next loads may build
         self.no_layer: Dict[str, EnvVar] = {}  # an include without env files: one layer, so one environment
         # What interpolation may produce in the whole project: a file loaded under several environments, or many
         # files, share it
@@ -195,12 +197,17 @@ class _Loader:
             return self.raw_cache[key][1]
         shown = display_path(path)
         self.count_document()
+        limit = min(MAX_NODES, self.nodes_left)
         try:
-            data, _dups = load(self.read(path))
+            data, _dups, used = load_counted(self.read(path), limit)
         except ReadError as exc:
             raise ProjectError(shown, str(exc), "io") from None
         except YamlError as exc:
+            if exc.budget and limit < MAX_NODES:  # the project's budget, not the file's
+                raise ProjectError(display_path(self.primary), f"project budget exceeded: more than "
+                                                               f"{MAX_PROJECT_NODES:,} YAML nodes loaded") from None
             raise ProjectError(shown, str(exc)) from None
+        self.nodes_left -= used
         if data is None:
             data = new_map()
         if not isinstance(data, YMap):
