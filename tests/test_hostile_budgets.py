@@ -388,6 +388,15 @@ def test_bad_configuration_is_one_clean_error(tmp_path, name, text, words):
         assert word in line, line
 
 
+def test_a_large_pyproject_without_our_section_is_no_configuration(tmp_path):
+    tree(tmp_path, {"pyproject.toml": "[tool.other]\n" + "# padding\n" * 200_000})
+    proc = cli(tmp_path, "scan", "good")
+    assert proc.returncode == 1 and "HS101" in proc.stdout, proc.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.hipaa-scan]\nselect = ['HS1']\n" + "# padding\n" * 200_000)
+    line = bad_config(tmp_path, "pyproject.toml", (tmp_path / "pyproject.toml").read_text())
+    assert "pyproject.toml: larger than the 1,048,576-byte limit" in line, line
+
+
 def test_redos_placeholder_pattern_cannot_hang_the_scan(tmp_path):
     tree(tmp_path, {".hipaa-scan.yaml": "rules:\n  HS401:\n    placeholder_patterns: ['^(a+)+$', '(x|x)*y']\n",
                     "app/.env": "".join(f"PASSWORD_{i}={'a' * 5000}!\n" for i in range(200)) +

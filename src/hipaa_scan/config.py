@@ -118,8 +118,29 @@ def depth_over(data: Any, limit: int) -> bool:
     return False
 
 
+def _mentions(path: str, word: bytes) -> bool:
+    """Whether the file holds `word`, read a chunk at a time (for a file too large to be read whole)."""
+    tail = b""
+    try:
+        with open(path, "rb") as handle:
+            while True:
+                chunk = handle.read(1024 * 1024)
+                if not chunk:
+                    return False
+                if word in tail + chunk:
+                    return True
+                tail = chunk[-len(word):]
+    except OSError:
+        return False
+
+
 def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
-    raw = read_bounded(path, MAX_CONFIG_BYTES)
+    try:
+        raw = read_bounded(path, MAX_CONFIG_BYTES)
+    except ConfigError:
+        if os.path.isfile(path) and not _mentions(path, b"hipaa-scan"):
+            return None  # a large pyproject.toml of some other tool: not a configuration, so no error
+        raise
     if b"hipaa-scan" not in raw or not _SECTION_HINT.search(raw):
         return None  # the common case (a project's own name, say): no TOML parser needed
     try:
