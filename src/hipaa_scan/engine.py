@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 from operator import itemgetter
 
+from hipaa_scan import baseline
 from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
 from hipaa_scan.rules import load_rules
 from hipaa_scan.rules.base import Rule, RuleContext
-from hipaa_scan.suppress import apply_inline, apply_path_ignores
-from hipaa_scan import baseline
 from hipaa_scan.secrets import Scrubber, classify_sensitive, secret_arguments
+from hipaa_scan.suppress import apply_inline, apply_path_ignores
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

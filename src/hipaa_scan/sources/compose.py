@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from hipaa_scan.budgets import check_words
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value
-from hipaa_scan.budgets import check_words
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load

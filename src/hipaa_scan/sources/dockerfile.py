@@ -11,9 +11,9 @@ import functools
 import io
 import json
 
+from hipaa_scan.budgets import BudgetExceeded, check_words
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
-from hipaa_scan.budgets import BudgetExceeded, check_words
 from hipaa_scan.sources.interpolate import Budget, substitute
 
 TYPE_CHECKING = False

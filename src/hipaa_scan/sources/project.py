@@ -18,11 +18,11 @@ from __future__ import annotations
 import functools
 import os
 
+from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator
-from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
