@@ -119,12 +119,20 @@ class _Matcher:
 
 
 
+MAX_RULE_FILE_BYTES = 1024 * 1024  # a --rules-dir file larger than this is refused
+
+
 def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise RuleFileError(f"{path}: cannot read: {exc}") from None
+    if check_schema:  # a --rules-dir file: read with the limits of a configuration file
+        from hipaa_scan.config import read_bounded
+
+        raw = read_bounded(path, MAX_RULE_FILE_BYTES, RuleFileError)
+    else:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise RuleFileError(f"{path}: cannot read: {exc}") from None
     plain = _cached(raw, check_schema)
     if plain is None:
         plain = _parse(raw, path)
