@@ -145,6 +145,14 @@ def test_one_large_file_included_under_many_environments_reaches_the_project_nod
     one_error(result, "nodes/compose.yaml", "project budget exceeded: more than 500,000 YAML nodes")
 
 
+def test_one_large_env_file_named_by_many_services(tmp_path):
+    files = {"ef/compose.yaml": "services:\n" + "".join(f"  s{i}:\n    image: redis:7\n    env_file: big.env\n"
+                                                       for i in range(2000)),
+             "ef/big.env": "".join(f"V{i}=v\n" for i in range(100_000))}
+    result = scan(tmp_path, files)
+    one_error(result, "ef/compose.yaml", "project budget exceeded: more than 500,000 env_file variables")
+
+
 def test_a_value_naming_one_unset_variable_many_times_is_cheap(tmp_path):
     compose = "services:\n  web:\n    image: redis\n    command: \"" + "$U" * 300_000 + "\"\n"
     result = scan(tmp_path, {"many/compose.yaml": compose})

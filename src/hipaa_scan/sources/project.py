@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 MAX_DEPTH = 32
 MAX_DOCUMENTS = 256  # compose and env files one project may load (through include and extends); each loaded once
 MAX_PROJECT_NODES = 500_000  # YAML nodes (as yamlsrc counts them) of every compose file load of one project
+MAX_ENV_FILE_VALUES = 500_000  # env_file variables given to the services of one project, all services together
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
 
 
@@ -124,6 +125,8 @@ class _Loader:
         self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
         self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
         self.nodes_left = MAX_PROJECT_NODES  # YAML nodes the project's next loads may build
+        self.service_env_files: Dict[str, List[EnvVar]] = {}  # env_file path -> its variables, read once
+        self.values_left = MAX_ENV_FILE_VALUES
         self.no_layer: Dict[str, EnvVar] = {}  # an include without env files: one layer, so one environment
         # What interpolation may produce in the whole project: a file loaded under several environments, or many
         # files, share it
@@ -153,6 +156,16 @@ class _Loader:
         if self.documents > MAX_DOCUMENTS:
             raise ProjectError(display_path(self.primary), f"project budget exceeded: more than {MAX_DOCUMENTS} "
                                                            "compose and env files loaded through include and extends")
+
+    def spend_values(self, count: int) -> None:
+        """`count` more env_file variables given to a service: past MAX_ENV_FILE_VALUES, the project is refused
+        (one large env file named by every service of a project would otherwise be judged once per service)."""
+        self.values_left -= count
+        if self.values_left < 0:
+            error = BudgetExceeded(f"project budget exceeded: more than {MAX_ENV_FILE_VALUES:,} env_file variables "
+                                   "given to its services")
+            error.path = display_path(self.primary)
+            raise error
 
     def env_layer(self, paths: Sequence[str], base: ProjectEnv, required: bool) -> Dict[str, EnvVar]:
         key = (tuple(os.path.abspath(p) for p in paths), id(base), required)
