@@ -1,6 +1,7 @@
 """Property-based tests: parsers never raise anything but their own error on any input, and round-trip what they
 can."""
 
+import re
 import string
 
 import pytest
@@ -26,6 +27,26 @@ def test_env_parser_raises_only_its_own_error(text):
             assert var.loc.line >= 1
     except EnvFileError:
         pass
+
+
+ENV_PROBLEM = re.compile(r"line \d+: (expected NAME=value|expected '=' after the variable name|"
+                         r"unterminated [\"']-quoted value)|\d+ more lines could not be parsed")
+
+
+@FAST
+@given(st.text(alphabet=st.sampled_from(list("AB=_ #'\"\\\n\rx$")), max_size=300) | st.text(max_size=300))
+def test_env_parser_recording_problems_never_raises_nor_quotes(text):
+    """With a problems list the parser reads every line; each problem says which line and what was expected, in
+    our words only (never a name or value from the file)."""
+    problems = []
+    variables = parse_env_text(text, ".env", problems)
+    for problem in problems:
+        assert ENV_PROBLEM.fullmatch(str(problem)), str(problem)
+    lines = len(text.splitlines())
+    assert all(1 <= v.loc.line <= lines for v in variables)
+    for var in (v for v in variables if v.value is not None):  # `NAME` alone has no value, so no span
+        first, column, last, end = var.span
+        assert var.loc.line == first <= last <= lines and column >= 1 and end >= 1
 
 
 @FAST

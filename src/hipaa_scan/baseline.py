@@ -55,23 +55,63 @@ def parse_date(text: str) -> _dt.date:
         raise BaselineError(f"expiry {text!r} is not a date (YYYY-MM-DD)") from None
 
 
+MAX_BASELINE_BYTES = 16 * 1024 * 1024  # about 80,000 entries
+MAX_BASELINE_DEPTH = 8  # a baseline nests three levels; anything deeper is not one
+
+
 def load(path: str) -> Dict[str, Any]:
+    """The baseline at `path`, read as carefully as a scanned file (size limit, nesting, JSON Schema): each problem
+    is one BaselineError naming the file and, for an entry, its index and field, never its values."""
+    from hipaa_scan.config import depth_over, read_bounded
+
+    if not os.path.exists(path):
+        raise BaselineError(f"{path}: no such baseline file")
+    raw = read_bounded(path, MAX_BASELINE_BYTES, BaselineError)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: no such baseline file") from None
-    except (OSError, ValueError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: not a readable baseline ({type(exc).__name__})") from None
+    except RecursionError:
+        raise BaselineError(f"{path}: not a readable baseline (nested too deeply)") from None
     if not isinstance(data, dict) or data.get("hipaa_scan_baseline") != FORMAT or \
             not isinstance(data.get("entries"), list):
         raise BaselineError(f"{path}: not a hipaa-scan baseline (format {FORMAT})")
+    if depth_over(data, MAX_BASELINE_DEPTH):
+        raise BaselineError(f"{path}: not a hipaa-scan baseline (nested deeper than {MAX_BASELINE_DEPTH} levels)")
+    _validate(data, raw, path)
     for entry in data["entries"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
-            raise BaselineError(f"{path}: every entry needs a fingerprint")
         if "expires" in entry:
-            parse_date(str(entry["expires"]))
+            parse_date(entry["expires"])
     return data
+
+
+def _validate(data: Dict[str, Any], raw: bytes, path: str) -> None:
+    """Against schemas/baseline.schema.json (jsonschema, imported only here); a file that validated once is
+    remembered by its SHA-256 in the user's cache directory, as configurations are."""
+    from hipaa_scan.config import cache_path, write_cache
+    from hipaa_scan.model import sha256
+
+    schema_path = os.path.join(os.path.dirname(__file__), "schemas", "baseline.schema.json")
+    with open(schema_path, "rb") as handle:
+        schema_bytes = handle.read()
+    marker = cache_path("valid-baseline", sha256(schema_bytes + b"\0" + raw).hexdigest())
+    if os.path.exists(marker):
+        return
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(schema_bytes))
+    error = next(iter(sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])), None)
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        if error.validator == "type":
+            what = f"must be of type {error.validator_value}"
+        elif error.validator == "required":
+            what = "misses a required field (" + ", ".join(
+                f for f in error.validator_value if isinstance(error.instance, dict) and f not in error.instance) + ")"
+        else:
+            what = f"does not match the baseline format ({error.validator})"
+        raise BaselineError(f"{path}: {where or '(top level)'} {what}")
+    write_cache(marker, "")
 
 
 def mark(data: Dict[str, Any], findings: Iterable[Finding], path: str,

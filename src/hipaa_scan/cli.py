@@ -140,7 +140,9 @@ def build_options(select, ignore, excludes, rules_dir, config_path=None, baselin
         datastores=DEFAULT_DATASTORES.extended(cfg.datastores) if cfg.datastores else DEFAULT_DATASTORES,
         per_path_ignores=cfg.per_path_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "")
     if cfg.max_file_bytes:
-        options.max_file_bytes = cfg.max_file_bytes
+        from hipaa_scan.config import MAX_FILE_BYTES_CAP
+
+        options.max_file_bytes = min(cfg.max_file_bytes, MAX_FILE_BYTES_CAP)  # the schema refuses more; a cap anyway
     options.fail_on = cfg.fail_on  # type: ignore[attr-defined]
     return options
 

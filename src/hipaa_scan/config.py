@@ -4,6 +4,11 @@ key or a rule id that does not exist is an error naming it.
 
 Validation needs jsonschema, which is slow to import; a file that validated once is remembered by its SHA-256 in
 the user's cache directory, so a pre-commit run does not pay for it again.
+
+The configuration comes with the repository, so it is read as carefully as a scanned file: at most
+MAX_CONFIG_BYTES, YAML through the bounded loader (yamlsrc: node budget, no recursive alias), TOML and YAML nested
+at most MAX_CONFIG_DEPTH levels, `max-file-bytes` at most MAX_FILE_BYTES_CAP, and `placeholder_patterns` compiled
+with RE2 (userre) when the file is loaded. Each problem is one ConfigError naming the file.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence
 
 CONFIG_NAMES = (".hipaa-scan.yaml", ".hipaa-scan.yml")
+MAX_CONFIG_BYTES = 1024 * 1024  # a configuration file (pyproject.toml included) larger than this is refused
+MAX_CONFIG_DEPTH = 32  # nesting of the configuration's data
+MAX_FILE_BYTES_CAP = 32 * 1024 * 1024  # the most `max-file-bytes` may allow (the default is 5 MiB)
 
 
 class ConfigError(Exception):
@@ -70,12 +78,69 @@ def find_config(start: Optional[str] = None) -> Optional[str]:
 _SECTION_HINT = lazy(rb"""^\s*\[[^\]\n]*hipaa-scan|tool\s*\.\s*["']?hipaa-scan|^\s*["']?hipaa-scan["']?\s*(=\s*\{|\.)""", re.M)
 
 
-def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
+def read_bounded(path: str, limit: int, error: Optional[type] = None) -> bytes:
+    """The file's bytes, refused (ConfigError, or `error`) when it is larger than `limit` or not a regular file."""
+    error = error or ConfigError
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise error(f"{path}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise error(f"{path}: larger than the {limit:,}-byte limit for this file; not read")
+    return raw
+
+
+def depth_over(data: Any, limit: int) -> bool:
+    """Whether `data` (dicts and lists) nests deeper than `limit` levels; without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _mentions(path: str, word: bytes) -> bool:
+    """Whether the file holds `word`, read a chunk at a time (for a file too large to be read whole)."""
+    tail = b""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            while True:
+                chunk = handle.read(1024 * 1024)
+                if not chunk:
+                    return False
+                if word in tail + chunk:
+                    return True
+                tail = chunk[-len(word):]
+    except OSError:
+        return False
+
+
+def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        raw = read_bounded(path, MAX_CONFIG_BYTES)
+    except ConfigError:
+        if os.path.isfile(path) and not _mentions(path, b"hipaa-scan"):
+            return None  # a large pyproject.toml of some other tool: not a configuration, so no error
+        raise
     if b"hipaa-scan" not in raw or not _SECTION_HINT.search(raw):
         return None  # the common case (a project's own name, say): no TOML parser needed
     try:
@@ -86,7 +151,12 @@ def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    section = data.get("tool", {}).get("hipaa-scan")
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply to parse") from None
+    tool = data.get("tool")
+    section = tool.get("hipaa-scan") if isinstance(tool, dict) else None
+    if isinstance(section, dict) and depth_over(section, MAX_CONFIG_DEPTH):
+        raise ConfigError(f"{path}: [tool.hipaa-scan] is nested deeper than {MAX_CONFIG_DEPTH} levels")
     return section if isinstance(section, dict) else None
 
 
@@ -98,11 +168,11 @@ def _read(path: str) -> Dict[str, Any]:
         return section
     from hipaa_scan import yamlsrc
 
+    raw = read_bounded(path, MAX_CONFIG_BYTES)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data, duplicates = yamlsrc.load(handle.read())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        data, duplicates = yamlsrc.load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read: not valid UTF-8") from None
     except yamlsrc.YamlError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if duplicates:
@@ -111,6 +181,8 @@ def _read(path: str) -> Dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping")
+    if depth_over(data, MAX_CONFIG_DEPTH):
+        raise ConfigError(f"{path}: nested deeper than {MAX_CONFIG_DEPTH} levels")
     return json.loads(json.dumps(data, default=str))
 
 
@@ -160,6 +232,20 @@ def _validate(data: Dict[str, Any], path: str) -> None:
     write_cache(marker, "")  # remember success
 
 
+def _check_patterns(data: Dict[str, Any], path: str) -> None:
+    """Every user regular expression compiles with RE2 (linear-time matching); RE2 is loaded only if there are any."""
+    patterns = data.get("rules", {}).get("HS401", {}).get("placeholder_patterns") or []
+    if not patterns:
+        return
+    from hipaa_scan.userre import UserPatternError, compile_user
+
+    for i, pattern in enumerate(patterns):
+        try:
+            compile_user(pattern)
+        except UserPatternError as exc:
+            raise ConfigError(f"{path}: rules.HS401.placeholder_patterns[{i}]: {exc}") from None
+
+
 def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
     ids = {m.id for m in known}
     names = {m.name for m in known}
@@ -184,6 +270,7 @@ def load_config(path: Optional[str], known_rules: Sequence[Any] = ()) -> Config:
         raise ConfigError(f"{path}: no such configuration file")
     data = _read(path)
     _validate(data, path)
+    _check_patterns(data, path)
     cfg = Config(
         path=path, select=list(data.get("select", [])), ignore=list(data.get("ignore", [])),
         exclude=list(data.get("exclude", [])), fail_on=data.get("fail-on"),

@@ -87,13 +87,17 @@ class Value(Record):
 
 
 class EnvVar(Record):
-    __slots__ = ("name", "value", "loc", "origin")
+    __slots__ = ("name", "value", "loc", "origin", "span")
 
-    def __init__(self, name: str, value: Optional[str], loc: Location, origin: str = "environment") -> None:
+    def __init__(self, name: str, value: Optional[str], loc: Location, origin: str = "environment",
+                 span: Optional[Tuple[int, int, int, int]] = None) -> None:
         self.name = name
         self.value = value  # None: declared without a value (inherited from the environment)
         self.loc = loc
         self.origin = origin  # environment | ENV | ARG | env_file | container
+        # Where the value's text is written, when known (env files): (first line, first column, last line, column
+        # just after its last character), 1-based; inside the quotes of a quoted value.
+        self.span = span
 
 
 class Written(Record):
@@ -205,7 +209,7 @@ class Resource(Record):
 class Document(Record):
     """A parsed source file: the resources it defines, plus what suppression and snippets need."""
 
-    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance")
+    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance", "errors")
 
     def __init__(self, path: str, kind: str, resources: List[Resource], lines: Optional[List[str]] = None,
                  files: Optional[Dict[str, List[str]]] = None, owned: Tuple[str, ...] = (),
@@ -218,6 +222,9 @@ class Document(Record):
         self.files = {} if files is None else files  # other files its values come from: path -> lines
         self.owned = owned  # of those, the ones scanned only here (their suppression comments are checked here)
         self.provenance = {} if provenance is None else provenance  # where an interpolated value came from
+        # Parts of the file that could not be parsed, one message each (`line 3: expected NAME=value`): the rest was
+        # read, and each becomes a scan error
+        self.errors: List[str] = []
 
 
 class Hit(Record):
@@ -287,7 +294,7 @@ class ScanError(FrozenRecord):
     def __init__(self, path: str, message: str, kind: str = "parse", rule_id: Optional[str] = None) -> None:
         self.path = path
         self.message = message
-        self.kind = kind  # parse | io | rule | engine | suppression
+        self.kind = kind  # parse | io | rule | engine | suppression | internal (an unexpected exception: a bug)
         self.rule_id = rule_id
 
 

@@ -100,7 +100,7 @@ def _is_overlay(path: str, max_bytes: int, texts: Dict[str, str]) -> bool:
 def _compose_file_setting(directory: str, env_files: Optional[List[str]], here: Container[str], max_bytes: int,
                           texts: Dict[str, str]) -> Optional[List[str]]:
     """COMPOSE_FILE from the project's env file(s) (not the shell's: one scan may cover many projects)."""
-    from hipaa_scan.sources.envfile import EnvFileError, parse_env_text
+    from hipaa_scan.sources.envfile import parse_env_text
 
     paths = env_files or ([os.path.join(directory, ".env")] if ".env" in here else [])
     found: Dict[str, str] = {}
@@ -110,8 +110,9 @@ def _compose_file_setting(directory: str, env_files: Optional[List[str]], here: 
                 texts[path] = read_text(path, max_bytes)
             if "COMPOSE_" not in texts[path]:
                 continue
-            found.update({v.name: v.value for v in parse_env_text(texts[path], path) if v.value})
-        except (ReadError, EnvFileError):
+            # lines that cannot be parsed are reported when the env file is scanned; the others count here
+            found.update({v.name: v.value for v in parse_env_text(texts[path], path, []) if v.value})
+        except ReadError:
             continue
     setting = found.get("COMPOSE_FILE")
     if not setting:

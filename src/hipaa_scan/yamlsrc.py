@@ -2,8 +2,11 @@
 
 The document is composed into nodes with PyYAML's safe C loader when available (never a full loader), then
 turned into plain dicts, lists and scalars. Mappings and sequences remember where their entries were written.
-Merge keys (`<<`) are applied, aliases are shared rather than copied, and the node count is bounded so an
-alias bomb is refused instead of expanded.
+Merge keys (`<<`) are applied, aliases are shared rather than copied, and the size of the document as its
+readers see it is bounded, so an alias or merge-key bomb is refused instead of expanded: every alias counts the
+nodes of what it names, every merge key the entries it copies, and a scalar one node more per KiB of text, so that
+aliases to one long text count its length each time (MAX_NODES in all). An alias inside what it names
+(a recursive document) is refused, as Compose refuses it.
 """
 
 from __future__ import annotations
@@ -76,7 +79,10 @@ Pos = tuple[int, int]  # 1-based line, column
 
 
 class YamlError(Exception):
-    """A YAML problem, described without quoting the document (it may hold secrets)."""
+    """A YAML problem, described without quoting the document (it may hold secrets). `budget`: the node budget
+    was reached."""
+
+    budget = False
 
 
 class YMap(dict):
@@ -118,22 +124,47 @@ _MERGE_TAG = _STD_PREFIX + "merge"
 
 
 class _Builder:
-    def __init__(self) -> None:
-        self.count = 0
+    def __init__(self, limit: int = MAX_NODES) -> None:
+        self.limit = limit
+        self.count = 0  # nodes of the document with every alias expanded and every merge key applied
         self.memo: Dict[int, Any] = {}  # collections by node id: an alias shares its anchor's object
+        self.sizes: Dict[int, int] = {}  # by node id: the expanded size of each collection built
         self.duplicates: List[Tuple[str, Pos]] = []
+
+    def _over(self) -> None:
+        error = YamlError(f"YAML node budget exceeded: more than {self.limit:,} nodes once aliases and merge keys "
+                          "are expanded (alias or merge-key bomb?)")
+        error.budget = True
+        raise error
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
-            raise YamlError(f"more than {MAX_NODES} nodes after alias expansion (alias bomb?)")
+        if self.count > self.limit:
+            self._over()
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is _ScalarNode:  # scalars are immutable: an alias to one can be built again
+            self.count += len(node.value) >> 10  # a long text weighs a node per KiB: each alias to it repeats it
+            if self.count > self.limit:
+                self._over()
             return node.value if node.tag == _STR_TAG else self._scalar(node)
         found = self.memo.get(id(node))
-        if found is not None:
+        if found is not None:  # an alias: shared, but counted at its full size, as a reader walks it
+            size = self.sizes.get(id(node))
+            if size is None:
+                mark = node.start_mark
+                raise YamlError(f"recursive alias: the node at line {mark.line + 1}, column {mark.column + 1} "
+                                "contains an alias to itself")
+            self.count += size - 1
+            if self.count > self.limit:
+                self._over()
             return found
+        start = self.count
+        built = self._collection(node, depth)
+        self.sizes[id(node)] = self.count - start + 1
+        return built
+
+    def _collection(self, node: yaml.Node, depth: int) -> Any:
         mark = node.start_mark
         if node.__class__ is _SequenceNode:
             seq = YList()
@@ -143,7 +174,9 @@ class _Builder:
             depth += 1
             for item in node.value:
                 if item.tag == _STR_TAG and item.__class__ is _ScalarNode:  # the common case, inline
-                    self.count += 1
+                    self.count += 1 + (len(item.value) >> 10)
+                    if self.count > self.limit:
+                        self._over()
                     seq.append(item.value)
                 else:
                     seq.append(self.build(item, depth))
@@ -159,8 +192,8 @@ class _Builder:
         depth += 1
         for key_node, value_node in node.value:
             if key_node.tag == _STR_TAG and key_node.__class__ is _ScalarNode:  # the common case, inline
-                self.count += 1
                 k = key_node.value
+                self.count += 1 + (len(k) >> 10)
             elif key_node.tag == _MERGE_TAG or (
                     key_node.__class__ is _ScalarNode and key_node.value == "<<" and key_node.tag.endswith("merge")):
                 merged = self.build(value_node, depth)
@@ -174,7 +207,9 @@ class _Builder:
             if k in mapping:
                 self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
             if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:  # the common case, inline
-                self.count += 1
+                self.count += 1 + (len(value_node.value) >> 10)
+                if self.count > self.limit:
+                    self._over()
                 mapping[k] = value_node.value
             else:
                 mapping[k] = self.build(value_node, depth)
@@ -182,6 +217,9 @@ class _Builder:
             value_mark = value_node.start_mark
             value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
         for source in merges:  # explicit keys win; earlier merge sources win over later ones
+            self.count += len(source)  # each entry copied is a node more
+            if self.count > self.limit:
+                self._over()
             for k, v in source.items():
                 if k not in mapping:
                     mapping[k] = v
@@ -225,12 +263,18 @@ def compose_documents(text: str) -> List[yaml.Node]:
 
 def load(text: str) -> Tuple[Any, List[Tuple[str, Pos]]]:
     """The first document of `text` as positioned data, plus duplicate keys seen (name, position)."""
+    data, duplicates, _count = load_counted(text)
+    return data, duplicates
+
+
+def load_counted(text: str, max_nodes: int = MAX_NODES) -> Tuple[Any, List[Tuple[str, Pos]], int]:
+    """load(), with at most `max_nodes` nodes (as read: see the module's docstring), and how many there were."""
     docs = compose_documents(text)
     if not docs:
-        return None, []
-    builder = _Builder()
+        return None, [], 0
+    builder = _Builder(max_nodes)
     try:
         data = builder.build(docs[0])
     except RecursionError:
         raise YamlError("nesting too deep to parse") from None
-    return data, builder.duplicates
+    return data, builder.duplicates, builder.count

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit, Location, Record, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = lazy(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -85,11 +87,9 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
     if not stages or loc is None or not loc.line or loc.path != res.path:
         return res.label
     final = stages[-1]
-    stage = None
-    for candidate in stages:
-        if candidate.line > loc.line:
-            break
-        stage = candidate
+    lines, ancestors = _stage_lookup(res, stages)
+    at = bisect_right(lines, loc.line)  # the last stage starting at or before the line
+    stage = stages[at - 1] if at else None
     if stage is final:
         return res.label
     if stage is None:
@@ -101,19 +101,23 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
     service = res.extra.get("service")
     if service is not None:  # the image behind a compose service's `build:`
         return f'{what} of the image of service "{service}" (built from {res.extra.get("built")})'
-    if stage is not None and _builds_on(final, stage):
+    if stage is not None and stage.index in ancestors:
         return f"{what} (base of the final stage)"
     return what
 
 
-def _builds_on(final: Any, stage: Any) -> bool:
-    current, seen = final.parent, set()
-    while current is not None and current.index not in seen:
-        if current is stage:
-            return True
-        seen.add(current.index)
-        current = current.parent
-    return False
+def _stage_lookup(res: Resource, stages: Any) -> Tuple[List[int], set]:
+    """The stages' first lines, and the indexes of the stages the final one is built on: computed once per
+    Resource (a Dockerfile of many stages has many findings to label)."""
+    found = res.extra.get("_stage_lookup")
+    if found is None or found[0] is not stages:
+        lines = [stage.line for stage in stages]
+        ancestors, current = set(), stages[-1].parent
+        while current is not None and current.index not in ancestors:
+            ancestors.add(current.index)
+            current = current.parent
+        found = res.extra["_stage_lookup"] = (stages, lines, ancestors)
+    return found[1], found[2]
 
 
 def meta(**kwargs: Any) -> RuleMeta:
@@ -124,3 +128,14 @@ def meta(**kwargs: Any) -> RuleMeta:
     if "options" in kwargs and isinstance(kwargs["options"], dict):
         kwargs["options"] = tuple(sorted(kwargs["options"].items()))
     return RuleMeta(**kwargs)
+
+
+def user_placeholders(ctx: Any) -> list:
+    """A rule's configured `placeholder_patterns`, compiled with RE2 (linear time; checked when the configuration
+    is loaded, and compiled once per run)."""
+    patterns = ctx.options.get("placeholder_patterns") or ()
+    if not patterns:
+        return []
+    from hipaa_scan.userre import compile_all
+
+    return list(compile_all(tuple(patterns)))

@@ -54,12 +54,15 @@ def validate(data: Any, path: str) -> None:
 
 def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
     """The pattern, case-insensitive. The bundled rules' patterns (`checked`: tested with the project) are compiled
-    when first used; a rules-dir file's are compiled now, so that a bad one is reported before the scan."""
+    when first used, with Python's engine; a rules-dir file's are compiled now with RE2, which matches in linear
+    time whatever the pattern (userre), so that a bad one is reported before the scan and none can hang it."""
     if checked:
         return lazy(pattern, re.IGNORECASE)
+    from hipaa_scan.userre import UserPatternError, compile_user
+
     try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
+        return compile_user(pattern)
+    except UserPatternError as exc:
         raise RuleFileError(f"{path}: bad regular expression {pattern!r}: {exc}") from None
 
 
@@ -117,12 +120,20 @@ class _Matcher:
 
 
 
+MAX_RULE_FILE_BYTES = 1024 * 1024  # a --rules-dir file larger than this is refused
+
+
 def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise RuleFileError(f"{path}: cannot read: {exc}") from None
+    if check_schema:  # a --rules-dir file: read with the limits of a configuration file
+        from hipaa_scan.config import read_bounded
+
+        raw = read_bounded(path, MAX_RULE_FILE_BYTES, RuleFileError)
+    else:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise RuleFileError(f"{path}: cannot read: {exc}") from None
     plain = _cached(raw, check_schema)
     if plain is None:
         plain = _parse(raw, path)

@@ -1,9 +1,7 @@
 """HS401 plaintext-secret: a secret value written in a file or the container's configuration."""
 
-import re
-
 from hipaa_scan.model import Hit, Written
-from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.base import label_at, meta, user_placeholders
 from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, is_placeholder, mask, may_hold_credential,
                                 secret_name, shape_of)
 
@@ -32,10 +30,6 @@ META = meta(
     options={"placeholder_patterns": []},
 )
 
-def _extra_placeholders(ctx):
-    return [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
-
-
 def _reported_as_build_arg(var, res):
     """An image ENV that is wholly a build arg the compose service passes is located at that build arg, which the
     service's own Resource judges: report it there once, unless only the ENV's name says secret."""
@@ -46,7 +40,7 @@ def _reported_as_build_arg(var, res):
 
 
 def check(res, ctx):
-    extra = _extra_placeholders(ctx)
+    extra = user_placeholders(ctx)
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     example = res.extra.get("example")

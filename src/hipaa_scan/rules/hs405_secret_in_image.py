@@ -4,7 +4,7 @@ import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.base import label_at, meta, user_placeholders
 from hipaa_scan.secrets import default_credential, is_placeholder, may_hold_credential, secret_name
 
 META = meta(
@@ -61,7 +61,7 @@ def check(res, ctx):
         return
     from hipaa_scan.rules.inline import groups  # only when some text may hold a credential
 
-    extra = [re.compile(p, re.IGNORECASE) for p in ctx.options.get("placeholder_patterns", ())]
+    extra = user_placeholders(ctx)
     seen: dict = {}
     for group in groups(baked, extra):
         where = group.where

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from hipaa_scan.budgets import check_words
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
 from hipaa_scan.sources.dockerfile import split_words
@@ -400,12 +401,15 @@ def _command(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
     value = svc.get(key)
     keypath = f"{base}.{key}"
     if isinstance(value, YList):
+        check_words(len(value), keypath)
         return [Value(_text(v), locate.item(value, i, keypath)) for i, v in enumerate(value) if _text(v) is not None]
     text = _text(value)
     if text is None:
         return []
     loc = locate.value(svc, key, keypath)
-    return [Value(w, loc) for w in split_words(text)]
+    words = split_words(text)
+    check_words(len(words), keypath)
+    return [Value(w, loc) for w in words]
 
 
 def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:

@@ -11,9 +11,10 @@ import functools
 import io
 import json
 
+from hipaa_scan.budgets import BudgetExceeded, check_words
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value, Written
-from hipaa_scan.sources.interpolate import substitute
+from hipaa_scan.sources.interpolate import Budget, substitute
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,12 +53,43 @@ class DockerfileError(Exception):
     pass
 
 
+# dockerfile-parse joins an instruction's continued lines by adding each line to the text so far, which copies that
+# text once per line: an instruction continued over many long lines costs the square of its size. That copying is
+# bounded (in characters) before the parser runs.
+MAX_JOIN_CHARS = 256 * 1024 * 1024
+# dockerfile-parse builds a dict per line; a Dockerfile of more lines than this is refused before it is parsed
+MAX_LINES = 100_000
+
+
+def _check_joins(text: str) -> None:
+    if "\\" not in text and "`" not in text:
+        return  # no line can continue
+    cost = size = 0
+    continued = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("#"):
+            continue  # a comment line is kept apart, even inside a continued instruction
+        if continued:
+            size += len(line) + 1
+            cost += 2 * size  # the instruction's text and its value, each copied once more
+            if cost > MAX_JOIN_CHARS:
+                raise DockerfileError("Dockerfile parse budget exceeded: continued lines too long to join (more "
+                                      f"than {MAX_JOIN_CHARS:,} characters copied)")
+        else:
+            size = len(line) + 1
+        tail = line.rstrip()
+        continued = tail.endswith(("\\", "`"))
+
+
 @functools.lru_cache(maxsize=256)
 def _instructions(text: str) -> List[Instruction]:
     """The instructions of a Dockerfile (read only: the list is shared). Cached, since a Dockerfile behind a
     Compose `build:` is parsed again, with its build args and target, when it is scanned on its own."""
     from dockerfile_parse import DockerfileParser  # imported here: only Dockerfile scans pay for it
 
+    if text.count("\n") > MAX_LINES:
+        raise DockerfileError(f"Dockerfile budget exceeded: more than {MAX_LINES:,} lines")
+    _check_joins(text)
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "surrogateescape")),  # type: ignore[arg-type]
                               env_replace=False)  # (it reads bytes as well as text; the stub names text only)
     raw = [entry for entry in parser.structure if entry["instruction"] != "COMMENT"]
@@ -158,7 +190,14 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
                      target: Optional[str] = None) -> Document:
     """The Dockerfile as built: `build_args` override ARG defaults (as `--build-arg` does) and `target` names the
     stage that ships instead of the last one (as `--target` does)."""
-    given = build_args or {}
+    try:
+        return _parse(text, path, build_args or {}, target)
+    except BudgetExceeded as exc:
+        raise DockerfileError(str(exc)) from None
+
+
+def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -> Document:
+    budget = Budget()  # what ARG and ENV substitution may produce in this file, all values together
     lines = text.splitlines()
     instructions = _instructions(text)
     if not instructions:
@@ -173,7 +212,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             flags, words = _split_flags(ins.value)
             if not words:
                 raise DockerfileError(f"FROM without an image at line {ins.line}")
-            image = substitute(words[0], global_args)
+            image = substitute(words[0], global_args, budget)
             alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
             column = _column(lines, ins.line, words[0])
             stage = Stage(len(stages), image, alias, ins.line, column, by_alias.get(image.lower()))
@@ -184,7 +223,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             if ins.name == "ARG":
                 for key, val in _pairs(ins.value):
                     global_args[key] = given[key] if key in given else (
-                        substitute(val, global_args) if val is not None else "")
+                        substitute(val, global_args, budget) if val is not None else "")
             pre_from.append(ins)
         else:
             stages[-1].instructions.append(ins)
@@ -204,18 +243,19 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
     res.extra["stages"] = stages
 
     for ins in pre_from:  # global ARGs are build arguments too
+        keys = _Keys(lines, path, ins)
         for key, val in _pairs(ins.value):
-            res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
+            res.build_args.append(EnvVar(key, val, keys.loc(key), "ARG"))
 
-    lineage = _lineage(final)
+    lineage = {s.index for s in _lineage(final)}  # by index: comparing stages would compare their whole chains
     for stage in stages:
-        shipped = stage in lineage
+        shipped = stage.index in lineage
         variables: Dict[str, str] = {}
         if stage.image.lower() not in by_alias or by_alias[stage.image.lower()].index >= stage.index:
             if stage.image.lower() != "scratch":
                 res.base_images.append(Value(stage.image, Location(path, stage.line, stage.column, "FROM")))
         for ins in stage.instructions:
-            _apply(ins, stage, shipped, variables, global_args, res, lines, path, given)
+            _apply(ins, stage, shipped, variables, global_args, res, lines, path, budget, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.extra["base_image"] = final.image
     return Document(path=path, kind="dockerfile", resources=[res], lines=lines)
@@ -233,24 +273,26 @@ def _lineage(stage: Stage) -> List[Stage]:
 
 
 def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, str],
-           global_args: Dict[str, str], res: Resource, lines: List[str], path: str,
+           global_args: Dict[str, str], res: Resource, lines: List[str], path: str, budget: Budget,
            given: Optional[Dict[str, str]] = None) -> None:
     loc = Location(path, ins.line, 1, ins.name)
     name = ins.name
     if name == "ARG":
+        keys = _Keys(lines, path, ins)
         for key, val in _pairs(ins.value):
             if given and key in given:
                 resolved: Optional[str] = given[key]
             else:
-                resolved = substitute(val, variables) if val is not None else global_args.get(key)
+                resolved = substitute(val, variables, budget) if val is not None else global_args.get(key)
             if resolved is not None:
                 variables[key] = resolved
-            res.build_args.append(EnvVar(key, val, _key_loc(lines, path, ins, key), "ARG"))
+            res.build_args.append(EnvVar(key, val, keys.loc(key), "ARG"))
     elif name == "ENV":
+        keys = _Keys(lines, path, ins)
         for key, val in _pairs(ins.value, legacy=True):
-            resolved = substitute(val or "", variables)
+            resolved = substitute(val or "", variables, budget)
             variables[key] = resolved
-            var = EnvVar(key, resolved, _key_loc(lines, path, ins, key), "ENV")
+            var = EnvVar(key, resolved, keys.loc(key), "ENV")
             res.extra.setdefault("env_written", {})[var.loc] = val  # as written, before substitution
             if shipped:
                 res.env.append(var)
@@ -264,7 +306,7 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
         flags, words = _split_flags(ins.value)
         if ins.value.strip().startswith("["):
             words = _exec_form(ins.value)
-        sources = [substitute(w, variables) for w in words[:-1]] if len(words) > 1 else []
+        sources = [substitute(w, variables, budget) for w in words[:-1]] if len(words) > 1 else []
         res.copies.append(Value((name, sources, flags), loc))
     elif name in ("LABEL", "HEALTHCHECK", "ONBUILD"):
         # kept in the image's configuration (and ONBUILD in every image built FROM it) when the stage ships
@@ -274,9 +316,11 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
     elif not shipped:
         return
     elif name == "USER":
-        res.user = Value(substitute(ins.value.strip(), variables), Location(path, ins.line, 6, "USER"))
+        res.user = Value(substitute(ins.value.strip(), variables, budget), Location(path, ins.line, 6, "USER"))
     elif name in ("CMD", "ENTRYPOINT"):
-        tokens = [Value(t, loc) for t in _exec_form(ins.value)]
+        words = _exec_form(ins.value)
+        check_words(len(words), f"{name} at line {ins.line}")
+        tokens = [Value(t, loc) for t in words]
         if name == "ENTRYPOINT":
             res.extra["entrypoint"] = tokens
         else:
@@ -303,17 +347,37 @@ def _column(lines: List[str], line: int, needle: str) -> int:
     return 1
 
 
-def _key_loc(lines: List[str], path: str, ins: Instruction, key: str) -> Location:
-    """The physical line and column where KEY is written inside a (possibly continued) instruction."""
-    if key:
-        for line in range(ins.line, min(ins.end, len(lines)) + 1):
+class _Keys:
+    """Where each KEY of an ENV or ARG instruction is written (physical line and column), the keys asked for in the
+    order they are written: each search starts where the last key was found, and all of them together read the
+    instruction's text a bounded number of times (a key not found is placed on the instruction's first line)."""
+
+    def __init__(self, lines: List[str], path: str, ins: Instruction) -> None:
+        self.lines = lines
+        self.path = path
+        self.ins = ins
+        self.line = ins.line  # where the search for the next key starts
+        self.column = 0
+        self.last = min(ins.end, len(lines))
+        self.budget = 4 * sum(len(lines[n - 1]) + 1 for n in range(ins.line, self.last + 1)) + 256
+
+    def loc(self, key: str) -> Location:
+        lines = self.lines
+        line, start = self.line, self.column
+        while key and line <= self.last and self.budget > 0:
             text = lines[line - 1]
-            at = text.find(key)
+            at = text.find(key, start)
             while at >= 0:  # KEY standing alone: after the start, a blank or a quote; before =, a blank or the end
+                self.budget -= at - start + 1
                 end = at + len(key)
                 if ((at == 0 or text[at - 1].isspace() or text[at - 1] in "\"'")
                         and (end == len(text) or text[end].isspace() or text[end] == "=")):
-                    return Location(path, line, at + 1, f"{ins.name}.{key}")
-                at = text.find(key, at + 1)
-    return Location(path, ins.line, 1, f"{ins.name}.{key}")
-
+                    self.line, self.column = line, end
+                    return Location(self.path, line, at + 1, f"{self.ins.name}.{key}")
+                if self.budget <= 0:
+                    break
+                start = at + 1
+                at = text.find(key, start)
+            self.budget -= len(text) - start + 1
+            line, start = line + 1, 0
+        return Location(self.path, self.ins.line, 1, f"{self.ins.name}.{key}")

@@ -1,45 +1,112 @@
 """Env files as Compose reads them: comments, `export `, single and double quotes (multi-line allowed),
-` #` comments after unquoted values, empty values, and `VAR` alone (taken from the environment)."""
+` #` comments after unquoted values, empty values, and `VAR` alone (taken from the environment).
+
+The parser runs in linear time: the closing quote of every quoted value is found from positions computed in one
+pass over the file, never by reading the rest of the file again. A line that cannot be parsed is recorded (its
+line number and what was expected, never its text: it may hold a secret) and the next line is read, so one bad
+line hides no other variable.
+"""
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left, bisect_right
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional, Tuple
+    from typing import Any, List, Optional
 
 KEY = lazy(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
+COMMENT = lazy(r"\s#")
+ESCAPE = lazy(r"\\(.)", 16)  # re.DOTALL
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
+MAX_PROBLEMS = 20  # problems recorded per file; the rest are counted in one last line
 
 
 class EnvFileError(Exception):
-    pass
+    """A line that cannot be parsed: says which line and what was expected, never what was written."""
+
+    def __init__(self, line: Optional[int], message: str) -> None:
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+        self.line = line
 
 
-def _double_quoted(text: str, start: int) -> Tuple[Optional[str], int]:
-    """Value of a double-quoted string starting after the quote; (None, index) when unterminated."""
-    out = []
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            out.append(ESCAPES.get(text[i + 1], "\\" + text[i + 1]))
-            i += 2
-            continue
-        if ch == '"':
-            return "".join(out), i + 1
-        out.append(ch)
-        i += 1
-    return None, i
+def _unescape(match: Any) -> str:
+    ch = match.group(1)
+    return ESCAPES.get(ch, "\\" + ch)
 
 
-def parse_env_text(text: str, path: str) -> List[EnvVar]:
+def _closers(text: str) -> List[int]:
+    """Offsets of the `"` that can close a double-quoted value: those after an even run of backslashes. A value
+    starts just after a `"`, so whichever `"` opened it, escapes pair up the same way: one list serves them all."""
+    out: List[int] = []
+    at = text.find('"')
+    while at >= 0:
+        run = 0
+        while at - run - 1 >= 0 and text[at - run - 1] == "\\":
+            run += 1  # each backslash run is counted once, for the quote that ends it
+        if run % 2 == 0:
+            out.append(at)
+        at = text.find('"', at + 1)
+    return out
+
+
+def _positions(text: str, ch: str) -> List[int]:
+    out: List[int] = []
+    at = text.find(ch)
+    while at >= 0:
+        out.append(at)
+        at = text.find(ch, at + 1)
+    return out
+
+
+class _Quotes:
+    """Closing quotes, found by bisection in lists built on first use."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.double: Optional[List[int]] = None
+        self.single: Optional[List[int]] = None
+
+    def close(self, quote: str, start: int) -> int:
+        if quote == '"':
+            if self.double is None:
+                self.double = _closers(self.text)
+            found = self.double
+        else:
+            if self.single is None:
+                self.single = _positions(self.text, "'")
+            found = self.single
+        k = bisect_left(found, start)
+        return found[k] if k < len(found) else -1
+
+
+def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] = None) -> List[EnvVar]:
+    """The variables of an env file. A line that cannot be parsed is appended to `problems` and the next line is
+    read; without a `problems` list, the first such line raises its EnvFileError."""
     variables: List[EnvVar] = []
     lines = text.splitlines()
+    joined = "\n".join(lines)  # line breaks as one character, as a multi-line value reads them
+    starts: List[int] = []
+    offset = 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    quotes = _Quotes(joined)
+    skipped = 0
+
+    def problem(line: int, message: str) -> None:
+        nonlocal skipped
+        error = EnvFileError(line, message)
+        if problems is None:
+            raise error
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(error)
+        else:
+            skipped += 1
+
     i = 0
     while i < len(lines):
         raw = lines[i]
@@ -50,39 +117,49 @@ def parse_env_text(text: str, path: str) -> List[EnvVar]:
             continue
         match = KEY.match(raw)
         if not match:
-            raise EnvFileError(f"line {lineno}: expected NAME=value")
+            problem(lineno, "expected NAME=value")
+            continue
         name = match.group(2)
         loc = Location(path, lineno, match.start(2) + 1, name)
         if not match.group(3):
             if raw[match.end():].strip():
-                raise EnvFileError(f"line {lineno}: expected '=' after {name}")
+                problem(lineno, "expected '=' after the variable name")
+                continue
             variables.append(EnvVar(name, None, loc, "env_file"))
             continue
-        rest = raw[match.end():].lstrip()
+        rest = raw[match.end():]
+        column = len(raw) - len(rest.lstrip())  # 0-based, where the value starts
+        rest = rest.lstrip()
         if rest.startswith(("'", '"')):
             quote = rest[0]
-            body = rest[1:]
-            # a quoted value may run over several lines
-            while True:
-                if quote == '"':
-                    value, end = _double_quoted(body, 0)
-                else:
-                    end = body.find("'")
-                    value = body[:end] if end >= 0 else None
-                if value is not None or i >= len(lines):
-                    break
-                body += "\n" + lines[i]
-                i += 1
-            if value is None:
-                raise EnvFileError(f"line {lineno}: unterminated {quote}-quoted value for {name}")
+            begin = starts[lineno - 1] + column + 1
+            end = quotes.close(quote, begin)
+            if end < 0:
+                problem(lineno, f"unterminated {quote}-quoted value")
+                continue
+            body = joined[begin:end]
+            if quote == '"' and "\\" in body:
+                body = ESCAPE.sub(_unescape, body)
+            last = bisect_right(starts, end) - 1  # the line of the closing quote
+            span = (lineno, column + 2, last + 1, end - starts[last] + 1)
+            i = last + 1
+            value = body
         else:
-            value = re.split(r"\s#", rest, maxsplit=1)[0].strip()
-        variables.append(EnvVar(name, value, loc, "env_file"))
+            value = COMMENT.split(rest, maxsplit=1)[0].rstrip()
+            span = (lineno, column + 1, lineno, column + 1 + len(value))
+        var = EnvVar(name, value, loc, "env_file")
+        var.span = span
+        variables.append(var)
+    if skipped and problems is not None:
+        problems.append(EnvFileError(None, f"{skipped} more lines could not be parsed"))
     return variables
 
 
 def parse_env_file(text: str, path: str) -> Document:
-    variables = parse_env_text(text, path)
+    problems: List[EnvFileError] = []
+    variables = parse_env_text(text, path, problems)
     res = Resource(kind="env", name=f"env:{path}", label=f"env file {path}", path=path,
                    anchor=Location(path, 1, 1), env=variables)
-    return Document(path=path, kind="env", resources=[res], lines=text.splitlines())
+    doc = Document(path=path, kind="env", resources=[res], lines=text.splitlines())
+    doc.errors = [str(p) for p in problems]
+    return doc

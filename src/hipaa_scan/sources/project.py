@@ -18,20 +18,25 @@ from __future__ import annotations
 import functools
 import os
 
+from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator, attach_top_level, top_level_written
+from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
-from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+from hipaa_scan.yamlsrc import MAX_NODES, YamlError, YList, YMap, load_counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 MAX_DEPTH = 32
+MAX_DOCUMENTS = 256  # compose and env files one project may load (through include and extends); each loaded once
+MAX_PROJECT_NODES = 500_000  # YAML nodes (as yamlsrc counts them) of every compose file load of one project
+MAX_ENV_FILE_VALUES = 500_000  # env_file variables given to the services of one project, all services together
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
 
 
@@ -83,12 +88,15 @@ def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
     except ProjectError as exc:
         loader.project.errors.append(ScanError(exc.path, str(exc), exc.kind))
         loader.project.doc = None
+    except BudgetExceeded as exc:  # a budget: named, with the file that reached it
+        loader.project.errors.append(ScanError(exc.path or display_path(spec.files[0]), str(exc), "parse"))
+        loader.project.doc = None
     except RecursionError:
         loader.project.errors.append(ScanError(display_path(spec.files[0]), "project nested too deeply", "parse"))
         loader.project.doc = None
     except Exception as exc:  # a loader bug must not end the scan; say what failed without quoting content
         loader.project.errors.append(ScanError(display_path(spec.files[0]), "Compose project could not be loaded "
-                                               f"({type(exc).__name__})", "parse"))
+                                               f"({type(exc).__name__})", "internal"))
         loader.project.doc = None
     loader.project.notes = list(dict.fromkeys(loader.project.notes))
     return loader.project
@@ -109,6 +117,20 @@ class _Loader:
         self.uses: Dict[PosKey, Uses] = {}
         self.lines: Dict[str, List[str]] = {}
         self.raw_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
+        # A file reached several times (included ten times, extended by every service) is resolved once per
+        # environment; the objects a key's id() names are kept alive with the entry, so no id is reused.
+        self.file_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
+        self.extends_cache: Dict[Tuple[str, str, int, int], Tuple[Any, ProjectEnv, YMap]] = {}
+        self.layers: Dict[Tuple[Tuple[str, ...], int, bool], Tuple[ProjectEnv, Dict[str, EnvVar]]] = {}
+        self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
+        self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
+        self.nodes_left = MAX_PROJECT_NODES  # YAML nodes the project's next loads may build
+        self.service_env_files: Dict[str, List[EnvVar]] = {}  # env_file path -> its variables, read once
+        self.values_left = MAX_ENV_FILE_VALUES
+        self.no_layer: Dict[str, EnvVar] = {}  # an include without env files: one layer, so one environment
+        # What interpolation may produce in the whole project: a file loaded under several environments, or many
+        # files, share it
+        self.budget = Budget(scope="project")
         self.roots = tuple(_real_root(r) for r in spec.roots)
         self.primary = os.path.abspath(spec.primary or spec.files[0])
         self.tagged = False  # whether a file loaded so far uses !reset or !override
@@ -129,8 +151,29 @@ class _Loader:
         self.project.read[shown] = path
         return self.texts[path]
 
+    def count_document(self) -> None:
+        """One more compose or env file loaded: past MAX_DOCUMENTS, the project (named by its file) is refused."""
+        self.documents += 1
+        if self.documents > MAX_DOCUMENTS:
+            raise ProjectError(display_path(self.primary), f"project budget exceeded: more than {MAX_DOCUMENTS} "
+                                                           "compose and env files loaded through include and extends")
+
+    def spend_values(self, count: int) -> None:
+        """`count` more env_file variables given to a service: past MAX_ENV_FILE_VALUES, the project is refused
+        (one large env file named by every service of a project would otherwise be judged once per service)."""
+        self.values_left -= count
+        if self.values_left < 0:
+            error = BudgetExceeded(f"project budget exceeded: more than {MAX_ENV_FILE_VALUES:,} env_file variables "
+                                   "given to its services")
+            error.path = display_path(self.primary)
+            raise error
+
     def env_layer(self, paths: Sequence[str], base: ProjectEnv, required: bool) -> Dict[str, EnvVar]:
+        key = (tuple(os.path.abspath(p) for p in paths), id(base), required)
+        if key in self.layers and self.layers[key][0] is base:
+            return self.layers[key][1]
         layer: Dict[str, EnvVar] = {}
+        self.layers[key] = (base, layer)
 
         def lookup(name: str) -> Optional[Supplied]:
             var = layer.get(name)
@@ -145,11 +188,21 @@ class _Loader:
                 if required:
                     raise ProjectError(display_path(path), f"env file {exc}", "io") from None
                 continue
+            self.count_document()
             self.project.aux.append((os.path.abspath(path), "env"))
-            for var in env_file_vars(text, display_path(path), lookup, self.notes):
+            for var in env_file_vars(text, display_path(path), lookup, self.notes, self.project.errors, self.budget):
                 layer[var.name] = var
                 self.env_vars.append(var)
         return layer
+
+    def child(self, env: ProjectEnv, layer: Dict[str, EnvVar]) -> ProjectEnv:
+        """env.child(layer), the same object each time for the same two."""
+        key = (id(env), id(layer))
+        found = self.children.get(key)
+        if found is None or found[0] is not env or found[1] is not layer:
+            found = (env, layer, env.child(layer))
+            self.children[key] = found
+        return found[2]
 
     def raw(self, path: str, env: ProjectEnv) -> YMap:
         """One file: loaded, positions stamped with its path, interpolated. Cached per environment."""
@@ -157,12 +210,18 @@ class _Loader:
         if key in self.raw_cache and self.raw_cache[key][0] is env:
             return self.raw_cache[key][1]
         shown = display_path(path)
+        self.count_document()
+        limit = min(MAX_NODES, self.nodes_left)
         try:
-            data, _dups = load(self.read(path))
+            data, _dups, used = load_counted(self.read(path), limit)
         except ReadError as exc:
             raise ProjectError(shown, str(exc), "io") from None
         except YamlError as exc:
+            if exc.budget and limit < MAX_NODES:  # the project's budget, not the file's
+                raise ProjectError(display_path(self.primary), f"project budget exceeded: more than "
+                                                               f"{MAX_PROJECT_NODES:,} YAML nodes loaded") from None
             raise ProjectError(shown, str(exc)) from None
+        self.nodes_left -= used
         if data is None:
             data = new_map()
         if not isinstance(data, YMap):
@@ -172,7 +231,10 @@ class _Loader:
         text = self.texts[os.path.abspath(path)]
         self.tagged = self.tagged or "!reset" in text or "!override" in text
         if "$" in text:  # no reference and no `$$` escape anywhere: nothing to interpolate
-            interpolate_tree(data, env, self.notes, self.uses, shown)
+            try:
+                interpolate_tree(data, env, self.notes, self.uses, shown, self.budget)
+            except InterpolationError as exc:
+                raise ProjectError(shown, str(exc)) from None
         self.project.consumed.add(os.path.abspath(path))
         self.raw_cache[key] = (env, data)  # the environment is kept alive, so its id is not reused
         return data
@@ -195,6 +257,15 @@ class _Loader:
                 display_path(p) for p in chain + (path,)))
         if len(chain) > MAX_DEPTH:
             raise ProjectError(display_path(path), f"includes nested deeper than {MAX_DEPTH}")
+        key = (path, id(env))
+        found = self.file_cache.get(key)
+        if found is not None and found[0] is env:
+            return found[1]  # resolved already: a cycle through it would have been found then
+        cfg = self.resolve(path, env, chain)
+        self.file_cache[key] = (env, cfg)
+        return cfg
+
+    def resolve(self, path: str, env: ProjectEnv, chain: Tuple[str, ...]) -> YMap:
         cfg = self.raw(path, env)
         services = cfg.get("services")
         if isinstance(services, YMap) and any(isinstance(s, YMap) and "extends" in s for s in services.values()):
@@ -216,6 +287,16 @@ class _Loader:
         svc = services[name] if isinstance(services[name], YMap) else new_map(services.key_pos.get(name, (0, 0)))
         if "extends" not in svc:
             return svc
+        key = (path, name, id(cfg), id(env))
+        found = self.extends_cache.get(key)
+        if found is not None and found[1] is env and found[2] is cfg:
+            return found[0]  # resolved already (for another service that extends it)
+        out = self._extended(cfg, svc, name, path, env, chain)
+        self.extends_cache[key] = (out, env, cfg)
+        return out
+
+    def _extended(self, cfg: YMap, svc: YMap, name: str, path: str, env: ProjectEnv,
+                  chain: Tuple[Tuple[str, str], ...]) -> YMap:
         if (path, name) in chain:
             raise ProjectError(display_path(path), "extends cycle: " + " -> ".join(
                 f"{display_path(p)}:{n}" for p, n in chain + ((path, name),)))
@@ -249,7 +330,9 @@ class _Loader:
         for index, entry in enumerate(entries):
             spec = entry if isinstance(entry, YMap) else YMap()
             paths = spec.get("path") if isinstance(entry, YMap) else entry
-            paths = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
+            paths = [str(p) for p in paths] if isinstance(paths, list) else [] if paths is None else [str(paths)]
+            if not paths or not all(paths):
+                raise ProjectError(display_path(path), "an include entry names no file (`path` is missing or empty)")
             if any(builds.is_remote(p) for p in paths):  # a remote project (git, oci): never fetched; named by index
                 self.notes.append(f"note: {display_path(path)}: include[{index}] is a remote project; it was not read")
                 continue
@@ -262,8 +345,8 @@ class _Loader:
                 layer = self.env_layer([os.path.join(here, n) for n in names], env, required=True)
             else:
                 layer = self.env_layer([os.path.join(directory, ".env")], env, required=False) \
-                    if os.path.isfile(os.path.join(directory, ".env")) else {}
-            model = self.model(files, env.child(layer), chain)
+                    if os.path.isfile(os.path.join(directory, ".env")) else self.no_layer
+            model = self.model(files, self.child(env, layer), chain)
             self._import(out, model, directory, path, files[0])
         return out
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 
 from hipaa_scan.lazyre import lazy
-from hipaa_scan.model import EnvVar, Record
+from hipaa_scan.model import EnvVar, Record, ScanError
 from hipaa_scan.secrets import secret_name
-from hipaa_scan.sources.envfile import parse_env_text
-from hipaa_scan.sources.interpolate import interpolate
+from hipaa_scan.sources.envfile import EnvFileError, parse_env_text
+from hipaa_scan.sources.interpolate import Budget, InterpolationError, interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
 
 TYPE_CHECKING = False
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 # `${VAR}`, `$VAR`, `${VAR:-default}`, `${VAR?error}`...: forms whose value, when VAR is set, is VAR's value
+REQUIRED = lazy(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?")  # `${VAR:?error}`, `${VAR?error}`
 SINGLE_REFERENCE = lazy(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^${}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))$")
 PosKey = tuple[str, int, int]  # (path, line, column) of a written value
 
@@ -110,12 +111,17 @@ def _single_quoted(line: str, var: EnvVar) -> bool:
 
 
 def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supplied]],
-                  notes: List[str]) -> List[EnvVar]:
+                  notes: List[str], errors: Optional[List[ScanError]] = None,
+                  budget: Optional[Budget] = None) -> List[EnvVar]:
     """An env file's variables with `${VAR}` expanded from the ones before it, then `lookup`. Unset references stay
-    as written (with a note); `VAR` alone takes its value from `lookup` or stays unset."""
+    as written (with a note); `VAR` alone takes its value from `lookup` or stays unset. Lines that cannot be
+    parsed become `errors` (file and line), and the other lines are read. Raises InterpolationError (its `path`
+    set) when the file's substitutions go over their budget."""
     lines = text.splitlines()
     known: Dict[str, str] = {}
     out: List[EnvVar] = []
+    problems: List[EnvFileError] = []
+    budget = Budget() if budget is None else budget
 
     def find(name: str) -> Optional[str]:
         if name in known:
@@ -123,7 +129,10 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
         supplied = lookup(name)
         return supplied.value if supplied is not None else None
 
-    for var in parse_env_text(text, display):
+    variables = parse_env_text(text, display, problems)
+    if errors is not None:
+        errors.extend(ScanError(display, str(problem), "parse") for problem in problems)
+    for var in variables:
         value = var.value
         if value is None:
             supplied = lookup(var.name)
@@ -131,9 +140,12 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
         # (the ignore: an env file's variables always have a line)
         elif "$" in value and not _single_quoted(lines[var.loc.line - 1], var):  # type: ignore[operator]
             raw = value
-            value, _used, missing = interpolate(raw, find)
-            for name in dict.fromkeys(missing):
-                notes.append(unset_note(display, var.loc.line, name, raw))
+            try:
+                value, _used, missing = interpolate(raw, find, budget=budget)
+            except InterpolationError as exc:
+                exc.path = display
+                raise
+            notes.extend(unset_notes(display, var.loc.line, missing, raw))
         var.value = value
         if value is not None:
             known[var.name] = value
@@ -141,17 +153,29 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
     return out
 
 
-def unset_note(path: str, line: Optional[int], name: str, raw: str) -> str:
-    if re.search(r"\$\{" + re.escape(name) + r":?\?", raw):
+def unset_notes(path: str, line: Optional[int], missing: List[str], raw: str) -> List[str]:
+    """A note for each unset variable (named once) of a value written as `raw`: one pass over the value."""
+    if not missing:
+        return []
+    required = set(REQUIRED.findall(raw)) if "?" in raw else set()
+    return [unset_note(path, line, name, raw, name in required) for name in missing]
+
+
+def unset_note(path: str, line: Optional[int], name: str, raw: str, required: Optional[bool] = None) -> str:
+    if required is None:
+        required = bool(re.search(r"\$\{" + re.escape(name) + r":?\?", raw))
+    if required:
         return (f"warning: {path}:{line}: required variable {name} is not set: Compose would refuse to run this "
                 "project; the reference is kept as written")
     return f"warning: {path}:{line}: variable {name} is not set and has no default; the reference is kept as written"
 
 
 def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[PosKey, Uses], path: str,
-                     _seen: Optional[set] = None) -> None:
+                     budget: Optional[Budget] = None, _seen: Optional[set] = None) -> None:
     """Interpolate every scalar value of a loaded file (`path`) in place (keys are not), recording each value's
-    `Uses` by the position it was written at. Aliased nodes are visited once."""
+    `Uses` by the position it was written at. Aliased nodes are visited once. Raises InterpolationError past the
+    file's `budget`."""
+    budget = Budget() if budget is None else budget
     seen = set() if _seen is None else _seen
     if id(node) in seen:
         return
@@ -164,24 +188,27 @@ def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[Po
         return
     for key, value in entries:
         if isinstance(value, (YMap, YList)):
-            interpolate_tree(value, env, notes, uses, path, seen)
+            interpolate_tree(value, env, notes, uses, path, budget, seen)
         elif isinstance(value, str) and "$" in value:  # the position is looked up only for what is interpolated
             pos = node.value_pos.get(key, node.pos) if isinstance(node, YMap) else node.item_pos[key]
-            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses)
+            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses, budget)
 
 
 def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[str],
-                  uses: Dict[PosKey, Uses]) -> str:
+                  uses: Dict[PosKey, Uses], budget: Budget) -> str:
     supplied: List[Tuple[str, Optional[Supplied]]] = []
+    asked: Dict[str, Optional[Supplied]] = {}
 
     def lookup(name: str) -> Optional[str]:
-        found = env.get(name)
-        supplied.append((name, found))
+        if name in asked:  # a value that names one variable many times records it once
+            found = asked[name]
+        else:
+            found = asked[name] = env.get(name)
+            supplied.append((name, found))
         return found.value if found is not None else None
 
-    result, _used, missing = interpolate(text, lookup)
-    for name in dict.fromkeys(missing):
-        notes.append(unset_note(path, pos[0], name, text))
+    result, _used, missing = interpolate(text, lookup, budget=budget)
+    notes.extend(unset_notes(path, pos[0], missing, text))
     if supplied:
         uses[(path, pos[0], pos[1])] = Uses(str(text), supplied)
     if isinstance(text, TaggedScalar):

@@ -102,8 +102,14 @@ class ServiceBuilder:
                     self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
                                       f"{display_path(path)} {exc}; its variables are unknown")
                 continue
-            self.loader.project.aux.append((os.path.abspath(path), "env"))
-            for var in env_file_vars(text, display_path(path), self.env.get, self.notes):
+            variables = self.loader.service_env_files.get(os.path.abspath(path))
+            if variables is None:  # an env file many services name is read once (the variables are not changed)
+                self.loader.project.aux.append((os.path.abspath(path), "env"))
+                variables = env_file_vars(text, display_path(path), self.env.get, self.notes,
+                                          self.loader.project.errors, self.loader.budget)
+                self.loader.service_env_files[os.path.abspath(path)] = variables
+            self.loader.spend_values(len(variables))
+            for var in variables:
                 merged.pop(var.name, None)
                 merged[var.name] = var
         mapping = by_name(svc.get("environment"), "=", svc.value_pos.get("environment", svc.pos))
