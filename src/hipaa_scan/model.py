@@ -181,11 +181,12 @@ class Resource(Record):
 class Document(Record):
     """A parsed source file: the resources it defines, plus what suppression and snippets need."""
 
-    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance")
+    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance", "regions")
 
     def __init__(self, path: str, kind: str, resources: List[Resource], lines: Optional[List[str]] = None,
                  files: Optional[Dict[str, List[str]]] = None, owned: Tuple[str, ...] = (),
-                 provenance: Optional[Dict[Location, str]] = None) -> None:
+                 provenance: Optional[Dict[Location, str]] = None,
+                 regions: Optional[Dict[str, Dict[int, List[Tuple[int, int]]]]] = None) -> None:
         self.path = path  # display path
         self.kind = kind
         self.resources = resources
@@ -194,6 +195,8 @@ class Document(Record):
         self.files = {} if files is None else files  # other files its values come from: path -> lines
         self.owned = owned  # of those, the ones scanned only here (their suppression comments are checked here)
         self.provenance = {} if provenance is None else provenance  # where an interpolated value came from
+        # Where sensitive values are written, for snippets: path -> line -> [(start, end)] columns (redact.py)
+        self.regions = {} if regions is None else regions
 
 
 class Hit(Record):

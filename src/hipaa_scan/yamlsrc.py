@@ -8,6 +8,9 @@ alias bomb is refused instead of expanded.
 
 from __future__ import annotations
 
+from hipaa_scan import redact
+from hipaa_scan.secrets import secret_name as _secret_name
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
@@ -99,9 +102,10 @@ class YamlError(Exception):
 
 
 class YMap(dict):
-    """A mapping that knows where each key and value was written."""
+    """A mapping that knows where each key and value was written. The document's top mapping also carries the
+    `regions` where sensitive values are written (redact.py), for snippets."""
 
-    __slots__ = ("pos", "key_pos", "value_pos", "tag")
+    __slots__ = ("pos", "key_pos", "value_pos", "tag", "regions")
 
     def __init__(self) -> None:
         super().__init__()
@@ -112,7 +116,7 @@ class YMap(dict):
 
 
 class YList(list):
-    __slots__ = ("pos", "item_pos", "tag")
+    __slots__ = ("pos", "item_pos", "tag", "regions")
 
     def __init__(self) -> None:
         super().__init__()
@@ -141,6 +145,8 @@ class _Builder:
         self.count = 0
         self.memo: Dict[int, Any] = {}  # collections by node id: an alias shares its anchor's object
         self.duplicates: List[Tuple[str, Pos]] = []
+        # Where sensitive scalars are written: line -> [(start, end)] columns (see _judge)
+        self.regions: Dict[int, List[Tuple[int, int]]] = {}
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self.count += 1
@@ -164,6 +170,8 @@ class _Builder:
                 if item.tag == _STR_TAG and item.__class__ is _ScalarNode:  # the common case, inline
                     self.count += 1
                     seq.append(item.value)
+                    if item.style or item.start_mark.line != item.end_mark.line:
+                        self._judge(None, item)
                 else:
                     seq.append(self.build(item, depth))
                 item_mark = item.start_mark
@@ -192,6 +200,10 @@ class _Builder:
             key_mark = key_node.start_mark
             if k in mapping:
                 self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
+            if value_node.__class__ is _ScalarNode and (
+                    value_node.style or value_node.start_mark.line != value_node.end_mark.line
+                    or (k.__class__ is str and _secret_name(k))):
+                self._judge(k, value_node)
             if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:  # the common case, inline
                 self.count += 1
                 mapping[k] = value_node.value
@@ -207,6 +219,18 @@ class _Builder:
                     key_pos[k] = source.key_pos.get(k, source.pos)
                     value_pos[k] = source.value_pos.get(k, source.pos)
         return mapping
+
+    def _judge(self, key: Any, node: yaml.ScalarNode) -> None:
+        """Record where a scalar is written when output must not show it: the value of a secret-named key, or a
+        value that holds a credential. Only quoted, block and multi-line scalars and secret-named keys come here:
+        other scalars are written as they read, and the line-level redaction finds them."""
+        if not redact.sensitive(str(key) if key is not None else None, node.value):
+            return
+        start, end = node.start_mark, node.end_mark
+        if start.line == end.line and node.style in ("'", '"') and end.column - start.column >= 2:
+            redact.add_region(self.regions, start.line + 1, start.column + 1, end.line + 1, end.column - 1)
+        else:
+            redact.add_region(self.regions, start.line + 1, start.column, end.line + 1, end.column)
 
     @staticmethod
     def _scalar(node: yaml.ScalarNode) -> Any:
@@ -252,4 +276,12 @@ def load(text: str) -> Tuple[Any, List[Tuple[str, Pos]]]:
         data = builder.build(docs[0])
     except RecursionError:
         raise YamlError("nesting too deep to parse") from None
+    if isinstance(data, (YMap, YList)):
+        data.regions = builder.regions
     return data, builder.duplicates
+
+
+def regions_of(data: Any) -> Dict[int, List[Tuple[int, int]]]:
+    """Where the sensitive scalars of a loaded document are written (redact.py)."""
+    return getattr(data, "regions", None) or {}
+

@@ -11,6 +11,7 @@ import functools
 import io
 import json
 
+from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value
 from hipaa_scan.sources.interpolate import substitute
@@ -158,7 +159,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
     """The Dockerfile as built: `build_args` override ARG defaults (as `--build-arg` does) and `target` names the
     stage that ships instead of the last one (as `--target` does)."""
     given = build_args or {}
-    lines = text.splitlines()
+    lines = redact.source_lines(text, "dockerfile")
     instructions = _instructions(text)
     if not instructions:
         raise DockerfileError("no instructions (empty Dockerfile)")
@@ -217,7 +218,59 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             _apply(ins, stage, shipped, variables, global_args, res, lines, path, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.extra["base_image"] = final.image
-    return Document(path=path, kind="dockerfile", resources=[res], lines=lines)
+    regions = written_regions(instructions, lines)
+    return Document(path=path, kind="dockerfile", resources=[res], lines=lines,
+                    regions={path: regions} if regions else None)
+
+
+def dockerfile_regions(text: str) -> Dict[int, List[Tuple[int, int]]]:
+    """written_regions of a Dockerfile's text (nothing when it cannot be parsed: then it has no snippets)."""
+    try:
+        return written_regions(_instructions(text), redact.source_lines(text, "dockerfile"))
+    except Exception:  # a parser failure is reported where the file is parsed, not here
+        return {}
+
+
+def written_regions(instructions: List[Instruction], lines: List[str]) -> Dict[int, List[Tuple[int, int]]]:
+    """Where sensitive values are written (redact.py): an ENV, ARG or LABEL value whose name or content is
+    sensitive, from after its name to the end of the instruction (its written form may differ from its value:
+    `\\ `, quotes, `${PREFIX}-literal`); and the credentials in an instruction that runs over several lines (RUN
+    with continuation lines or heredocs), found in its text with the continuations joined."""
+    regions: Dict[int, List[Tuple[int, int]]] = {}
+    for ins in instructions:
+        if ins.name in ("ENV", "ARG", "LABEL"):
+            for key, val in _pairs(ins.value, legacy=ins.name == "ENV"):
+                if val is not None and redact.sensitive(key, val):
+                    loc = _key_loc(lines, "", ins, key)
+                    start = (loc.column or 1) - 1 + len(key) if loc.line != ins.line or loc.column != 1 else 0
+                    redact.add_region(regions, loc.line or ins.line, start, ins.end, redact.TO_END)
+        if ins.end > ins.line and ins.end <= len(lines):
+            _joined_regions(regions, lines, ins.line, ins.end)
+    return regions
+
+
+def _joined_regions(regions: Dict[int, List[Tuple[int, int]]], lines: List[str], first: int, last: int) -> None:
+    """Credential spans of lines first..last read as one text, a trailing backslash joining a line to the next."""
+    chars: List[str] = []
+    where: List[Tuple[int, int]] = []
+    for number in range(first, last + 1):
+        line = lines[number - 1]
+        body = line.rstrip()
+        joined = body.endswith("\\")
+        if joined:
+            body = body[:-1]
+        for col, ch in enumerate(body):
+            chars.append(ch)
+            where.append((number, col))
+        chars.append(" " if joined else "\n")
+        where.append((number, len(body)))
+    text = "".join(chars)
+    for span in redact.credentials.spans(text):
+        start = span.start + span.visible
+        if span.end <= start:
+            continue
+        (l1, c1), (l2, c2) = where[start], where[span.end - 1]
+        redact.add_region(regions, l1, c1, l2, c2 + 1)
 
 
 def _lineage(stage: Stage) -> List[Stage]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
+from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional, Tuple
+    from typing import Dict, List, Optional, Tuple
 
 KEY = lazy(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
@@ -37,9 +38,11 @@ def _double_quoted(text: str, start: int) -> Tuple[Optional[str], int]:
     return None, i
 
 
-def parse_env_text(text: str, path: str) -> List[EnvVar]:
+def parse_env_text(text: str, path: str, regions: Optional[Dict[int, List[Tuple[int, int]]]] = None) -> List[EnvVar]:
+    """The variables of an env file. With `regions`, also where each sensitive value is written: from after `=` to
+    the end of its last line (redact.py)."""
     variables: List[EnvVar] = []
-    lines = text.splitlines()
+    lines = redact.source_lines(text, "env")
     i = 0
     while i < len(lines):
         raw = lines[i]
@@ -50,12 +53,12 @@ def parse_env_text(text: str, path: str) -> List[EnvVar]:
             continue
         match = KEY.match(raw)
         if not match:
-            raise EnvFileError(f"line {lineno}: expected NAME=value")
+            raise EnvFileError(f"line {lineno}, column {len(raw) - len(raw.lstrip()) + 1}: expected NAME=value")
         name = match.group(2)
         loc = Location(path, lineno, match.start(2) + 1, name)
         if not match.group(3):
             if raw[match.end():].strip():
-                raise EnvFileError(f"line {lineno}: expected '=' after {name}")
+                raise EnvFileError(f"line {lineno}, column {match.end() + 1}: expected '=' after the variable name")
             variables.append(EnvVar(name, None, loc, "env_file"))
             continue
         rest = raw[match.end():].lstrip()
@@ -74,15 +77,31 @@ def parse_env_text(text: str, path: str) -> List[EnvVar]:
                 body += "\n" + lines[i]
                 i += 1
             if value is None:
-                raise EnvFileError(f"line {lineno}: unterminated {quote}-quoted value for {name}")
+                raise EnvFileError(f"line {lineno}: unterminated {quote}-quoted value")
         else:
             value = re.split(r"\s#", rest, maxsplit=1)[0].strip()
+        if regions is not None and redact.sensitive(name, value):
+            start = len(raw) - len(raw[match.end():].lstrip())
+            redact.add_region(regions, lineno, start, i, redact.TO_END)
         variables.append(EnvVar(name, value, loc, "env_file"))
     return variables
 
 
 def parse_env_file(text: str, path: str) -> Document:
-    variables = parse_env_text(text, path)
+    regions: Dict[int, List[Tuple[int, int]]] = {}
+    variables = parse_env_text(text, path, regions)
     res = Resource(kind="env", name=f"env:{path}", label=f"env file {path}", path=path,
                    anchor=Location(path, 1, 1), env=variables)
-    return Document(path=path, kind="env", resources=[res], lines=text.splitlines())
+    return Document(path=path, kind="env", resources=[res], lines=redact.source_lines(text, "env"),
+                    regions={path: regions} if regions else None)
+
+
+def env_regions(text: str) -> Dict[int, List[Tuple[int, int]]]:
+    """Where an env file's sensitive values are written (nothing when it cannot be parsed: then it has no
+    snippets)."""
+    regions: Dict[int, List[Tuple[int, int]]] = {}
+    try:
+        parse_env_text(text, "", regions)
+    except EnvFileError:
+        pass
+    return regions

@@ -25,7 +25,10 @@ from hipaa_scan.sources.compose import _Locator
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
-from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+from hipaa_scan.redact import source_lines
+from hipaa_scan.sources.dockerfile import dockerfile_regions
+from hipaa_scan.sources.envfile import env_regions
+from hipaa_scan.yamlsrc import YamlError, YList, YMap, load, regions_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -108,6 +111,7 @@ class _Loader:
         self.notes = self.project.notes
         self.uses: Dict[PosKey, Uses] = {}
         self.lines: Dict[str, List[str]] = {}
+        self.regions: Dict[str, Dict[int, List[Tuple[int, int]]]] = {}  # where sensitive values are written
         self.raw_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
         self.roots = tuple(_real_root(r) for r in spec.roots)
         self.primary = os.path.abspath(spec.primary or spec.files[0])
@@ -116,7 +120,9 @@ class _Loader:
 
     # -- reading -------------------------------------------------------------------------------------------------
 
-    def read(self, path: str) -> str:
+    def read(self, path: str, kind: str = "yaml") -> str:
+        """A file of the project (`kind`: yaml, env or dockerfile, for its lines and where its sensitive values are
+        written)."""
         path = os.path.abspath(path)
         real = os.path.realpath(path)
         if self.roots and not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self.roots):
@@ -124,8 +130,18 @@ class _Loader:
         if path not in self.texts:
             self.texts[path] = read_text(path, self.max_bytes)
         shown = display_path(path)
-        self.lines.setdefault(shown, self.texts[path].splitlines())
         self.project.read[shown] = path
+        if shown not in self.lines:
+            text = self.texts[path]
+            self.lines[shown] = source_lines(text, kind)
+            if kind == "env":
+                regions = env_regions(text)
+            elif kind == "dockerfile":
+                regions = dockerfile_regions(text)
+            else:
+                regions = {}  # a YAML file's come with its data (raw)
+            if regions:
+                self.regions[shown] = regions
         return self.texts[path]
 
     def env_layer(self, paths: Sequence[str], base: ProjectEnv, required: bool) -> Dict[str, EnvVar]:
@@ -139,7 +155,7 @@ class _Loader:
 
         for path in paths:
             try:
-                text = self.read(path)
+                text = self.read(path, "env")
             except ReadError as exc:
                 if required:
                     raise ProjectError(display_path(path), f"env file {exc}", "io") from None
@@ -162,6 +178,9 @@ class _Loader:
             raise ProjectError(shown, str(exc), "io") from None
         except YamlError as exc:
             raise ProjectError(shown, str(exc)) from None
+        regions = regions_of(data)
+        if regions:
+            self.regions[shown] = regions
         if data is None:
             data = new_map()
         if not isinstance(data, YMap):
@@ -306,7 +325,7 @@ class _Loader:
         self.project.doc = Document(
             path=primary, kind="compose", resources=resources, lines=self.lines.get(primary),
             files={d: lines for d, lines in self.lines.items() if d != primary},
-            owned=tuple(d for d in composes if d != primary), provenance=builder.provenance)
+            owned=tuple(d for d in composes if d != primary), provenance=builder.provenance, regions=self.regions)
 
     def _active(self, svc: YMap) -> bool:
         if not self.spec.profiles:

@@ -21,6 +21,7 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Record
 from hipaa_scan.secrets import secret_name
+from hipaa_scan.redact import source_lines
 from hipaa_scan.sources.envfile import parse_env_text
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
@@ -113,7 +114,7 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
                   notes: List[str]) -> List[EnvVar]:
     """An env file's variables with `${VAR}` expanded from the ones before it, then `lookup`. Unset references stay
     as written (with a note); `VAR` alone takes its value from `lookup` or stays unset."""
-    lines = text.splitlines()
+    lines = source_lines(text, "env")
     known: Dict[str, str] = {}
     out: List[EnvVar] = []
 

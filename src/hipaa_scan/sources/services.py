@@ -79,7 +79,7 @@ class ServiceBuilder:
                                       f"{display_path(path)} does not exist: Compose would refuse to start it")
                 continue
             try:
-                text = self.loader.read(path)
+                text = self.loader.read(path, "env")
             except ReadError as exc:
                 if required:
                     res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
@@ -147,7 +147,7 @@ class ServiceBuilder:
 
         shown = display_path(spec.dockerfile)
         try:
-            text = self.loader.read(spec.dockerfile)
+            text = self.loader.read(spec.dockerfile, "dockerfile")
             image = builds.image_resource(name, res, text, shown, spec, as_given(spec.dockerfile, self.loader.spec),
                                           replaces)
         except ReadError as exc:
