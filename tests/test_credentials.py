@@ -28,6 +28,11 @@ CASES = [
      "AccountName=x;AccountKey=****(18 chars);EndpointSuffix=core.windows.net"),
     ('K="-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXk\\n-----END OPENSSH PRIVATE KEY-----"', 'K="****(87 chars)"'),
     ('{"password": "hunter2hunter", "user": "x"}', '{"password": "****(13 chars)", "user": "x"}'),
+    # a password with `@` or `/` in it, not percent-encoded: the userinfo runs to the last `@` a host follows
+    ("DOCKER_HOST=tcp://admin:p@ss/w0rd9@docker.example.com:2376",
+     "DOCKER_HOST=tcp://admin:****(10 chars)@docker.example.com:2376"),
+    ("postgres://app:Zq8@xK/9mWp2@db:5432/app?sslmode=disable", "postgres://app:****(12 chars)@db:5432/app?sslmode=disable"),
+    ("npm install https://registry.npmjs.org/@scope/pkg", "npm install https://registry.npmjs.org/@scope/pkg"),
     # nothing to mask: variables, placeholders, plain commands and images
     ("POSTGRES_PASSWORD=${DB_PASSWORD}", "POSTGRES_PASSWORD=${DB_PASSWORD}"),
     ("--password=$PASS --token <tok>", "--password=$PASS --token <tok>"),

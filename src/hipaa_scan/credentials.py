@@ -44,6 +44,10 @@ _HEADER = lazy(
 _USER_OPTION = lazy(r"""(?:^|\s)(?:-u\s*|--user[\s=]|--proxy-user[\s=])\s*["']?([^\s"':]*):([^\s"']+)""")
 # scheme://userinfo@host: the password after the colon, or a whole userinfo that is a token (no colon)
 _USERINFO = lazy(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^:/?#@\s"'<>]*)(?::([^/?#@\s"'<>]*))?@""")
+# The same, for a password written with `@` or `/` in it (not percent-encoded, as people do write them): the userinfo
+# runs to the last `@` that a host name follows.
+_USERINFO_LOOSE = lazy(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/?#@\s"'<>]*:([^\s"'<>]*)@(?=[A-Za-z0-9\[][A-Za-z0-9.\-\]]*"""
+                       r"""(?::[0-9]+)?(?:[/?#\s"'<>]|$))""")
 # key=value or key: value pairs whose key names a credential (query strings, DSNs, .npmrc, YAML, JSON, env lines)
 _PAIR = lazy(r"""(?:^|(?<=[\s?&;,{(\["'/:]))["']?([A-Za-z_][A-Za-z0-9_.\-]{0,80})["']?(\s*=\s*|\s*:\s+|":\s*)(?=(""" +
              _VALUE + r"))")
@@ -124,6 +128,9 @@ def spans(text: str) -> List[Span]:
                 if m.group(2):
                     found.append(Span(m.start(2), m.end(2), USERINFO))
             elif m.group(1) and len(m.group(1)) >= 8:  # https://<token>@host; `git@`, `user@` are names
+                found.append(Span(m.start(1), m.end(1), USERINFO))
+        for m in _USERINFO_LOOSE.finditer(text):
+            if m.group(1):
                 found.append(Span(m.start(1), m.end(1), USERINFO))
     if "=" in text or ":" in text:
         for m in _PAIR.finditer(text):

@@ -214,7 +214,19 @@ def _context_spans(text: str, prose: bool = False) -> List[Tuple[int, int, int]]
         if prose and s.label in _PROSE_SKIPS:
             continue
         out.append((s.start, s.end, s.visible))
+    out.extend(_folded_url_spans(text))
     return out
+
+
+# A URL whose `//` a path normalisation made `/` (`include: https://u:p@host/x.yaml` joined to a directory), with
+# userinfo that a host name follows: the password is masked wherever such a URL turns up.
+_FOLDED_USERINFO = lazy(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*:/(?!/)[^:/?#@\s"'<>]*:([^\s"'<>]*)@(?=[A-Za-z0-9\[])""")
+
+
+def _folded_url_spans(text: str) -> List[Tuple[int, int, int]]:
+    if ":/" not in text or "@" not in text:
+        return []
+    return [(m.start(1), m.end(1), 0) for m in _FOLDED_USERINFO.finditer(text) if m.group(1)]
 
 
 _PROSE_SKIPS = frozenset((credentials.ASSIGNMENT, credentials.HEADER, credentials.CLIENT_PASSWORD))
@@ -304,6 +316,8 @@ def json_value(obj: Any, values: Iterable[str] = ()) -> Any:
         if isinstance(value, dict):
             return {k: walk(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
+            if len(value) > 1 and all(isinstance(v, str) for v in value):
+                return _words(value, redactor)  # a command: `["redis-server", "--requirepass", "X"]`
             return [walk(v, key) for v in value]
         if isinstance(value, str):
             if key is not None and value and secrets.secret_name(_last_segment(key)) and \
@@ -313,6 +327,23 @@ def json_value(obj: Any, values: Iterable[str] = ()) -> Any:
         return value
 
     return walk(obj, None)
+
+
+def _words(words: List[str], redactor: Redactor) -> List[str]:
+    """A command's words, redacted as the one line they make (a flag and its value are two words)."""
+    line = " ".join(words)
+    spans = redactor._spans(line)
+    if not spans:
+        return list(words)
+    out = []
+    at = 0
+    for word in words:
+        start, end = at, at + len(word)
+        inside = [(max(s, start) - start, min(e, end) - start, v if s >= start else 0)
+                  for s, e, v in spans if s < end and e > start]
+        out.append(apply(word, inside) if inside else word)
+        at = end + 1
+    return out
 
 
 def _last_segment(key: str) -> str:
