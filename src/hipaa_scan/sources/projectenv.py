@@ -21,7 +21,7 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Record
 from hipaa_scan.secrets import secret_name
-from hipaa_scan.redact import source_lines
+from hipaa_scan.redact import sensitive, source_lines
 from hipaa_scan.sources.envfile import parse_env_text
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
@@ -133,7 +133,7 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
             raw = value
             value, _used, missing = interpolate(raw, find)
             for name in dict.fromkeys(missing):
-                notes.append(unset_note(display, var.loc.line, name, raw))
+                notes.append(unset_note(display, var.loc.line, name, raw, var.name))
         var.value = value
         if value is not None:
             known[var.name] = value
@@ -141,7 +141,12 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
     return out
 
 
-def unset_note(path: str, line: Optional[int], name: str, raw: str) -> str:
+def unset_note(path: str, line: Optional[int], name: str, raw: str, owner: Optional[str] = None) -> str:
+    """The warning for an unset variable. When the value it is written in is sensitive (`owner` is the variable or
+    key that holds it), the "variable" is most likely part of the secret (`pa$sw0rd`): the note does not name it."""
+    if sensitive(owner, raw):
+        return (f"warning: {path}:{line}: a value that looks secret refers to an unset variable (a `$` in it; write "
+                "`$$` for a literal one); the reference is kept as written")
     if re.search(r"\$\{" + re.escape(name) + r":?\?", raw):
         return (f"warning: {path}:{line}: required variable {name} is not set: Compose would refuse to run this "
                 "project; the reference is kept as written")
@@ -167,11 +172,12 @@ def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[Po
             interpolate_tree(value, env, notes, uses, path, seen)
         elif isinstance(value, str) and "$" in value:  # the position is looked up only for what is interpolated
             pos = node.value_pos.get(key, node.pos) if isinstance(node, YMap) else node.item_pos[key]
-            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses)
+            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses,
+                                      key if isinstance(key, str) else None)
 
 
 def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[str],
-                  uses: Dict[PosKey, Uses]) -> str:
+                  uses: Dict[PosKey, Uses], owner: Optional[str] = None) -> str:
     supplied: List[Tuple[str, Optional[Supplied]]] = []
 
     def lookup(name: str) -> Optional[str]:
@@ -181,7 +187,7 @@ def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[s
 
     result, _used, missing = interpolate(text, lookup)
     for name in dict.fromkeys(missing):
-        notes.append(unset_note(path, pos[0], name, text))
+        notes.append(unset_note(path, pos[0], name, text, owner))
     if supplied:
         uses[(path, pos[0], pos[1])] = Uses(str(text), supplied)
     if isinstance(text, TaggedScalar):
