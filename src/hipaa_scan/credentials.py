@@ -116,9 +116,15 @@ def _secret_key(name: str) -> bool:
         bool(_EXTRA_SECRET_KEYS.match(name.strip("\"'")))
 
 
+# Every context above needs one of these words (a secret name, a flag, a client, a URL) or a secret shape's literal:
+# one search rules out most text (messages, most source lines) before the patterns run one by one.
+_TRIGGER = lazy(r"(?i)pass|pwd|secret|token|key|auth|cred|cookie|sig|dsn|salt|connection|-u|://|hooks|-cli|mysql|"
+                r"mariadb|mongo")
+
+
 def spans(text: str) -> List[Span]:
     """Every credential value written inline in `text`, sorted by position, overlapping spans merged."""
-    if not text:
+    if not text or (_TRIGGER.search(text) is None and not secrets.may_hold_secret_shape(text)):
         return []
     found: List[Span] = []
     lowered = text.lower()

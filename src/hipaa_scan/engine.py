@@ -194,7 +194,13 @@ class Runner:
         origin = doc.provenance.get(hit.loc) if doc.provenance else None
         message = f"{hit.message} ({origin})" if origin else hit.message
         return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, m.hipaa,
-                       fingerprint(m.id, doc.path, res.name, redact.text(hit.key)), hit.evidence, snippet)
+                       fingerprint(m.id, doc.path, res.name, _identity(hit.key)), hit.evidence, snippet)
+
+
+def _identity(key: str) -> str:
+    """A hit's key as its fingerprint hashes it: redacted, so that a fingerprint cannot confirm a guessed credential
+    (a RUN command's key holds the command). Only a key with a value in it can hold one (`env:NAME` cannot)."""
+    return redact.text(key) if (" " in key or "=" in key or "@" in key) else key
 
 
 def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:

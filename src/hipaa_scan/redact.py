@@ -19,6 +19,7 @@ The common case costs little: a line with no region, no credential context and n
 
 from __future__ import annotations
 
+import functools
 import math
 
 from hipaa_scan import credentials, secrets
@@ -93,6 +94,12 @@ def written_literal(value: str) -> bool:
     return bool(literal) and not secrets.is_placeholder(literal) and len(literal) >= 3
 
 
+def without_references(value: str) -> str:
+    """The literal text of a value: its `${VAR}` / `$VAR` references taken out."""
+    return _REFERENCE.sub("", value) if "$" in value else value
+
+
+@functools.lru_cache(maxsize=1024)
 def sensitive_text(value: str) -> bool:
     """Whether a value holds a credential whatever it is called: a secret shape, a URL password, a header,
     a secret-named parameter or flag."""
@@ -207,6 +214,17 @@ def _context_spans(text: str, prose: bool = False) -> List[Tuple[int, int, int]]
     """Credential spans of a text, except values already masked. In `prose` (messages, notes, errors) the contexts
     that read words as values (`password: the redis image ignores it`) are left out: there only secret shapes,
     URL userinfo and `name=value` parameters count."""
+    return list(_remembered_spans(text, prose)) if len(text) <= 400 else _find_spans(text, prose)
+
+
+@functools.lru_cache(maxsize=4096)  # a tree repeats its lines and messages again and again; memory stays bounded
+def _remembered_spans(text: str, prose: bool) -> Tuple[Tuple[int, int, int], ...]:
+    return tuple(_find_spans(text, prose))
+
+
+def _find_spans(text: str, prose: bool) -> List[Tuple[int, int, int]]:
+    if prose and not _PROSE_TRIGGER.search(text) and not secrets.may_hold_secret_shape(text):
+        return []  # prose holds a credential only as a parameter, a flag, a URL or a shape
     out = []
     for s in credentials.spans(text):
         if text.startswith("****", s.start + s.visible):
@@ -229,6 +247,7 @@ def _folded_url_spans(text: str) -> List[Tuple[int, int, int]]:
     return [(m.start(1), m.end(1), 0) for m in _FOLDED_USERINFO.finditer(text) if m.group(1)]
 
 
+_PROSE_TRIGGER = lazy(r"=|:/|(?:^|\s)-|hooks|PRIVATE KEY")
 _PROSE_SKIPS = frozenset((credentials.ASSIGNMENT, credentials.HEADER, credentials.CLIENT_PASSWORD))
 
 
@@ -273,8 +292,9 @@ class Redactor:
         then surrounding blanks dropped and the line cut to `limit`."""
         spans = []
         by_line = self.regions.get(path)
-        if by_line and line in by_line:
-            spans.extend((start, end, 0) for start, end in by_line[line])
+        marked = by_line.get(line) if by_line and line else None
+        if marked:
+            spans.extend((start, end, 0) for start, end in marked)
         spans.extend(self._spans(text))
         return apply(text, spans).strip()[:limit] if spans else text.strip()[:limit]
 

@@ -18,7 +18,7 @@ from hipaa_scan.sources.interpolate import substitute
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Tuple
 
 HEREDOC = lazy(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 FLAG = lazy(r"^--([a-z\-]+)(?:=(.*))?$")
@@ -218,15 +218,40 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
             _apply(ins, stage, shipped, variables, global_args, res, lines, path, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.extra["base_image"] = final.image
-    regions = written_regions(instructions, lines)
     return Document(path=path, kind="dockerfile", resources=[res], lines=lines,
-                    regions={path: regions} if regions else None)
+                    regions={path: LazyRegions(instructions, lines)})
 
 
-def dockerfile_regions(text: str) -> Dict[int, List[Tuple[int, int]]]:
-    """written_regions of a Dockerfile's text (nothing when it cannot be parsed: then it has no snippets)."""
+class LazyRegions:
+    """A Dockerfile's regions (redact.py), worked out only for the instructions that hold a finding's line: most
+    instructions never show in a snippet."""
+
+    def __init__(self, instructions: List[Instruction], lines: List[str]) -> None:
+        self.instructions = instructions
+        self.starts = [ins.line for ins in instructions]
+        self.lines = lines
+        self.done: Dict[int, Dict[int, List[Tuple[int, int]]]] = {}  # instruction index -> its regions
+
+    def get(self, line: int, default: Optional[List[Tuple[int, int]]] = None) -> Optional[List[Tuple[int, int]]]:
+        from bisect import bisect_right
+
+        index = bisect_right(self.starts, line) - 1
+        if index < 0 or line > self.instructions[index].end:
+            return default
+        regions = self.done.get(index)
+        if regions is None:
+            regions = self.done[index] = written_regions(self.instructions[index:index + 1], self.lines)
+        return regions.get(line, default)
+
+    def __bool__(self) -> bool:
+        return bool(self.instructions)
+
+
+def dockerfile_regions(text: str) -> Any:
+    """The regions of a Dockerfile's text (LazyRegions; nothing when it cannot be parsed: then it has no
+    snippets)."""
     try:
-        return written_regions(_instructions(text), redact.source_lines(text, "dockerfile"))
+        return LazyRegions(_instructions(text), redact.source_lines(text, "dockerfile"))
     except Exception:  # a parser failure is reported where the file is parsed, not here
         return {}
 
@@ -251,26 +276,32 @@ def written_regions(instructions: List[Instruction], lines: List[str]) -> Dict[i
 
 def _joined_regions(regions: Dict[int, List[Tuple[int, int]]], lines: List[str], first: int, last: int) -> None:
     """Credential spans of lines first..last read as one text, a trailing backslash joining a line to the next."""
-    chars: List[str] = []
-    where: List[Tuple[int, int]] = []
+    parts: List[str] = []
+    starts: List[int] = []  # offset in the joined text where each line starts
+    at = 0
     for number in range(first, last + 1):
-        line = lines[number - 1]
-        body = line.rstrip()
-        joined = body.endswith("\\")
-        if joined:
-            body = body[:-1]
-        for col, ch in enumerate(body):
-            chars.append(ch)
-            where.append((number, col))
-        chars.append(" " if joined else "\n")
-        where.append((number, len(body)))
-    text = "".join(chars)
-    for span in redact.credentials.spans(text):
+        body = lines[number - 1].rstrip()
+        if body.endswith("\\"):
+            body = body[:-1] + " "
+        else:
+            body += "\n"
+        starts.append(at)
+        parts.append(body)
+        at += len(body)
+    found = redact.credentials.spans("".join(parts))
+    if not found:
+        return
+    from bisect import bisect_right
+
+    def position(offset: int) -> Tuple[int, int]:
+        index = bisect_right(starts, offset) - 1
+        return first + index, offset - starts[index]
+
+    for span in found:
         start = span.start + span.visible
-        if span.end <= start:
-            continue
-        (l1, c1), (l2, c2) = where[start], where[span.end - 1]
-        redact.add_region(regions, l1, c1, l2, c2 + 1)
+        if span.end > start:
+            (l1, c1), (l2, c2) = position(start), position(span.end - 1)
+            redact.add_region(regions, l1, c1, l2, c2 + 1)
 
 
 def _lineage(stage: Stage) -> List[Stage]:

@@ -21,7 +21,7 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Record
 from hipaa_scan.secrets import secret_name
-from hipaa_scan.redact import sensitive, source_lines
+from hipaa_scan.redact import sensitive, source_lines, without_references
 from hipaa_scan.sources.envfile import parse_env_text
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
@@ -144,7 +144,7 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
 def unset_note(path: str, line: Optional[int], name: str, raw: str, owner: Optional[str] = None) -> str:
     """The warning for an unset variable. When the value it is written in is sensitive (`owner` is the variable or
     key that holds it), the "variable" is most likely part of the secret (`pa$sw0rd`): the note does not name it."""
-    if sensitive(owner, raw):
+    if sensitive(owner, without_references(raw)):
         return (f"warning: {path}:{line}: a value that looks secret refers to an unset variable (a `$` in it; write "
                 "`$$` for a literal one); the reference is kept as written")
     if re.search(r"\$\{" + re.escape(name) + r":?\?", raw):
