@@ -267,8 +267,14 @@ def written_regions(instructions: List[Instruction], lines: List[str]) -> Dict[i
             for key, val in _pairs(ins.value, legacy=ins.name == "ENV"):
                 if val is not None and redact.sensitive(key, val):
                     loc = _key_loc(lines, "", ins, key)
+                    line = loc.line or ins.line
                     start = (loc.column or 1) - 1 + len(key) if loc.line != ins.line or loc.column != 1 else 0
-                    redact.add_region(regions, loc.line or ins.line, start, ins.end, redact.TO_END)
+                    text = lines[line - 1] if 0 < line <= len(lines) else ""
+                    if start and text[start:start + 1] == "=":  # the value starts after `KEY=` or `KEY `
+                        start += 1
+                    while start and text[start:start + 1] in (" ", "\t"):
+                        start += 1
+                    redact.add_region(regions, line, start, ins.end, redact.TO_END)
         if ins.end > ins.line and ins.end <= len(lines):
             _joined_regions(regions, lines, ins.line, ins.end)
     return regions
