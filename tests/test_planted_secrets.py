@@ -140,7 +140,12 @@ def _dockerfile(p: Planted) -> str:
     health = p.password("df-healthcheck", "!%^*-_+=.,~")
     arg = p.npm("df-arg-default")
     comment = p.github("df-comment-after-formfeed")
+    global_arg = p.password("df-global-arg", "!%^*-_+=.,~")
+    continued_env = p.password("df-env-continued", "!%^*-_+=.,~")
+    onbuild = p.password("df-onbuild", "!%^*-_+=.,~")
+    add_url = p.password("df-add-url", "-_.~")
     return (
+        f"ARG GLOBAL_TOKEN={global_arg}\n"
         "FROM python:3.12-slim AS build\n"
         f"ARG NPM_TOKEN={arg}\n"
         "RUN echo one\x0ctwo\u2028three\n"  # a form feed and U+2028 inside a line: not line breaks for the parser
@@ -156,6 +161,11 @@ def _dockerfile(p: Planted) -> str:
         f'    {cont}" https://api.example.com/x | bash\n'
         "FROM python:3.12-slim\n"
         f"ENV API_TOKEN={env_tok} LOG_LEVEL=info\n"
+        "ENV A=1 \\\n"
+        f"    DB_PASSWORD={continued_env} \\\n"
+        "    B=2\n"
+        f"ONBUILD RUN curl -u ci:{onbuild} https://x.example.com/i.sh | sh\n"
+        f"ADD https://ci:{add_url}@files.example.com/f.tgz /tmp/\n"
         f"ENV SECRET_KEY my\\ {legacy}\n"
         "ARG PREFIX\n"
         f"ENV AUTH_TOKEN=${{PREFIX}}-{literal}\n"
@@ -173,7 +183,7 @@ def _env_file(p: Planted, crlf: bool = False) -> str:
     jdbc = p.password("env-jdbc", "!*-_.~")
     lines = [
         "# application settings",
-        f"DB_PASSWORD={p.password('env-plain', '!%^*-_+=.,~')}",
+        f"DB_PASSWORD={p.password('env-plain', '-_.~')}",
         f'API_TOKEN="{quoted[:half]}\\"{quoted[half:]}"',
         f"SESSION_SECRET='{p.password('env-single', '!%^*-_+=.,~')}'",
         f'FIREBASE_PRIVATE_KEY="{pem}\\n"',
@@ -213,21 +223,19 @@ def _compose(p: Planted) -> str:
     cfg = p.slack("c-configs-content")
     flow = p.github("c-flow-mapping")
     listed = p.password("c-list-form", "!%^*-_+=.,~")
-    envpath = p.password("c-env-file-path", "-_.~")
-    include_pw = p.password("c-include-url", "-_.~")
-    extends_pw = p.password("c-extends-url", "-_.~")
     return (
         "include:\n"
         "  - other/compose.yaml\n"
-        f"  - https://deploy:{include_pw}@config.example.com/base.yaml\n"
         "x-creds:\n"
         f"  password: {xblock}\n"
+        "x-env: &shared\n"
+        f"  SHARED_SECRET: {p.password('c-anchor', '!%^*-_+=.,~')}\n"
         "services:\n"
         "  api:\n"
         "    image: acme/api:1.2.3\n"
         "    env_file:\n"
         "      - .env\n"
-        f"      - ./envs/{envpath}.env\n"
+        "      - ./envs/${DB_PASSWORD}.env\n"  # a path built from a secret (.env's DB_PASSWORD)
         "    environment:\n"
         f'      APP_SECRET: "{dollar[:6]}$${dollar[6:]}"\n'
         f"      SECRET_PHRASE: '{quote[:6]}''{quote[6:]}'\n"
@@ -253,11 +261,21 @@ def _compose(p: Planted) -> str:
         f"    environment: {{API_KEY: {flow}, NODE_ENV: development}}\n"
         "  listed:\n"
         "    image: node:20\n"
-        "    extends:\n"
-        f"      file: https://ci:{extends_pw}@config.example.com/common.yaml\n"
-        "      service: base\n"
+        "    build:\n"
+        "      context: .\n"
+        "      args:\n"
+        f"        - NPM_TOKEN={p.npm('c-build-arg')}\n"
+        "    labels:\n"
+        f"      - \"com.example.token={p.password('c-label-list', '!%^*-_+=.,~')}\"\n"
+        f"    entrypoint: [\"app\", \"--password={p.password('c-entrypoint', '!%^*-_+=.~')}\"]\n"
+
         "    environment:\n"
         f"      - DB_PASS={listed}\n"
+        "  anchored:\n"
+        "    image: node:20\n"
+        "    environment:\n"
+        "      <<: *shared\n"
+        f"      DOCKER_AUTH_CONFIG: '{{\"auths\": {{\"r.example.com\": {{\"auth\": \"{p.aws_secret('c-docker-auth')}\"}}}}}}'\n"
         "  db:\n"
         "    image: postgres:latest\n"
         "    environment:\n"
@@ -266,6 +284,18 @@ def _compose(p: Planted) -> str:
         "  app:\n"
         f"    content: |\n      slack_token = \"{cfg}\"\n"
     )
+
+
+def _remote_compose(p: Planted) -> str:
+    """Include and extends URLs with credentials: the project cannot be loaded, and its error names the URL."""
+    return ("include:\n"
+            f"  - https://deploy:{p.password('r-include-url', '-_.~')}@config.example.com/base.yaml\n"
+            "services:\n"
+            "  api:\n"
+            "    image: acme/api:1.0\n"
+            "    extends:\n"
+            f"      file: https://ci:{p.password('r-extends-url', '-_.~')}@config.example.com/common.yaml\n"
+            "      service: base\n")
 
 
 def _other_compose(p: Planted) -> str:
@@ -283,6 +313,9 @@ def build_tree(root, p: Planted):
         "app/.env": _env_file(p),
         "app/compose.yaml": _compose(p),
         "app/other/compose.yaml": _other_compose(p),
+        "remote/compose.yaml": _remote_compose(p),
+        "app/compose.override.yaml": ("services:\n  api:\n    environment:\n"
+                                      f"      OVERRIDE_KEY: {p.password('c-override', '!%^*-_+=.,~')}\n"),
         "broken/.env": f"GOOD=1\n{p.aws_key_id('broken-env-line')}\nLATER_TOKEN={p.github('broken-env-later')}\n",
         "broken/compose.yaml": f"services:\n  x:\n    image: a\n    environment: [\n      TOKEN: {p.openai('broken-yaml')}\n",
         "broken/Dockerfile": f"# no FROM here\nRUN echo {p.github('broken-dockerfile')}\n",
@@ -373,8 +406,13 @@ def test_the_scan_still_finds_the_planted_secrets(planted):
     secret_rules = [f for f in report["findings"] if f["rule_id"] in ("HS401", "HS402", "HS405")]
     assert len(secret_rules) >= 15, len(secret_rules)
     assert any(f.get("snippet") for f in secret_rules)
-    errors = {e["path"] for e in report["errors"]}
-    assert {"broken/compose.yaml", "broken/Dockerfile"} <= errors
+    errors = {e["path"]: e["message"] for e in report["errors"]}
+    assert {path for path in errors if not path.startswith("remote/")} == {"broken/compose.yaml", "broken/Dockerfile"}
+    assert any(path.startswith("remote/") for path in errors)
+    # the project was loaded as Compose loads it: its included file, its .env and its Dockerfile's findings
+    paths = {f["location"]["path"] for f in secret_rules}
+    assert {"app/.env", "app/compose.yaml", "app/other/compose.yaml", "app/compose.override.yaml",
+            "app/Dockerfile", "crlf/.env"} <= paths
 
 
 def test_messages_are_not_garbled_by_vendor_default_passwords(planted):
