@@ -240,3 +240,16 @@ def test_source_lines_split_where_the_parsers_do():
     assert redact.source_lines(text, "env") == ["a\x0cb", "c\u2028d\x85e\rf"]
     assert redact.source_lines(text, "yaml") == ["a\x0cb", "c", "d", "e", "f"]
     assert os.linesep  # (the platform's separator plays no part)
+
+
+def test_a_mapping_where_a_path_belongs_is_named_never_printed(tmp_path):
+    (tmp_path / "compose.yaml").write_text(
+        "include:\n  - path:\n      token: Tt5Xq9Zr7Lm3Wp5T\n"
+        "services:\n  api:\n    image: a:1\n"
+        "    build:\n      context: .\n      dockerfile: {password: Ww8Xq9Zr7Lm3Wp5W}\n"
+        "    env_file: {path: {secret: Yy0Xq9Zr7Lm3Wp5Y}}\n"
+        "    extends:\n      file: {password: Vv7Xq9Zr7Lm3Wp5V}\n      service: b\n")
+    result = scan(tmp_path)
+    assert [e.message for e in result.errors] == ["vanished before it could be read"]
+    assert result.errors[0].path.endswith("/(a mapping)")
+    assert_hidden(result, "Xq9Zr7Lm3Wp5")

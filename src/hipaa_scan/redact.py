@@ -317,6 +317,16 @@ class Redactor:
         return apply(text, spans)
 
 
+def as_text(value: Any) -> str:
+    """A scalar where a path or a name belongs, as text; a mapping or a list given there is named, never printed
+    (its values may be anything, secrets included)."""
+    if isinstance(value, dict):
+        return "(a mapping)"
+    if isinstance(value, (list, tuple)):
+        return "(a list)"
+    return str(value)
+
+
 def text(value: Any) -> str:
     """Free text bound for output that holds no value the scan knows of (a note, an error, a host URL, a path):
     credential contexts and secret shapes masked."""

@@ -25,7 +25,7 @@ from hipaa_scan.sources.compose import _Locator
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
-from hipaa_scan.redact import source_lines
+from hipaa_scan.redact import as_text, source_lines
 from hipaa_scan.sources.dockerfile import dockerfile_regions
 from hipaa_scan.sources.envfile import env_regions
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load, regions_of
@@ -239,9 +239,9 @@ class _Loader:
         if len(chain) > MAX_DEPTH:
             raise ProjectError(display_path(path), f"extends nested deeper than {MAX_DEPTH}")
         ext = svc["extends"]
-        target, other = (str(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) else (str(ext), None)
+        target, other = (as_text(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) else (as_text(ext), None)
         if other is not None:
-            other_path = os.path.normpath(os.path.join(os.path.dirname(path), str(other)))
+            other_path = os.path.normpath(os.path.join(os.path.dirname(path), as_text(other)))
             base = self.extended(self.raw(other_path, env), target, other_path, env, chain + ((path, name),))
             base = relocate(base, os.path.dirname(other_path))
         else:
@@ -262,13 +262,13 @@ class _Loader:
         for entry in entries:
             spec = entry if isinstance(entry, YMap) else YMap()
             paths = spec.get("path") if isinstance(entry, YMap) else entry
-            paths = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
+            paths = [as_text(p) for p in paths] if isinstance(paths, list) else [as_text(paths)]
             files = [os.path.normpath(os.path.join(here, p)) for p in paths]
-            directory = os.path.normpath(os.path.join(here, str(spec["project_directory"]))) \
+            directory = os.path.normpath(os.path.join(here, as_text(spec["project_directory"]))) \
                 if spec.get("project_directory") else os.path.dirname(files[0])
             env_files = spec.get("env_file")
             if env_files is not None:
-                names = [str(e) for e in env_files] if isinstance(env_files, list) else [str(env_files)]
+                names = [as_text(e) for e in env_files] if isinstance(env_files, list) else [as_text(env_files)]
                 layer = self.env_layer([os.path.join(here, n) for n in names], env, required=True)
             else:
                 layer = self.env_layer([os.path.join(directory, ".env")], env, required=False) \
@@ -340,23 +340,23 @@ def relocate(svc: YMap, directory: str) -> YMap:
     build = svc.get("build")
     if isinstance(build, YMap):
         build = _copy(build)
-        build["context"] = _absolute(str(build.get("context") or "."), directory)
+        build["context"] = _absolute(as_text(build.get("context") or "."), directory)
         out["build"] = build
     elif build is not None:
-        out["build"] = _absolute(str(build), directory)
+        out["build"] = _absolute(as_text(build), directory)
     entries = svc.get("env_file")
     if isinstance(entries, YList):
         seq = YList()
         seq.pos, seq.item_pos = entries.pos, list(entries.item_pos)
         for entry in entries:
             if isinstance(entry, YMap):
-                entry = _with(entry, "path", _absolute(str(entry.get("path")), directory))
+                entry = _with(entry, "path", _absolute(as_text(entry.get("path")), directory))
             else:
-                entry = _absolute(str(entry), directory)
+                entry = _absolute(as_text(entry), directory)
             seq.append(entry)
         out["env_file"] = seq
     elif entries is not None:
-        out["env_file"] = _absolute(str(entries), directory)
+        out["env_file"] = _absolute(as_text(entries), directory)
     return out
 
 
