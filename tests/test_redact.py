@@ -253,3 +253,11 @@ def test_a_mapping_where_a_path_belongs_is_named_never_printed(tmp_path):
     assert [e.message for e in result.errors] == ["vanished before it could be read"]
     assert result.errors[0].path.endswith("/(a mapping)")
     assert_hidden(result, "Xq9Zr7Lm3Wp5")
+
+
+def test_an_inline_suppression_reason_is_redacted(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text(f"# hipaa-scan: ignore[HS401] rotated, the old one was ghp_{SECRET}{SECRET}{SECRET[:4]}\n"
+                   f"API_TOKEN={SECRET}\n")
+    (finding,) = findings(scan(env, select=["HS401"]))
+    assert finding.suppression.justification == "rotated, the old one was ghp_****(40 chars)"

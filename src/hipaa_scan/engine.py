@@ -246,6 +246,8 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
         f.evidence = layer.evidence(f.evidence)
         if f.snippet:
             f.snippet = layer.snippet(f.location.path, f.location.line, f.snippet)
+        if f.suppression is not None:  # an inline suppression's reason is text from the file
+            f.suppression.justification = layer.evidence(f.suppression.justification) or ""
     return findings
 
 
