@@ -261,3 +261,16 @@ def test_an_inline_suppression_reason_is_redacted(tmp_path):
                    f"API_TOKEN={SECRET}\n")
     (finding,) = findings(scan(env, select=["HS401"]))
     assert finding.suppression.justification == "rotated, the old one was ghp_****(40 chars)"
+
+
+def test_switches_and_references_are_not_masked(tmp_path):
+    """Over-masking garbles: `ALLOW_EMPTY_PASSWORD=yes` and a URL's `${PG_PASSWORD}` hold no secret."""
+    (tmp_path / "Dockerfile").write_text("FROM bitnami/redis:7.2\nENV ALLOW_EMPTY_PASSWORD=yes \\\n    A=1\nUSER 1001\n")
+    (tmp_path / ".env").write_text('DATABASE_URL="postgresql://app:${PG_PASSWORD}@db:5432/phi?sslmode=disable"\n')
+    result = scan(tmp_path / "Dockerfile", tmp_path / ".env")
+    shown = {(f.rule_id, f.snippet, f.evidence) for f in findings(result) if f.rule_id in ("HS403", "HS502")}
+    assert shown == {
+        ("HS403", "ENV ALLOW_EMPTY_PASSWORD=yes \\", "ALLOW_EMPTY_PASSWORD=yes"),
+        ("HS502", 'DATABASE_URL="postgresql://app:${PG_PASSWORD}@db:5432/phi?sslmode=disable"',
+         "DATABASE_URL=postgresql://app:${PG_PASSWORD}@db:5432/phi?sslmode=disable"),
+    }

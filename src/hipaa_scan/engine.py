@@ -223,16 +223,18 @@ def _resource_secrets(res: Resource) -> Tuple[List[str], List[str]]:
 
 def document_redactor(doc: Document) -> redact.Redactor:
     """The redaction layer for one document: its sensitive values, and where they are written."""
-    values: List[str] = []
     not_defaults: List[str] = []
     for res in doc.resources:
-        every, some = _resource_secrets(res)
-        values.extend(every)
+        _every, some = _resource_secrets(res)
         not_defaults.extend(some)
     # Messages never quote values; they are redacted too, but not of vendor defaults or of words that also name a
     # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
+    # Snippets and evidence are masked where each value is written (regions) and in every credential context; the
+    # search for known values elsewhere on a line leaves out vendor defaults and resource names too: they are public
+    # words (`postgres`) that also name images, services and paths.
     names = {res.name.split(":", 1)[-1] for res in doc.resources}
-    return redact.Redactor(values, [value for value in not_defaults if value not in names], doc.regions)
+    public = [value for value in not_defaults if value not in names]
+    return redact.Redactor(public, public, doc.regions)
 
 
 def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:

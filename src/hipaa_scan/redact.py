@@ -74,6 +74,13 @@ def sensitive(name: Optional[str], value: Optional[str]) -> bool:
     return sensitive_text(value)
 
 
+def sensitive_by_name(name: str, value: Optional[str]) -> bool:
+    """Sensitive because of what the variable is called: a secret name with literal text, or a vendor default."""
+    if not value:
+        return False
+    return (secrets.secret_name(name) and written_literal(value)) or bool(secrets.default_credential(name, value))
+
+
 def written_literal(value: str) -> bool:
     """Whether a written value holds literal text that is not a placeholder: `${VAR}` and `${VAR:-<placeholder>}`
     do not, `${PREFIX}-literal`, `${VAR:-part}rest` and `${VAR:-s3cret}` do."""
@@ -107,7 +114,7 @@ def sensitive_text(value: str) -> bool:
         return False
     if secrets.shape_of(value):
         return True
-    return bool(credentials.spans(value))
+    return bool(_context_spans(value))
 
 
 # -- regions: where sensitive values are written -------------------------------------------------------------------
@@ -132,7 +139,7 @@ def add_region(regions: Regions, start_line: int, start_col: int, end_line: int,
 def text_regions(regions: Regions, text: str, first_line: int, first_col: int = 0) -> None:
     """Mark the credential spans of a piece of text that starts at (first_line, first_col) and may run over
     several lines."""
-    found = credentials.spans(text)
+    found = context_spans(text)
     if not found:
         return
     starts = [0]
@@ -150,8 +157,8 @@ def text_regions(regions: Regions, text: str, first_line: int, first_col: int = 
                 hi = mid - 1
         return first_line + lo, offset - starts[lo] + (first_col if lo == 0 else 0)
 
-    for span in found:
-        (l1, c1), (l2, c2) = position(span.start + span.visible), position(span.end)
+    for start, end, visible in found:
+        (l1, c1), (l2, c2) = position(start + visible), position(end)
         add_region(regions, l1, c1, l2, c2)
 
 
@@ -210,6 +217,12 @@ def apply(text: str, spans: List[Tuple[int, int, int]]) -> str:
     return "".join(parts)
 
 
+def context_spans(text: str) -> List[Tuple[int, int, int]]:
+    """The credential spans (start, end, visible) of a source text the layer masks: credentials.spans without
+    placeholders (`ALLOW_EMPTY_PASSWORD=yes`) and values already masked."""
+    return _context_spans(text)
+
+
 def _context_spans(text: str, prose: bool = False) -> List[Tuple[int, int, int]]:
     """Credential spans of a text, except values already masked. In `prose` (messages, notes, errors) the contexts
     that read words as values (`password: the redis image ignores it`) are left out: there only secret shapes,
@@ -231,6 +244,8 @@ def _find_spans(text: str, prose: bool) -> List[Tuple[int, int, int]]:
             continue
         if prose and s.label in _PROSE_SKIPS:
             continue
+        if s.label in _WORD_CONTEXTS and secrets.is_placeholder(text[s.start:s.end]):
+            continue  # `ALLOW_EMPTY_PASSWORD=yes`, `--password $PASS`, `token=<token>`: no secret there
         out.append((s.start, s.end, s.visible))
     out.extend(_folded_url_spans(text))
     return out
@@ -247,6 +262,9 @@ def _folded_url_spans(text: str) -> List[Tuple[int, int, int]]:
     return [(m.start(1), m.end(1), 0) for m in _FOLDED_USERINFO.finditer(text) if m.group(1)]
 
 
+_WORD_CONTEXTS = frozenset((credentials.ASSIGNMENT, credentials.PARAMETER, credentials.FLAG,
+                            credentials.CLIENT_PASSWORD, credentials.HEADER, credentials.USER_OPTION,
+                            credentials.USERINFO))
 _PROSE_TRIGGER = lazy(r"=|:/|(?:^|\s)-|hooks|PRIVATE KEY")
 _PROSE_SKIPS = frozenset((credentials.ASSIGNMENT, credentials.HEADER, credentials.CLIENT_PASSWORD))
 
@@ -273,9 +291,11 @@ class Redactor:
                  regions: Optional[Dict[str, Regions]] = None) -> None:
         known = set()
         for value in values:
-            known.update(v for v in encodings(value) if len(v) >= 3)
+            if not secrets.is_placeholder(value):  # a URL's `${PG_PASSWORD}` is no secret
+                known.update(v for v in encodings(value) if len(v) >= 3)
         self.values = sorted(known, key=len, reverse=True)
-        self.message_values = sorted({v for v in message_values if len(v) >= 3}, key=len, reverse=True)
+        self.message_values = sorted({v for v in message_values if len(v) >= 3 and not secrets.is_placeholder(v)},
+                                     key=len, reverse=True)
         self.regions = regions or {}
 
     def _value_spans(self, text: str, values: List[str]) -> List[Tuple[int, int, int]]:

@@ -77,9 +77,10 @@ class Rule(Record):
 def quoted(text: str) -> str:
     """Source text fit to quote in a message: whitespace collapsed, every credential value masked (headers, `-u`,
     URL userinfo, secret parameters and flags, secret shapes)."""
-    from hipaa_scan.credentials import redact
+    from hipaa_scan import redact
 
-    return redact(" ".join(text.split()))
+    text = " ".join(text.split())
+    return redact.apply(text, redact.context_spans(text))
 
 
 def shorten(text: str, limit: int = 80) -> str:

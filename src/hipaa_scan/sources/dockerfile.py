@@ -294,7 +294,7 @@ def _joined_regions(regions: Dict[int, List[Tuple[int, int]]], lines: List[str],
         starts.append(at)
         parts.append(body)
         at += len(body)
-    found = redact.credentials.spans("".join(parts))
+    found = redact.context_spans("".join(parts))
     if not found:
         return
     from bisect import bisect_right
@@ -303,10 +303,10 @@ def _joined_regions(regions: Dict[int, List[Tuple[int, int]]], lines: List[str],
         index = bisect_right(starts, offset) - 1
         return first + index, offset - starts[index]
 
-    for span in found:
-        start = span.start + span.visible
-        if span.end > start:
-            (l1, c1), (l2, c2) = position(start), position(span.end - 1)
+    for start, end, visible in found:
+        start += visible
+        if end > start:
+            (l1, c1), (l2, c2) = position(start), position(end - 1)
             redact.add_region(regions, l1, c1, l2, c2 + 1)
 
 

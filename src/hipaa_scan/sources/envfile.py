@@ -62,7 +62,8 @@ def parse_env_text(text: str, path: str, regions: Optional[Dict[int, List[Tuple[
             variables.append(EnvVar(name, None, loc, "env_file"))
             continue
         rest = raw[match.end():].lstrip()
-        if rest.startswith(("'", '"')):
+        quoted = rest.startswith(("'", '"'))
+        if quoted:
             quote = rest[0]
             body = rest[1:]
             # a quoted value may run over several lines
@@ -80,7 +81,8 @@ def parse_env_text(text: str, path: str, regions: Optional[Dict[int, List[Tuple[
                 raise EnvFileError(f"line {lineno}: unterminated {quote}-quoted value")
         else:
             value = re.split(r"\s#", rest, maxsplit=1)[0].strip()
-        if regions is not None and redact.sensitive(name, value):
+        if regions is not None and redact.sensitive(name, value) and (
+                quoted or redact.sensitive_by_name(name, value)):  # unquoted: the line-level contexts find it
             start = len(raw) - len(raw[match.end():].lstrip())
             redact.add_region(regions, lineno, start, i, redact.TO_END)
         variables.append(EnvVar(name, value, loc, "env_file"))
