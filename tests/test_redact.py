@@ -274,3 +274,19 @@ def test_switches_and_references_are_not_masked(tmp_path):
         ("HS502", 'DATABASE_URL="postgresql://app:${PG_PASSWORD}@db:5432/phi?sslmode=disable"',
          "DATABASE_URL=postgresql://app:${PG_PASSWORD}@db:5432/phi?sslmode=disable"),
     }
+
+
+def test_a_list_item_with_literal_text_around_a_reference(tmp_path):
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  api:\n    image: acme/api:1.0\n    environment:\n"
+                       f"      - API_TOKEN=${{UNSET_ONE:-{SECRET[:8]}}}{SECRET[8:]}\n      - NODE_ENV=development\n")
+    result = scan(compose)
+    assert_hidden(result, SECRET[:8], SECRET[8:])
+    layer = redact.Redactor(regions=scan_regions(compose))
+    assert layer.snippet(str(compose), 5, compose.read_text().split("\n")[4]) == "- API_TOKEN=****(30 chars)"
+
+
+def scan_regions(compose):
+    from hipaa_scan.sources.compose import parse_compose
+
+    return parse_compose(compose.read_text(), str(compose)).regions

@@ -170,7 +170,8 @@ class _Builder:
                 if item.tag == _STR_TAG and item.__class__ is _ScalarNode:  # the common case, inline
                     self.count += 1
                     seq.append(item.value)
-                    if item.style or item.start_mark.line != item.end_mark.line:
+                    if item.style or item.start_mark.line != item.end_mark.line or (
+                            "$" in item.value and "=" in item.value):  # `- TOKEN=${X:-part}rest`
                         self._judge(None, item)
                 else:
                     seq.append(self.build(item, depth))
@@ -224,9 +225,20 @@ class _Builder:
         """Record where a scalar is written when output must not show it: the value of a secret-named key, or a
         value that holds a credential. Only quoted, block and multi-line scalars and secret-named keys come here:
         other scalars are written as they read, and the line-level redaction finds them."""
-        if not redact.sensitive(str(key) if key is not None else None, node.value):
+        value = node.value
+        skip = 0  # a list item `NAME=value`: the name stays visible
+        if key is None and "=" in value:
+            name, _sep, rest = value.partition("=")
+            if redact.sensitive_by_name(name.strip(), rest):
+                skip = len(name) + 1 if not node.style and node.start_mark.line == node.end_mark.line else 0
+            elif not redact.sensitive(None, value):
+                return
+        elif not redact.sensitive(str(key) if key is not None else None, value):
             return
         start, end = node.start_mark, node.end_mark
+        if skip:
+            redact.add_region(self.regions, start.line + 1, start.column + skip, end.line + 1, end.column)
+            return
         if start.line == end.line and node.style in ("'", '"') and end.column - start.column >= 2:
             redact.add_region(self.regions, start.line + 1, start.column + 1, end.line + 1, end.column - 1)
         else:
