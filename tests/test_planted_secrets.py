@@ -473,6 +473,16 @@ def test_live_host_urls_with_credentials_are_masked_on_stderr(tmp_path):
     proc = run("live", "--timeout", "2", "--format", "json", cwd=str(tmp_path), env={"DOCKER_HOST": env_host})
     outputs += _outputs_of(proc, "DOCKER_HOST")
     assert proc.returncode == 2
+    import hashlib
+
+    meta = tmp_path / "cfg" / "contexts" / "meta" / hashlib.sha256(b"prod").hexdigest()
+    meta.mkdir(parents=True)
+    context_host = f"tcp://ops:{p.url_password('context-host')}@127.0.0.1:9"
+    (meta / "meta.json").write_text(json.dumps({"Name": "prod", "Endpoints": {"docker": {"Host": context_host}}}))
+    proc = run("live", "--context", "prod", "--timeout", "2", cwd=str(tmp_path),
+               env={"DOCKER_CONFIG": str(tmp_path / "cfg")})
+    outputs += _outputs_of(proc, "--context")
+    assert proc.returncode == 2 and "ops:****" in proc.stderr, proc.stderr
     _assert_no_leaks(p, outputs)
 
 
