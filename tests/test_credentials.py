@@ -28,6 +28,19 @@ CASES = [
      "AccountName=x;AccountKey=****(18 chars);EndpointSuffix=core.windows.net"),
     ('K="-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXk\\n-----END OPENSSH PRIVATE KEY-----"', 'K="****(87 chars)"'),
     ('{"password": "hunter2hunter", "user": "x"}', '{"password": "****(13 chars)", "user": "x"}'),
+    # a password with `@` or `/` in it, not percent-encoded: the userinfo runs to the last `@` a host follows
+    ("DOCKER_HOST=tcp://admin:p@ss/w0rd9@docker.example.com:2376",
+     "DOCKER_HOST=tcp://admin:****(10 chars)@docker.example.com:2376"),
+    ("postgres://app:Zq8@xK/9mWp2@db:5432/app?sslmode=disable", "postgres://app:****(12 chars)@db:5432/app?sslmode=disable"),
+    ("npm install https://registry.npmjs.org/@scope/pkg", "npm install https://registry.npmjs.org/@scope/pkg"),
+    ("curl -X POST https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdEFGH1234ijklMNOP5678 -d @m.json",
+     "curl -X POST https://hooks.slack.com/services/****(44 chars) -d @m.json"),
+    ("WEBHOOK=https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOp",
+     "WEBHOOK=https://discord.com/api/webhooks/****(37 chars)"),
+    # a flag's value is a shell word: commas and brackets are part of it
+    ('sh -c "redis-server --requirepass ab,c+^6n]8cT --port 6379"',
+     'sh -c "redis-server --requirepass ****(12 chars) --port 6379"'),
+    ("mysql -uroot -pab,cd}ef -e 'select 1'", "mysql -uroot -p****(8 chars) -e 'select 1'"),
     # nothing to mask: variables, placeholders, plain commands and images
     ("POSTGRES_PASSWORD=${DB_PASSWORD}", "POSTGRES_PASSWORD=${DB_PASSWORD}"),
     ("--password=$PASS --token <tok>", "--password=$PASS --token <tok>"),

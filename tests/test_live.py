@@ -776,7 +776,7 @@ def _conn_error(inner):
      "ssh://ops@db1", "cannot reach ssh://ops@db1: ssh:// engines need the paramiko package (pip install "
      "'hipaa-scan[ssh]'), or forward the socket with `ssh -L` and use --host unix://... instead"),
     (lambda: _conn_error(ConnectionRefusedError(111, "Connection refused")), "tcp://ops:s3cr3tpw@db1:2376",
-     "cannot reach the Docker engine at tcp://ops:****@db1:2376: connection refused; check that dockerd is running "
+     "cannot reach the Docker engine at tcp://ops:****(8 chars)@db1:2376: connection refused; check that dockerd is running "
      "and listening there, and that --host, --context or DOCKER_HOST is right"),
 ])
 def test_error_messages(exc, url, expected):

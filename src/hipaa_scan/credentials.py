@@ -35,6 +35,8 @@ CLIENT_PASSWORD = "client password switch"
 # Values are matched in a lookahead, so that a quoted value (`sh -c "... --token X"`) does not hide what it holds.
 # A value: up to the end of a quoted run, or up to white space / a separator.
 _VALUE = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'&;,)\]}]+)"""
+# A command-line word (a flag's or a client switch's value): commas, brackets and braces are part of it.
+_WORD = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'&;|]+)"""
 
 # Header names that carry credentials: Authorization, Proxy-Authorization, Cookie, X-Api-Key, PRIVATE-TOKEN, ...
 _HEADER = lazy(
@@ -44,23 +46,31 @@ _HEADER = lazy(
 _USER_OPTION = lazy(r"""(?:^|\s)(?:-u\s*|--user[\s=]|--proxy-user[\s=])\s*["']?([^\s"':]*):([^\s"']+)""")
 # scheme://userinfo@host: the password after the colon, or a whole userinfo that is a token (no colon)
 _USERINFO = lazy(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^:/?#@\s"'<>]*)(?::([^/?#@\s"'<>]*))?@""")
+# The same, for a password written with `@` or `/` in it (not percent-encoded, as people do write them): the userinfo
+# runs to the last `@` that a host name follows.
+_USERINFO_LOOSE = lazy(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/?#@\s"'<>]*:([^\s"'<>]*)@(?=[A-Za-z0-9\[][A-Za-z0-9.\-\]]*"""
+                       r"""(?::[0-9]+)?(?:[/?#\s"'<>]|$))""")
+# URLs that are credentials by themselves: whoever has the path can post (Slack and Discord webhooks)
+WEBHOOK = "webhook URL"
+_WEBHOOK = lazy(r"""\b(?:hooks\.slack\.com/(?:services|workflows|triggers)/|(?:discord(?:app)?\.com)/api/webhooks/)"""
+                r"""([A-Za-z0-9_/\-]{8,})""")
 # key=value or key: value pairs whose key names a credential (query strings, DSNs, .npmrc, YAML, JSON, env lines)
 _PAIR = lazy(r"""(?:^|(?<=[\s?&;,{(\["'/:]))["']?([A-Za-z_][A-Za-z0-9_.\-]{0,80})["']?(\s*=\s*|\s*:\s+|":\s*)(?=(""" +
              _VALUE + r"))")
 # --flag value or --flag=value, flag names that carry a secret (including dotted ones: --ServerApp.token=...)
-_FLAG = lazy(r"""(?:^|(?<=[\s"']))(--?[A-Za-z][A-Za-z0-9_.\-]{0,80})(=|\s+)(?=(""" + _VALUE + r"))")
+_FLAG = lazy(r"""(?:^|(?<=[\s"']))(--?[A-Za-z][A-Za-z0-9_.\-]{0,80})(=|\s+)(?=(""" + _WORD + r"))")
 # client switches that take a password: redis-cli -a X, mysql -pX / --password X, sshpass -p X, mongo -p X
 _CLIENT = lazy(r"""\b(redis-cli|keydb-cli|sshpass|mysql|mysqladmin|mysqldump|mariadb|mongo|mongosh)\b""")
 _CLIENT_SWITCH = {
-    "redis-cli": lazy(r"""(?:^|\s)-a\s+(""" + _VALUE + r")"),
-    "keydb-cli": lazy(r"""(?:^|\s)-a\s+(""" + _VALUE + r")"),
-    "sshpass": lazy(r"""(?:^|\s)-p\s*(""" + _VALUE + r")"),
-    "mysql": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
-    "mysqladmin": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
-    "mysqldump": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
-    "mariadb": lazy(r"""(?:^|\s)-p([^\s"'-][^\s"']*)"""),
-    "mongo": lazy(r"""(?:^|\s)-p\s+(""" + _VALUE + r")"),
-    "mongosh": lazy(r"""(?:^|\s)-p\s+(""" + _VALUE + r")"),
+    "redis-cli": lazy(r"""(?:^|\s)-a\s+(""" + _WORD + r")"),
+    "keydb-cli": lazy(r"""(?:^|\s)-a\s+(""" + _WORD + r")"),
+    "sshpass": lazy(r"""(?:^|\s)-p\s*(""" + _WORD + r")"),
+    "mysql": lazy(r"""(?:^|\s)-p([^\s"'&;|-][^\s"'&;|]*)"""),
+    "mysqladmin": lazy(r"""(?:^|\s)-p([^\s"'&;|-][^\s"'&;|]*)"""),
+    "mysqldump": lazy(r"""(?:^|\s)-p([^\s"'&;|-][^\s"'&;|]*)"""),
+    "mariadb": lazy(r"""(?:^|\s)-p([^\s"'&;|-][^\s"'&;|]*)"""),
+    "mongo": lazy(r"""(?:^|\s)-p\s+(""" + _WORD + r")"),
+    "mongosh": lazy(r"""(?:^|\s)-p\s+(""" + _WORD + r")"),
 }
 # Parameter names of DSNs and URLs that are credentials even though secrets.secret_name does not say so.
 _EXTRA_SECRET_KEYS = lazy(r"(?i)^(pwd|pass|passwd|sig|signature|accountkey|sharedaccesskey|x-amz-signature|"
@@ -171,9 +181,15 @@ def _secret_key(name: str) -> bool:
         bool(_EXTRA_SECRET_KEYS.match(name.strip("\"'")))
 
 
+# Every context above needs one of these words (a secret name, a flag, a client, a URL) or a secret shape's literal:
+# one search rules out most text (messages, most source lines) before the patterns run one by one.
+_TRIGGER = lazy(r"(?i)pass|pwd|secret|token|key|auth|cred|cookie|sig|dsn|salt|connection|-u|://|hooks|-cli|mysql|"
+                r"mariadb|mongo")
+
+
 def spans(text: str) -> List[Span]:
     """Every credential value written inline in `text`, sorted by position, overlapping spans merged."""
-    if not text:
+    if not text or (_TRIGGER.search(text) is None and not secrets.may_hold_secret_shape(text)):
         return []
     found: List[Span] = []
     lowered = text.lower()
@@ -190,6 +206,12 @@ def spans(text: str) -> List[Span]:
                     found.append(Span(m.start(2), m.end(2), USERINFO, 0, "URL password", m.start()))
             elif m.group(1) and len(m.group(1)) >= 8:  # https://<token>@host; `git@`, `user@` are names
                 found.append(Span(m.start(1), m.end(1), USERINFO, 0, "URL user token", m.start()))
+        for m in _USERINFO_LOOSE.finditer(text):
+            if m.group(1):
+                found.append(Span(m.start(1), m.end(1), USERINFO, 0, "URL password", m.start()))
+    if "hooks" in text:
+        for m in _WEBHOOK.finditer(text):
+            found.append(Span(m.start(1), m.end(1), WEBHOOK, 0, "webhook URL", m.start()))
     if "=" in text or ":" in text:
         for m in _PAIR.finditer(text):
             if _secret_key(m.group(1)):

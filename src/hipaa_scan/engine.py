@@ -1,7 +1,8 @@
 """The scan, in one direction: targets -> discover -> parse -> model -> rules -> ScanResult.
 
 A file that cannot be read or parsed becomes a ScanError and the scan goes on; so does a rule that raises.
-Every string a finding carries passes through the Scrubber, so no secret value the scan has seen can leave.
+Every string a finding carries, and every note and error, passes through the redaction layer (redact.py), so no
+secret value the scan has seen can leave.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
 from hipaa_scan.rules import load_rules
 from hipaa_scan.rules.base import Rule, RuleContext
-from hipaa_scan.secrets import Scrubber, classify_sensitive, secret_arguments
+from hipaa_scan import redact
+from hipaa_scan.secrets import classify_sensitive, secret_arguments
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
 
 TYPE_CHECKING = False
@@ -175,7 +177,7 @@ class Runner:
 
     def result_notes(self, notes: Iterable[str], matched: set, expired: set) -> List[str]:
         """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
-        out = sorted(set(notes))
+        out = sorted({redact.text(note) for note in notes})
         if self.options.baseline is not None:
             out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
         return out
@@ -193,12 +195,18 @@ class Runner:
         snippet = None
         lines = doc.lines if hit.loc.path == doc.path else doc.files.get(hit.loc.path)
         if lines is not None and hit.loc.line and 0 < hit.loc.line <= len(lines):
-            snippet = lines[hit.loc.line - 1].strip()
+            snippet = lines[hit.loc.line - 1]  # as written: redaction masks by column, then strips and cuts
         # an interpolated value: which variable, supplied by which file
         origin = doc.provenance.get(hit.loc) if doc.provenance else None
         message = f"{hit.message} ({origin})" if origin else hit.message
         return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, m.hipaa,
-                       fingerprint(m.id, doc.path, res.name, hit.key), hit.evidence, snippet)
+                       fingerprint(m.id, doc.path, res.name, _identity(hit.key)), hit.evidence, snippet)
+
+
+def _identity(key: str) -> str:
+    """A hit's key as its fingerprint hashes it: redacted, so that a fingerprint cannot confirm a guessed credential
+    (a RUN command's key holds the command). Only a key with a value in it can hold one (`env:NAME` cannot)."""
+    return redact.text(key) if (" " in key or "=" in key or "@" in key) else key
 
 
 def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:
@@ -219,26 +227,35 @@ def _resource_secrets(res: Resource) -> Tuple[List[str], List[str]]:
     return every, not_defaults
 
 
-def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
-    """Mask every sensitive value of the document (and any secret shape) in every string its findings carry."""
-    if not findings:
-        return findings
-    secrets: List[str] = []
+def document_redactor(doc: Document) -> redact.Redactor:
+    """The redaction layer for one document: its sensitive values, and where they are written."""
     not_defaults: List[str] = []
     for res in doc.resources:
-        every, some = _resource_secrets(res)
-        secrets.extend(every)
+        _every, some = _resource_secrets(res)
         not_defaults.extend(some)
-    scrub = Scrubber(secrets)
-    # Messages never quote values; they are scrubbed too, but not of vendor defaults or of words that also name a
+    # Messages never quote values; they are redacted too, but not of vendor defaults or of words that also name a
     # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
+    # Snippets and evidence are masked where each value is written (regions) and in every credential context; the
+    # search for known values elsewhere on a line leaves out vendor defaults and resource names too: they are public
+    # words (`postgres`) that also name images, services and paths.
     names = {res.name.split(":", 1)[-1] for res in doc.resources}
-    scrub_message = Scrubber(value for value in not_defaults if value not in names) if secrets else scrub
+    public = [value for value in not_defaults if value not in names]
+    return redact.Redactor(public, public, doc.regions)
+
+
+def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
+    """Every string the findings carry, through the document's redaction layer: snippets masked by the written
+    spans of sensitive values, then credential contexts, known values and random tokens; cut only after masking."""
+    if not findings:
+        return findings
+    layer = document_redactor(doc)
     for f in findings:
-        f.message = scrub_message(f.message) or ""
-        f.evidence = scrub(f.evidence)
+        f.message = layer.message(f.message) or ""
+        f.evidence = layer.evidence(f.evidence)
         if f.snippet:
-            f.snippet = (scrub(f.snippet) or "")[:240]  # cut only after masking
+            f.snippet = layer.snippet(f.location.path, f.location.line, f.snippet)
+        if f.suppression is not None:  # an inline suppression's reason is text from the file
+            f.suppression.justification = layer.evidence(f.suppression.justification) or ""
     return findings
 
 
@@ -263,7 +280,10 @@ def keyed(findings: Iterable[Finding]) -> List[Tuple[tuple, Finding]]:
 
 
 def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
-    return sorted(set(errors), key=lambda e: (e.path, e.message))
+    """Errors each once, in path order, their paths and messages through the redaction layer (a path or URL may
+    carry credentials)."""
+    return sorted({ScanError(redact.text(e.path), redact.text(e.message), e.kind, e.rule_id) for e in errors},
+                  key=lambda e: (e.path, e.message))
 
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
@@ -383,7 +403,9 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
         if os.path.abspath(spec.primary or spec.files[0]) in consumed:
             continue  # included by a project already loaded
         project = load_project(spec, options.max_file_bytes, texts)
-        runner.notes.extend(project.notes)
+        layer = document_redactor(project.doc) if project.doc is not None and project.notes else None
+        # a note may name a path or URL built from a secret (`env_file: ${DB_PASSWORD}.env`)
+        runner.notes.extend(layer.message(note) if layer else note for note in project.notes)
         errors.extend(project.errors)
         if project.doc is None:
             if options.compose_files:

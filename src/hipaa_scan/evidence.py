@@ -23,7 +23,7 @@ import json
 import os
 import re
 
-from hipaa_scan.secrets import Scrubber, mask
+from hipaa_scan.secrets import mask
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,19 +89,10 @@ def redact_inspect(inspect: Dict[str, Any], secrets: Iterable[str] = ()) -> Dict
 
 
 def scrub_json(obj: Any, secrets: Iterable[str] = ()) -> Any:
-    """Every string of a JSON value scrubbed of known sensitive values and secret shapes (URL passwords...)."""
-    scrub = Scrubber(secrets)
+    """A JSON value with its structure kept and every sensitive string masked by the redaction layer."""
+    from hipaa_scan.redact import json_value
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, str):
-            return scrub(value)
-        return value
-
-    return walk(obj)
+    return json_value(obj, secrets)
 
 
 CLAIM = ".hipaa-scan-claim"  # marks an existing empty folder as taken by one run until its evidence is renamed in

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from hipaa_scan import liveguard
 from hipaa_scan.liveguard import Budget
 from hipaa_scan.model import Document, ScanError, ScanResult
-from hipaa_scan.secrets import mask_url
+from hipaa_scan.redact import text as mask_url  # every credential in a URL or message masked
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,6 +87,9 @@ def host_label(url: str) -> str:
     scheme, rest = url.split("://", 1)
     if scheme in ("unix", "npipe", "http+unix"):
         return rest or url
+    if "@" in rest:  # userinfo, whatever it holds (a password with `@` or `/`), is never part of the label
+        rest = rest.rsplit("@", 1)[1]
+        url = f"{scheme}://{rest}"
     parts = urlsplit(url)
     host = parts.hostname or rest.split("/", 1)[0]
     return f"{host}:{parts.port}" if parts.port else host

@@ -209,11 +209,12 @@ class Resource(Record):
 class Document(Record):
     """A parsed source file: the resources it defines, plus what suppression and snippets need."""
 
-    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance", "errors")
+    __slots__ = ("path", "kind", "resources", "lines", "files", "owned", "provenance", "errors", "regions")
 
     def __init__(self, path: str, kind: str, resources: List[Resource], lines: Optional[List[str]] = None,
                  files: Optional[Dict[str, List[str]]] = None, owned: Tuple[str, ...] = (),
-                 provenance: Optional[Dict[Location, str]] = None) -> None:
+                 provenance: Optional[Dict[Location, str]] = None,
+                 regions: Optional[Dict[str, Any]] = None) -> None:
         self.path = path  # display path
         self.kind = kind
         self.resources = resources
@@ -225,6 +226,8 @@ class Document(Record):
         # Parts of the file that could not be parsed, one message each (`line 3: expected NAME=value`): the rest was
         # read, and each becomes a scan error
         self.errors: List[str] = []
+        # Where sensitive values are written, for snippets: path -> line -> [(start, end)] columns (redact.py)
+        self.regions = {} if regions is None else regions
 
 
 class Hit(Record):

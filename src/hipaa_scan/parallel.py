@@ -176,7 +176,9 @@ def _spill_notes(path: str, notes: List[str]) -> Optional[str]:
 
     if not notes:
         return None
-    notes = sorted(set(notes))
+    from hipaa_scan.redact import text
+
+    notes = sorted({text(note) for note in notes})  # masked before they reach the disk
     with open(path, "wb") as handle:
         for start in range(0, len(notes), NOTES_CHUNK):
             pickle.dump(notes[start:start + NOTES_CHUNK], handle, protocol=pickle.HIGHEST_PROTOCOL)

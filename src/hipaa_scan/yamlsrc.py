@@ -15,6 +15,8 @@ from __future__ import annotations
 # loader never uses. That cost is accepted: deferring them would mean replacing re.compile for the length of the
 # import, for every thread and every importer of the process (docs/architecture.md "Start-up").
 import yaml
+from hipaa_scan import redact
+from hipaa_scan.secrets import secret_name as _secret_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,9 +88,11 @@ class YamlError(Exception):
 
 
 class YMap(dict):
-    """A mapping that knows where each key and value was written."""
+    """A mapping that knows where each key and value was written. The document's top mapping also carries the
+    `regions` where sensitive values are written (redact.py), for snippets."""
 
-    __slots__ = ("pos", "key_pos", "value_pos", "tag")
+    __slots__ = ("pos", "key_pos", "value_pos", "tag", "regions")
+    regions: Dict[int, List[Tuple[int, int]]]  # set on the document's top node only
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,7 +103,8 @@ class YMap(dict):
 
 
 class YList(list):
-    __slots__ = ("pos", "item_pos", "tag")
+    __slots__ = ("pos", "item_pos", "tag", "regions")
+    regions: Dict[int, List[Tuple[int, int]]]  # set on the document's top node only
 
     def __init__(self) -> None:
         super().__init__()
@@ -130,6 +135,8 @@ class _Builder:
         self.memo: Dict[int, Any] = {}  # collections by node id: an alias shares its anchor's object
         self.sizes: Dict[int, int] = {}  # by node id: the expanded size of each collection built
         self.duplicates: List[Tuple[str, Pos]] = []
+        # Where sensitive scalars are written: line -> [(start, end)] columns (see _judge)
+        self.regions: Dict[int, List[Tuple[int, int]]] = {}
 
     def _over(self) -> None:
         error = YamlError(f"YAML node budget exceeded: more than {self.limit:,} nodes once aliases and merge keys "
@@ -178,6 +185,9 @@ class _Builder:
                     if self.count > self.limit:
                         self._over()
                     seq.append(item.value)
+                    if item.style or item.start_mark.line != item.end_mark.line or (
+                            "$" in item.value and "=" in item.value):  # `- TOKEN=${X:-part}rest`
+                        self._judge(None, item)
                 else:
                     seq.append(self.build(item, depth))
                 item_mark = item.start_mark
@@ -206,6 +216,10 @@ class _Builder:
             key_mark = key_node.start_mark
             if k in mapping:
                 self.duplicates.append((str(k), (key_mark.line + 1, key_mark.column + 1)))
+            if value_node.__class__ is _ScalarNode and (
+                    value_node.style or value_node.start_mark.line != value_node.end_mark.line
+                    or (k.__class__ is str and _secret_name(k))):
+                self._judge(k, value_node)
             if value_node.tag == _STR_TAG and value_node.__class__ is _ScalarNode:  # the common case, inline
                 self.count += 1 + (len(value_node.value) >> 10)
                 if self.count > self.limit:
@@ -226,6 +240,29 @@ class _Builder:
                     key_pos[k] = source.key_pos.get(k, source.pos)
                     value_pos[k] = source.value_pos.get(k, source.pos)
         return mapping
+
+    def _judge(self, key: Any, node: yaml.ScalarNode) -> None:
+        """Record where a scalar is written when output must not show it: the value of a secret-named key, or a
+        value that holds a credential. Only quoted, block and multi-line scalars and secret-named keys come here:
+        other scalars are written as they read, and the line-level redaction finds them."""
+        value = node.value
+        skip = 0  # a list item `NAME=value`: the name stays visible
+        if key is None and "=" in value:
+            name, _sep, rest = value.partition("=")
+            if redact.sensitive_by_name(name.strip(), rest):
+                skip = len(name) + 1 if not node.style and node.start_mark.line == node.end_mark.line else 0
+            elif not redact.sensitive(None, value):
+                return
+        elif not redact.sensitive(str(key) if key is not None else None, value):
+            return
+        start, end = node.start_mark, node.end_mark
+        if skip:
+            redact.add_region(self.regions, start.line + 1, start.column + skip, end.line + 1, end.column)
+            return
+        if start.line == end.line and node.style in ("'", '"') and end.column - start.column >= 2:
+            redact.add_region(self.regions, start.line + 1, start.column + 1, end.line + 1, end.column - 1)
+        else:
+            redact.add_region(self.regions, start.line + 1, start.column, end.line + 1, end.column)
 
     @staticmethod
     def _scalar(node: yaml.ScalarNode) -> Any:
@@ -277,4 +314,12 @@ def load_counted(text: str, max_nodes: int = MAX_NODES) -> Tuple[Any, List[Tuple
         data = builder.build(docs[0])
     except RecursionError:
         raise YamlError("nesting too deep to parse") from None
+    if isinstance(data, (YMap, YList)):
+        data.regions = builder.regions
     return data, builder.duplicates, builder.count
+
+
+def regions_of(data: Any) -> Dict[int, List[Tuple[int, int]]]:
+    """Where the sensitive scalars of a loaded document are written (redact.py)."""
+    return getattr(data, "regions", None) or {}
+

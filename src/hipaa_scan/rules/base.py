@@ -73,9 +73,19 @@ class Rule(Record):
         self.check = check
 
 
-def shorten(text: str, limit: int = 80) -> str:
-    """Whitespace collapsed, and cut with an ellipsis beyond `limit` characters: for values quoted in messages."""
+def quoted(text: str) -> str:
+    """Source text fit to quote in a message: whitespace collapsed, every credential value masked (headers, `-u`,
+    URL userinfo, secret parameters and flags, secret shapes)."""
+    from hipaa_scan import redact
+
     text = " ".join(text.split())
+    return redact.apply(text, redact.context_spans(text))
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """quoted(), and cut with an ellipsis beyond `limit` characters: masked first, so that a credential cut in two
+    is still recognised."""
+    text = quoted(text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

@@ -4,7 +4,7 @@ import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.base import label_at, meta, quoted
 
 META = meta(
     id="HS302", name="unverified-remote-download", severity="high", confidence="high",
@@ -37,6 +37,6 @@ def check(res, ctx):
     for run in res.run:
         match = PIPE_TO_SHELL.search(run.value)
         if match:
-            snippet = " ".join(match.group(0).split())
+            snippet = quoted(match.group(0))
             yield Hit(run.loc, f"{label_at(res, run.loc)} pipes a download into an interpreter: {snippet}",
                       key=f"run:{snippet}", evidence=snippet)

@@ -26,6 +26,7 @@ import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Location, Record, Resource, Value
+from hipaa_scan.redact import as_text
 from hipaa_scan.sources.dockerfile import parse_dockerfile
 from hipaa_scan.yamlsrc import YMap
 
@@ -54,15 +55,15 @@ def build_spec(build: Any, project_dir: str, args: Dict[str, str], arg_locs: Dic
     if isinstance(build, YMap):
         if build.get("dockerfile_inline") is not None:
             return None
-        context = str(build.get("context") or ".")
-        dockerfile = str(build.get("dockerfile") or "Dockerfile")
+        context = as_text(build.get("context") or ".")
+        dockerfile = as_text(build.get("dockerfile") or "Dockerfile")
         target = build.get("target")
     else:
-        context, dockerfile, target = str(build), "Dockerfile", None
+        context, dockerfile, target = as_text(build), "Dockerfile", None
     if is_remote(context):
         return None
     context = os.path.join(project_dir, context)
-    return BuildSpec(os.path.normpath(os.path.join(context, dockerfile)), None if target is None else str(target),
+    return BuildSpec(os.path.normpath(os.path.join(context, dockerfile)), None if target is None else as_text(target),
                      args, arg_locs)
 
 

@@ -14,7 +14,8 @@ from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
-from hipaa_scan.yamlsrc import YamlError, YList, YMap, load
+from hipaa_scan.redact import source_lines
+from hipaa_scan.yamlsrc import YamlError, YList, YMap, load, regions_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,7 +89,9 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
             res.build_args = _build_args(service, f"services.{name}", locate)
         resources.append(res)
     attach_top_level(resources, top_level_written(data, locate))
-    return Document(path=path, kind="compose", resources=resources, lines=text.splitlines())
+    regions = regions_of(data)
+    return Document(path=path, kind="compose", resources=resources, lines=source_lines(text, "yaml"),
+                    regions={path: regions} if regions else None)
 
 
 def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, environment: bool = True) -> Resource:

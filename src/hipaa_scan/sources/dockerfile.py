@@ -12,13 +12,14 @@ import io
 import json
 
 from hipaa_scan.budgets import BudgetExceeded, check_words
+from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value, Written
 from hipaa_scan.sources.interpolate import Budget, substitute
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Tuple
 
 HEREDOC = lazy(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 FLAG = lazy(r"^--([a-z\-]+)(?:=(.*))?$")
@@ -198,7 +199,7 @@ def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] 
 
 def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -> Document:
     budget = Budget()  # what ARG and ENV substitution may produce in this file, all values together
-    lines = text.splitlines()
+    lines = redact.source_lines(text, "dockerfile")
     instructions = _instructions(text)
     if not instructions:
         raise DockerfileError("no instructions (empty Dockerfile)")
@@ -258,7 +259,97 @@ def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -
             _apply(ins, stage, shipped, variables, global_args, res, lines, path, budget, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.extra["base_image"] = final.image
-    return Document(path=path, kind="dockerfile", resources=[res], lines=lines)
+    return Document(path=path, kind="dockerfile", resources=[res], lines=lines,
+                    regions={path: LazyRegions(instructions, lines)})
+
+
+class LazyRegions:
+    """A Dockerfile's regions (redact.py), worked out only for the instructions that hold a finding's line: most
+    instructions never show in a snippet."""
+
+    def __init__(self, instructions: List[Instruction], lines: List[str]) -> None:
+        self.instructions = instructions
+        self.starts = [ins.line for ins in instructions]
+        self.lines = lines
+        self.done: Dict[int, Dict[int, List[Tuple[int, int]]]] = {}  # instruction index -> its regions
+
+    def get(self, line: int, default: Optional[List[Tuple[int, int]]] = None) -> Optional[List[Tuple[int, int]]]:
+        from bisect import bisect_right
+
+        index = bisect_right(self.starts, line) - 1
+        if index < 0 or line > self.instructions[index].end:
+            return default
+        regions = self.done.get(index)
+        if regions is None:
+            regions = self.done[index] = written_regions(self.instructions[index:index + 1], self.lines)
+        return regions.get(line, default)
+
+    def __bool__(self) -> bool:
+        return bool(self.instructions)
+
+
+def dockerfile_regions(text: str) -> Any:
+    """The regions of a Dockerfile's text (LazyRegions; nothing when it cannot be parsed: then it has no
+    snippets)."""
+    try:
+        return LazyRegions(_instructions(text), redact.source_lines(text, "dockerfile"))
+    except Exception:  # a parser failure is reported where the file is parsed, not here
+        return {}
+
+
+def written_regions(instructions: List[Instruction], lines: List[str]) -> Dict[int, List[Tuple[int, int]]]:
+    """Where sensitive values are written (redact.py): an ENV, ARG or LABEL value whose name or content is
+    sensitive, from after its name to the end of the instruction (its written form may differ from its value:
+    `\\ `, quotes, `${PREFIX}-literal`); and the credentials in an instruction that runs over several lines (RUN
+    with continuation lines or heredocs), found in its text with the continuations joined."""
+    regions: Dict[int, List[Tuple[int, int]]] = {}
+    for ins in instructions:
+        if ins.name in ("ENV", "ARG", "LABEL"):
+            keys = _Keys(lines, "", ins)  # asked in the order the keys are written
+            for key, val in _pairs(ins.value, legacy=ins.name == "ENV"):
+                if val is not None and redact.sensitive(key, val):
+                    loc = keys.loc(key)
+                    line = loc.line or ins.line
+                    start = (loc.column or 1) - 1 + len(key) if loc.line != ins.line or loc.column != 1 else 0
+                    text = lines[line - 1] if 0 < line <= len(lines) else ""
+                    if start and text[start:start + 1] == "=":  # the value starts after `KEY=` or `KEY `
+                        start += 1
+                    while start and text[start:start + 1] in (" ", "\t"):
+                        start += 1
+                    redact.add_region(regions, line, start, ins.end, redact.TO_END)
+        if ins.end > ins.line and ins.end <= len(lines):
+            _joined_regions(regions, lines, ins.line, ins.end)
+    return regions
+
+
+def _joined_regions(regions: Dict[int, List[Tuple[int, int]]], lines: List[str], first: int, last: int) -> None:
+    """Credential spans of lines first..last read as one text, a trailing backslash joining a line to the next."""
+    parts: List[str] = []
+    starts: List[int] = []  # offset in the joined text where each line starts
+    at = 0
+    for number in range(first, last + 1):
+        body = lines[number - 1].rstrip()
+        if body.endswith("\\"):
+            body = body[:-1] + " "
+        else:
+            body += "\n"
+        starts.append(at)
+        parts.append(body)
+        at += len(body)
+    found = redact.context_spans("".join(parts))
+    if not found:
+        return
+    from bisect import bisect_right
+
+    def position(offset: int) -> Tuple[int, int]:
+        index = bisect_right(starts, offset) - 1
+        return first + index, offset - starts[index]
+
+    for start, end, visible in found:
+        start += visible
+        if end > start:
+            (l1, c1), (l2, c2) = position(start), position(end - 1)
+            redact.add_region(regions, l1, c1, l2, c2 + 1)
 
 
 def _lineage(stage: Stage) -> List[Stage]:

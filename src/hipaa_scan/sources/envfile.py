@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
+from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Resource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, List, Optional
+    from typing import Any, Dict, List, Optional, Tuple
 
 KEY = lazy(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=)?")
 COMMENT = lazy(r"\s#")
@@ -83,11 +84,13 @@ class _Quotes:
         return found[k] if k < len(found) else -1
 
 
-def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] = None) -> List[EnvVar]:
+def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] = None,
+                   regions: Optional[Dict[int, List[Tuple[int, int]]]] = None) -> List[EnvVar]:
     """The variables of an env file. A line that cannot be parsed is appended to `problems` and the next line is
-    read; without a `problems` list, the first such line raises its EnvFileError."""
+    read; without a `problems` list, the first such line raises its EnvFileError. With `regions`, also where each
+    sensitive value is written: from where the value starts to the end of its last line (redact.py)."""
     variables: List[EnvVar] = []
-    lines = text.splitlines()
+    lines = redact.source_lines(text, "env")  # split where the snippets' lines are split
     joined = "\n".join(lines)  # line breaks as one character, as a multi-line value reads them
     starts: List[int] = []
     offset = 0
@@ -150,6 +153,9 @@ def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] 
         var = EnvVar(name, value, loc, "env_file")
         var.span = span
         variables.append(var)
+        if regions is not None and redact.sensitive(name, value) and (
+                rest[:1] in ("'", '"') or redact.sensitive_by_name(name, value)):  # unquoted: line contexts find it
+            redact.add_region(regions, lineno, column, span[2], redact.TO_END)
     if skipped and problems is not None:
         problems.append(EnvFileError(None, f"{skipped} more lines could not be parsed"))
     return variables
@@ -157,9 +163,18 @@ def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] 
 
 def parse_env_file(text: str, path: str) -> Document:
     problems: List[EnvFileError] = []
-    variables = parse_env_text(text, path, problems)
+    regions: Dict[int, List[Tuple[int, int]]] = {}
+    variables = parse_env_text(text, path, problems, regions)
     res = Resource(kind="env", name=f"env:{path}", label=f"env file {path}", path=path,
                    anchor=Location(path, 1, 1), env=variables)
-    doc = Document(path=path, kind="env", resources=[res], lines=text.splitlines())
+    doc = Document(path=path, kind="env", resources=[res], lines=redact.source_lines(text, "env"),
+                   regions={path: regions} if regions else None)
     doc.errors = [str(p) for p in problems]
     return doc
+
+
+def env_regions(text: str) -> Dict[int, List[Tuple[int, int]]]:
+    """Where an env file's sensitive values are written (its unparsable lines have none)."""
+    regions: Dict[int, List[Tuple[int, int]]] = {}
+    parse_env_text(text, "", [], regions)
+    return regions

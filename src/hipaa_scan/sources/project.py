@@ -27,7 +27,10 @@ from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
-from hipaa_scan.yamlsrc import MAX_NODES, YamlError, YList, YMap, load_counted
+from hipaa_scan.redact import as_text, source_lines
+from hipaa_scan.sources.dockerfile import dockerfile_regions
+from hipaa_scan.sources.envfile import env_regions
+from hipaa_scan.yamlsrc import MAX_NODES, YamlError, YList, YMap, load_counted, regions_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -116,6 +119,7 @@ class _Loader:
         self.notes = self.project.notes
         self.uses: Dict[PosKey, Uses] = {}
         self.lines: Dict[str, List[str]] = {}
+        self.regions: Dict[str, Dict[int, List[Tuple[int, int]]]] = {}  # where sensitive values are written
         self.raw_cache: Dict[Tuple[str, int], Tuple[ProjectEnv, YMap]] = {}
         # A file reached several times (included ten times, extended by every service) is resolved once per
         # environment; the objects a key's id() names are kept alive with the entry, so no id is reused.
@@ -139,7 +143,9 @@ class _Loader:
 
     # -- reading -------------------------------------------------------------------------------------------------
 
-    def read(self, path: str) -> str:
+    def read(self, path: str, kind: str = "yaml") -> str:
+        """A file of the project (`kind`: yaml, env or dockerfile, for its lines and where its sensitive values are
+        written)."""
         path = os.path.abspath(path)
         real = os.path.realpath(path)
         if self.roots and not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self.roots):
@@ -147,8 +153,18 @@ class _Loader:
         if path not in self.texts:
             self.texts[path] = read_text(path, self.max_bytes)
         shown = display_path(path)
-        self.lines.setdefault(shown, self.texts[path].splitlines())
         self.project.read[shown] = path
+        if shown not in self.lines:
+            text = self.texts[path]
+            self.lines[shown] = source_lines(text, kind)
+            if kind == "env":
+                regions = env_regions(text)
+            elif kind == "dockerfile":
+                regions = dockerfile_regions(text)
+            else:
+                regions = {}  # a YAML file's come with its data (raw)
+            if regions:
+                self.regions[shown] = regions
         return self.texts[path]
 
     def count_document(self) -> None:
@@ -183,7 +199,7 @@ class _Loader:
 
         for path in paths:
             try:
-                text = self.read(path)
+                text = self.read(path, "env")
             except ReadError as exc:
                 if required:
                     raise ProjectError(display_path(path), f"env file {exc}", "io") from None
@@ -222,6 +238,9 @@ class _Loader:
                                                                f"{MAX_PROJECT_NODES:,} YAML nodes loaded") from None
             raise ProjectError(shown, str(exc)) from None
         self.nodes_left -= used
+        regions = regions_of(data)
+        if regions:
+            self.regions[shown] = regions
         if data is None:
             data = new_map()
         if not isinstance(data, YMap):
@@ -303,13 +322,14 @@ class _Loader:
         if len(chain) > MAX_DEPTH:
             raise ProjectError(display_path(path), f"extends nested deeper than {MAX_DEPTH}")
         ext = svc["extends"]
-        target, other = (str(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) else (str(ext), None)
+        target, other = (as_text(ext.get("service")), ext.get("file")) if isinstance(ext, YMap) \
+            else (as_text(ext), None)
         if other is not None and builds.is_remote(str(other)):  # never fetched; the URL is not repeated
             self.notes.append(f"note: {display_path(path)}: service {name} extends a service of a remote file; it "
                               "was not read")
             return svc
         if other is not None:
-            other_path = os.path.normpath(os.path.join(os.path.dirname(path), str(other)))
+            other_path = os.path.normpath(os.path.join(os.path.dirname(path), as_text(other)))
             base = self.extended(self.raw(other_path, env), target, other_path, env, chain + ((path, name),))
             base = relocate(base, os.path.dirname(other_path))
         else:
@@ -330,18 +350,19 @@ class _Loader:
         for index, entry in enumerate(entries):
             spec = entry if isinstance(entry, YMap) else YMap()
             paths = spec.get("path") if isinstance(entry, YMap) else entry
-            paths = [str(p) for p in paths] if isinstance(paths, list) else [] if paths is None else [str(paths)]
+            paths = [as_text(p) for p in paths] if isinstance(paths, list) else [] if paths is None \
+                else [as_text(paths)]
             if not paths or not all(paths):
                 raise ProjectError(display_path(path), "an include entry names no file (`path` is missing or empty)")
             if any(builds.is_remote(p) for p in paths):  # a remote project (git, oci): never fetched; named by index
                 self.notes.append(f"note: {display_path(path)}: include[{index}] is a remote project; it was not read")
                 continue
             files = [os.path.normpath(os.path.join(here, p)) for p in paths]
-            directory = os.path.normpath(os.path.join(here, str(spec["project_directory"]))) \
+            directory = os.path.normpath(os.path.join(here, as_text(spec["project_directory"]))) \
                 if spec.get("project_directory") else os.path.dirname(files[0])
             env_files = spec.get("env_file")
             if env_files is not None:
-                names = [str(e) for e in env_files] if isinstance(env_files, list) else [str(env_files)]
+                names = [as_text(e) for e in env_files] if isinstance(env_files, list) else [as_text(env_files)]
                 layer = self.env_layer([os.path.join(here, n) for n in names], env, required=True)
             else:
                 layer = self.env_layer([os.path.join(directory, ".env")], env, required=False) \
@@ -403,7 +424,7 @@ class _Loader:
         self.project.doc = Document(
             path=primary, kind="compose", resources=resources, lines=self.lines.get(primary),
             files={d: lines for d, lines in self.lines.items() if d != primary},
-            owned=tuple(d for d in composes if d != primary), provenance=builder.provenance)
+            owned=tuple(d for d in composes if d != primary), provenance=builder.provenance, regions=self.regions)
 
     def _active(self, svc: YMap) -> bool:
         if not self.spec.profiles:
@@ -418,23 +439,23 @@ def relocate(svc: YMap, directory: str) -> YMap:
     build = svc.get("build")
     if isinstance(build, YMap):
         build = _copy(build)
-        build["context"] = _absolute(str(build.get("context") or "."), directory)
+        build["context"] = _absolute(as_text(build.get("context") or "."), directory)
         out["build"] = build
     elif build is not None:
-        out["build"] = _absolute(str(build), directory)
+        out["build"] = _absolute(as_text(build), directory)
     entries = svc.get("env_file")
     if isinstance(entries, YList):
         seq = YList()
         seq.pos, seq.item_pos = entries.pos, list(entries.item_pos)
         for entry in entries:
             if isinstance(entry, YMap):
-                entry = _with(entry, "path", _absolute(str(entry.get("path")), directory))
+                entry = _with(entry, "path", _absolute(as_text(entry.get("path")), directory))
             else:
-                entry = _absolute(str(entry), directory)
+                entry = _absolute(as_text(entry), directory)
             seq.append(entry)
         out["env_file"] = seq
     elif entries is not None:
-        out["env_file"] = _absolute(str(entries), directory)
+        out["env_file"] = _absolute(as_text(entries), directory)
     return out
 
 

@@ -21,6 +21,7 @@ import re
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import EnvVar, Record, ScanError
 from hipaa_scan.secrets import secret_name
+from hipaa_scan.redact import sensitive, source_lines, without_references
 from hipaa_scan.sources.envfile import EnvFileError, parse_env_text
 from hipaa_scan.sources.interpolate import Budget, InterpolationError, interpolate
 from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
@@ -117,7 +118,7 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
     as written (with a note); `VAR` alone takes its value from `lookup` or stays unset. Lines that cannot be
     parsed become `errors` (file and line), and the other lines are read. Raises InterpolationError (its `path`
     set) when the file's substitutions go over their budget."""
-    lines = text.splitlines()
+    lines = source_lines(text, "env")
     known: Dict[str, str] = {}
     out: List[EnvVar] = []
     problems: List[EnvFileError] = []
@@ -145,7 +146,7 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
             except InterpolationError as exc:
                 exc.path = display
                 raise
-            notes.extend(unset_notes(display, var.loc.line, missing, raw))
+            notes.extend(unset_notes(display, var.loc.line, missing, raw, var.name))
         var.value = value
         if value is not None:
             known[var.name] = value
@@ -153,15 +154,25 @@ def env_file_vars(text: str, display: str, lookup: Callable[[str], Optional[Supp
     return out
 
 
-def unset_notes(path: str, line: Optional[int], missing: List[str], raw: str) -> List[str]:
-    """A note for each unset variable (named once) of a value written as `raw`: one pass over the value."""
+def unset_notes(path: str, line: Optional[int], missing: List[str], raw: str,
+                owner: Optional[str] = None) -> List[str]:
+    """A note for each unset variable (named once) of a value written as `raw`: one pass over the value. `owner` is
+    the variable or key that holds the value."""
     if not missing:
         return []
+    if sensitive(owner, without_references(raw)):  # the "variable" is most likely part of a secret (`pa$sw0rd`)
+        return [unset_note(path, line, missing[0], raw, owner=owner)]
     required = set(REQUIRED.findall(raw)) if "?" in raw else set()
     return [unset_note(path, line, name, raw, name in required) for name in missing]
 
 
-def unset_note(path: str, line: Optional[int], name: str, raw: str, required: Optional[bool] = None) -> str:
+def unset_note(path: str, line: Optional[int], name: str, raw: str, required: Optional[bool] = None,
+               owner: Optional[str] = None) -> str:
+    """The warning for an unset variable. When the value it is written in is sensitive (`owner` is the variable or
+    key that holds it), the "variable" is most likely part of the secret (`pa$sw0rd`): the note does not name it."""
+    if sensitive(owner, without_references(raw)):
+        return (f"warning: {path}:{line}: a value that looks secret refers to an unset variable (a `$` in it; write "
+                "`$$` for a literal one); the reference is kept as written")
     if required is None:
         required = bool(re.search(r"\$\{" + re.escape(name) + r":?\?", raw))
     if required:
@@ -191,11 +202,12 @@ def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[Po
             interpolate_tree(value, env, notes, uses, path, budget, seen)
         elif isinstance(value, str) and "$" in value:  # the position is looked up only for what is interpolated
             pos = node.value_pos.get(key, node.pos) if isinstance(node, YMap) else node.item_pos[key]
-            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses, budget)
+            node[key] = _interpolated(value, getattr(pos, "path", None) or path, pos, env, notes, uses, budget,
+                                      key if isinstance(key, str) else None)
 
 
 def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[str],
-                  uses: Dict[PosKey, Uses], budget: Budget) -> str:
+                  uses: Dict[PosKey, Uses], budget: Budget, owner: Optional[str] = None) -> str:
     supplied: List[Tuple[str, Optional[Supplied]]] = []
     asked: Dict[str, Optional[Supplied]] = {}
 
@@ -208,7 +220,7 @@ def _interpolated(text: str, path: str, pos: Any, env: ProjectEnv, notes: List[s
         return found.value if found is not None else None
 
     result, _used, missing = interpolate(text, lookup, budget=budget)
-    notes.extend(unset_notes(path, pos[0], missing, text))
+    notes.extend(unset_notes(path, pos[0], missing, text, owner))
     if supplied:
         uses[(path, pos[0], pos[1])] = Uses(str(text), supplied)
     if isinstance(text, TaggedScalar):

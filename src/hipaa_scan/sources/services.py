@@ -18,6 +18,7 @@ from hipaa_scan.model import EnvVar, Location, Resource, Value
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator, _text, service_resource
 from hipaa_scan.sources.merge import by_name
+from hipaa_scan.redact import as_text
 from hipaa_scan.sources.projectenv import ProjectEnv, env_file_vars
 from hipaa_scan.yamlsrc import YList, YMap
 
@@ -85,7 +86,7 @@ class ServiceBuilder:
         keypath = f"services.{name}.environment"
         entries = svc.get("env_file")
         for entry in entries if isinstance(entries, YList) else ([] if entries is None else [entries]):
-            path = str(entry.get("path")) if isinstance(entry, YMap) else str(entry)
+            path = as_text(entry.get("path")) if isinstance(entry, YMap) else as_text(entry)
             required = not (isinstance(entry, YMap) and entry.get("required") in (False, "false"))
             path = os.path.join(self.loader.spec.directory, path)
             if not os.path.lexists(path):
@@ -95,7 +96,7 @@ class ServiceBuilder:
                                       f"{display_path(path)} does not exist: Compose would refuse to start it")
                 continue
             try:
-                text = self.loader.read(path)
+                text = self.loader.read(path, "env")
             except ReadError as exc:
                 if required:
                     res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
@@ -169,7 +170,7 @@ class ServiceBuilder:
 
         shown = display_path(spec.dockerfile)
         try:
-            text = self.loader.read(spec.dockerfile)
+            text = self.loader.read(spec.dockerfile, "dockerfile")
             image = builds.image_resource(name, res, text, shown, spec, as_given(spec.dockerfile, self.loader.spec),
                                           replaces)
         except ReadError as exc:
