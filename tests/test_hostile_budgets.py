@@ -165,7 +165,7 @@ def test_a_value_naming_one_unset_variable_many_times_is_cheap(tmp_path):
 def test_unterminated_quote_is_linear_and_hides_no_other_line(tmp_path):
     lines = ['FIRST="never closed'] + [f"K{i}=value{i}" for i in range(8000)] + [f"DB_PASSWORD={SECRET}"]
     result = scan(tmp_path, {"quote/.env": "\n".join(lines) + "\n"})
-    assert one_error(result, "quote/.env", "line 1:", "unterminated") == 'line 1: unterminated "-quoted value'
+    assert one_error(result, "quote/.env", "line 1,", "unterminated") == 'line 1, column 7: unterminated "-quoted value'
     assert any(f.rule_id == "HS401" and f.location.line == 8002 for f in result.findings)
 
 
@@ -179,7 +179,7 @@ def test_many_bad_lines_are_counted_not_listed(tmp_path):
     result = scan(tmp_path, {"bad/.env": "".join(f"K{i} v\n" for i in range(60000))})
     errors = [e.message for e in result.errors if e.path.endswith("bad/.env")]
     assert len(errors) == 21 and "59980 more lines could not be parsed" in errors
-    assert "line 1: expected '=' after the variable name" in errors
+    assert "line 1, column 4: expected '=' after the variable name" in errors
 
 
 def test_malformed_lines_are_named_by_number_never_quoted(tmp_path):
@@ -189,8 +189,9 @@ def test_malformed_lines_are_named_by_number_never_quoted(tmp_path):
             f"API_TOKEN={SECRET}\n")
     result = scan(tmp_path, {"bad/.env": text})
     messages = sorted(e.message for e in result.errors if e.path.endswith("bad/.env"))
-    assert messages == ["line 1: expected '=' after the variable name", "line 2: expected '=' after the variable name",
-                        "line 3: expected NAME=value"], messages
+    assert messages == ["line 1, column 18: expected '=' after the variable name",
+                        "line 2, column 23: expected '=' after the variable name",
+                        "line 3, column 1: expected NAME=value"], messages
     assert any(f.rule_id == "HS401" and f.location.line == 4 for f in result.findings)
     assert not any(SECRET in (e.message + e.path) for e in result.errors)
 
@@ -201,7 +202,7 @@ def test_env_file_errors_inside_a_project_keep_file_and_line(tmp_path):
         "proj/app.env": f"A=1\nB=2\n-not a variable\nDB_PASSWORD={SECRET}\n",
     }
     result = scan(tmp_path, files)
-    assert one_error(result, "proj/app.env") == "line 3: expected NAME=value"
+    assert one_error(result, "proj/app.env") == "line 3, column 1: expected NAME=value"
     assert any(f.rule_id == "HS401" and f.location.path.endswith("app.env") and f.location.line == 4
                for f in result.findings)
     assert not [e for e in result.errors if "could not be loaded" in e.message]

@@ -29,7 +29,7 @@ def test_env_parser_raises_only_its_own_error(text):
         pass
 
 
-ENV_PROBLEM = re.compile(r"line \d+: (expected NAME=value|expected '=' after the variable name|"
+ENV_PROBLEM = re.compile(r"line \d+, column \d+: (expected NAME=value|expected '=' after the variable name|"
                          r"unterminated [\"']-quoted value)|\d+ more lines could not be parsed")
 
 

@@ -27,10 +27,11 @@ MAX_PROBLEMS = 20  # problems recorded per file; the rest are counted in one las
 
 
 class EnvFileError(Exception):
-    """A line that cannot be parsed: says which line and what was expected, never what was written."""
+    """A line that cannot be parsed: says which line and column and what was expected, never what was written."""
 
-    def __init__(self, line: Optional[int], message: str) -> None:
-        super().__init__(f"line {line}: {message}" if line is not None else message)
+    def __init__(self, line: Optional[int], message: str, column: Optional[int] = None) -> None:
+        where = f"line {line}, column {column}" if column is not None else f"line {line}"
+        super().__init__(f"{where}: {message}" if line is not None else message)
         self.line = line
 
 
@@ -100,9 +101,9 @@ def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] 
     quotes = _Quotes(joined)
     skipped = 0
 
-    def problem(line: int, message: str) -> None:
+    def problem(line: int, column: int, message: str) -> None:
         nonlocal skipped
-        error = EnvFileError(line, message)
+        error = EnvFileError(line, message, column)
         if problems is None:
             raise error
         if len(problems) < MAX_PROBLEMS:
@@ -120,13 +121,13 @@ def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] 
             continue
         match = KEY.match(raw)
         if not match:
-            problem(lineno, "expected NAME=value")
+            problem(lineno, len(raw) - len(raw.lstrip()) + 1, "expected NAME=value")
             continue
         name = match.group(2)
         loc = Location(path, lineno, match.start(2) + 1, name)
         if not match.group(3):
             if raw[match.end():].strip():
-                problem(lineno, "expected '=' after the variable name")
+                problem(lineno, match.end() + 1, "expected '=' after the variable name")
                 continue
             variables.append(EnvVar(name, None, loc, "env_file"))
             continue
@@ -138,7 +139,7 @@ def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] 
             begin = starts[lineno - 1] + column + 1
             end = quotes.close(quote, begin)
             if end < 0:
-                problem(lineno, f"unterminated {quote}-quoted value")
+                problem(lineno, column + 1, f"unterminated {quote}-quoted value")
                 continue
             body = joined[begin:end]
             if quote == '"' and "\\" in body:
