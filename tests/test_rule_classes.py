@@ -1,0 +1,46 @@
+"""Behaviour of the rule classes fixed for issue 15 that a fixture's `# expect:` marker cannot state: severities,
+messages and the data catalogues the rules read."""
+
+import json
+import os
+
+from hipaa_scan.engine import ScanOptions, scan_paths
+from hipaa_scan.images import catalogue, tag_kind
+
+
+def scan(tmp_path, name, text, rule, **write):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    for other, body in write.items():
+        (tmp_path / other.replace("__", "/")).write_text(body, encoding="utf-8")
+    result = scan_paths([str(path)], ScanOptions(select=[rule]))
+    assert not result.errors, result.errors
+    return sorted((f.location.line, f.severity, f.message) for f in result.findings)
+
+
+def test_movable_tags_are_low_and_latest_stays_medium(tmp_path):
+    got = scan(tmp_path, "compose.yaml", "services:\n  a:\n    image: redis:7\n  b:\n    image: redis\n"
+               "  c:\n    image: node:latest\n  d:\n    image: redis:7.2.4\n", "HS301")
+    assert got == [
+        (3, "low", "service \"a\" uses image redis:7 with the movable tag '7', which follows new releases"),
+        (5, "medium", 'service "b" uses image redis with no tag (latest)'),
+        (7, "medium", 'service "c" uses image node:latest with the latest tag'),
+    ]
+
+
+def test_a_fallback_reference_is_judged_as_the_one_that_runs(tmp_path):
+    got = scan(tmp_path, "compose.yaml", "services:\n  a:\n    image: ${IMG:-acme/app:latest}\n", "HS301")
+    assert got == [(3, "medium", 'service "a" uses image acme/app:latest with the latest tag')]
+
+
+def test_major_minor_is_movable_only_for_images_with_patch_releases():
+    assert tag_kind("redis", "7.2") == "movable"
+    assert tag_kind("node", "22.4-alpine") == "movable"
+    assert tag_kind("postgres", "16.4") == "pinned"
+    assert tag_kind("ubuntu", "22.04") == "pinned"
+    assert tag_kind("acme/app", "2019-latest") == "movable"
+    assert tag_kind("acme/app", "2.8.x-jre") == "movable"
+    assert tag_kind("acme/app", "20240105") == "pinned"
+    data = catalogue("patch_versioned_images.json")
+    assert data["source"] and "redis" in data["images"] and "postgres" not in data["images"]
