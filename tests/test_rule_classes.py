@@ -1,8 +1,6 @@
 """Behaviour of the rule classes fixed for issue 15 that a fixture's `# expect:` marker cannot state: severities,
 messages and the data catalogues the rules read."""
 
-import json
-import os
 
 from hipaa_scan.engine import ScanOptions, scan_paths
 from hipaa_scan.images import catalogue, tag_kind
