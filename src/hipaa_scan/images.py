@@ -112,3 +112,16 @@ def tag_kind(name: str, tag: Optional[str]) -> str:
     if UNKNOWN not in name and name_matches(name, catalogue("patch_versioned_images.json")["images"]):
         return "movable"
     return "pinned"
+
+
+def runs_nonroot(ref: str, extra: Iterable[str] = ()) -> bool:
+    """Whether an image is known to run as a non-root user: data/nonroot_images.json, or a glob in `extra`."""
+    if ref_matches(ref, extra):
+        return True
+    name, tag, _ = split(ref)
+    for entry in catalogue("nonroot_images.json")["images"]:
+        if ref_matches(ref, (entry["image"],)):
+            excepted = any(fnmatchcase((tag or "latest").lower(), t.lower()) for t in entry.get("except", ()))
+            if not excepted:
+                return True
+    return False

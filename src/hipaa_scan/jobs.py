@@ -13,7 +13,7 @@ Signals of a Compose service (`service_signal`):
 Signals of a Dockerfile (`dockerfile_signal`):
 - it is in a development-environment folder (`.devcontainer/`, `.gitpod`, `.cursor/`...), or its final stage
   starts from a devcontainer image;
-- its final stage is `FROM scratch` (a data-only image: nothing runs);
+- its final stage is `FROM scratch` with no CMD or ENTRYPOINT (a data-only image: nothing runs);
 - its own folder or file name has a job word (`migrations/Dockerfile`, `Dockerfile.test`, `e2e/Dockerfile`), or
   its final stage starts from one of the tools above;
 - its command runs a test runner (pytest, `npm test`, `go test`, `mvn test`...) or only idles (`sleep infinity`,
@@ -113,8 +113,9 @@ def dockerfile_signal(path: str, final_image: str, command: Iterable[str]) -> Op
     if any(p.lower() in DEV_FOLDERS for p in parts[:-1]):
         return "it is a development-environment image"
     low = (final_image or "").lower()
-    if low == "scratch":
-        return "its final stage is FROM scratch (nothing runs)"
+    command = list(command)
+    if low == "scratch" and not command:
+        return "its final stage is FROM scratch with no command (nothing runs)"
     if "devcontainers/" in low or "/devcontainer" in low:
         return "it starts from a devcontainer image"
     word = image_word(final_image or "")
