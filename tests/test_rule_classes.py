@@ -1,6 +1,7 @@
 """Behaviour of the rule classes fixed for issue 15 that a fixture's `# expect:` marker cannot state: severities,
 messages and the data catalogues the rules read."""
 
+import os
 
 from hipaa_scan.engine import ScanOptions, scan_paths
 from hipaa_scan.images import catalogue, tag_kind
@@ -42,3 +43,31 @@ def test_major_minor_is_movable_only_for_images_with_patch_releases():
     assert tag_kind("acme/app", "20240105") == "pinned"
     data = catalogue("patch_versioned_images.json")
     assert data["source"] and "redis" in data["images"] and "postgres" not in data["images"]
+
+
+def test_files_named_like_env_files_are_judged_by_content(tmp_path):
+    """A diff, a template or a text with no NAME=value line is not an env file: no parse error (exit 2), nothing
+    scanned; a shell script's assignments are scanned and its code is not a syntax error."""
+    files = {
+        ".env.patch": "diff --git a/.env b/.env\n--- a/.env\n+++ b/.env\n@@ -1 +1 @@\n-LOG_LEVEL=info\n+LOG_LEVEL=debug\n",
+        "backup.env.patch": "--- .env.orig\n+++ .env\n@@ -1 +1 @@\n-A=1\n+A=2\n",
+        "app.env.j2": "DB_HOST={{ db_host }}\n{% if tls %}\nPGSSLMODE=verify-full\n{% endif %}\n",
+        "web.env.erb": "RAILS_ENV=<%= rails_env %>\n",
+        "notes.env": "This folder's variables are documented in README.\n",
+        ".env.sh": "#!/bin/sh\nif [ -z \"$STAGE\" ]; then\n  STAGE=dev\nfi\nexport DB_PASSWORD=Zx9vQ2mLp7Rt4wKs\n",
+        ".env.orig": "DB_PASSWORD=Zx9vQ2mLp7Rt4wKs\n",
+        "go.env": "LOG_FORMAT={{.Time}} {{.Level}}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = scan_paths([str(tmp_path)], ScanOptions(select=["HS401"]))
+    assert not result.errors, result.errors
+    got = sorted((os.path.basename(f.location.path), f.location.line, f.rule_id) for f in result.findings)
+    assert got == [(".env.orig", 1, "HS401"), (".env.sh", 5, "HS401")]
+    assert result.files_scanned == 3  # .env.sh, .env.orig and go.env
+
+
+def test_a_broken_env_file_is_still_an_error(tmp_path):
+    (tmp_path / ".env").write_text("A=1\nB='never closed\n", encoding="utf-8")
+    result = scan_paths([str(tmp_path)], ScanOptions(select=["HS401"]))
+    assert [e.kind for e in result.errors] == ["parse"] and "unterminated" in result.errors[0].message

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from fnmatch import fnmatchcase
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,6 +55,20 @@ def split(ref: str) -> Tuple[str, Optional[str], Optional[str]]:
     if name.startswith("library/"):
         name = name[len("library/"):]
     return name, tag, (digest or None)
+
+
+_GLOBS: Dict[str, Any] = {}
+
+
+def fnmatchcase(name: str, pattern: str) -> bool:
+    """fnmatch's `*` and `?` (no brackets), without importing fnmatch: a one-file scan stays small."""
+    compiled = _GLOBS.get(pattern)
+    if compiled is None:
+        if len(_GLOBS) > 4096:
+            _GLOBS.clear()
+        body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        compiled = _GLOBS[pattern] = re.compile(body + r"\Z", re.DOTALL)
+    return compiled.match(name) is not None
 
 
 def name_matches(name: str, patterns: Iterable[str]) -> bool:
