@@ -71,3 +71,40 @@ def test_a_broken_env_file_is_still_an_error(tmp_path):
     (tmp_path / ".env").write_text("A=1\nB='never closed\n", encoding="utf-8")
     result = scan_paths([str(tmp_path)], ScanOptions(select=["HS401"]))
     assert [e.kind for e in result.errors] == ["parse"] and "unterminated" in result.errors[0].message
+
+
+def test_an_inline_tls_switch_in_run_names_the_command(tmp_path):
+    got = scan(tmp_path, "Dockerfile", "FROM node:22.4.1-slim\nRUN npm ci && \\\n    NODE_TLS_REJECT_UNAUTHORIZED=0 node x.js\n"
+               "USER node\n", "HS502")
+    assert got == [(2, "high", "final stage (FROM node:22.4.1-slim) runs a build command with TLS verification off: "
+                                "NODE_TLS_REJECT_UNAUTHORIZED=0")]
+
+
+def test_sensitive_mount_messages_say_why(tmp_path):
+    got = scan(tmp_path, "compose.yaml", "services:\n  a:\n    image: acme/a:1.0.0\n    volumes:\n"
+               "      - /:/host:ro\n      - /etc/nginx:/etc/nginx\n      - /etc/nginx:/n:ro\n", "HS107")
+    assert got == [
+        (5, "high", 'service "a" mounts the host path / (read-only, holds /etc/shadow)'),
+        (6, "high", 'service "a" mounts the host path /etc/nginx (read-write)'),
+    ]
+
+
+def test_a_one_shot_service_says_why_its_dockerfile_is_not_judged(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM acme/api:1.4.2\nUSER 10001\nCMD [\"app\", \"upgrade\"]\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  schema:\n    build: ./app\n    restart: \"no\"\n")
+    result = scan_paths(["."], ScanOptions(select=["HS303"]))
+    assert [(f.location.line, f.suppression.kind, f.suppression.justification) for f in result.findings] == [
+        (1, "project", 'not what the Compose project runs: service "schema" overrides it at compose.yaml:4')]
+
+
+def test_the_nonroot_catalogue_names_its_source_and_each_entry_a_user():
+    data = catalogue("nonroot_images.json")
+    assert "2026" in data["source"]
+    assert all(entry["image"] and entry["user"] for entry in data["images"])
+    from hipaa_scan.images import runs_nonroot
+    assert runs_nonroot("docker.elastic.co/elasticsearch/elasticsearch:8.14.1")
+    assert runs_nonroot("cgr.dev/chainguard/python:latest") and not runs_nonroot("cgr.dev/chainguard/python:latest-dev")
+    assert not runs_nonroot("gcr.io/distroless/static:latest") and runs_nonroot("gcr.io/distroless/static:nonroot")
+    assert runs_nonroot("acme/base:1.0", ["acme/base"]) and not runs_nonroot("postgres:16.4")
