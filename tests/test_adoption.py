@@ -11,7 +11,7 @@ from conftest import ROOT
 
 REDIS = """services:
   cache:
-    image: redis:7.2
+    image: redis:7.2.4
     command: redis-server --requirepass ${REDIS_PASSWORD}
     ports:
       - "6379:6379"
