@@ -80,6 +80,24 @@ def image_word(image: str) -> Optional[str]:
     return job_word(name)
 
 
+_WAITED: list = [None, {}]  # the last `services` mapping seen, and what _waited_for found in it
+
+
+def _waited_for(services: Any) -> dict:
+    """service name -> a service that waits for it with `condition: service_completed_successfully`. Worked out
+    once per `services` mapping (every service of a file asks), so a file of many services stays linear."""
+    if _WAITED[0] is services:
+        return _WAITED[1]
+    found: dict = {}
+    for other_name, other in (services.items() if hasattr(services, "items") else ()):
+        deps = other.get("depends_on") if hasattr(other, "get") else None
+        for dep, spec in (deps.items() if hasattr(deps, "items") else ()):
+            if hasattr(spec, "get") and str(spec.get("condition", "")).strip() == "service_completed_successfully":
+                found.setdefault(str(dep), str(other_name))
+    _WAITED[0], _WAITED[1] = services, found
+    return found
+
+
 def service_signal(name: str, svc: Any, services: Any) -> Optional[Tuple[str, Any]]:
     """(why, where) when a Compose service is a one-shot job; `where` is a key of `svc` (or None: the service)."""
     restart = svc.get("restart")
@@ -91,11 +109,9 @@ def service_signal(name: str, svc: Any, services: Any) -> Optional[Tuple[str, An
     for profile in profiles if isinstance(profiles, list) else ():
         if str(profile).strip().lower() in JOB_PROFILES:
             return f"profile {str(profile).strip()!r}", "profiles"
-    for other_name, other in (services.items() if hasattr(services, "items") else ()):
-        deps = other.get("depends_on") if hasattr(other, "get") else None
-        if hasattr(deps, "get") and hasattr(deps.get(name), "get"):
-            if str(deps.get(name).get("condition", "")).strip() == "service_completed_successfully":
-                return f'service "{other_name}" waits for it to complete', None
+    waiter = _waited_for(services).get(name)
+    if waiter is not None:
+        return f'service "{waiter}" waits for it to complete', None
     word = job_word(name)
     if word:
         return f"its name says {word!r}", None
