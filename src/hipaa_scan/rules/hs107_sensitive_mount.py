@@ -40,6 +40,12 @@ def _under(path, root):
     return len(parts) >= len(rparts) and all(r in ("*", p) for p, r in zip(parts, rparts))
 
 
+def _holds(path, secret):
+    """Whether the folder `path` holds `secret` (a `*` in secret matches any one segment of path)."""
+    parts, sparts = _parts(path), _parts(secret)
+    return len(parts) < len(sparts) and all(s in ("*", p) for p, s in zip(parts, sparts))
+
+
 def _parts(path):
     return [p for p in path.split("/") if p]
 
@@ -50,7 +56,7 @@ def sensitive(path, read_only=False):
     for secret in SECRET:
         if _under(clean, secret):
             return "sensitive in any mode"
-        if _under(secret.replace("*", "x"), clean):
+        if _holds(clean, secret):
             return "holds " + secret.replace("/*/", "/<user>/")
     if not read_only and (clean in SYSTEM_ONLY or any(_under(clean, root) for root in SYSTEM)):
         return "read-write"
