@@ -3,6 +3,7 @@ the engine when a long-running service is broken, and means nothing for a contai
 nor for an image that never runs as a service.
 
 Signals of a Compose service (`service_signal`):
+- its Compose file is in a development-environment folder (`.devcontainer/`...);
 - `restart: "no"`, or `restart: on-failure[:N]` with a `command` or `entrypoint` of its own, on a service that
   publishes and exposes no port (a server restarted on failure is still a server): it is meant to finish;
 - a `profiles:` entry naming a job (tools, test, setup, init, migrate, seed, cli, benchmark...);
@@ -98,8 +99,11 @@ def _waited_for(services: Any) -> dict:
     return found
 
 
-def service_signal(name: str, svc: Any, services: Any) -> Optional[Tuple[str, Any]]:
-    """(why, where) when a Compose service is a one-shot job; `where` is a key of `svc` (or None: the service)."""
+def service_signal(name: str, svc: Any, services: Any, path: str = "") -> Optional[Tuple[str, Any]]:
+    """(why, where) when a Compose service is a one-shot job or a development environment (its Compose file is
+    in a `.devcontainer/`-like folder); `where` is a key of `svc` (or None: the service)."""
+    if any(p.lower() in DEV_FOLDERS for p in re.split(r"[\\/]+", path)[:-1]):
+        return "it is a development-environment service", None
     restart = svc.get("restart")
     restart = "no" if restart is False else str(restart).strip() if isinstance(restart, str) else ""
     if not svc.get("ports") and not svc.get("expose"):  # a service that publishes a port is a server

@@ -294,7 +294,7 @@ def _one_shot(res: Resource, name: str, svc: YMap, services: YMap, base: str, lo
     """Mark a service that is a one-shot job (hipaa_scan/jobs.py): (why, where) in `extra["one_shot"]`."""
     from hipaa_scan.jobs import service_signal
 
-    signal = service_signal(name, svc, services)
+    signal = service_signal(name, svc, services, locate.path)
     if signal is not None:
         why, key = signal
         res.extra["one_shot"] = (why, locate.value(svc, key, f"{base}.{key}") if key else res.anchor)
