@@ -19,8 +19,8 @@ META = meta(
         "`migrate`...), or that another service waits for with `condition: service_completed_successfully`; a "
         "service, image, folder or Dockerfile named as a job (migrate, init, setup, seed, populate, test, e2e, "
         "benchmark, batch, tools, cli) or a tool (k6, locust, jmeter, flyway, liquibase, certbot); an image whose command "
-        "runs tests or only idles (`sleep infinity`); a Dockerfile in `.devcontainer/` or from a devcontainer "
-        "image; a `FROM scratch` final stage with no command. Words are matched whole (`infinity` is not `init`)."),
+        "runs tests or only idles (`sleep infinity`); a Dockerfile or Compose file in `.devcontainer/`, or "
+        "an image from a devcontainer image; a `FROM scratch` final stage with no command. Words are matched whole (`infinity` is not `init`)."),
     remediation="Add a HEALTHCHECK that exercises the service (an HTTP probe or a client ping) with sensible interval and retries.",
 )
 
