@@ -71,7 +71,8 @@ def fleet_specs(tmp: Path):
                            BASE | {"HS103"}, True),
         "hs-etc": ("hs-busybox:1.0", {"volumes": {"/etc": {"bind": "/host/etc", "mode": "ro"}}}, BASE | {"HS107"},
                    True),
-        "hs-redis": ("redis:7.2", {"command": SERVE, "ports": {"6379/tcp": kernel_port()}}, BASE | {"HS403", "HS501"}, True),
+        "hs-redis": ("redis:7.2", {"command": SERVE, "ports": {"6379/tcp": kernel_port()}},
+                     BASE | {"HS301", "HS403", "HS501"}, True),  # 7.2 follows redis's patch releases: movable
         "hs-env": ("hs-busybox:1.0", {"environment": {
             "OPENAI_API_KEY": PLANTED, "xpack.security.enabled": "false", "LANGCHAIN_TRACING_V2": "true",
             "AUDIT_LOG_RETENTION_DAYS": "365"}}, BASE | {"HS401", "HS404", "HS503", "HS201"}, True),

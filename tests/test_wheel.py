@@ -28,6 +28,9 @@ def test_wheel_contains_rules_and_schemas(wheel):
     assert rules == shipped
     assert "hipaa_scan/schemas/report.schema.json" in names
     assert "hipaa_scan/schemas/rule.schema.json" in names
+    # the image catalogues HS101 and HS301 read
+    assert "hipaa_scan/data/nonroot_images.json" in names
+    assert "hipaa_scan/data/patch_versioned_images.json" in names
 
 
 def test_installed_wheel_sees_its_rules(wheel, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import stat
 from operator import itemgetter
 
@@ -52,6 +53,43 @@ def kind_by_name(name: str) -> Optional[str]:
     if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
         return "env"
     return None
+
+
+_ASSIGNMENT = re.compile(r"^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.\-]*\s*=")
+# Jinja/Ansible (`{{ var }}`, `{% if %}`) and ERB: `{{.Field}}` without a space is a Go format string in a value
+_TEMPLATE = re.compile(r"\{\{[\s-]|\{%|^\s*\{#|<%")
+_SHELL_WORDS = frozenset(("if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+                          "function", "source", ".", "echo", "printf", "set", "unset", "exit", "return", "[", "[[",
+                          "test", "cd", "local", "readonly", "declare", "trap", "shift", "eval", "}", "{"))
+
+
+def env_content(text: str) -> Tuple[Optional[str], str]:
+    """What a file named like an env file holds, judged by its content: (reason, text). `reason` is None for an
+    env file, else why it is not one (nothing is scanned): no NAME=value line at all, a diff or patch, or a
+    template (`{{ }}`, `{% %}`, `<% %>`). For a shell script (a `#!` line, or lines starting with shell keywords
+    or commands, as in `.env.sh`), `text` keeps only its NAME=value lines (the others blanked, so lines keep their
+    numbers): its assignments are scanned, its code is not an env file's syntax error."""
+    lines = text.splitlines()
+    meaningful = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not any(_ASSIGNMENT.match(line) for line in meaningful):
+        return "no NAME=value line", text
+    if any(line.startswith(("diff --git ", "@@ ", "--- a/", "+++ b/", "Index: ")) for line in lines) or (
+            any(line.startswith("--- ") for line in lines) and any(line.startswith("+++ ") for line in lines)):
+        return "a diff, not an env file", text
+    if any(_TEMPLATE.search(line) for line in meaningful):
+        return "a template, not an env file", text
+    script = lines[:1] and lines[0].startswith("#!")
+    kept = []
+    for line in lines:
+        stripped = line.strip()
+        word = stripped.split(None, 1)[0].rstrip(";") if stripped else ""
+        if stripped and not stripped.startswith("#") and not _ASSIGNMENT.match(line) and (
+                word in _SHELL_WORDS or stripped.endswith(("; then", "; do")) or stripped.endswith(("{", "}"))):
+            script = True
+            kept.append("")
+        else:
+            kept.append(line)
+    return None, ("\n".join(kept) + "\n" if script else text)
 
 
 def display_path(path: str, cwd: Optional[str] = None) -> str:

@@ -104,8 +104,12 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
         except dockerfile.DockerfileError as exc:
             raise ParseFailure(str(exc)) from None
     elif kind == "env":
+        from hipaa_scan.discover import env_content
         from hipaa_scan.sources import envfile
 
+        not_env, text = env_content(text)
+        if not_env is not None:  # named like an env file, but something else (`.env.patch`, `app.env.j2`)
+            return None
         try:
             doc = envfile.parse_env_file(text, display)
         except envfile.EnvFileError as exc:

@@ -5,7 +5,8 @@ A rule's `match` is a list of alternatives, each naming one selector:
   command:        REGEX                          an entrypoint/command argument, or the whole command line
   run:            REGEX                          a Dockerfile RUN command (heredoc bodies included)
   logging_driver: REGEX                          the container's logging driver
-Each alternative may carry its own `message`; placeholders: {resource}, {name}, {value}, {match}.
+Each alternative may carry its own `message`; placeholders: {resource}, {name}, {value}, {match}. It may also
+name the `sources` (resource kinds: dockerfile, compose, env, container) it applies to; by default, all the rule's.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
 class _Matcher:
     def __init__(self, spec: Dict[str, Any], default_message: str, path: str, checked: bool) -> None:
         self.message = spec.get("message", default_message)
+        self.sources = frozenset(spec["sources"]) if spec.get("sources") else None
         self.env_name: Any = None  # compiled patterns (or lazy ones), or None
         self.env_value: Any = None
         self.command = self.run = self.logging = None
@@ -159,10 +161,11 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
                     by_name.clear()
                 wanted = by_name[var.name] = tuple(m for m in env_matchers if m.env_name.search(var.name))
             for matcher in wanted:
-                if matcher.env_value.search(var.value):
+                if (matcher.sources is None or res.kind in matcher.sources) and matcher.env_value.search(var.value):
                     yield matcher.env_hit(res, var)
         for matcher in other_matchers:
-            yield from matcher.hits(res)
+            if matcher.sources is None or res.kind in matcher.sources:
+                yield from matcher.hits(res)
 
     return Rule(rule_meta, check)
 

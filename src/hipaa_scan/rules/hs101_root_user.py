@@ -1,5 +1,6 @@
 """HS101 root-user: the container runs as root."""
 
+from hipaa_scan.images import runs_nonroot
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
 
@@ -11,7 +12,12 @@ META = meta(
     description=(
         "A process running as root inside a container is one kernel or runtime flaw away from root on the host, and "
         "can read every file in its image and volumes, including ePHI belonging to other workloads. Least privilege "
-        "is part of the access control standard."),
+        "is part of the access control standard. A Dockerfile that sets no USER is not reported when its final "
+        "stage starts from an image known to run as non-root (Elasticsearch, Kibana and Logstash as uid 1000, HAPI "
+        "FHIR and distroless `:nonroot` as 65532, Bitnami, Chainguard, Grafana...: the package's "
+        "data/nonroot_images.json, extended per project with the `nonroot_base_images` option), nor when it is a "
+        "data-only `FROM scratch` image with no command. A USER set in an earlier stage that the final stage "
+        "starts from counts."),
     remediation=(
         "Create an unprivileged user in the image and switch to it in the final stage (`USER 10001`), or set a "
         "non-root `user:` on the compose service. Give files the ownership they need at build time."),
@@ -34,7 +40,9 @@ def check(res, ctx):
         return
     if res.kind == "dockerfile":
         base = res.extra.get("base_image")
-        if base and _known_nonroot(base, ctx.options.get("nonroot_base_images", ())):
+        if base and runs_nonroot(base, ctx.options.get("nonroot_base_images", ())):
+            return
+        if _data_only(res):
             return
         yield Hit(res.anchor, f"{res.label} sets no USER, so it runs as root", key="user", evidence="no USER")
     elif res.kind == "container":
@@ -42,7 +50,8 @@ def check(res, ctx):
                   key="user", evidence="Config.User is empty")
 
 
-def _known_nonroot(image, patterns):
-    from fnmatch import fnmatch
-
-    return any(fnmatch(image, p) for p in patterns)
+def _data_only(res):
+    """A `FROM scratch` final stage with no CMD or ENTRYPOINT: an image other builds copy from, never run."""
+    stages = res.extra.get("stages") or []
+    final = next((s for s in stages if s.line == res.anchor.line), None)
+    return final is not None and final.image.lower() == "scratch" and not res.command

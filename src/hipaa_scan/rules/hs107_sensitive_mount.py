@@ -8,31 +8,59 @@ META = meta(
     id="HS107", name="sensitive-host-mount", severity="high", confidence="high",
     hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-668"], cis=["CIS Docker 5.5"],
     sources=["compose", "container"],
-    summary="A host path such as /, /etc, /proc, /sys, /root, /boot, /dev, /usr/lib, /var/log or /var/lib/docker is mounted.",
+    summary=("A sensitive host directory (/, /boot, /dev, /etc, /lib, /proc, /sys, /usr, /var/log...) is mounted "
+             "read-write, or a path sensitive in itself (/etc/shadow, /root/.ssh, /var/lib/docker, or a folder "
+             "holding one, such as /etc or /root) in any mode."),
     description=(
         "A container that can read or write the host's system directories can read credentials, other containers' "
-        "volumes (where ePHI lives) and change the host itself."),
+        "volumes (where ePHI lives) and change the host itself. Following CIS Docker Benchmark 5.5, the host's "
+        "system directories are reported when mounted read-write: a read-only `/etc/nginx` or `/proc` (a "
+        "monitoring agent's) gives nothing to write. Paths that are sensitive to read are reported in any mode: "
+        "password and sudo files, SSH keys and host keys, the engine's and kubelet's data (every container's "
+        "volumes and logs), and any folder that holds one of them (`/`, `/etc`, `/root`, `/home`, `/var/lib`). A "
+        "subfolder such as `/etc/<app>` read-only, `/root/<app>` or `/var/lib/<app>` is not reported. The Docker socket is HS103's."),
     remediation="Mount only the specific application directory the service needs, read-only where possible.",
 )
 
-SENSITIVE = ("/", "/etc", "/proc", "/sys", "/root", "/boot", "/dev", "/var/lib/docker", "/var/lib/kubelet",
-             "/var/lib/containerd", "/lib/modules", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local/bin",
-             "/var/log", "/bin", "/sbin", "/lib")
-# Read-only mounts of these files are routine and harmless.
-BENIGN = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/ssl/certs", "/etc/ca-certificates",
-          "/etc/pki/ca-trust")
+# Host system directories (CIS Docker 5.5 and their kin): reported when mounted read-write.
+SYSTEM = ("/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sys", "/usr", "/bin", "/sbin",
+          "/var/log", "/opt/containerd")
+# ... and these folders themselves (not what is below them: `/var/lib/postgresql`, `/root/app` are app data).
+SYSTEM_ONLY = ("/", "/var", "/var/lib", "/root", "/home", "/run")
+# Paths sensitive to read: reported in any mode, and so is any folder that holds one.
+SECRET = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
+          "/etc/ssh", "/etc/kubernetes", "/etc/docker", "/etc/containerd", "/root/.ssh", "/root/.aws",
+          "/root/.docker", "/root/.kube", "/root/.gnupg", "/home/*/.ssh", "/home/*/.aws", "/home/*/.docker",
+          "/home/*/.kube", "/var/lib/docker", "/var/lib/kubelet", "/var/lib/containerd", "/var/lib/rancher")
 
 
-def sensitive(path):
-    clean = path.rstrip("/") or "/"
-    for root in SENSITIVE:
-        if root == "/":
-            if clean == "/":
-                return True
-            continue
-        if clean == root or clean.startswith(root + "/"):
-            return True
-    return False
+def _under(path, root):
+    """Whether `path` is `root` or below it; a `*` in root matches one path segment."""
+    parts, rparts = _parts(path), _parts(root)
+    return len(parts) >= len(rparts) and all(r in ("*", p) for p, r in zip(parts, rparts))
+
+
+def _holds(path, secret):
+    """Whether the folder `path` holds `secret` (a `*` in secret matches any one segment of path)."""
+    parts, sparts = _parts(path), _parts(secret)
+    return len(parts) < len(sparts) and all(s in ("*", p) for p, s in zip(parts, sparts))
+
+
+def _parts(path):
+    return [p for p in path.split("/") if p]
+
+
+def sensitive(path, read_only=False):
+    """Why a host path is sensitive to mount (None: it is not)."""
+    clean = "/" + "/".join(_parts(path))
+    for secret in SECRET:
+        if _under(clean, secret):
+            return "sensitive in any mode"
+        if _holds(clean, secret):
+            return "holds " + secret.replace("/*/", "/<user>/")
+    if not read_only and (clean in SYSTEM_ONLY or any(_under(clean, root) for root in SYSTEM)):
+        return "read-write"
+    return None
 
 
 def check(res, ctx):
@@ -40,9 +68,9 @@ def check(res, ctx):
         source = mount.source or ""
         if mount.type != "bind" or not source.startswith("/") or is_socket_path(source):
             continue
-        if mount.read_only and any(source.rstrip("/") == b or source.startswith(b + "/") for b in BENIGN):
-            continue
-        if sensitive(source):
+        why = sensitive(source, bool(mount.read_only))
+        if why:
             mode = "read-only" if mount.read_only else "read-write"
-            yield Hit(mount.loc, f"{res.label} mounts the host path {source} ({mode})", key=f"mount:{source}",
+            what = f"{mode}, {why}" if why.startswith("holds") else mode
+            yield Hit(mount.loc, f"{res.label} mounts the host path {source} ({what})", key=f"mount:{source}",
                       evidence=f"{source}:{mount.target}")

@@ -94,6 +94,9 @@ def image_resource(service: str, res: Resource, text: str, display: str, spec: B
                 break
     if res.healthcheck is not None:
         image.healthcheck, overrides["HS303"] = res.healthcheck, res.healthcheck.loc
+    if res.extra.get("one_shot"):  # a job the service runs to completion: no health check to ask for
+        image.extra["one_shot"] = res.extra["one_shot"]
+        overrides.setdefault("HS303", res.extra["one_shot"][1])
     res.user = res.healthcheck = None
     image.extra["service"] = service
     image.extra["overrides"] = overrides

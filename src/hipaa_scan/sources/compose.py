@@ -125,6 +125,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     res.mounts = _volumes(svc, base, locate)
     res.command = _command(svc, "entrypoint", base, locate) + _command(svc, "command", base, locate)
     _healthcheck(res, svc, base, locate)
+    _one_shot(res, name, svc, services, base, locate)
     _logging(res, svc, base, locate)
     _limits(res, svc, base, locate)
     res.extra["written"] = service_written(svc, base, locate)
@@ -429,6 +430,16 @@ def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
         res.healthcheck = Value(not none, locate.value(hc, "test", f"{key}.test"))
         return
     res.healthcheck = Value(True, locate.key(svc, "healthcheck", key))
+
+
+def _one_shot(res: Resource, name: str, svc: YMap, services: YMap, base: str, locate: _Locator) -> None:
+    """Mark a service that is a one-shot job (hipaa_scan/jobs.py): (why, where) in `extra["one_shot"]`."""
+    from hipaa_scan.jobs import service_signal
+
+    signal = service_signal(name, svc, services, locate.path)
+    if signal is not None:
+        why, key = signal
+        res.extra["one_shot"] = (why, locate.value(svc, key, f"{base}.{key}") if key else res.anchor)
 
 
 def _logging(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
