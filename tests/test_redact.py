@@ -290,3 +290,16 @@ def scan_regions(compose):
     from hipaa_scan.sources.compose import parse_compose
 
     return parse_compose(compose.read_text(), str(compose)).regions
+
+
+@pytest.mark.parametrize("line, shown", [
+    ('    test: ["CMD", "curl", "-u", "admin:' + SECRET + '", "http://localhost/health"]',
+     'test: ["CMD", "curl", "-u", "admin:****(16 chars)", "http://localhost/health"]'),
+    ("CMD ['app', '--api-key', '" + SECRET + "', '--port', '80']",
+     "CMD ['app', '--api-key', '****(16 chars)', '--port', '80']"),
+    ('ENTRYPOINT ["redis-server","--requirepass","' + SECRET + '"]',
+     'ENTRYPOINT ["redis-server","--requirepass","****(16 chars)"]'),
+])
+def test_a_one_line_exec_list_is_read_as_words(line, shown):
+    """Quotes and commas stand between a flag and its value in an exec-form list (a healthcheck test, a JSON CMD)."""
+    assert redact.Redactor().snippet("x", 1, line) == shown

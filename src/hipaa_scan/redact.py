@@ -248,7 +248,22 @@ def _find_spans(text: str, prose: bool) -> List[Tuple[int, int, int]]:
             continue  # `ALLOW_EMPTY_PASSWORD=yes`, `--password $PASS`, `token=<token>`: no secret there
         out.append((s.start, s.end, s.visible))
     out.extend(_folded_url_spans(text))
+    if not prose and _LIST_SEPARATOR.search(text):
+        out.extend(_list_spans(text))
     return out
+
+
+# An exec-form list written on one line (`test: ["CMD", "curl", "-u", "admin:pw", ...]`, a JSON array in a Dockerfile,
+# a YAML flow sequence): its quotes and commas stand between a flag and its value, which the contexts read as words.
+_LIST_SEPARATOR = lazy(r"""["'],\s*["']""")
+_AS_WORDS = str.maketrans({'"': " ", "'": " ", ",": " ", "[": " ", "]": " "})
+
+
+def _list_spans(text: str) -> List[Tuple[int, int, int]]:
+    """The credential spans of a one-line list read as shell words: the separators blanked, positions kept."""
+    words = text.translate(_AS_WORDS)
+    return [(s.start, s.end, s.visible) for s in credentials.spans(words)
+            if not (s.label in _WORD_CONTEXTS and secrets.is_placeholder(words[s.start:s.end]))]
 
 
 # A URL whose `//` a path normalisation made `/` (`include: https://u:p@host/x.yaml` joined to a directory), with
