@@ -34,7 +34,7 @@ CASES = [
     ("postgres://app:Zq8@xK/9mWp2@db:5432/app?sslmode=disable", "postgres://app:****(12 chars)@db:5432/app?sslmode=disable"),
     ("npm install https://registry.npmjs.org/@scope/pkg", "npm install https://registry.npmjs.org/@scope/pkg"),
     ("curl -X POST https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdEFGH1234ijklMNOP5678 -d @m.json",
-     "curl -X POST https://hooks.slack.com/services/****(44 chars) -d @m.json"),
+     "curl -X POST https://****(69 chars) -d @m.json"),
     ("WEBHOOK=https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOp",
      "WEBHOOK=https://discord.com/api/webhooks/****(37 chars)"),
     # a flag's value is a shell word: commas and brackets are part of it

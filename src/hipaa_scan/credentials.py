@@ -184,7 +184,7 @@ def _secret_key(name: str) -> bool:
 # Every context above needs one of these words (a secret name, a flag, a client, a URL) or a secret shape's literal:
 # one search rules out most text (messages, most source lines) before the patterns run one by one.
 _TRIGGER = lazy(r"(?i)pass|pwd|secret|token|key|auth|cred|cookie|sig|dsn|salt|connection|-u|://|hooks|-cli|mysql|"
-                r"mariadb|mongo")
+                r"mariadb|mongo|" + "|".join(re.escape(literal.strip()) for literal, *_rest in _WRITTEN))
 
 
 def spans(text: str) -> List[Span]:
@@ -250,10 +250,16 @@ _PEM_END = lazy(r"-----END [A-Z0-9 ]*-----")
 
 def _pem_blocks(text: str) -> List[Span]:
     """A private key's whole block (BEGIN to END, or to the end of the text when it is cut), not only its header."""
-    out = []
+    out: List[Span] = []
+    covered = 0  # a header inside the block before it is part of that block: each END is looked for once
     for m in secrets.PEM_BEGIN.finditer(text):
+        if m.start() < covered:
+            continue
         end = _PEM_END.search(text, m.end())
-        out.append(Span(m.start(), end.end() if end else len(text), "private key"))  # label names the kind
+        covered = end.end() if end else len(text)
+        out.append(Span(m.start(), covered, "private key"))  # label names the kind
+        if end is None:
+            break
     return out
 
 

@@ -17,6 +17,8 @@ _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 _LOADED: Dict[str, Any] = {}
 
 UNKNOWN = "\x00"  # stands for an unresolved variable in a reference
+MAX_REFERENCE = 4096  # characters: Docker's own limit on a reference is far below
+MAX_NESTING = 32  # `${A:-${B:-...}}` levels, as sources/interpolate.py allows
 _DEFAULTED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^${}]*)\}")
 _VARIABLE = re.compile(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
@@ -31,12 +33,16 @@ def catalogue(name: str) -> Dict[str, Any]:
 
 def resolve_defaults(ref: str) -> str:
     """`${VAR:-default}` and `${VAR-default}` replaced by their default (what runs when the variable is unset);
-    any other variable by UNKNOWN."""
-    previous = None
-    while previous != ref:
-        previous = ref
-        ref = _DEFAULTED.sub(lambda m: m.group(1), ref)
-    return _VARIABLE.sub(UNKNOWN, ref)
+    any other variable by UNKNOWN. An image reference is short; one longer than MAX_REFERENCE, or nested deeper
+    than interpolation allows, is UNKNOWN as a whole (each pass below removes one level of nesting)."""
+    if len(ref) > MAX_REFERENCE:
+        return UNKNOWN
+    for _level in range(MAX_NESTING + 1):
+        resolved = _DEFAULTED.sub(lambda m: m.group(1), ref)
+        if resolved == ref:
+            return _VARIABLE.sub(UNKNOWN, ref)
+        ref = resolved
+    return UNKNOWN
 
 
 def split(ref: str) -> Tuple[str, Optional[str], Optional[str]]:
