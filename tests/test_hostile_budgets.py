@@ -473,3 +473,28 @@ def test_baseline_reason_reaches_sarif_as_a_string(tmp_path):
     proc = cli(tmp_path, "scan", "good", "--baseline", "b.json", "--format", "sarif")
     results = json.loads(proc.stdout)["runs"][0]["results"]
     assert results and all(s["justification"] == "accepted: PHI-1" for r in results for s in r["suppressions"])
+
+
+# -- long lines full of credential contexts, and nested image defaults (found after the branches met) ---------------
+
+@pytest.mark.parametrize("name, text", [
+    ("pem/.env", "K=" + "-----BEGIN PRIVATE KEY-----" * 100_000 + "\n"),
+    ("url/.env", "K=" + "https://a:" * 200_000 + "\n"),
+    ("eq/.env", "A=" + "password=" * 300_000 + "\n"),
+    ("hdr/Dockerfile", "FROM alpine:3.20\nRUN " + "-H 'Authorization: " * 100_000 + "\n"),
+    ("colons/Dockerfile", "FROM alpine:3.20\nRUN " + "x:" * 1_000_000 + "\n"),
+])
+def test_a_long_line_of_credential_contexts_stays_cheap_and_is_masked(tmp_path, name, text):
+    """Credentials are looked for in a bounded prefix of a text (credentials.MAX_TEXT); what a snippet or an
+    evidence string shows of the rest is masked, never shown unread."""
+    result = scan(tmp_path, {name: text})
+    for f in result.findings:
+        assert len(f.snippet or "") <= 240 and len(f.evidence or "") <= 70_000 + 40
+
+
+def test_an_image_reference_nested_past_the_interpolation_bound_is_not_resolved(tmp_path):
+    image = "${A:-" * 70_000 + "x" + "}" * 70_000
+    result = scan(tmp_path, {"nested/compose.yaml": f'services:\n  a:\n    image: "{image}"\n'})
+    assert "interpolation budget exceeded" in errors_of(result)["nested/compose.yaml"]
+    from hipaa_scan.images import UNKNOWN, resolve_defaults
+    assert resolve_defaults(image) == UNKNOWN and resolve_defaults("${A:-${B:-redis:7.2.4}}") == "redis:7.2.4"

@@ -303,3 +303,14 @@ def scan_regions(compose):
 def test_a_one_line_exec_list_is_read_as_words(line, shown):
     """Quotes and commas stand between a flag and its value in an exec-form list (a healthcheck test, a JSON CMD)."""
     assert redact.Redactor().snippet("x", 1, line) == shown
+
+
+def test_text_past_the_scanned_bound_is_masked_whole():
+    """Past credentials.MAX_TEXT nothing is looked for, so nothing there is shown: evidence, messages and free text
+    end in one mask; a snippet is masked on a bounded prefix and cut to its length."""
+    from hipaa_scan.credentials import MAX_TEXT
+    long = "a " * (MAX_TEXT // 2) + "--token " + SECRET
+    assert redact.Redactor().evidence(long).endswith(f"****({len(long) - MAX_TEXT} chars)")
+    assert SECRET not in redact.Redactor().message(long) and SECRET not in redact.text(long)
+    line = "RUN x " + "y" * 200 + " --token " + SECRET + " " + "z" * 10_000
+    assert SECRET[:8] not in redact.Redactor().snippet("x", 1, line, limit=300)

@@ -187,8 +187,17 @@ _TRIGGER = lazy(r"(?i)pass|pwd|secret|token|key|auth|cred|cookie|sig|dsn|salt|co
                 r"mariadb|mongo|" + "|".join(re.escape(literal.strip()) for literal, *_rest in _WRITTEN))
 
 
+# Credentials are looked for in the first MAX_TEXT characters of a text: every pattern is linear, but forty-odd of
+# them over a hostile multi-megabyte line would take seconds. Output never shows more than a snippet's length of a
+# line, and redact.py masks whatever lies past this bound as a whole.
+MAX_TEXT = 65536
+
+
 def spans(text: str) -> List[Span]:
-    """Every credential value written inline in `text`, sorted by position, overlapping spans merged."""
+    """Every credential value written inline in `text` (its first MAX_TEXT characters), sorted by position,
+    overlapping spans merged."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
     if not text or (_TRIGGER.search(text) is None and not secrets.may_hold_secret_shape(text)):
         return []
     found: List[Span] = []

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     Regions = Dict[int, List[Tuple[int, int]]]
 
 SNIPPET_LIMIT = 240
+SNIPPET_SCAN = 4096  # how much of a source line is masked before a snippet is cut to SNIPPET_LIMIT
 TO_END = 1 << 30  # a region's end column meaning "to the end of the line"
 
 # -- lines, as the parsers count them ----------------------------------------------------------------------------
@@ -325,6 +326,8 @@ class Redactor:
     def snippet(self, path: str, line: Optional[int], text: str, limit: int = SNIPPET_LIMIT) -> str:
         """A source line fit for output: written spans, credential contexts, known values and random tokens masked;
         then surrounding blanks dropped and the line cut to `limit`."""
+        if len(text) > SNIPPET_SCAN:  # only the first `limit` characters are shown: mask a bounded prefix, then cut
+            text = text[:SNIPPET_SCAN]
         spans: list = []
         by_line = self.regions.get(path)
         marked = by_line.get(line) if by_line and line else None
@@ -342,14 +345,24 @@ class Redactor:
     def evidence(self, text: Optional[str]) -> Optional[str]:
         if not text:
             return text
-        return apply(text, self._spans(text))
+        text, rest = _bounded(text)
+        return apply(text, self._spans(text)) + rest
 
     def message(self, text: str) -> str:
         if not text:
             return text
+        text, rest = _bounded(text)
         spans = _context_spans(text, prose=True)
         spans.extend(self._value_spans(text, self.message_values))
-        return apply(text, spans)
+        return apply(text, spans) + rest
+
+
+def _bounded(text: str) -> Tuple[str, str]:
+    """A text cut where credentials are no longer looked for (credentials.MAX_TEXT), and what stands for the rest:
+    the rest is masked as a whole, never shown unread."""
+    if len(text) <= credentials.MAX_TEXT:
+        return text, ""
+    return text[:credentials.MAX_TEXT], secrets.mask(text[credentials.MAX_TEXT:])
 
 
 def as_text(value: Any) -> str:
@@ -365,9 +378,9 @@ def as_text(value: Any) -> str:
 def text(value: Any) -> str:
     """Free text bound for output that holds no value the scan knows of (a note, an error, a host URL, a path):
     credential contexts and secret shapes masked."""
-    value = str(value)
+    value, rest = _bounded(str(value))
     spans = _context_spans(value, prose=True)
-    return apply(value, spans) if spans else value
+    return (apply(value, spans) if spans else value) + rest
 
 
 def json_value(obj: Any, values: Iterable[str] = ()) -> Any:

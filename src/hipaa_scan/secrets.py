@@ -288,9 +288,15 @@ def may_hold_credential(text: str) -> bool:
 ALL_DEFAULTS = frozenset(v for _p, values, _product in DEFAULT_CREDENTIALS for v in values)
 
 
+MAX_SHAPE_TEXT = 65536
+
+
 @functools.lru_cache(maxsize=_REMEMBERED)
 def shape_of(value: str) -> Optional[Tuple[str, int]]:
-    """The kind of secret a value looks like, with how many leading characters are safe to show."""
+    """The kind of secret a value looks like, with how many leading characters are safe to show (judged on the
+    value's first MAX_SHAPE_TEXT characters: a token is short, and a hostile multi-megabyte value must stay cheap)."""
+    if len(value) > MAX_SHAPE_TEXT:
+        value = value[:MAX_SHAPE_TEXT]
     if not may_hold_secret_shape(value) or not ANY_SHAPE.search(value):
         return None
     for label, pattern, visible in SECRET_SHAPES:
