@@ -404,7 +404,7 @@ def test_a_large_pyproject_without_our_section_is_no_configuration(tmp_path):
     assert proc.returncode == 1 and "HS101" in proc.stdout, proc.stderr
     (tmp_path / "pyproject.toml").write_text("[tool.hipaa-scan]\nselect = ['HS1']\n" + "# padding\n" * 200_000)
     line = bad_config(tmp_path, "pyproject.toml", (tmp_path / "pyproject.toml").read_text())
-    assert "pyproject.toml: larger than the 1,048,576-byte limit" in line, line
+    assert "pyproject.toml: file is 2,000,035 bytes, over the 1,048,576-byte limit" in line, line
 
 
 def test_redos_placeholder_pattern_cannot_hang_the_scan(tmp_path):

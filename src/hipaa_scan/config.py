@@ -79,26 +79,14 @@ _SECTION_HINT = lazy(rb"""^\s*\[[^\]\n]*hipaa-scan|tool\s*\.\s*["']?hipaa-scan|^
 
 
 def read_bounded(path: str, limit: int, error: Optional[type] = None) -> bytes:
-    """The file's bytes, refused (ConfigError, or `error`) when it is larger than `limit` or not a regular file."""
-    error = error or ConfigError
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        import stat
+    """The file's bytes, refused (ConfigError, or `error`) when it is larger than `limit` or not a regular file: read
+    as scanned files are (discover.read_bytes)."""
+    from hipaa_scan.discover import ReadError, read_bytes
 
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise error(f"{path}: not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(raw) > limit:
-        raise error(f"{path}: larger than the {limit:,}-byte limit for this file; not read")
-    return raw
+    try:
+        return read_bytes(path, limit)
+    except ReadError as exc:
+        raise (error or ConfigError)(f"{path}: {exc}") from None
 
 
 def depth_over(data: Any, limit: int) -> bool:

@@ -303,10 +303,11 @@ class ReadError(Exception):
     pass
 
 
-def read_text(path: str, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """Read a regular file as text: UTF-8 (with or without BOM) or UTF-16 with BOM; CRLF normalised."""
+def read_bytes(path: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most `max_bytes` (ReadError otherwise): opened without blocking (a FIFO must not
+    block us), checked to be a regular file before it is read, read in bounded pieces."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block us
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ReadError("vanished before it could be read") from None
     except OSError as exc:
@@ -316,7 +317,7 @@ def read_text(path: str, max_bytes: int = MAX_FILE_BYTES) -> str:
         if not stat.S_ISREG(st.st_mode):
             raise ReadError("not a regular file; not opened")
         if st.st_size > max_bytes:
-            raise ReadError(f"file is {st.st_size} bytes, over the {max_bytes}-byte limit")
+            raise ReadError(f"file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit")
         chunks = []
         remaining = max_bytes + 1
         while remaining > 0:
@@ -331,7 +332,13 @@ def read_text(path: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise ReadError(f"file grew over the {max_bytes}-byte limit while being read")
+        raise ReadError(f"file grew over the {max_bytes:,}-byte limit while being read")
+    return data
+
+
+def read_text(path: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a regular file as text: UTF-8 (with or without BOM) or UTF-16 with BOM; CRLF normalised."""
+    data = read_bytes(path, max_bytes)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
