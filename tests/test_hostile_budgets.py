@@ -8,12 +8,12 @@ good Dockerfile next to the hostile file is still scanned (HS101 on it), so the 
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
 
+from guard import hang_guard
 from hipaa_scan.engine import ScanOptions, scan_paths
 
 GUARD = int(os.environ.get("HIPAA_SCAN_TEST_GUARD", "30"))  # seconds: far above what a case needs, far below a hang
@@ -21,22 +21,10 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9xLpW2"  # a secret-shaped value: must
 GOOD = "FROM alpine:3.20\n"  # no USER: HS101
 
 
-class Hung(BaseException):
-    """Raised by the guard: a BaseException, so that no `except Exception` in the scanner can swallow it."""
-
-
 @pytest.fixture(autouse=True)
 def guard():
-    def hung(_signum, _frame):
-        raise Hung(f"still running after {GUARD} s: a budget does not hold")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(GUARD)
-    try:
+    with hang_guard(GUARD, "a case (a budget does not hold?)"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def tree(root, files):

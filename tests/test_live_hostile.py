@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from guard import hang_guard
 from fake_engine import (
     FakeEngine,
     answer_bytes,
@@ -42,16 +42,8 @@ PRINT_PEAK = ("print(next(int(line.split()[1]) // 1024 for line in open('/proc/s
 @pytest.fixture(autouse=True)
 def alarm_guard():
     """Fail (never hang) a test that runs past GUARD_SECONDS."""
-    def expired(signum, frame):
-        raise TimeoutError(f"the test ran past its {GUARD_SECONDS} s guard: something hangs")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(GUARD_SECONDS)
-    try:
+    with hang_guard(GUARD_SECONDS):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
