@@ -624,8 +624,10 @@ def _json_values():
     keys = st.sampled_from(["Id", "Name", "Image", "Config", "HostConfig", "Env", "Labels", "Mounts", "Ports",
                             "NetworkSettings", "State", "Privileged", "Cmd", "User", "SecurityOptions",
                             "RegistryConfig", "ApiVersion", "x"])
-    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
-                        max_leaves=30)
+    def nested(inner):
+        return st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5)
+
+    return st.recursive(leaves, nested, max_leaves=30)
 
 
 def test_any_json_answer_is_either_refused_in_one_line_or_audited_and_written_as_evidence(tmp_path):
