@@ -253,11 +253,26 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
     if not findings:
         return findings
     layer = document_redactor(doc)
+    # A document's findings repeat their lines (several rules on a service's key), messages and evidence: each is
+    # redacted once per document (the layer's answer depends only on the document and the text).
+    messages: Dict[str, str] = {}
+    evidence: Dict[Optional[str], Optional[str]] = {}
+    snippets: Dict[Tuple[str, Optional[int], str], str] = {}
     for f in findings:
-        f.message = layer.message(f.message) or ""
-        f.evidence = layer.evidence(f.evidence)
+        message = messages.get(f.message)
+        if message is None:
+            message = messages[f.message] = layer.message(f.message) or ""
+        f.message = message
+        if f.evidence in evidence:
+            f.evidence = evidence[f.evidence]
+        else:
+            f.evidence = evidence[f.evidence] = layer.evidence(f.evidence)
         if f.snippet:
-            f.snippet = layer.snippet(f.location.path, f.location.line, f.snippet)
+            where = (f.location.path, f.location.line, f.snippet)
+            snippet = snippets.get(where)
+            if snippet is None:
+                snippet = snippets[where] = layer.snippet(f.location.path, f.location.line, f.snippet)
+            f.snippet = snippet
         if f.suppression is not None:  # an inline suppression's reason is text from the file
             f.suppression.justification = layer.evidence(f.suppression.justification) or ""
     return findings
