@@ -13,7 +13,8 @@ META = meta(
     description=(
         "Default credentials are the first thing an attacker tries and are published in every vendor's "
         "documentation. A datastore guarded by them is effectively unauthenticated. MinIO started without a root "
-        "password falls back to minioadmin/minioadmin."),
+        "password falls back to minioadmin/minioadmin. Example files (`.env.example`, `.sample`, `.template`...) "
+        "show what to set: a default there is the placeholder users replace, and is not reported."),
     remediation="Set a unique, generated credential from a secret store, and rotate any default that was ever deployed.",
 )
 
@@ -21,6 +22,8 @@ MINIO_PASSWORD_VARS = ("MINIO_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD_FILE", "MINIO
 
 
 def check(res, ctx):
+    if res.extra.get("example"):
+        return  # an example file shows what to set: its defaults are the placeholders users replace (as for HS401)
     for var in res.env:
         product = default_credential(var.name, var.value) or default_in_url(var.value)
         if product:
