@@ -925,7 +925,7 @@ def test_evidence_redaction_and_json_lines():
         "Env": ["PGPASSWORD=correct-horse-battery", "PLAIN=visible", "NOVALUE"],
         "Cmd": ["redis-server", "--requirepass", "hunter2hunter2"], "Labels": {"url": "https://u:pa55word@h/"}}}
     doc = container_document(inspect)
-    out = redact_inspect(inspect, resource_secrets(doc.resources[0], defaults=False))
+    out = redact_inspect(inspect, resource_secrets(doc.resources[0]))
     text = json.dumps(out)
     for secret in ("correct-horse-battery", "hunter2hunter2", "pa55word", "visible"):
         assert secret not in text

@@ -162,7 +162,7 @@ def test_yaml_scalars_get_the_tags_pyyaml_safe_loader_gives(values):
 
 @pytest.mark.parametrize("label", [label for label, _pattern, _visible in SECRET_SHAPES])
 def test_every_secret_shape_passes_the_literal_prefilter(label):
-    """shape_of and the Scrubber test a few literals before any regular expression: every secret shape must
+    """shape_of and the credential search test a few literals before any regular expression: every secret shape must
     contain one of them, or it would never be found."""
     from hipaa_scan.secrets import is_filler, may_hold_credential, may_hold_secret_shape, shape_of
 

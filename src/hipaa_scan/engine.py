@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 from operator import itemgetter
 
-from hipaa_scan import baseline
+from hipaa_scan import baseline, redact
 from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
 from hipaa_scan.rules import load_rules
 from hipaa_scan.rules.base import Rule, RuleContext
-from hipaa_scan import redact
 from hipaa_scan.secrets import classify_sensitive, secret_arguments
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
 
@@ -213,38 +212,29 @@ def _identity(key: str) -> str:
     return redact.text(key) if (" " in key or "=" in key or "@" in key) else key
 
 
-def resource_secrets(res: Resource, defaults: bool = True) -> List[str]:
-    """Values of a resource that output must never show."""
-    every, not_defaults = _resource_secrets(res)
-    return every if defaults else not_defaults
-
-
-def _resource_secrets(res: Resource) -> Tuple[List[str], List[str]]:
-    """Sensitive values with and without vendor defaults (secrets.classify_sensitive)."""
+def resource_secrets(res: Resource) -> List[str]:
+    """Values of a resource that output must never show, vendor defaults left out: those are public words
+    (`postgres`) that also name images, services and paths, and the written span of such a value masks it where it
+    is set (secrets.classify_sensitive)."""
     variables = list(res.env) + list(res.build_args) + list(res.extra.get("interpolated", ())) + \
         list(res.extra.get("stage_env", ()))
-    every, not_defaults = classify_sensitive((v.name, v.value) for v in variables)
+    _every, not_defaults = classify_sensitive((v.name, v.value) for v in variables)
     if res.command:
-        arguments = [value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command])]
-        every.extend(arguments)
-        not_defaults.extend(arguments)
-    return every, not_defaults
+        not_defaults.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
+    return not_defaults
 
 
 def document_redactor(doc: Document) -> redact.Redactor:
     """The redaction layer for one document: its sensitive values, and where they are written."""
-    not_defaults: List[str] = []
-    for res in doc.resources:
-        _every, some = _resource_secrets(res)
-        not_defaults.extend(some)
+    not_defaults = [value for res in doc.resources for value in resource_secrets(res)]
     # Messages never quote values; they are redacted too, but not of vendor defaults or of words that also name a
     # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
     # Snippets and evidence are masked where each value is written (regions) and in every credential context; the
     # search for known values elsewhere on a line leaves out vendor defaults and resource names too: they are public
     # words (`postgres`) that also name images, services and paths.
     names = {res.name.split(":", 1)[-1] for res in doc.resources}
-    public = [value for value in not_defaults if value not in names]
-    return redact.Redactor(public, public, doc.regions)
+    masked = [value for value in not_defaults if value not in names]
+    return redact.Redactor(masked, masked, doc.regions)
 
 
 def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
@@ -253,26 +243,11 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
     if not findings:
         return findings
     layer = document_redactor(doc)
-    # A document's findings repeat their lines (several rules on a service's key), messages and evidence: each is
-    # redacted once per document (the layer's answer depends only on the document and the text).
-    messages: Dict[str, str] = {}
-    evidence: Dict[Optional[str], Optional[str]] = {}
-    snippets: Dict[Tuple[str, Optional[int], str], str] = {}
     for f in findings:
-        message = messages.get(f.message)
-        if message is None:
-            message = messages[f.message] = layer.message(f.message) or ""
-        f.message = message
-        if f.evidence in evidence:
-            f.evidence = evidence[f.evidence]
-        else:
-            f.evidence = evidence[f.evidence] = layer.evidence(f.evidence)
+        f.message = layer.message(f.message) or ""
+        f.evidence = layer.evidence(f.evidence)
         if f.snippet:
-            where = (f.location.path, f.location.line, f.snippet)
-            snippet = snippets.get(where)
-            if snippet is None:
-                snippet = snippets[where] = layer.snippet(f.location.path, f.location.line, f.snippet)
-            f.snippet = snippet
+            f.snippet = layer.snippet(f.location.path, f.location.line, f.snippet)
         if f.suppression is not None:  # an inline suppression's reason is text from the file
             f.suppression.justification = layer.evidence(f.suppression.justification) or ""
     return findings

@@ -947,7 +947,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                 own = raw.get("Name")
                 exact = isinstance(own, str) and own.lstrip("/") == container_name(raw)
                 rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
-                data = ev.redact_inspect(raw, resource_secrets(res, defaults=False))
+                data = ev.redact_inspect(raw, resource_secrets(res))
                 lines[doc.path] = keep(doc.path, writer.write_json(rel, data))
                 rel_files[doc.path] = rel
                 del raw, data

@@ -370,27 +370,3 @@ def classify_sensitive(names_values: Iterable[Tuple[str, Optional[str]]]) -> Tup
                     if not is_default:
                         not_defaults.append(match.group(3))
     return every, not_defaults
-
-
-class Scrubber:
-    """Replaces every known sensitive value, and anything of a secret shape, in text bound for output."""
-
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        self.values = sorted(set(values), key=len, reverse=True)
-
-    def add(self, values: Iterable[str]) -> None:
-        self.values = sorted(set(self.values).union(values), key=len, reverse=True)
-
-    def __call__(self, text: Optional[str]) -> Optional[str]:
-        if not text:
-            return text
-        for value in self.values:
-            if value in text:
-                text = text.replace(value, mask(value))
-        if not may_hold_secret_shape(text) or not ANY_SHAPE.search(text):
-            return text
-        for _label, pattern, visible in SECRET_SHAPES:
-            text = pattern.sub(lambda m: mask(m.group(0), visible), text)
-        return URL_CREDENTIAL.sub(
-            lambda m: m.group(0) if m.group(3).startswith("****") or is_placeholder(m.group(3))
-            else f"{m.group(1)}{m.group(2)}:****@", text)

@@ -45,7 +45,7 @@ class ServiceBuilder:
         res = service_resource(name, svc, services, self.locate, environment=False)
         res.env = self.environment(name, svc, res)
         res.healthcheck = _healthcheck(svc, base, self.locate)
-        if not self.masked:  # once per document: the env-file variables the Scrubber must mask wherever they turn up
+        if not self.masked:  # once per document: the env-file variables redaction must mask wherever they turn up
             res.extra["interpolated"] = list(self.loader.env_vars)
             self.masked = True
         res.extra["elsewhere"] = self._elsewhere()
