@@ -2,7 +2,7 @@
 
 import pytest
 
-from hipaa_scan.credentials import redact
+from hipaa_scan.redact import mask_credentials as redact
 
 CASES = [
     ('RUN curl -H "PRIVATE-TOKEN: glpat-abcdefgh12345678" https://gitlab.com/api',

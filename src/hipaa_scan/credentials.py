@@ -288,7 +288,7 @@ def _merged(found: List[Span]) -> List[Span]:
 
 
 DEFAULT_PAIRS = secrets.DEFAULT_PAIRS  # `curl -u elastic:changeme`: HS402's, not HS401's
-_SHAPE_LABELS: Optional[set] = None
+_SHAPE_LABELS = frozenset(label for label, _p, _v in secrets.SECRET_SHAPES) | {"private key"}
 _WORD_CHARS = lazy(r"[A-Za-z0-9]")
 _CODE_REFERENCE = lazy(r"^(?:process\.env\.|os\.environ|os\.getenv|env\.|ENV\[|System\.getenv|import\.meta\.env|"
                        r"settings\.|config\.|secrets\.)")
@@ -311,9 +311,6 @@ def detect(text: str, extra: Iterable["re.Pattern[str]"] = ()) -> List[Tuple[Spa
     command substitutions (`$VAR`, `${VAR}`, `\\$VAR`, `$(cat ...)`), code (`os.environ[...]`), file paths,
     token shapes filled with filler, a user option whose password is its user name (`-u app:app`, a user and group),
     and a URL user that is a plain name rather than a token. Used by detection only: redaction masks every span."""
-    global _SHAPE_LABELS
-    if _SHAPE_LABELS is None:
-        _SHAPE_LABELS = {label for label, _p, _v in secrets.SECRET_SHAPES} | {"private key"}
     out: List[Tuple[Span, Optional[str]]] = []
     for span in spans(text):
         value = text[span.start:span.end]
@@ -351,18 +348,3 @@ def detect(text: str, extra: Iterable["re.Pattern[str]"] = ()) -> List[Tuple[Spa
             continue
         out.append((span, None))
     return out
-
-
-def redact(text: str) -> str:
-    """`text` with every credential value masked (`****(N chars)`, a shape's public prefix kept)."""
-    found = spans(text)
-    if not found:
-        return text
-    parts = []
-    at = 0
-    for span in found:
-        parts.append(text[at:span.start])
-        parts.append(secrets.mask(text[span.start:span.end], span.visible))
-        at = span.end
-    parts.append(text[at:])
-    return "".join(parts)

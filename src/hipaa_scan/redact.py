@@ -218,6 +218,12 @@ def apply(text: str, spans: List[Tuple[int, int, int]]) -> str:
     return "".join(parts)
 
 
+def mask_credentials(text: str) -> str:
+    """`text` with every credential value in it masked (`****(N chars)`, a shape's public prefix kept): the
+    contexts alone, for text that holds no value the scan knows of (a command quoted in a message)."""
+    return apply(text, context_spans(text))
+
+
 def context_spans(text: str) -> List[Tuple[int, int, int]]:
     """The credential spans (start, end, visible) of a source text the layer masks: credentials.spans without
     placeholders (`ALLOW_EMPTY_PASSWORD=yes`) and values already masked."""
@@ -257,14 +263,18 @@ def _find_spans(text: str, prose: bool) -> List[Tuple[int, int, int]]:
 # An exec-form list written on one line (`test: ["CMD", "curl", "-u", "admin:pw", ...]`, a JSON array in a Dockerfile,
 # a YAML flow sequence): its quotes and commas stand between a flag and its value, which the contexts read as words.
 _LIST_SEPARATOR = lazy(r"""["'],\s*["']""")
+_ACROSS_WORDS = frozenset((credentials.FLAG, credentials.USER_OPTION, credentials.CLIENT_PASSWORD,
+                           credentials.WRITTEN))
 _AS_WORDS = str.maketrans({'"': " ", "'": " ", ",": " ", "[": " ", "]": " "})
 
 
 def _list_spans(text: str) -> List[Tuple[int, int, int]]:
-    """The credential spans of a one-line list read as shell words: the separators blanked, positions kept."""
+    """The credential spans of a one-line list read as shell words: the separators blanked, positions kept. Only
+    the contexts that span two words (a flag or switch and its value) are taken: the others lie within one element
+    and are found in the text as written, where a blanked quote cannot make a header or a pair run on."""
     words = text.translate(_AS_WORDS)
     return [(s.start, s.end, s.visible) for s in credentials.spans(words)
-            if not (s.label in _WORD_CONTEXTS and secrets.is_placeholder(words[s.start:s.end]))]
+            if s.label in _ACROSS_WORDS and not secrets.is_placeholder(words[s.start:s.end])]
 
 
 # A URL whose `//` a path normalisation made `/` (`include: https://u:p@host/x.yaml` joined to a directory), with

@@ -78,8 +78,7 @@ def quoted(text: str) -> str:
     URL userinfo, secret parameters and flags, secret shapes)."""
     from hipaa_scan import redact
 
-    text = " ".join(text.split())
-    return redact.apply(text, redact.context_spans(text))
+    return redact.mask_credentials(" ".join(text.split()))
 
 
 def shorten(text: str, limit: int = 80) -> str:
