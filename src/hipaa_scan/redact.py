@@ -68,11 +68,7 @@ def sensitive(name: Optional[str], value: Optional[str]) -> bool:
     """Whether output must never show this value as written (`name` may be None: judged on the value alone)."""
     if not value:
         return False
-    if name and secrets.secret_name(name) and written_literal(value):
-        return True
-    if name and secrets.default_credential(name, value):
-        return True
-    return sensitive_text(value)
+    return bool(name and sensitive_by_name(name, value)) or sensitive_text(value)
 
 
 def sensitive_by_name(name: str, value: Optional[str]) -> bool:
@@ -143,19 +139,12 @@ def text_regions(regions: Regions, text: str, first_line: int, first_col: int = 
     found = context_spans(text)
     if not found:
         return
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
+    from bisect import bisect_right
+
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
     def position(offset: int) -> Tuple[int, int]:
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
+        lo = bisect_right(starts, offset) - 1
         return first_line + lo, offset - starts[lo] + (first_col if lo == 0 else 0)
 
     for start, end, visible in found:
