@@ -5,7 +5,8 @@ a connection string), for HS401, HS402 and HS405: where each one is, grouped so 
 names it (the header, flag, parameter or label that holds it, never the value) and renders its mask. A rule asks
 for the groups of the texts it owns (`baked` for HS405, the others for HS401) and for vendor defaults (HS402).
 Rules import this module only when some text passes `secrets.may_hold_credential`, a literal prefilter: a file with
-nothing of the kind does not load it, nor `credentials`, at start-up.
+nothing of the kind does not load it at start-up (`credentials` is loaded all the same: the redaction layer, which
+every snippet passes through, reads credential contexts with it).
 """
 
 from __future__ import annotations
