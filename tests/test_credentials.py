@@ -76,3 +76,12 @@ WRITTEN_CASES = [
 @pytest.mark.parametrize("text, expected", WRITTEN_CASES)
 def test_redact_masks_credentials_written_in_a_tools_syntax(text, expected):
     assert redact(text) == expected
+
+
+def test_every_tool_syntax_passes_the_one_prefilter():
+    """credentials.spans runs only on text secrets.may_hold_credential admits: each tool syntax's literal must pass."""
+    from hipaa_scan import credentials
+    from hipaa_scan.secrets import may_hold_credential
+
+    for literal, *_rest in credentials._WRITTEN:
+        assert may_hold_credential(f"run {literal} x y"), literal

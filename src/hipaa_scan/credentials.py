@@ -181,12 +181,6 @@ def _secret_key(name: str) -> bool:
         bool(_EXTRA_SECRET_KEYS.match(name.strip("\"'")))
 
 
-# Every context above needs one of these words (a secret name, a flag, a client, a URL) or a secret shape's literal:
-# one search rules out most text (messages, most source lines) before the patterns run one by one.
-_TRIGGER = lazy(r"(?i)pass|pwd|secret|token|key|auth|cred|cookie|sig|dsn|salt|connection|-u|://|hooks|-cli|mysql|"
-                r"mariadb|mongo|" + "|".join(re.escape(literal.strip()) for literal, *_rest in _WRITTEN))
-
-
 # Credentials are looked for in the first MAX_TEXT characters of a text: every pattern is linear, but forty-odd of
 # them over a hostile multi-megabyte line would take seconds. Output never shows more than a snippet's length of a
 # line, and redact.py masks whatever lies past this bound as a whole.
@@ -198,7 +192,7 @@ def spans(text: str) -> List[Span]:
     overlapping spans merged."""
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
-    if not text or (_TRIGGER.search(text) is None and not secrets.may_hold_secret_shape(text)):
+    if not text or not secrets.may_hold_credential(text):  # rules out most text before the patterns run
         return []
     found: List[Span] = []
     lowered = text.lower()

@@ -269,9 +269,12 @@ def is_filler(token: str, visible: int = 0) -> bool:
 # Words one of which a text holding a credential almost always contains (lower-cased), besides a token shape: texts
 # with none are ruled out before any other regular expression runs, and before the credentials module is loaded. A
 # client's password switch (`redis-cli -a`, `mysql -p`) is found through the client's name.
+# Every credential context of credentials.py needs one of these words (a secret name, a flag, a client, a tool, the
+# `@` of URL userinfo) or a secret shape's literal: the one prefilter of detection and redaction alike.
 _CREDENTIAL_HINTS = lazy(_first_char_alternation((
-    "pass", "pwd", "token", "secret", "key", "auth", "cookie", "@", "-u", "sig=", "credential", "login", "private",
-    "session", "chpasswd", "mc ", "config", "redis-cli", "keydb-cli", "mysql", "mariadb", "mongo", "sqlcmd")))
+    "pass", "pwd", "token", "secret", "key", "auth", "cookie", "@", "-u", "sig", "cred", "login", "private",
+    "session", "chpasswd", "mc ", "config", "-cli", "mysql", "mariadb", "mongo", "sqlcmd", "dsn", "salt",
+    "connection", "hooks", "rabbitmqctl", "http-basic")))
 
 
 _SHAPE_LITERAL_BUT_URL = lazy(_first_char_alternation([literal for literal in SHAPE_LITERALS if literal != "://"],
