@@ -576,7 +576,7 @@ def test_from_info_logging_none_is_reported(recorded, tmp_path):
 def test_record_fixtures_for_unit_tests(fleet, recorded):
     """fixtures/live/ holds inspect and info JSON recorded from this engine, with secret values masked. Regenerate
     with HIPAA_SCAN_RECORD_LIVE=1; otherwise only written when missing."""
-    from hipaa_scan.evidence import dumps_with_lines
+    from hipaa_scan.live.evidence import dumps_with_lines
     from hipaa_scan.secrets import mask, sensitive_values
 
     _tmp, inspects = recorded
@@ -917,7 +917,7 @@ def test_inspect_json_of_any_shape_never_raises():
 
 
 def test_evidence_redaction_and_json_lines():
-    from hipaa_scan.evidence import dumps_with_lines, redact_inspect
+    from hipaa_scan.live.evidence import dumps_with_lines, redact_inspect
     from hipaa_scan.engine import resource_secrets
     from hipaa_scan.sources.container import container_document
 

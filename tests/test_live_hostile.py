@@ -506,7 +506,7 @@ def test_two_runs_into_one_folder_never_mix(engine, tmp_path, monkeypatch):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from hipaa_scan import evidence as ev
+    from hipaa_scan.live import evidence as ev
     from hipaa_scan import live
 
     barrier = threading.Barrier(4, timeout=3)
@@ -572,7 +572,7 @@ def test_an_existing_empty_folder_is_used_and_a_file_is_refused(engine, tmp_path
 def test_a_link_planted_during_the_run_is_never_written_through(engine, tmp_path, monkeypatch, planted):
     """Someone plants a link in the folder being written: the write fails (exit 2), the link's target is untouched,
     and neither the staging folder nor a half-written evidence folder is left."""
-    from hipaa_scan import evidence as ev
+    from hipaa_scan.live import evidence as ev
     from hipaa_scan import live
 
     victim = tmp_path / "victim"
@@ -597,7 +597,7 @@ def test_a_link_planted_during_the_run_is_never_written_through(engine, tmp_path
 
 
 def test_a_folder_filled_by_someone_else_during_the_run_is_not_mixed(engine, tmp_path, monkeypatch):
-    from hipaa_scan import evidence as ev
+    from hipaa_scan.live import evidence as ev
     from hipaa_scan import live
 
     real_publish = ev.Staging.publish
@@ -635,8 +635,8 @@ def test_any_json_answer_is_either_refused_in_one_line_or_audited_and_written_as
     document, a redacted evidence file and line index without raising."""
     from hypothesis import HealthCheck, given, settings
 
-    from hipaa_scan import liveguard
-    from hipaa_scan.evidence import dumps_with_lines, redact_inspect
+    from hipaa_scan.live import guard as liveguard
+    from hipaa_scan.live.evidence import dumps_with_lines, redact_inspect
     from hipaa_scan.sources.container import container_document
     from hipaa_scan.sources.engine import engine_document
 

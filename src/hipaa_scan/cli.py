@@ -14,12 +14,12 @@ import os
 import sys
 
 from hipaa_scan import __version__
+from hipaa_scan.report import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List, NoReturn, Optional, Sequence
 
-FORMATS = ["text", "json", "sarif"]
 FAIL_ON = ["critical", "high", "medium", "low", "info", "never"]
 EXIT_HELP = """Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 2 usage error, unreadable path, a file that could not be parsed, or an engine error (the rest is still scanned)."""
@@ -101,19 +101,17 @@ def output_guard(output: Optional[str], files=(), dirs=(), excludes=()) -> dict:
 
 
 def emit(result, fmt: str, output: Optional[str], no_color: bool, quiet: bool, fail_on: str,
-         show_suppressed: bool = False, category: Optional[str] = None, guard: Optional[dict] = None) -> None:
-    if fmt in ("json", "sarif"):  # written as it is produced: a large report is never held as one string
-        if fmt == "json":
-            from hipaa_scan.report import jsonfmt as reporter
-        else:
-            from hipaa_scan.report import sarif as reporter  # type: ignore[no-redef]
-        _write_output(output, lambda handle: reporter.write(result, handle, category=category), guard)
-        return
-    from hipaa_scan.report import text as reporter  # type: ignore[no-redef]
+         show_suppressed: bool = False, category: Optional[str] = None, guard: Optional[dict] = None,
+         **report_options) -> None:
+    """Write the report of `result` in format `fmt` (the report registry's reporter) to --output or stdout, as it is
+    produced: a large report is never held as one string. `report_options`: a live run's (live.report_options)."""
+    from hipaa_scan.report import get
 
+    reporter = get(fmt)
     color = _use_color(no_color, output)
     _write_output(output, lambda handle: reporter.write(result, handle, color=color, quiet=quiet, fail_on=fail_on,
-                                                        show_suppressed=show_suppressed), guard)
+                                                        show_suppressed=show_suppressed, category=category,
+                                                        **report_options), guard)
 
 
 def build_options(select, ignore, excludes, rules_dir, config_path=None, baseline_path=None, strict=False):
@@ -170,12 +168,10 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
         guard = output_guard(output, files, dirs + list(rules_dir), options.excludes)
     options.compose_files, options.env_files, options.profiles = list(compose_files), list(env_files), list(profiles)
     options.jobs = jobs
-    if fmt in ("json", "sarif"):  # worker processes of a large scan can then encode the findings themselves
-        if fmt == "json":
-            from hipaa_scan.report.jsonfmt import finding_encoder
-        else:
-            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[assignment]  # (same call, typed apart)
-        options.finding_encoder = finding_encoder
+    from hipaa_scan.report import get
+
+    # a format with a per-finding encoder (JSON, SARIF): worker processes of a large scan encode the findings
+    options.finding_encoder = get(fmt).finding_encoder
     fail_on = fail_on or options.fail_on or "high"
     try:
         result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
@@ -425,13 +421,8 @@ def _define_click_commands() -> dict:
         if evidence is not None:
             moved = " (the folder was not empty: a new subfolder)" if evidence.redirected else ""
             _echo_err(f"hipaa-scan: evidence written to {evidence.folder}{moved}")
-        if fmt == "json":
-            emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
-                 guard=guard)
-        else:
-            text = live_mod.render(result, run, fmt, color=_use_color(no_color, output), quiet=quiet, fail_on=fail_on,
-                                   show_suppressed=show_suppressed, category=category, evidence=evidence)
-            _write_output(output, lambda handle: handle.write(text), guard)
+        emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
+             guard=guard, **live_mod.report_options(run, evidence))
         sys.exit(result.exit_code(fail_on))
 
     return {"main": main, "scan": scan, "baseline": baseline, "baseline_create": baseline_create,

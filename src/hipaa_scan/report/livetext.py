@@ -16,7 +16,7 @@ from hipaa_scan.visible import markup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Sequence
+    from typing import Any, Dict, List, Optional, Sequence, TextIO
 
 MAX_NAMES = 12  # containers named per safeguard row; the per-container sections have the rest
 
@@ -93,6 +93,12 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     for note in result.notes:
         console.print(f"[dim]note: {markup(note)}[/]")
     return buffer.getvalue()
+
+
+def write(result: ScanResult, handle: TextIO, **options: Any) -> None:
+    """What render() returns, written to `handle` (the report is laid out whole: its sections are grouped by
+    container and its summary by safeguard)."""
+    handle.write(render(result, **options))
 
 
 def _count(n: int, word: str) -> str:

@@ -102,8 +102,11 @@ def render(result: ScanResult, category: Optional[str] = None, artifact_paths: O
     return jsonwrite.dumps(sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), depth=_DEPTH)
 
 
-def write(result: ScanResult, handle: TextIO, category: Optional[str] = None, **_: Any) -> None:
-    jsonwrite.write(handle, sarif_dict(result, category), depth=_DEPTH)
+def write(result: ScanResult, handle: TextIO, category: Optional[str] = None,
+          artifact_paths: Optional[Dict[str, str]] = None, artifact_lines: Optional[Dict[str, Dict[str, int]]] = None,
+          srcroot: Optional[str] = None, **_: Any) -> None:
+    """What render() returns, written to `handle` as it is produced."""
+    jsonwrite.write(handle, sarif_dict(result, category, artifact_paths, artifact_lines, srcroot), depth=_DEPTH)
     handle.write("\n")
 
 

@@ -1,4 +1,5 @@
-"""The evidence folder of a live audit (`hipaa-scan live --evidence DIR`).
+"""The evidence folder of a live audit (`hipaa-scan live --evidence DIR`): the whole bundle format in one place,
+from choosing the folder to writing (`write_evidence`) and verifying (`verify`) it.
 
 Layout (one scan; see docs/live.md):
 
@@ -6,14 +7,15 @@ Layout (one scan; see docs/live.md):
     engines/<engine>/info.json           `docker info`
     engines/<engine>/version.json        `docker version`
     engines/<engine>/connection.json     how the scan connected (host with any password masked, TLS)
-    report.json  report.sarif  report.txt
+    report.json  report.sarif  report.txt  one report per format the report registry keeps in evidence
     manifest.json                        UTC scan time, tool version, hosts, rule catalog, every file with its SHA-256
     MANIFEST.sha256                      `sha256sum -c MANIFEST.sha256` verifies every other file
 
 Each run reserves its own folder (`choose_folder`): DIR when it does not exist or is empty, else a new subfolder named
 after the scan time (`scan-YYYYMMDDTHHMMSSZ`, `-2`, `-3`... if taken), so two runs never share or mix one. The files
-are written in a private temporary folder beside it (`Staging`) and renamed into place at the end: the folder is
-either absent or complete. Nothing is ever overwritten, and no link is followed.
+are written in a private temporary folder beside it (`Staging`), checked against their manifest (`verify`), and
+renamed into place at the end: the folder is either absent or complete. Nothing is ever overwritten, and no link is
+followed.
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ import json
 import os
 import re
 
+from dataclasses import dataclass
+
+from hipaa_scan.live.errors import LiveError
 from hipaa_scan.secrets import mask
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+    from hipaa_scan.live.documents import LiveRun
+    from hipaa_scan.model import ScanResult
 
 SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -260,23 +268,47 @@ class EvidenceWriter:
         return [{"path": rel, "sha256": digest, "bytes": size} for rel, (digest, size) in sorted(self.files.items())]
 
 
+MANIFEST = "MANIFEST.sha256"
+_MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+
+
 def verify(root: str) -> List[str]:
-    """Problems found re-hashing the files MANIFEST.sha256 lists (empty: the folder is intact)."""
-    problems = []
+    """Problems found checking an evidence folder against its MANIFEST.sha256 (empty: the folder is intact): a
+    listed file missing or changed, as `sha256sum -c` reports them, a malformed manifest line, and any file or link
+    in the folder the manifest does not list. write_evidence runs it on what it wrote before publishing the folder;
+    an auditor may run it on a published one (`sha256sum -c` checks the listed files only)."""
+    problems: List[str] = []
     try:
-        with open(os.path.join(root, "MANIFEST.sha256"), encoding="utf-8") as handle:
-            entries = [line.rstrip("\n").split("  ", 1) for line in handle if line.strip()]
-    except OSError as exc:
-        return [f"cannot read MANIFEST.sha256: {exc.strerror or exc}"]
-    for digest, rel in entries:
+        with open(os.path.join(root, MANIFEST), "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or ("not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc)
+        return [f"cannot read {MANIFEST}: {why}"]
+    listed = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _MANIFEST_LINE.fullmatch(line)
+        rel = match.group(2) if match else ""
+        parts = rel.split("/")
+        if not match or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+            problems.append(f"{MANIFEST} line {number}: not `<sha256>  <relative path>`")
+            continue
+        listed.add(rel)
         try:
-            with open(os.path.join(root, rel), "rb") as handle:
-                actual = hashlib.sha256(handle.read()).hexdigest()
+            fd = os.open(os.path.join(root, *parts), os.O_RDONLY | _NOFOLLOW)
+            with open(fd, "rb") as handle:
+                digest = hashlib.sha256()
+                for piece in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(piece)
         except OSError:
             problems.append(f"{rel}: missing")
             continue
-        if actual != digest:
+        if digest.hexdigest() != match.group(1):
             problems.append(f"{rel}: changed")
+    for folder, dirs, files in os.walk(root):
+        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(folder, d))):
+            rel = os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+            if rel != MANIFEST and (rel not in listed or os.path.islink(os.path.join(folder, name))):
+                problems.append(f"{rel}: not in {MANIFEST}" if rel not in listed else f"{rel}: a symbolic link")
     return problems
 
 
@@ -320,3 +352,116 @@ def rel_for_sarif(path: str, start: Optional[str] = None) -> str:
     if rel.startswith(".."):
         return absolute
     return rel.replace(os.sep, "/")
+
+
+@dataclass
+class Evidence:
+    folder: str
+    redirected: bool  # the folder given existed and was not empty: this is a new subfolder of it
+    files: Dict[str, str]  # location path (container://name, engine://label) -> absolute evidence file
+    lines: Dict[str, Dict[str, int]]  # location path -> key path -> line in that file
+
+
+def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: Optional[str] = None) -> Evidence:
+    """Write the evidence folder of a live run (see the module's docstring); a problem is one LiveError line and
+    leaves nothing behind."""
+    from hipaa_scan import __version__
+    from hipaa_scan.engine import resource_secrets
+    from hipaa_scan.report import REPORTERS, jsonfmt
+    from hipaa_scan.sources.container import container_name
+
+    stamp = run.started.strftime("%Y%m%dT%H%M%SZ")
+    staging = writer = None
+    try:
+        folder, redirected = choose_folder(directory, stamp)  # reserved for this run alone
+        staging = Staging(folder)
+        writer = EvidenceWriter(staging.path)
+        names = Names()
+        rel_files: Dict[str, str] = {}
+        lines: Dict[str, Dict[str, int]] = {}
+        wanted: Dict[str, set] = {}  # location path -> the keys findings point at: the only lines SARIF needs
+        for f in result.findings:
+            wanted.setdefault(f.location.path, set()).add(f.location.key or "")
+
+        def keep(path: str, index: Dict[str, int]) -> Dict[str, int]:
+            keys = wanted.get(path, set())
+            kept = {k: v for k, v in index.items() if k in keys}
+            kept[""] = index.get("Name", 1)  # findings about something missing point at the name
+            return kept
+
+        for doc in run.documents:
+            res = doc.resources[0]
+            if doc.kind == "container":
+                raw = run.inspect(doc.path)
+                own = raw.get("Name")
+                exact = isinstance(own, str) and own.lstrip("/") == container_name(raw)
+                rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
+                data = redact_inspect(raw, resource_secrets(res))
+                lines[doc.path] = keep(doc.path, writer.write_json(rel, data))
+                rel_files[doc.path] = rel
+                del raw, data
+            else:
+                cap = run.engines[doc.path]
+                base = names.engine(cap.label)
+                secrets: List[str] = []
+                if cap.info is not None:
+                    lines[doc.path] = keep(doc.path, writer.write_json(f"{base}/info.json",
+                                                                       scrub_json(cap.info, secrets)))
+                    rel_files[doc.path] = f"{base}/info.json"
+                if cap.version is not None:
+                    writer.write_json(f"{base}/version.json", scrub_json(cap.version, secrets))
+                if cap.connection is not None:
+                    index = writer.write_json(f"{base}/connection.json", cap.connection)
+                    if doc.path not in rel_files:
+                        rel_files[doc.path], lines[doc.path] = f"{base}/connection.json", index
+        for reporter in REPORTERS.values():  # report.<suffix> in every format the registry keeps in evidence
+            if reporter.evidence and "live" in reporter.renders:
+                writer.write(f"report.{reporter.suffix}",
+                             reporter.render(result, run, category=category, artifact_paths=rel_files,
+                                             artifact_lines=lines, srcroot=folder))
+        summary = jsonfmt.summary(result)
+        manifest = {
+            "format": "hipaa-scan-evidence/1",
+            "tool": {"name": "hipaa-scan", "version": __version__},
+            "scan_time_utc": run.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "scan_seconds": round(run.seconds, 3),
+            "mode": "offline" if run.offline else "live",
+            "hosts": [{"label": cap.label, "host": cap.target.shown if not run.offline else None,
+                       "origin": cap.target.origin, "error": cap.error,
+                       "server_version": (cap.version or {}).get("Version") or (cap.info or {}).get("ServerVersion"),
+                       "api_version": (cap.version or {}).get("ApiVersion"),
+                       "containers": len(cap.containers), "requests": cap.requests} for cap in run.captures],
+            "containers": [{"name": item["name"], "id": item.get("id"), "image": item.get("image"),
+                            "state": item.get("state"), "engine": item.get("engine"),
+                            "evidence": rel_files.get(item["path"])}
+                           for item in run.inventory if item["kind"] == "container"],
+            "rule_catalog": [{"id": m.id, "name": m.name, "severity": m.severity, "origin": m.origin}
+                             for m in sorted(result.rules, key=lambda m: m.id)],
+            "summary": {k: summary[k] for k in ("findings", "suppressed", "errors", "by_severity", "by_rule")},
+            "notes": list(result.notes),
+            "errors": [{"path": e.path, "kind": e.kind, "message": e.message} for e in result.errors],
+            "files": writer.file_list(),
+            "verify": "sha256sum -c MANIFEST.sha256 (run inside this folder)",
+        }
+        writer.write_json("manifest.json", manifest)
+        writer.write(MANIFEST, writer.manifest_lines(), record=False)
+        writer.close()
+        problems = verify(staging.path)  # what is on disk is what was hashed, before the folder is published
+        if problems:
+            raise EvidenceError(f"the evidence written to {staging.path} does not match its manifest: "
+                                f"{'; '.join(problems[:3])}; nothing was left in {folder}")
+        staging.publish()
+    except EvidenceError as exc:
+        if writer is not None:
+            writer.close()
+        if staging is not None:
+            staging.discard()
+        raise LiveError(str(exc)) from None
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        if staging is not None:
+            staging.discard()
+        raise
+    files = {path: os.path.join(os.path.abspath(folder), *rel.split("/")) for path, rel in rel_files.items()}
+    return Evidence(folder, redirected, files, lines)

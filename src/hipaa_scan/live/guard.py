@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_REQUEST_SECONDS = 30.0
 DEFAULT_AUDIT_SECONDS = 600.0
+DEFAULT_TIMEOUT = DEFAULT_REQUEST_SECONDS  # --timeout
 MAX_ANSWER_BYTES = 16 * 1024 * 1024  # /version, /info, one container's inspect
 MAX_LIST_BYTES = 128 * 1024 * 1024  # /containers/json, /images/json: about 100,000 containers
 MAX_DEPTH = 64  # nesting of any answer (a real inspect is about 6 deep)
