@@ -170,7 +170,7 @@ def capture_engine(target: Target, selection: Selection, timeout: float, pool: T
         del entries
         progress.add(len(chosen) + len(unmatched))
 
-        def inspect(ref: str):
+        def inspect(ref: str) -> Tuple[Any, Any, bool]:  # (Packed or None, problem, labelled)
             """(Packed inspect, problem, whether it carries the --label values): the parsed JSON is packed here, in
             the worker, so that no more than one parsed inspect per worker exists at a time."""
             try:
@@ -246,7 +246,7 @@ def _clean(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
 
 
-def _list_containers(client, target: Target, selection: Selection) -> List[Dict[str, Any]]:
+def _list_containers(client: Any, target: Target, selection: Selection) -> List[Dict[str, Any]]:
     """GET /containers/json, read with only Id, Names and Image kept from each entry (guard.trim_list_entry):
     the list of 50,000 containers never exists in memory as full objects."""
     params: Dict[str, Any] = {"all": 1 if selection.all or selection.containers else 0}
@@ -256,8 +256,8 @@ def _list_containers(client, target: Target, selection: Selection) -> List[Dict[
         params["filters"] = convert_filters({"label": selection.label_filters()})
     resp = client._get(client._url("/containers/json"), params=params)
     client._raise_for_status(resp)
-    listing = guard.parse_json(resp, "the container list (GET /containers/json)", target.shown,
-                                   trim=guard.trim_list_entry)
+    listing: List[Dict[str, Any]] = guard.parse_json(resp, "the container list (GET /containers/json)",
+                                                     target.shown, trim=guard.trim_list_entry)
     problem = guard.check_list(listing)
     if problem:
         raise LiveError(f"the Docker engine at {target.shown} sent a container list (GET /containers/json) that "
@@ -265,7 +265,7 @@ def _list_containers(client, target: Target, selection: Selection) -> List[Dict[
     return listing
 
 
-def _resolve_image_ids(client, cap: EngineCapture) -> None:
+def _resolve_image_ids(client: Any, cap: EngineCapture) -> None:
     """Containers created from a bare image id: one GET /images/json for the engine gives their tags."""
     from hipaa_scan.sources.container import is_image_id
 
@@ -317,5 +317,6 @@ class Packed:
     def load(self) -> Dict[str, Any]:
         import zlib
 
-        return json.loads(zlib.decompress(self.blob))
+        data: Dict[str, Any] = json.loads(zlib.decompress(self.blob))
+        return data
 

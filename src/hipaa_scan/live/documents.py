@@ -13,7 +13,7 @@ from hipaa_scan.model import Document, ScanError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Tuple
+    from typing import Any, Dict, Iterator, List, Tuple
 
     from hipaa_scan.live.capture import EngineCapture, Packed
 
@@ -30,7 +30,7 @@ class Documents:
     def append(self, doc: Document) -> None:
         self.engine_docs.append(doc)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Document]:
         from hipaa_scan.sources.container import container_document
 
         yield from self.engine_docs

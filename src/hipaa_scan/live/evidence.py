@@ -32,7 +32,7 @@ from hipaa_scan.secrets import mask
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
     from hipaa_scan.live.documents import LiveRun
     from hipaa_scan.model import ScanResult
@@ -82,7 +82,7 @@ def dumps_with_lines(obj: Any) -> Tuple[str, Dict[str, int]]:
 def redact_inspect(inspect: Dict[str, Any], secrets: Iterable[str] = ()) -> Dict[str, Any]:
     """A copy of inspect JSON fit for evidence: every environment value masked (names kept), and every other
     string scrubbed of the container's sensitive values (command-line passwords...) and of anything secret-shaped."""
-    out = scrub_json(inspect, secrets) if isinstance(inspect, dict) else {}
+    out: Dict[str, Any] = scrub_json(inspect, secrets) if isinstance(inspect, dict) else {}
     config = out.get("Config")
     if isinstance(config, dict) and isinstance(config.get("Env"), list):
         masked = []
@@ -106,7 +106,7 @@ def scrub_json(obj: Any, secrets: Iterable[str] = ()) -> Any:
 CLAIM = ".hipaa-scan-claim"  # marks an existing empty folder as taken by one run until its evidence is renamed in
 
 
-_CREATED: set = set()  # folders choose_folder made in this process (only those are removed again on failure)
+_CREATED: Set[str] = set()  # folders choose_folder made in this process (only those are removed again on failure)
 
 
 def choose_folder(directory: str, stamp: str) -> Tuple[str, bool]:
@@ -319,7 +319,7 @@ class Names:
     containers `abc` and `abc.` become `abc.json` and `abc@<id>.json`."""
 
     def __init__(self) -> None:
-        self.used: set = set()
+        self.used: Set[str] = set()
 
     def _take(self, prefix: str, parts: List[str], suffix: str, tag: str, exact: bool = True) -> str:
         safe = [safe_component(p) for p in parts]
@@ -379,7 +379,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
         names = Names()
         rel_files: Dict[str, str] = {}
         lines: Dict[str, Dict[str, int]] = {}
-        wanted: Dict[str, set] = {}  # location path -> the keys findings point at: the only lines SARIF needs
+        wanted: Dict[str, Set[str]] = {}  # location path -> the keys findings point at: the only lines SARIF needs
         for f in result.findings:
             wanted.setdefault(f.location.path, set()).add(f.location.key or "")
 

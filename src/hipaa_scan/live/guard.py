@@ -82,18 +82,18 @@ def _mib(n: int) -> str:
     return f"{n / (1024 * 1024):g} MiB"
 
 
-def install(client, shown: str, budget: Budget) -> None:
+def install(client: Any, shown: str, budget: Budget) -> None:
     """Make `client.get` (every request the docker SDK makes goes through it) obey the budget. `shown` names the
     engine in messages (any password already masked)."""
     plain_get = client.get
 
-    def bounded_get(url, **kwargs):
+    def bounded_get(url: str, **kwargs: Any) -> Any:
         return fetch(plain_get, url, kwargs, shown, budget)
 
     client.get = bounded_get
 
 
-def fetch(plain_get: Callable, url: str, kwargs: Dict[str, Any], shown: str, budget: Budget):
+def fetch(plain_get: Callable[..., Any], url: str, kwargs: Dict[str, Any], shown: str, budget: Budget) -> Any:
     """GET `url` with `plain_get` (requests' Session.get) within the budget; a requests Response whose body has
     been read (at most the cap) is returned, so the docker SDK's own status and JSON handling work unchanged."""
     path = api_path(url)
@@ -174,7 +174,7 @@ def fetch(plain_get: Callable, url: str, kwargs: Dict[str, Any], shown: str, bud
     return box["resp"]
 
 
-def _abort(resp) -> None:
+def _abort(resp: Any) -> None:
     """Shut down the connection under a response: a read blocked on it in another thread returns at once."""
     if resp is None:
         return
@@ -197,7 +197,7 @@ def _abort(resp) -> None:
         return
 
 
-def parse_json(resp, what: str, shown: str, trim: Optional[Callable] = None) -> Any:
+def parse_json(resp: Any, what: str, shown: str, trim: Optional[Callable[[List[Any]], Any]] = None) -> Any:
     """The JSON of a response whose body `fetch` read; `trim` is an object_pairs_hook that keeps only what the
     audit uses (applied to every object, so nothing else is ever held)."""
     import json

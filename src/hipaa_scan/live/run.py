@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hipaa_scan.live.documents import LiveRun
     from hipaa_scan.live.evidence import Evidence
     from hipaa_scan.live.targets import Target
+    from hipaa_scan.engine import ScanOptions
     from hipaa_scan.model import ScanResult
 
 
@@ -61,7 +62,7 @@ def analyse_files(inspect_paths: Sequence[str], info_path: Optional[str], select
     return run
 
 
-def scan(run: LiveRun, options) -> ScanResult:
+def scan(run: LiveRun, options: ScanOptions) -> ScanResult:
     """Run the rules over the run's documents (the same engine as file scans)."""
     from hipaa_scan.engine import scan_documents
 

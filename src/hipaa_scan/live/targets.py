@@ -14,7 +14,7 @@ from hipaa_scan.redact import text as mask_url  # every credential in a URL or m
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, List, Optional, Sequence
+    from typing import Any, List, Mapping, Optional, Sequence
 
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -54,14 +54,15 @@ def host_label(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def _env_tls(environ) -> Any:
+def _env_tls(environ: Mapping[str, str]) -> Any:
     """TLS settings from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as docker.from_env reads them (or False)."""
     from docker.utils import kwargs_from_env
 
     return kwargs_from_env(environment=dict(environ)).get("tls", False)
 
 
-def resolve_targets(hosts: Sequence[str], context: Optional[str], environ=None) -> List[Target]:
+def resolve_targets(hosts: Sequence[str], context: Optional[str],
+                    environ: Optional[Mapping[str, str]] = None) -> List[Target]:
     """The engines to audit: each --host; else the --context; else DOCKER_HOST and the TLS variables (docker's own
     defaults, as docker.from_env reads them)."""
     environ = os.environ if environ is None else environ
@@ -93,12 +94,12 @@ def resolve_targets(hosts: Sequence[str], context: Optional[str], environ=None) 
                         "(ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY") from None
 
 
-def docker_config_dir(environ=None) -> str:
+def docker_config_dir(environ: Optional[Mapping[str, str]] = None) -> str:
     environ = os.environ if environ is None else environ
     return environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
 
-def read_context(name: str, environ=None) -> Target:
+def read_context(name: str, environ: Optional[Mapping[str, str]] = None) -> Target:
     """A Docker CLI context: ~/.docker/contexts/meta/<sha256(name)>/meta.json names the host; TLS material, if
     any, is in ~/.docker/contexts/tls/<sha256(name)>/docker/. `default` is the environment's engine."""
     environ = os.environ if environ is None else environ

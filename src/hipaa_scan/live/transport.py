@@ -26,8 +26,8 @@ _BOOT_API_VERSION = "1.24"
 # --- the read-only client ------------------------------------------------------------------------------------
 
 
-def _guard(send: Callable, where: str) -> Callable:
-    def guarded(request, *args, **kwargs):
+def _guard(send: Callable[..., Any], where: str) -> Callable[..., Any]:
+    def guarded(request: Any, *args: Any, **kwargs: Any) -> Any:
         method = (getattr(request, "method", "") or "").upper()
         if method != "GET":
             path = urlsplit(getattr(request, "url", "") or "").path
@@ -39,7 +39,7 @@ def _guard(send: Callable, where: str) -> Callable:
     return guarded
 
 
-def make_read_only(session) -> Any:
+def make_read_only(session: Any) -> Any:
     """Make a requests Session (the docker APIClient is one) refuse every method but GET, before sending: its own
     `send` and every mounted transport adapter's `send` are wrapped."""
     if not getattr(session.send, "__hipaa_scan_read_only__", False):
