@@ -174,7 +174,7 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
         if fmt == "json":
             from hipaa_scan.report.jsonfmt import finding_encoder
         else:
-            from hipaa_scan.report.sarif import finding_encoder  # type: ignore[assignment]  # (same call, typed apart)
+            from hipaa_scan.report.sarif import finding_encoder
         options.finding_encoder = finding_encoder
     fail_on = fail_on or options.fail_on or "high"
     try:

@@ -1,8 +1,18 @@
-"""The scan, in one direction: targets -> discover -> parse -> model -> rules -> ScanResult.
+"""The scan's pipeline, in one direction: targets -> parse -> rules -> scrub -> fingerprint -> reconcile.
 
-A file that cannot be read or parsed becomes a ScanError and the scan goes on; so does a rule that raises.
-Every string a finding carries, and every note and error, passes through the redaction layer (redact.py), so no
-secret value the scan has seen can leave.
+Pure: it reads the files it is given and returns findings, errors and notes; it knows nothing of walking, of
+processes or of reports (scan/serial.py and scan/forked.py run it; engine.py chooses which). A file that cannot be
+read or parsed becomes a ScanError and the scan goes on; so does a rule that raises. Every string a finding
+carries, and every note and error, passes through the redaction layer (redact.py), so no secret value the scan has
+seen can leave.
+
+A Compose project's findings meet those of the files scanned on their own in `reconcile`:
+
+- A project finding that repeats one of its Dockerfiles' or env files' (same rule, file and line) is dropped: one
+  finding, one place. A finding both variants of a project make (same rule, place and service) is reported once.
+- A finding in a Dockerfile that no image built by the project reproduces (compose sets `user:`, a
+  healthcheck, the variable or the command, or its build args or target change the verdict) is not what the
+  project runs: it is kept, marked suppressed (kind `project`) with the line that overrides it.
 """
 
 from __future__ import annotations
@@ -13,15 +23,16 @@ from operator import itemgetter
 from hipaa_scan import baseline, redact
 from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
-from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
-from hipaa_scan.rules import load_rules
+from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, Suppression, sha256
 from hipaa_scan.rules.base import Rule, RuleContext
 from hipaa_scan.secrets import classify_sensitive, secret_arguments
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+    from hipaa_scan.scan.stream import Encoder
 
 
 class ScanOptions:
@@ -45,10 +56,9 @@ class ScanOptions:
         self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
         self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
         self.jobs = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
-        # When the report is known before the scan (JSON, SARIF): given the rules that run, the function that gives
-        # one finding's report text. Worker processes then store that text instead of the finding, and the parent
-        # only copies it (see parallel.Spilled).
-        self.finding_encoder: Optional[Callable[[List[Any]], Callable[[Finding], str]]] = None
+        # When the report is known before the scan (JSON, SARIF): how it writes one finding. Worker processes then
+        # store that text instead of the finding, and the parent only copies it (see stream.Spilled).
+        self.finding_encoder: Optional[Encoder] = None
         for name, value in settings.items():
             if not hasattr(self, name):
                 raise TypeError(f"ScanOptions has no setting {name!r}")
@@ -280,67 +290,6 @@ def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
                   key=lambda e: (e.path, e.message))
 
 
-def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
-    # The cyclic garbage collector finds next to nothing to free in a scan (a few hundred objects per thousand
-    # files) but walks every live object again and again as findings accumulate, so its cost grows with the tree.
-    # Reference counting frees everything else; the collector resumes afterwards.
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _scan_paths(paths, options)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
-    from hipaa_scan.discover import discover, walk
-
-    paths = list(paths)
-    rules = load_rules(options.select, options.ignore, options.rules_dirs)
-    runner = Runner(rules, options)
-    texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
-    most = _jobs(options.jobs, PARALLEL_MIN_FILES) if not options.compose_files else 1
-    if most > 1:
-        # Walk only as far as needed to decide: a large tree is split across workers while the walk goes on.
-        from itertools import islice
-
-        errors: List[ScanError] = []
-        pairs = walk(paths, options.excludes, errors)
-        head = list(islice(pairs, PARALLEL_MIN_FILES))
-        jobs = _jobs(options.jobs, len(head))
-        if jobs > 1:
-            from hipaa_scan import parallel
-
-            result = parallel.scan(head, pairs, paths, options, runner, jobs, errors)
-            if result is not None:
-                return result
-            targets, errors = discover(paths, options.excludes)  # walked again, for one process
-        else:  # fewer files than PARALLEL_MIN_FILES: the whole tree
-            targets = [target for target, _place in head]
-    else:
-        targets, errors = discover(paths, options.excludes)
-    findings, more_errors, scanned, resources, _read = scan_targets(targets, paths, options, texts, runner)
-    return runner.finish(findings, errors + more_errors, len(scanned), resources)
-
-
-PARALLEL_MIN_FILES = 300  # below this, starting worker processes costs more than it saves
-
-
-def _jobs(requested: int, files: int) -> int:
-    if requested > 0:
-        return requested
-    if files < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
-        return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
-
-
 def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str], runner: Runner):
     """Scan these targets: Compose projects first, then the remaining files one by one. Returns (findings, errors,
     display paths scanned, resource count, absolute paths the projects read)."""
@@ -365,8 +314,6 @@ def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, tex
         findings.extend(runner.run(doc))
     read: set = set()
     if projects:
-        from hipaa_scan.projects import reconcile
-
         for project, _findings in projects:
             scanned.update(project.read)
             read.update(project.read.values())
@@ -384,7 +331,7 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
     if not options.compose_files and not any(t.kind == "compose" or os.path.basename(t.path) == ".env"
                                              for t in targets):
         return [], targets  # the fast path: no Compose project, no extra work
-    from hipaa_scan.projects import plan
+    from hipaa_scan.scan.plan import plan
 
     specs = plan(targets, paths, options, texts)
     if not specs:
@@ -425,14 +372,42 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
     return loaded, remaining
 
 
-def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
-    """Run the rules over already-built documents (live containers, recorded inspect JSON)."""
-    rules = load_rules(options.select, options.ignore, options.rules_dirs)
-    runner = Runner(rules, options)
-    findings: List[Finding] = []
-    count = resources = 0
-    for doc in docs:
-        count += 1
-        resources += len(doc.resources)
-        findings.extend(runner.run(doc))
-    return runner.finish(findings, list(errors), count, resources)
+def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Any, List[Finding]]]) -> List[Finding]:
+    """Standalone findings plus the project findings that do not repeat them (or an earlier variant's); Dockerfile
+    findings no built image reproduces are marked suppressed."""
+    seen = {(f.rule_id, f.location.path, f.location.line) for f in standalone}
+    taken: Set[tuple] = set()  # (rule, location, resource) of earlier projects' findings
+    out = list(standalone)
+    reproduced: Set[Tuple[str, str, Optional[int]]] = set()
+    builders: Dict[str, list] = {}
+    for project, findings in projects:
+        images = {res.name for images in project.built.values() for res in images}
+        for path, built in project.built.items():
+            builders.setdefault(path, []).extend((project.doc.path, res) for res in built)
+        mine = set()
+        for f in findings:
+            if f.resource in images:
+                reproduced.add((f.rule_id, f.location.path, f.location.line))
+            if (f.rule_id, f.location.path, f.location.line) in seen or (f.rule_id, f.location, f.resource) in taken:
+                continue
+            mine.add((f.rule_id, f.location, f.resource))
+            out.append(f)
+        taken |= mine
+    for f in standalone:
+        built = builders.get(f.location.path)
+        if built and f.suppression is None and (f.rule_id, f.location.path, f.location.line) not in reproduced:
+            f.suppression = Suppression("project", _why(f, built))
+    return out
+
+
+def _why(finding: Finding, built: List[Tuple[str, Any]]) -> str:
+    parts = []
+    for compose, image in built:
+        service = image.extra.get("service")
+        loc = image.extra.get("overrides", {}).get(finding.rule_id) or \
+            image.extra.get("replaced", {}).get((finding.location.path, finding.location.line))
+        if loc is not None:
+            parts.append(f'service "{service}" overrides it at {loc.path}:{loc.line}')
+        else:
+            parts.append(f'service "{service}" ({compose}) builds it with other build args or target')
+    return "not what the Compose project runs: " + "; ".join(dict.fromkeys(parts))

@@ -1,0 +1,78 @@
+"""The scan's entry points: `scan_paths` (files and directories) and `scan_documents` (documents already built,
+as live mode builds them). They put the scan package together: the walk, the plan (one process or several), and
+an executor running the pipeline (scan/__init__.py). Nothing in scan/ imports this module.
+
+A file that cannot be read or parsed becomes a ScanError and the scan goes on; so does a rule that raises.
+Every string a finding carries, and every note and error, passes through the redaction layer (redact.py), so no
+secret value the scan has seen can leave.
+"""
+
+from __future__ import annotations
+
+from hipaa_scan.rules import load_rules
+from hipaa_scan.scan.pipeline import ParseFailure, Runner, ScanOptions, document_redactor, resource_secrets
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, List, Sequence
+
+    from hipaa_scan.model import Document, Finding, ScanError, ScanResult
+
+__all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths"]
+
+
+def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
+    # The cyclic garbage collector finds next to nothing to free in a scan (a few hundred objects per thousand
+    # files) but walks every live object again and again as findings accumulate, so its cost grows with the tree.
+    # Reference counting frees everything else; the collector resumes afterwards.
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_paths(list(paths), options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scan_paths(paths: List[str], options: ScanOptions) -> ScanResult:
+    from hipaa_scan.scan import serial
+    from hipaa_scan.scan.plan import PARALLEL_MIN_FILES, jobs
+    from hipaa_scan.scan.walk import discover, walk
+
+    rules = load_rules(options.select, options.ignore, options.rules_dirs)
+    runner = Runner(rules, options)
+    if options.compose_files or jobs(options.jobs, PARALLEL_MIN_FILES) <= 1:
+        targets, errors = discover(paths, options.excludes)
+        return serial.execute(targets, errors, paths, options, runner)
+    # Walk only as far as needed to decide: a large tree is split across workers while the walk goes on.
+    from itertools import islice
+
+    walk_errors: List[ScanError] = []  # the walk adds to them as it goes on
+    pairs = walk(paths, options.excludes, walk_errors)
+    head = list(islice(pairs, PARALLEL_MIN_FILES))
+    workers = jobs(options.jobs, len(head))
+    if workers <= 1:  # fewer files than PARALLEL_MIN_FILES: the whole tree
+        return serial.execute([target for target, _place in head], walk_errors, paths, options, runner)
+    from hipaa_scan.scan import forked
+
+    result = forked.execute(head, pairs, paths, options, runner, options.finding_encoder, workers,
+                            walk_errors)
+    if result is not None:
+        return result
+    targets, errors = discover(paths, options.excludes)  # walked again, for one process
+    return serial.execute(targets, errors, paths, options, runner)
+
+
+def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
+    """Run the rules over already-built documents (live containers, recorded inspect JSON)."""
+    rules = load_rules(options.select, options.ignore, options.rules_dirs)
+    runner = Runner(rules, options)
+    findings: List[Finding] = []
+    count = resources = 0
+    for doc in docs:
+        count += 1
+        resources += len(doc.resources)
+        findings.extend(runner.run(doc))
+    return runner.finish(findings, list(errors), count, resources)
