@@ -10,7 +10,8 @@ secret value the scan has seen can leave.
 from __future__ import annotations
 
 from hipaa_scan.rules import load_rules
-from hipaa_scan.scan.pipeline import ParseFailure, Runner, ScanOptions, document_redactor, resource_secrets
+from hipaa_scan.scan.options import ScanOptions
+from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, resource_secrets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
     from hipaa_scan.discover import Target
     from hipaa_scan.model import ScanError
-    from hipaa_scan.scan.pipeline import Runner, ScanOptions
+    from hipaa_scan.scan.options import ScanOptions
+    from hipaa_scan.scan.pipeline import Runner
     from hipaa_scan.scan.plan import Part
     from hipaa_scan.scan.stream import Encoder
     from hipaa_scan.scan.walk import Place

@@ -28,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Container, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-    from hipaa_scan.scan.pipeline import ScanOptions
+    from hipaa_scan.scan.options import ScanOptions
     from hipaa_scan.scan.walk import Place
     from hipaa_scan.sources.project import Spec
 

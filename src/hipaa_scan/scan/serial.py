@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
     from hipaa_scan.discover import Target
     from hipaa_scan.model import ScanError, ScanResult
-    from hipaa_scan.scan.pipeline import Runner, ScanOptions
+    from hipaa_scan.scan.options import ScanOptions
+    from hipaa_scan.scan.pipeline import Runner
 
 
 def execute(targets: List[Target], errors: List[ScanError], paths: List[str], options: ScanOptions,
