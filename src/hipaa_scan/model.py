@@ -19,12 +19,12 @@ if TYPE_CHECKING:
         def __iter__(self) -> Iterator[Finding]: ...
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL at every start
-    from _sha256 import sha256  # Python <= 3.11
+    from _sha256 import sha256 as sha256  # Python <= 3.11 (`as`: re-exported)
 except ImportError:  # pragma: no cover - depends on the interpreter
     try:
-        from _sha2 import sha256  # Python >= 3.12
+        from _sha2 import sha256 as sha256  # Python >= 3.12
     except ImportError:
-        from hashlib import sha256  # noqa: F401  (re-exported)
+        from hashlib import sha256 as sha256  # noqa: F401  (re-exported)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}

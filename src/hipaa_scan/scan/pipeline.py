@@ -32,6 +32,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+    from hipaa_scan.discover import Target
+    from hipaa_scan.model import Hit, Location
+    from hipaa_scan.sources.project import Project
+
 
 def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,
                  text: Optional[str] = None) -> Optional[Document]:
@@ -115,7 +119,8 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
 def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
     raw = "\x1f".join((rule_id, path, resource, key))
     # surrogateescape: a file name that is not UTF-8 is hashed as its own bytes (not a failure of every rule)
-    return sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    digest: str = sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+    return digest[:32]
 
 
 class Runner:
@@ -156,21 +161,21 @@ class Runner:
         return finish(findings, errors + self.errors, files, resources, self.rules,
                       self.result_notes(self.notes, matched, expired))
 
-    def result_notes(self, notes: Iterable[str], matched: set, expired: set) -> List[str]:
+    def result_notes(self, notes: Iterable[str], matched: Set[str], expired: Set[str]) -> List[str]:
         """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
         out = sorted({redact.text(note) for note in notes})
         if self.options.baseline is not None:
             out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
         return out
 
-    def suppress(self, findings: List[Finding]) -> Tuple[set, set]:
+    def suppress(self, findings: List[Finding]) -> Tuple[Set[str], Set[str]]:
         """Configuration and baseline suppressions; the baseline fingerprints matched, and those expired."""
         apply_path_ignores(findings, self.options.per_path_ignores)
         if self.options.baseline is None:
             return set(), set()
         return baseline.mark(self.options.baseline, findings, self.options.baseline_path)
 
-    def _finding(self, rule: Rule, res: Resource, doc: Document, hit) -> Finding:
+    def _finding(self, rule: Rule, res: Resource, doc: Document, hit: Hit) -> Finding:
         m = rule.meta
         severity = self.options.severity_overrides.get(m.id) or hit.severity or m.severity
         snippet = None
@@ -242,9 +247,9 @@ def ordered(findings: Iterable[Finding]) -> List[Finding]:
     return [f for _key, f in keyed(findings)]
 
 
-def keyed(findings: Iterable[Finding]) -> List[Tuple[tuple, Finding]]:
+def keyed(findings: Iterable[Finding]) -> List[Tuple[Tuple[Any, ...], Finding]]:
     """ordered(), each finding with its sort key."""
-    unique: Dict[tuple, Finding] = {}
+    unique: Dict[Tuple[Any, ...], Finding] = {}
     for f in findings:
         loc = f.location
         unique.setdefault((f.rule_id, loc.path, loc.line, loc.column, loc.key, f.fingerprint, f.message), f)
@@ -258,14 +263,15 @@ def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
                   key=lambda e: (e.path, e.message))
 
 
-def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str], runner: Runner):
+def scan_targets(targets: List[Target], paths: List[str], options: ScanOptions, texts: Dict[str, str],
+                 runner: Runner) -> Tuple[List[Finding], List[ScanError], Set[str], int, Set[str]]:
     """Scan these targets: Compose projects first, then the remaining files one by one. Returns (findings, errors,
     display paths scanned, resource count, absolute paths the projects read)."""
     errors: List[ScanError] = []
     project_errors: List[ScanError] = []
     projects, targets = _load_projects(targets, paths, options, texts, runner, project_errors)
     findings: List[Finding] = []
-    scanned = set()
+    scanned: Set[str] = set()
     resources = 0
     for target in targets:
         try:
@@ -280,7 +286,7 @@ def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, tex
         scanned.add(doc.path)
         resources += len(doc.resources)
         findings.extend(runner.run(doc))
-    read: set = set()
+    read: Set[str] = set()
     if projects:
         for project, _findings in projects:
             scanned.update(project.read)
@@ -292,8 +298,8 @@ def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, tex
     return findings, errors, scanned, resources, read
 
 
-def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str],
-                   runner: Runner, errors: List[ScanError]):
+def _load_projects(targets: List[Target], paths: List[str], options: ScanOptions, texts: Dict[str, str],
+                   runner: Runner, errors: List[ScanError]) -> Tuple[List[Tuple[Project, List[Finding]]], List[Target]]:
     """The Compose projects among the targets (or the -f files), loaded as Compose would, and the targets still to
     scan on their own. A project that cannot be loaded is an error, and its files are then scanned one by one."""
     if not options.compose_files and not any(t.kind == "compose" or os.path.basename(t.path) == ".env"
@@ -340,19 +346,20 @@ def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, t
     return loaded, remaining
 
 
-def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Any, List[Finding]]]) -> List[Finding]:
+def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Project, List[Finding]]]) -> List[Finding]:
     """Standalone findings plus the project findings that do not repeat them (or an earlier variant's); Dockerfile
     findings no built image reproduces are marked suppressed."""
     seen = {(f.rule_id, f.location.path, f.location.line) for f in standalone}
-    taken: Set[tuple] = set()  # (rule, location, resource) of earlier projects' findings
+    taken: Set[Tuple[str, Location, str]] = set()  # (rule, location, resource) of earlier projects' findings
     out = list(standalone)
     reproduced: Set[Tuple[str, str, Optional[int]]] = set()
-    builders: Dict[str, list] = {}
+    builders: Dict[str, List[Tuple[str, Resource]]] = {}
     for project, findings in projects:
         images = {res.name for images in project.built.values() for res in images}
-        for path, built in project.built.items():
-            builders.setdefault(path, []).extend((project.doc.path, res) for res in built)
-        mine = set()
+        compose = project.doc.path if project.doc is not None else ""  # (loaded projects all have their document)
+        for path, made in project.built.items():
+            builders.setdefault(path, []).extend((compose, res) for res in made)
+        mine: Set[Tuple[str, Location, str]] = set()
         for f in findings:
             if f.resource in images:
                 reproduced.add((f.rule_id, f.location.path, f.location.line))
@@ -368,7 +375,7 @@ def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Any, List[Find
     return out
 
 
-def _why(finding: Finding, built: List[Tuple[str, Any]]) -> str:
+def _why(finding: Finding, built: List[Tuple[str, Resource]]) -> str:
     parts = []
     for compose, image in built:
         service = image.extra.get("service")

@@ -39,7 +39,7 @@ OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compo
                   "docker-compose.override.yaml")
 
 
-def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[str, str]) -> List["Spec"]:
+def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, texts: Dict[str, str]) -> List[Spec]:
     """The projects to load, parents before the directories below them."""
     cwd = os.getcwd()
     env_files = [os.path.abspath(p) for p in options.env_files] or None

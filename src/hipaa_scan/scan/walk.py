@@ -18,6 +18,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+    # _walk's settings for every directory: root's real path, display prefix (None: display_path), working
+    # directory, excludes, errors, real paths seen, whether several paths were given
+    Where = Tuple[str, Optional[str], str, Sequence[str], List[ScanError], Set[str], bool]
+
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "virtualenv", ".virtualenv", "__pycache__",
     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "site-packages", ".terraform",
@@ -106,7 +110,7 @@ def _walk(root: str, excludes: Sequence[str], errors: List[ScanError], seen: Set
     yield from _depth_first(root, where)
 
 
-def _depth_first(root: str, where: tuple) -> Iterator[Tuple[Target, Place]]:
+def _depth_first(root: str, where: Where) -> Iterator[Tuple[Target, Place]]:
     first = _list(root, "", None, where)
     stack = [first] if first is not None else []
     while stack:
@@ -146,7 +150,7 @@ def walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
                for depth, name in enumerate(parts[:-1], 1))
 
 
-def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
+def _list(directory: str, dir_rel: str, parent: Optional[Place], where: Where
           ) -> Optional[Tuple[Iterator[Any], Place, str]]:
     """One directory's files to scan (targets) and subdirectories to enter (their names), in report order, with
     its Place and its path relative to the root; None if it cannot be listed (an error is recorded)."""
