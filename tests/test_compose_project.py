@@ -478,7 +478,8 @@ def test_files_outside_the_scanned_tree_are_not_read(tmp_path):
 
 
 def test_every_file_of_a_project_is_read_once(monkeypatch):
-    from hipaa_scan import discover, projects
+    from hipaa_scan import discover
+    from hipaa_scan.scan import plan as projects
     from hipaa_scan.sources import project as project_mod
 
     reads = []

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from hipaa_scan.discover import discover, walk
+from hipaa_scan.scan.walk import discover, walk
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
 

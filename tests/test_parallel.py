@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from conftest import FIXTURES
-from hipaa_scan import parallel
+from hipaa_scan.scan import forked, stream
+from hipaa_scan.scan import plan as planner
 from hipaa_scan.engine import ScanOptions, scan_paths
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
@@ -19,10 +20,10 @@ def _key(result):
 
 
 def spy_on_split(monkeypatch):
-    """What each parallel.scan call returned: a result, or None when the scan went back to one process."""
+    """What each forked.execute call returned: a result, or None when the scan went back to one process."""
     calls = []
-    real = parallel.scan
-    monkeypatch.setattr(parallel, "scan", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    real = forked.execute
+    monkeypatch.setattr(forked, "execute", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
     return calls
 
 
@@ -40,22 +41,22 @@ def test_workers_give_the_same_result_as_one_process(tmp_path, monkeypatch):
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     calls = spy_on_split(monkeypatch)
-    monkeypatch.setattr(parallel, "NOTES_CHUNK", 3)  # each part's notes read back a few at a time
+    monkeypatch.setattr(stream, "NOTES_CHUNK", 3)  # each part's notes read back a few at a time
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls and calls[0] is not None, "the tree was not split across workers"
     assert len(one.findings) > 100
     assert _key(one) == _key(two)
     # the workers' notes are merged from their files: sorted, each once, as one process gives them
-    assert isinstance(two.notes, parallel.SpilledNotes) and list(two.notes) == one.notes and len(one.notes) > 20
+    assert isinstance(two.notes, stream.SpilledNotes) and list(two.notes) == one.notes and len(one.notes) > 20
 
 
 def test_partition_keeps_a_project_with_its_subtree(tmp_path, monkeypatch):
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    from hipaa_scan.discover import walk
+    from hipaa_scan.scan.walk import walk
 
-    parts = [targets for targets, _units in parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)]
+    parts = [targets for targets, _units in planner.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)]
     where = {os.path.relpath(t.path, "tree"): i for i, part in enumerate(parts) for t in part}
     demo = {i for p, i in where.items() if p.startswith("demo-stack/")}
     assert len(demo) == 1, "the demo project's compose file, .env and Dockerfiles must be judged together"
@@ -67,9 +68,9 @@ def test_a_tree_that_is_one_project_is_one_part(tmp_path, monkeypatch):
     root = _tree(tmp_path)
     (root / "compose.yaml").write_text("services:\n  web:\n    build: demo-stack/agent\n")
     monkeypatch.chdir(tmp_path)
-    from hipaa_scan.discover import walk
+    from hipaa_scan.scan.walk import walk
 
-    assert len(list(parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8))) == 1
+    assert len(list(planner.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8))) == 1
     calls = spy_on_split(monkeypatch)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     two = scan_paths(["tree"], ScanOptions(jobs=2))
@@ -116,7 +117,7 @@ def test_workers_apply_baselines_and_path_ignores_as_one_process_does(tmp_path, 
     assert one.tally() == two.tally() and two.exit_code("high") == one.exit_code("high")
 
 
-def _dying_worker(index, part):
+def _dying_worker(work, index, part):
     os._exit(9)  # as if the kernel had killed it
 
 
@@ -124,7 +125,7 @@ def test_a_worker_that_dies_sends_the_scan_back_to_one_process(tmp_path, monkeyp
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
-    monkeypatch.setattr(parallel, "_work", _dying_worker)
+    monkeypatch.setattr(forked, "_work", _dying_worker)
     calls = spy_on_split(monkeypatch)
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls == [None]
@@ -149,7 +150,7 @@ def test_workers_encode_the_report_and_it_is_the_one_process_report(tmp_path, mo
         reporter.write(result, buffer)
         reports.append(buffer.getvalue())
     split = calls[-1]
-    assert split is not None and split.findings.rendered_by is reporter.finding_encoder
+    assert split is not None and split.findings.encoder.name == fmt
     assert '"ruleId": "HS' in reports[1] if fmt == "sarif" else '"findings": [\n    {"rule_id"' in reports[1]
     assert reports[0] == reports[1]
     with pytest.raises(TypeError):
@@ -159,9 +160,9 @@ def test_workers_encode_the_report_and_it_is_the_one_process_report(tmp_path, mo
 def test_parts_follow_the_report_order_so_they_are_written_one_after_another(tmp_path, monkeypatch):
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    from hipaa_scan.discover import walk
+    from hipaa_scan.scan.walk import walk
 
-    parts = [targets for targets, _units in parallel.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)]
+    parts = [targets for targets, _units in planner.partition(walk(["tree"], (), []), ["tree"], ScanOptions(), 8)]
     displays = [t.display for part in parts for t in part]
     assert displays == sorted(displays)
 
@@ -183,35 +184,33 @@ def test_parts_out_of_order_are_merged(tmp_path):
         with open(files[-1], "wb") as handle:
             pickle.dump(part, handle)
     bounds = [(p[0].sort_key(), p[-1].sort_key()) for p in parts]
-    merged = parallel.Spilled(files, 4, None, None, bounds)
+    merged = stream.Spilled(files, 4, None, None, bounds)
     assert [f.location.path for f in merged] == ["a", "b", "c", "d"]
-    ordered = parallel.Spilled(files[::-1], 4, None, None, bounds[::-1])  # "b, d" then "a, c": still merged
+    ordered = stream.Spilled(files[::-1], 4, None, None, bounds[::-1])  # "b, d" then "a, c": still merged
     assert [f.location.path for f in ordered] == ["a", "b", "c", "d"]
     apart = [[finding("a", 1), finding("b", 1)], [finding("c", 1), finding("d", 1)]]
     for i, part in enumerate(apart):
         with open(files[i], "wb") as handle:
             pickle.dump(part, handle)
     bounds = [(p[0].sort_key(), p[-1].sort_key()) for p in apart]
-    in_turn = parallel.Spilled(files[::-1], 4, None, None, bounds[::-1])  # written one after the other, by key
+    in_turn = stream.Spilled(files[::-1], 4, None, None, bounds[::-1])  # written one after the other, by key
     assert [f.location.path for f in in_turn] == ["a", "b", "c", "d"]
 
 
-_REAL_WORK = parallel._work
+_REAL_WORK = forked._work
 
 
-def _slow_worker(index, part):
+def _slow_worker(work, index, part):
     import time
 
     time.sleep(0.05)  # slower than the walk, as real workers are
-    return _REAL_WORK(index, part)
+    return _REAL_WORK(work, index, part)
 
 
 def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
     """Past head_size files the walk streams: parts of PART_FILES are handed out while it goes on, at most a few
     wait at a time, and the report is still the one-process report."""
-    import concurrent.futures
-
-    from hipaa_scan import discover
+    from hipaa_scan.scan import walk as walking
 
     _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -225,13 +224,11 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "scandir", scandir)
     one = scan_paths(["tree"], ScanOptions(jobs=1))
     total = one.files_scanned
-    from hipaa_scan import engine
-
-    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 20)  # the workers start after 20 files
-    monkeypatch.setattr(parallel, "PART_FILES", 3)  # head_size(2) = 48 files: the tree is larger
-    assert parallel.head_size(2) < total
+    monkeypatch.setattr(planner, "PARALLEL_MIN_FILES", 20)  # the workers start after 20 files
+    monkeypatch.setattr(planner, "PART_FILES", 3)  # head_size(2) = 48 files: the tree is larger
+    assert planner.head_size(2) < total
     walked = [0]
-    real_walk = discover.walk
+    real_walk = walking.walk
 
     def counting_walk(*args):
         for pair in real_walk(*args):
@@ -239,7 +236,7 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
             yield pair
 
     cut_at = []
-    real_cut = parallel.cut
+    real_cut = planner.cut
 
     def recording_cut(*args):
         for part in real_cut(*args):
@@ -247,11 +244,11 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
             yield part
 
     waits = []
-    real_wait = concurrent.futures.wait
-    monkeypatch.setattr(discover, "walk", counting_walk)
-    monkeypatch.setattr(parallel, "cut", recording_cut)
-    monkeypatch.setattr(concurrent.futures, "wait", lambda *a, **k: waits.append(1) or real_wait(*a, **k))
-    monkeypatch.setattr(parallel, "_work", _slow_worker)
+    real_next = forked.Pool.next
+    monkeypatch.setattr(walking, "walk", counting_walk)
+    monkeypatch.setattr(planner, "cut", recording_cut)
+    monkeypatch.setattr(forked.Pool, "next", lambda pool: waits.append(pool.waiting) or real_next(pool))
+    monkeypatch.setattr(forked, "_work", _slow_worker)
     calls = spy_on_split(monkeypatch)
     two = scan_paths(["tree"], ScanOptions(jobs=2))
     assert calls and calls[0] is not None, "the tree was not split across workers"
@@ -272,8 +269,9 @@ def test_a_large_tree_is_cut_as_the_walk_goes_on(tmp_path, monkeypatch):
 ])
 def test_a_directory_holds_a_project_as_plan_says(tmp_path, monkeypatch, files):
     """The walk's quick answer (a default file, or no .env that could set COMPOSE_FILE) is plan's answer."""
-    from hipaa_scan.discover import Target, walk
-    from hipaa_scan.projects import plan
+    from hipaa_scan.discover import Target
+    from hipaa_scan.scan.plan import plan
+    from hipaa_scan.scan.walk import walk
 
     for name, text in files.items():
         (tmp_path / "d" / name).parent.mkdir(exist_ok=True)
@@ -281,7 +279,7 @@ def test_a_directory_holds_a_project_as_plan_says(tmp_path, monkeypatch, files):
     monkeypatch.chdir(tmp_path)
     place = next(place for _target, place in walk(["d"], (), []))
     targets = [Target(os.path.join("d", n), n, k) for n, k in place.names.items()]
-    assert parallel._holds_project(place, ["d"], ScanOptions()) == bool(plan(targets, ["d"], ScanOptions(), {}))
+    assert planner.holds_project(place, ["d"], ScanOptions()) == bool(plan(targets, ["d"], ScanOptions(), {}))
 
 
 def test_encoded_parts_are_joined_in_order_and_merged_by_key_out_of_order(tmp_path):
@@ -289,10 +287,7 @@ def test_encoded_parts_are_joined_in_order_and_merged_by_key_out_of_order(tmp_pa
     texts joined by the encoder's separator; parts whose ranges overlap are merged by key, text by text."""
     import pickle
 
-    def encoder(_rules):
-        return str
-
-    encoder.separator = "|"
+    encoder = stream.Encoder("test", lambda _rules: str, "|")
 
     def spill(name, items, chunk=2):
         path = str(tmp_path / name)
@@ -303,11 +298,11 @@ def test_encoded_parts_are_joined_in_order_and_merged_by_key_out_of_order(tmp_pa
         return path, (items[0][0], items[-1][0])
 
     first, second = spill("p0", [(("a",), "a"), (("b",), "b"), (("c",), "c")]), spill("p1", [(("d",), "d")])
-    spilled = parallel.Spilled([first[0], second[0]], 4, None, encoder, [first[1], second[1]])
+    spilled = stream.Spilled([first[0], second[0]], 4, None, encoder, [first[1], second[1]])
     assert list(spilled.texts(encoder)) == ["a|b", "c", "d"]  # one run per chunk
-    assert spilled.texts(str) is None  # another encoder: the texts are not its
+    assert spilled.texts(stream.Encoder("other", lambda _rules: str, "|")) is None  # not its texts
     mixed = spill("p2", [(("a",), "a"), (("c",), "c")]), spill("p3", [(("b",), "b"), (("d",), "d")])
-    spilled = parallel.Spilled([p for p, _b in mixed], 4, None, encoder, [b for _p, b in mixed])
+    spilled = stream.Spilled([p for p, _b in mixed], 4, None, encoder, [b for _p, b in mixed])
     assert list(spilled.texts(encoder)) == ["a", "b", "c", "d"]
 
 

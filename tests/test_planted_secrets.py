@@ -522,7 +522,7 @@ def test_split_scan_spill_files_hold_no_planted_secret(tmp_path, monkeypatch):
     being written out, and the report."""
     import tempfile
 
-    from hipaa_scan import parallel
+    from hipaa_scan.scan import forked
     from hipaa_scan.engine import ScanOptions, scan_paths
     from hipaa_scan.report import jsonfmt  # noqa: F401  (the encoder the CLI would give)
 
@@ -539,14 +539,14 @@ def test_split_scan_spill_files_hold_no_planted_secret(tmp_path, monkeypatch):
     spill_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
     seen = []
-    original = parallel._spill_notes
+    original = forked.spill_notes
 
     def watching(path, notes):
         out = original(path, notes)
         seen.extend(_files_under(str(spill_root)))  # while the scan runs: the worker's part files so far
         return out
 
-    monkeypatch.setattr(parallel, "_spill_notes", watching)
+    monkeypatch.setattr(forked, "spill_notes", watching)
     result = scan_paths([str(tree)], ScanOptions(jobs=2))
     seen.extend(_files_under(str(spill_root)))
     texts = [(f"finding {f.rule_id}", " ".join(str(x) for x in (f.message, f.evidence, f.snippet)))

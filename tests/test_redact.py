@@ -228,9 +228,9 @@ def test_host_urls_in_live_errors_and_labels():
 
 
 def test_spill_notes_are_masked(tmp_path):
-    from hipaa_scan import parallel
+    from hipaa_scan.scan import stream
 
-    path = parallel._spill_notes(str(tmp_path / "notes"), [f"warning: include https://ci:{SECRET}@h.example/x.yaml"])
+    path = stream.spill_notes(str(tmp_path / "notes"), [f"warning: include https://ci:{SECRET}@h.example/x.yaml"])
     assert SECRET.encode() not in open(path, "rb").read()
 
 

@@ -1,4 +1,6 @@
-"""The scan, in one direction: targets -> discover -> parse -> model -> rules -> ScanResult.
+"""The scan's entry points: `scan_paths` (files and directories) and `scan_documents` (documents already built,
+as live mode builds them). They put the scan package together: the walk, the plan (one process or several), and
+an executor running the pipeline (scan/__init__.py). Nothing in scan/ imports this module.
 
 A file that cannot be read or parsed becomes a ScanError and the scan goes on; so does a rule that raises.
 Every string a finding carries, and every note and error, passes through the redaction layer (redact.py), so no
@@ -7,277 +9,17 @@ secret value the scan has seen can leave.
 
 from __future__ import annotations
 
-import os
-from operator import itemgetter
-
-from hipaa_scan import baseline, redact
-from hipaa_scan.budgets import BudgetExceeded
-from hipaa_scan.catalog import DEFAULT_DATASTORES, Datastores
-from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, sha256
 from hipaa_scan.rules import load_rules
-from hipaa_scan.rules.base import Rule, RuleContext
-from hipaa_scan.secrets import classify_sensitive, secret_arguments
-from hipaa_scan.suppress import apply_inline, apply_path_ignores
+from hipaa_scan.scan.options import ScanOptions
+from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, resource_secrets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Iterable, List, Sequence
 
+    from hipaa_scan.model import Document, Finding, ScanError, ScanResult
 
-class ScanOptions:
-    """What to scan with: rule selection and options, suppressions, limits. Keyword arguments set any of the
-    attributes below; the rest keep their defaults."""
-
-    def __init__(self, **settings: Any) -> None:
-        self.select: Sequence[str] = ()
-        self.ignore: Sequence[str] = ()
-        self.excludes: Sequence[str] = ()
-        self.rules_dirs: Sequence[str] = ()
-        self.rule_options: Dict[str, Dict[str, Any]] = {}  # rule id -> option -> value
-        self.severity_overrides: Dict[str, str] = {}
-        self.datastores: Datastores = DEFAULT_DATASTORES
-        self.max_file_bytes = 5 * 1024 * 1024
-        self.per_path_ignores: Sequence[Dict[str, Any]] = ()  # config suppressions: {path, rules, reason}
-        self.strict = False  # report unused inline suppressions
-        self.baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
-        self.baseline_path = ""
-        self.compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
-        self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
-        self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
-        self.jobs = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
-        # When the report is known before the scan (JSON, SARIF): given the rules that run, the function that gives
-        # one finding's report text. Worker processes then store that text instead of the finding, and the parent
-        # only copies it (see parallel.Spilled).
-        self.finding_encoder: Optional[Callable[[List[Any]], Callable[[Finding], str]]] = None
-        for name, value in settings.items():
-            if not hasattr(self, name):
-                raise TypeError(f"ScanOptions has no setting {name!r}")
-            setattr(self, name, value)
-
-
-def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,
-                 text: Optional[str] = None) -> Optional[Document]:
-    """Parse one file (or its `text`, already read) into a Document; None when it is not a kind we scan. Raises
-    ParseFailure."""
-    from hipaa_scan.discover import ReadError, is_example_file, read_text
-
-    try:
-        text = read_text(path, max_bytes) if text is None else text
-    except ReadError as exc:
-        raise ParseFailure(str(exc), "io") from None
-    try:
-        return parse_text(text, display, kind, example=is_example_file(display))
-    except ParseFailure:
-        raise
-    except BudgetExceeded as exc:  # a bound on the work one file may cause (budgets.py), named in the message
-        raise ParseFailure(str(exc)) from None
-    except RecursionError:
-        raise ParseFailure("nesting too deep to parse") from None
-    except Exception as exc:  # a parser bug must not end the scan; say what failed without quoting content
-        # kind "internal": not one of the parsers' named errors, so a bug to fix (the fuzz tests fail on it)
-        raise ParseFailure(f"could not be parsed ({type(exc).__name__})", "internal") from None
-
-
-class ParseFailure(Exception):
-    def __init__(self, message: str, kind: str = "parse") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def parse_text(text: str, display: str, kind: Optional[str], example: bool = False) -> Optional[Document]:
-    # Each kind imports only its own parser: a scan of Dockerfiles never loads the YAML library.
-    if kind is None:  # an explicitly named file of no known name: sniff its content
-        from hipaa_scan.sources.compose import looks_like_compose
-
-        if looks_like_compose(text):
-            kind = "yaml"
-        elif any(line.strip().upper().startswith("FROM ") for line in text.splitlines()[:200]):
-            kind = "dockerfile"
-        else:
-            return None
-    if kind == "dockerfile":
-        from hipaa_scan.sources import dockerfile
-
-        try:
-            doc = dockerfile.parse_dockerfile(text, display)
-        except dockerfile.DockerfileError as exc:
-            raise ParseFailure(str(exc)) from None
-    elif kind == "env":
-        from hipaa_scan.discover import env_content
-        from hipaa_scan.sources import envfile
-
-        not_env, text = env_content(text)
-        if not_env is not None:  # named like an env file, but something else (`.env.patch`, `app.env.j2`)
-            return None
-        try:
-            doc = envfile.parse_env_file(text, display)
-        except envfile.EnvFileError as exc:
-            raise ParseFailure(str(exc)) from None
-    else:
-        from hipaa_scan.sources import compose
-        from hipaa_scan.yamlsrc import YamlError, load
-
-        if kind == "yaml" and not compose.looks_like_compose(text):
-            return None
-        try:
-            data, _dups = load(text)
-            if not compose.is_compose_data(data):
-                if kind == "yaml":
-                    return None
-                raise ParseFailure("not a compose file: no `services` mapping of services")
-            doc = compose.parse_compose(text, display, data)
-        except (compose.ComposeError, YamlError) as exc:
-            raise ParseFailure(str(exc)) from None
-    if example:
-        for res in doc.resources:
-            res.extra["example"] = True
-    return doc
-
-
-def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
-    raw = "\x1f".join((rule_id, path, resource, key))
-    # surrogateescape: a file name that is not UTF-8 is hashed as its own bytes (not a failure of every rule)
-    return sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-
-
-class Runner:
-    """Runs rules over resources and turns their hits into findings."""
-
-    def __init__(self, rules: List[Rule], options: ScanOptions) -> None:
-        self.rules = rules
-        self.options = options
-        self.errors: List[ScanError] = []
-        self.notes: List[str] = []  # warnings for the result, such as unset Compose variables
-        # The rules (with their contexts: options and datastores) that apply to each kind of resource, in rule order.
-        self.by_kind: Dict[str, List[Tuple[Rule, RuleContext]]] = {}
-        for rule in rules:
-            context = RuleContext({**rule.meta.option_defaults(), **options.rule_options.get(rule.meta.id, {})},
-                                  options.datastores)
-            for kind in rule.meta.sources:
-                self.by_kind.setdefault(kind, []).append((rule, context))
-
-    def run(self, doc: Document) -> List[Finding]:
-        findings: List[Finding] = []
-        for res in doc.resources:
-            for rule, context in self.by_kind.get(res.kind, ()):
-                try:
-                    for hit in rule.check(res, context):
-                        findings.append(self._finding(rule, res, doc, hit))
-                except Exception as exc:  # one broken rule is reported, the others go on
-                    self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "
-                                                           f"{type(exc).__name__}", "rule", rule.meta.id))
-        self.errors.extend(apply_inline(doc, findings, self.options.strict))
-        for path, lines in doc.files.items():  # a Compose project's other files: their comments count too
-            problems = apply_inline(Document(path, doc.kind, [], lines), findings, self.options.strict)
-            self.errors.extend(problems if path in doc.owned else ())
-        return scrubbed(findings, doc)
-
-    def finish(self, findings: List[Finding], errors: List[ScanError], files: int, resources: int) -> ScanResult:
-        """Apply config and baseline suppressions, then order and deduplicate."""
-        matched, expired = self.suppress(findings)
-        return finish(findings, errors + self.errors, files, resources, self.rules,
-                      self.result_notes(self.notes, matched, expired))
-
-    def result_notes(self, notes: Iterable[str], matched: set, expired: set) -> List[str]:
-        """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
-        out = sorted({redact.text(note) for note in notes})
-        if self.options.baseline is not None:
-            out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
-        return out
-
-    def suppress(self, findings: List[Finding]) -> Tuple[set, set]:
-        """Configuration and baseline suppressions; the baseline fingerprints matched, and those expired."""
-        apply_path_ignores(findings, self.options.per_path_ignores)
-        if self.options.baseline is None:
-            return set(), set()
-        return baseline.mark(self.options.baseline, findings, self.options.baseline_path)
-
-    def _finding(self, rule: Rule, res: Resource, doc: Document, hit) -> Finding:
-        m = rule.meta
-        severity = self.options.severity_overrides.get(m.id) or hit.severity or m.severity
-        snippet = None
-        lines = doc.lines if hit.loc.path == doc.path else doc.files.get(hit.loc.path)
-        if lines is not None and hit.loc.line and 0 < hit.loc.line <= len(lines):
-            snippet = lines[hit.loc.line - 1]  # as written: redaction masks by column, then strips and cuts
-        # an interpolated value: which variable, supplied by which file
-        origin = doc.provenance.get(hit.loc) if doc.provenance else None
-        message = f"{hit.message} ({origin})" if origin else hit.message
-        return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, m.hipaa,
-                       fingerprint(m.id, doc.path, res.name, _identity(hit.key)), hit.evidence, snippet)
-
-
-def _identity(key: str) -> str:
-    """A hit's key as its fingerprint hashes it: redacted, so that a fingerprint cannot confirm a guessed credential
-    (a RUN command's key holds the command). Only a key with a value in it can hold one (`env:NAME` cannot)."""
-    return redact.text(key) if (" " in key or "=" in key or "@" in key) else key
-
-
-def resource_secrets(res: Resource) -> List[str]:
-    """Values of a resource that output must never show, vendor defaults left out: those are public words
-    (`postgres`) that also name images, services and paths, and the written span of such a value masks it where it
-    is set (secrets.classify_sensitive)."""
-    variables = list(res.env) + list(res.build_args) + list(res.extra.get("interpolated", ())) + \
-        list(res.extra.get("stage_env", ()))
-    _every, not_defaults = classify_sensitive((v.name, v.value) for v in variables)
-    if res.command:
-        not_defaults.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
-    return not_defaults
-
-
-def document_redactor(doc: Document) -> redact.Redactor:
-    """The redaction layer for one document: its sensitive values, and where they are written."""
-    not_defaults = [value for res in doc.resources for value in resource_secrets(res)]
-    # Messages never quote values; they are redacted too, but not of vendor defaults or of words that also name a
-    # resource (a password `gitea` on service `gitea`): masking those would only garble the message.
-    # Snippets and evidence are masked where each value is written (regions) and in every credential context; the
-    # search for known values elsewhere on a line leaves out vendor defaults and resource names too: they are public
-    # words (`postgres`) that also name images, services and paths.
-    names = {res.name.split(":", 1)[-1] for res in doc.resources}
-    masked = [value for value in not_defaults if value not in names]
-    return redact.Redactor(masked, masked, doc.regions)
-
-
-def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
-    """Every string the findings carry, through the document's redaction layer: snippets masked by the written
-    spans of sensitive values, then credential contexts, known values and random tokens; cut only after masking."""
-    if not findings:
-        return findings
-    layer = document_redactor(doc)
-    for f in findings:
-        f.message = layer.message(f.message) or ""
-        f.evidence = layer.evidence(f.evidence)
-        if f.snippet:
-            f.snippet = layer.snippet(f.location.path, f.location.line, f.snippet)
-        if f.suppression is not None:  # an inline suppression's reason is text from the file
-            f.suppression.justification = layer.evidence(f.suppression.justification) or ""
-    return findings
-
-
-def finish(findings: List[Finding], errors: List[ScanError], files: int, resources: int, rules: List[Rule],
-           notes: Optional[List[str]] = None) -> ScanResult:
-    return ScanResult(ordered(findings), ordered_errors(errors), files, resources, [r.meta for r in rules],
-                      notes or [])
-
-
-def ordered(findings: Iterable[Finding]) -> List[Finding]:
-    """Findings without duplicates, in report order (file, line, column, key, rule, message)."""
-    return [f for _key, f in keyed(findings)]
-
-
-def keyed(findings: Iterable[Finding]) -> List[Tuple[tuple, Finding]]:
-    """ordered(), each finding with its sort key."""
-    unique: Dict[tuple, Finding] = {}
-    for f in findings:
-        loc = f.location
-        unique.setdefault((f.rule_id, loc.path, loc.line, loc.column, loc.key, f.fingerprint, f.message), f)
-    return sorted(((f.sort_key(), f) for f in unique.values()), key=itemgetter(0))
-
-
-def ordered_errors(errors: Iterable[ScanError]) -> List[ScanError]:
-    """Errors each once, in path order, their paths and messages through the redaction layer (a path or URL may
-    carry credentials)."""
-    return sorted({ScanError(redact.text(e.path), redact.text(e.message), e.kind, e.rule_id) for e in errors},
-                  key=lambda e: (e.path, e.message))
+__all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths"]
 
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
@@ -289,140 +31,39 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _scan_paths(paths, options)
+        return _scan_paths(list(paths), options)
     finally:
         if enabled:
             gc.enable()
 
 
-def _scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
-    from hipaa_scan.discover import discover, walk
+def _scan_paths(paths: List[str], options: ScanOptions) -> ScanResult:
+    from hipaa_scan.scan import serial
+    from hipaa_scan.scan.plan import PARALLEL_MIN_FILES, jobs
+    from hipaa_scan.scan.walk import discover, walk
 
-    paths = list(paths)
     rules = load_rules(options.select, options.ignore, options.rules_dirs)
     runner = Runner(rules, options)
-    texts: Dict[str, str] = {}  # files read once, shared by Compose projects and the files scanned on their own
-    most = _jobs(options.jobs, PARALLEL_MIN_FILES) if not options.compose_files else 1
-    if most > 1:
-        # Walk only as far as needed to decide: a large tree is split across workers while the walk goes on.
-        from itertools import islice
-
-        errors: List[ScanError] = []
-        pairs = walk(paths, options.excludes, errors)
-        head = list(islice(pairs, PARALLEL_MIN_FILES))
-        jobs = _jobs(options.jobs, len(head))
-        if jobs > 1:
-            from hipaa_scan import parallel
-
-            result = parallel.scan(head, pairs, paths, options, runner, jobs, errors)
-            if result is not None:
-                return result
-            targets, errors = discover(paths, options.excludes)  # walked again, for one process
-        else:  # fewer files than PARALLEL_MIN_FILES: the whole tree
-            targets = [target for target, _place in head]
-    else:
+    if options.compose_files or jobs(options.jobs, PARALLEL_MIN_FILES) <= 1:
         targets, errors = discover(paths, options.excludes)
-    findings, more_errors, scanned, resources, _read = scan_targets(targets, paths, options, texts, runner)
-    return runner.finish(findings, errors + more_errors, len(scanned), resources)
+        return serial.execute(targets, errors, paths, options, runner)
+    # Walk only as far as needed to decide: a large tree is split across workers while the walk goes on.
+    from itertools import islice
 
+    walk_errors: List[ScanError] = []  # the walk adds to them as it goes on
+    pairs = walk(paths, options.excludes, walk_errors)
+    head = list(islice(pairs, PARALLEL_MIN_FILES))
+    workers = jobs(options.jobs, len(head))
+    if workers <= 1:  # fewer files than PARALLEL_MIN_FILES: the whole tree
+        return serial.execute([target for target, _place in head], walk_errors, paths, options, runner)
+    from hipaa_scan.scan import forked
 
-PARALLEL_MIN_FILES = 300  # below this, starting worker processes costs more than it saves
-
-
-def _jobs(requested: int, files: int) -> int:
-    if requested > 0:
-        return requested
-    if files < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
-        return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
-
-
-def scan_targets(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str], runner: Runner):
-    """Scan these targets: Compose projects first, then the remaining files one by one. Returns (findings, errors,
-    display paths scanned, resource count, absolute paths the projects read)."""
-    errors: List[ScanError] = []
-    project_errors: List[ScanError] = []
-    projects, targets = _load_projects(targets, paths, options, texts, runner, project_errors)
-    findings: List[Finding] = []
-    scanned = set()
-    resources = 0
-    for target in targets:
-        try:
-            doc = parse_target(target.path, target.display, target.kind, options.max_file_bytes,
-                               texts.get(os.path.abspath(target.path)))
-        except ParseFailure as exc:
-            errors.append(ScanError(target.display, str(exc), exc.kind))
-            continue
-        if doc is None:
-            continue
-        errors.extend(ScanError(target.display, message, "parse") for message in doc.errors)
-        scanned.add(doc.path)
-        resources += len(doc.resources)
-        findings.extend(runner.run(doc))
-    read: set = set()
-    if projects:
-        from hipaa_scan.projects import reconcile
-
-        for project, _findings in projects:
-            scanned.update(project.read)
-            read.update(project.read.values())
-            resources += project.resources
-        findings = reconcile(findings, projects)
-    reported = {e.path for e in errors}  # a file that failed on its own too is reported once, in its own words
-    errors.extend(e for e in project_errors if e.path not in reported)
-    return findings, errors, scanned, resources, read
-
-
-def _load_projects(targets: List[Any], paths: List[str], options: ScanOptions, texts: Dict[str, str],
-                   runner: Runner, errors: List[ScanError]):
-    """The Compose projects among the targets (or the -f files), loaded as Compose would, and the targets still to
-    scan on their own. A project that cannot be loaded is an error, and its files are then scanned one by one."""
-    if not options.compose_files and not any(t.kind == "compose" or os.path.basename(t.path) == ".env"
-                                             for t in targets):
-        return [], targets  # the fast path: no Compose project, no extra work
-    from hipaa_scan.projects import plan
-
-    specs = plan(targets, paths, options, texts)
-    if not specs:
-        return [], targets  # files named one by one (pre-commit's case): sources.project is not even imported
-    from hipaa_scan.discover import Target, display_path
-    from hipaa_scan.sources.project import load_project
-
-    loaded, consumed, owned = [], set(), set()
-    for spec in specs:
-        if os.path.abspath(spec.primary or spec.files[0]) in consumed:
-            continue  # included by a project already loaded
-        project = load_project(spec, options.max_file_bytes, texts)
-        layer = document_redactor(project.doc) if project.doc is not None and project.notes else None
-        # a note may name a path or URL built from a secret (`env_file: ${DB_PASSWORD}.env`)
-        runner.notes.extend(layer.message(note) if layer else note for note in project.notes)
-        errors.extend(project.errors)
-        if project.doc is None:
-            if options.compose_files:
-                targets = targets + [Target(f, display_path(f), "compose") for f in spec.files]
-            continue
-        consumed |= project.consumed
-        project.doc.owned = tuple(p for p in project.doc.owned if p not in owned)  # checked by one project only
-        owned |= {project.doc.path, *project.doc.owned}
-        # Judged now, then only what reconciliation needs is kept: the projects of a large tree are never all
-        # held in memory at once.
-        found = runner.run(project.doc)
-        project.resources = len(project.doc.resources)
-        project.doc = Document(project.doc.path, project.doc.kind, [])
-        loaded.append((project, found))
-    remaining = [t for t in targets if os.path.abspath(t.path) not in consumed]
-    if options.compose_files:  # with -f, the project's Dockerfiles and env files are scanned on their own too
-        have = {os.path.realpath(t.path) for t in remaining}
-        for project, _findings in loaded:
-            for path, kind in project.aux:
-                if os.path.realpath(path) not in have:
-                    have.add(os.path.realpath(path))
-                    remaining.append(Target(path, display_path(path), kind))
-    return loaded, remaining
+    result = forked.execute(head, pairs, paths, options, runner, options.finding_encoder, workers,
+                            walk_errors)
+    if result is not None:
+        return result
+    targets, errors = discover(paths, options.excludes)  # walked again, for one process
+    return serial.execute(targets, errors, paths, options, runner)
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Tuple
+
+    class FindingStream(Protocol):
+        """A result's findings: a list (one process), or `scan.stream.Spilled` (the workers' files, read back in
+        report order). Sized and iterable as often as needed; never indexed."""
+
+        def __len__(self) -> int: ...
+
+        def __iter__(self) -> Iterator[Finding]: ...
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL at every start
-    from _sha256 import sha256  # Python <= 3.11
+    from _sha256 import sha256 as sha256  # Python <= 3.11 (`as`: re-exported)
 except ImportError:  # pragma: no cover - depends on the interpreter
     try:
-        from _sha2 import sha256  # Python >= 3.12
+        from _sha2 import sha256 as sha256  # Python >= 3.12
     except ImportError:
-        from hashlib import sha256  # noqa: F401  (re-exported)
+        from hashlib import sha256 as sha256  # noqa: F401  (re-exported)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -303,7 +311,7 @@ class ScanError(FrozenRecord):
 
 class Tally(Record):
     """Counts over a result's findings, kept apart from them so that a report can be summed up without another
-    pass over findings that were never all in memory (see parallel.py)."""
+    pass over findings that were never all in memory (see scan/forked.py)."""
 
     __slots__ = ("total", "suppressed", "by_severity", "by_rule", "by_safeguard", "rules_by_safeguard")
 
@@ -362,12 +370,10 @@ class Tally(Record):
 
 
 class ScanResult:
-    def __init__(self, findings: Iterable[Finding], errors: List[ScanError], files_scanned: int,
+    def __init__(self, findings: FindingStream, errors: List[ScanError], files_scanned: int,
                  resources_scanned: int, rules: List[Any], notes: Optional[Iterable[str]] = None,
                  _tally: Optional[Tally] = None) -> None:
-        # A list, or (a large scan split across processes) a sequence that reads its findings back in order from
-        # the workers' files each time it is iterated: iterate it, do not index it.
-        self.findings = findings
+        self.findings = findings  # a list, or the workers' files read back (FindingStream): iterate, never index
         self.errors = errors
         self.files_scanned = files_scanned
         self.resources_scanned = resources_scanned

@@ -11,9 +11,18 @@ from hipaa_scan.redact import text as mask_url  # every credential in a URL or m
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List
+    from typing import List, Protocol
 
-    from hipaa_scan.live.targets import Target
+    class Target(Protocol):
+        """What classify reads of a `targets.Target` (declared here: targets imports this module)."""
+
+        url: str
+
+        @property
+        def shown(self) -> str: ...
+
+        @property
+        def scheme(self) -> str: ...
 
 
 class LiveError(Exception):

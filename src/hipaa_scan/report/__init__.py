@@ -17,9 +17,10 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, TextIO
+    from typing import Any, Dict, FrozenSet, List, Optional, Protocol, TextIO
 
-    from hipaa_scan.model import Finding, ScanResult
+    from hipaa_scan.model import ScanResult
+    from hipaa_scan.scan.stream import Encoder
 
     class Reporter(Protocol):
         """What the registry holds for a format."""
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
         evidence: bool  # whether the evidence folder keeps a report in this format
 
         @property
-        def finding_encoder(self) -> Optional[Callable[[Any], Callable[[Finding], str]]]:
+        def finding_encoder(self) -> Optional[Encoder]:
             """The format module's per-finding encoder (ScanOptions.finding_encoder), or None."""
 
         def write(self, result: ScanResult, handle: TextIO, run: Any = None, **options: Any) -> None:
@@ -64,9 +65,8 @@ class Format:
         return __import__(f"hipaa_scan.report.{name}", fromlist=["write"])
 
     @property
-    def finding_encoder(self) -> Optional[Callable[[Any], Callable[[Finding], str]]]:
-        encoder: Optional[Callable[[Any], Callable[[Finding], str]]] = getattr(self.module(SCAN), "finding_encoder",
-                                                                              None)
+    def finding_encoder(self) -> Optional[Encoder]:
+        encoder: Optional[Encoder] = getattr(self.module(SCAN), "finding_encoder", None)
         return encoder
 
     def write(self, result: ScanResult, handle: TextIO, run: Any = None, **options: Any) -> None:

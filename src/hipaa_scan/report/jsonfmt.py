@@ -7,10 +7,11 @@ import json.encoder
 from hipaa_scan import __version__
 from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
+from hipaa_scan.scan.stream import Encoder, encoded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, TextIO, Tuple
+    from typing import Any, Dict, TextIO, Tuple
 
 SCHEMA_VERSION = "1"
 
@@ -78,12 +79,9 @@ def finding_text(f) -> str:
 _WHOLE = (int, type(None))
 
 
-def finding_encoder(_rules: Any) -> Callable[[Any], str]:
-    """For ScanOptions.finding_encoder: worker processes of a large scan encode their findings with finding_text."""
-    return finding_text
-
-
-finding_encoder.separator = ",\n" + "  " * 2  # type: ignore[attr-defined]  # between two findings in write()
+# For ScanOptions.finding_encoder: worker processes of a large scan write each finding with finding_text, and
+# write() puts a comma and the indent of a finding between two (the findings array's items, at depth 2).
+finding_encoder = Encoder("json", lambda _rules: finding_text, ",\n" + "  " * 2)
 
 
 def summary(result: ScanResult) -> Dict[str, Any]:
@@ -103,11 +101,11 @@ def summary(result: ScanResult) -> Dict[str, Any]:
 
 def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, Any]:
     """The report with its findings as an iterator and its summary as a callable (see report/jsonwrite.py)."""
-    texts = getattr(result.findings, "texts", None)  # a split scan whose workers encoded the findings already
-    encoded = texts(finding_encoder) if texts is not None and show_suppressed else None
-    if encoded is None:  # iterated once, as it is written
-        encoded = map(finding_text, result.findings if show_suppressed else result.active())
-    items = map(jsonwrite.Raw, encoded)
+    # a split scan's workers may have written the findings already
+    texts = encoded(result.findings, finding_encoder) if show_suppressed else None
+    if texts is None:  # iterated once, as it is written
+        texts = map(finding_text, result.findings if show_suppressed else result.active())
+    items = map(jsonwrite.Raw, texts)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},

@@ -18,6 +18,7 @@ from hipaa_scan import __version__
 from hipaa_scan.hipaa import title
 from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
+from hipaa_scan.scan.stream import Encoder, encoded
 from hipaa_scan.rules.base import PROJECT_URL, RuleMeta
 
 TYPE_CHECKING = False
@@ -142,10 +143,10 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         column_kind="unicodeCodePoints",
     )
     log = _to_json(om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run]))
-    texts = getattr(result.findings, "texts", None)  # a split scan whose workers encoded the results already
-    encoded = texts(finding_encoder) if texts is not None and not (artifact_paths or artifact_lines) else None
-    if encoded is not None:
-        log["runs"][0]["results"] = map(jsonwrite.Raw, encoded)
+    # a split scan's workers may have written the results already
+    texts = encoded(result.findings, finding_encoder) if not (artifact_paths or artifact_lines) else None
+    if texts is not None:
+        log["runs"][0]["results"] = map(jsonwrite.Raw, texts)
     else:  # converted as they are written
         log["runs"][0]["results"] = (result_dict(f, index, artifact_paths, artifact_lines) for f in result.findings)
     return log
@@ -199,9 +200,9 @@ def result_dict(f, index: Dict[str, int], artifact_paths: Optional[Dict[str, str
     return out
 
 
-def finding_encoder(rules: Iterable[RuleMeta]) -> Callable[[Any], str]:
-    """For ScanOptions.finding_encoder: a function giving one finding's result as write() lays it out (an item of
-    the results array, indented to its depth), so that worker processes can encode the results of a large scan."""
+def _result_writer(rules: Iterable[RuleMeta]) -> Callable[[Any], str]:
+    """A function giving one finding's result as write() lays it out (an item of the results array, indented to
+    its depth), so that worker processes can encode the results of a large scan."""
     index = rule_index(rules)
 
     def encode(f) -> str:
@@ -214,7 +215,8 @@ def finding_encoder(rules: Iterable[RuleMeta]) -> Callable[[Any], str]:
 
 _DEPTH = 5  # levels of the log written indented: sarifLog, runs, run, results, result
 _RESULT_LEVEL = 4  # a result's level in that layout
-finding_encoder.separator = ",\n" + "  " * _RESULT_LEVEL  # type: ignore[attr-defined]  # between two results
+# For ScanOptions.finding_encoder: two results are parted by a comma and a result's indent
+finding_encoder = Encoder("sarif", _result_writer, ",\n" + "  " * _RESULT_LEVEL)
 
 
 def _category_id(category: str) -> str:

@@ -1,5 +1,6 @@
-"""Compose projects inside a path scan: which files form a project, and how its findings meet those of the files
-scanned on their own.
+"""The plan of a path scan: which files form a Compose project (`plan`), how many worker processes a tree is worth
+(`jobs`), and how a large tree is cut into parts for them (`cut`, `partition`), never splitting a project's
+subtree. How a project's findings meet those of the files scanned on their own is pipeline.reconcile.
 
 - A directory with `compose.yaml` (or `compose.yml`, `docker-compose.yml`, `docker-compose.yaml`, in Compose's
   order) is a project: that file plus the first `compose.override.y[a]ml` / `docker-compose.override.y[a]ml` next
@@ -22,20 +23,23 @@ from __future__ import annotations
 import os
 
 from hipaa_scan.discover import ReadError, Target, read_text
-from hipaa_scan.model import Finding, Suppression
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Container, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+    from typing import Container, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+    from hipaa_scan.scan.options import ScanOptions
+    from hipaa_scan.scan.walk import Place
     from hipaa_scan.sources.project import Spec
+
+    Part = Tuple[List[Target], Tuple[str, ...]]  # a part's targets, and the project directories among its units
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                   "docker-compose.override.yaml")
 
 
-def plan(targets: Sequence[Target], given: Iterable[str], options, texts: Dict[str, str]) -> List["Spec"]:
+def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, texts: Dict[str, str]) -> List[Spec]:
     """The projects to load, parents before the directories below them."""
     cwd = os.getcwd()
     env_files = [os.path.abspath(p) for p in options.env_files] or None
@@ -121,42 +125,87 @@ def _compose_file_setting(directory: str, env_files: Optional[List[str]], here: 
     return [os.path.normpath(os.path.join(directory, p)) for p in setting.split(separator) if p.strip()]
 
 
-def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Any, List[Finding]]]) -> List[Finding]:
-    """Standalone findings plus the project findings that do not repeat them (or an earlier variant's); Dockerfile
-    findings no built image reproduces are marked suppressed."""
-    seen = {(f.rule_id, f.location.path, f.location.line) for f in standalone}
-    taken: Set[tuple] = set()  # (rule, location, resource) of earlier projects' findings
-    out = list(standalone)
-    reproduced: Set[Tuple[str, str, Optional[int]]] = set()
-    builders: Dict[str, list] = {}
-    for project, findings in projects:
-        images = {res.name for images in project.built.values() for res in images}
-        for path, built in project.built.items():
-            builders.setdefault(path, []).extend((project.doc.path, res) for res in built)
-        mine = set()
-        for f in findings:
-            if f.resource in images:
-                reproduced.add((f.rule_id, f.location.path, f.location.line))
-            if (f.rule_id, f.location.path, f.location.line) in seen or (f.rule_id, f.location, f.resource) in taken:
-                continue
-            mine.add((f.rule_id, f.location, f.resource))
-            out.append(f)
-        taken |= mine
-    for f in standalone:
-        built = builders.get(f.location.path)
-        if built and f.suppression is None and (f.rule_id, f.location.path, f.location.line) not in reproduced:
-            f.suppression = Suppression("project", _why(f, built))
-    return out
+# Cutting a large tree into parts for the forked executor: runs of the report order that keep a Compose project's
+# subtree whole.
+
+PART_FILES = 100  # smaller parts hold less per worker at no measurable CPU cost (docs/performance.md)
+PARTS_PER_JOB = 8  # eight parts per worker at least, so that a slow part does not hold up the end
 
 
-def _why(finding: Finding, built: List[Tuple[str, Any]]) -> str:
-    parts = []
-    for compose, image in built:
-        service = image.extra.get("service")
-        loc = image.extra.get("overrides", {}).get(finding.rule_id) or \
-            image.extra.get("replaced", {}).get((finding.location.path, finding.location.line))
-        if loc is not None:
-            parts.append(f'service "{service}" overrides it at {loc.path}:{loc.line}')
-        else:
-            parts.append(f'service "{service}" ({compose}) builds it with other build args or target')
-    return "not what the Compose project runs: " + "; ".join(dict.fromkeys(parts))
+def head_size(jobs: int) -> int:
+    """How far the walk goes before the first part is cut: a tree no larger is cut as a whole into PARTS_PER_JOB
+    parts per worker; a larger one into parts of PART_FILES as the walk goes on."""
+    return PARTS_PER_JOB * PART_FILES * jobs
+
+
+def cut(pairs: Iterable[Tuple[Target, Optional[Place]]], size: int, paths: List[str], options: ScanOptions
+        ) -> Iterator[Part]:
+    """The walk's (target, directory) pairs cut into parts of about `size` files, each a run of whole units, as
+    (targets, the project directories among its units). A unit is a Compose project's subtree (the outermost
+    project, with all below it) or a single file; the walk gives a subtree as one run, so each part comes before
+    the next in the report (Spilled checks this, and merges if not)."""
+    part: List[Target] = []
+    units: List[str] = []
+    last = None
+    for target, place in pairs:
+        unit = project_of(place, paths, options)
+        if unit is None or unit != last:  # a new unit starts here: the part may end before it
+            if len(part) >= size:
+                yield part, tuple(units)
+                part, units = [], []
+            if unit is not None:
+                units.append(unit)
+        last = unit
+        part.append(target)
+    if part:
+        yield part, tuple(units)
+
+
+def partition(pairs: Iterable[Tuple[Target, Optional[Place]]], paths: List[str], options: ScanOptions, count: int
+              ) -> Iterator[Part]:
+    """The walk's (target, directory) pairs, all of them, in at most `count` parts of similar size (see cut)."""
+    every = list(pairs)
+    return cut(every, -(-len(every) // count), paths, options)
+
+
+def project_of(place: Optional[Place], paths: List[str], options: ScanOptions) -> Optional[str]:
+    """The absolute path of the outermost Compose project directory holding `place` (a walk.Place; itself
+    included), else None. The answer is kept on each directory asked about, parents included."""
+    asked: List[Place] = []
+    while place is not None and not place.asked:
+        asked.append(place)
+        place = place.parent
+    outer = place.project if place is not None else None
+    for directory in reversed(asked):
+        if outer is None and directory.names and holds_project(directory, paths, options):
+            outer = os.path.abspath(directory.path).rstrip(os.sep)
+        directory.project = outer
+        directory.asked = True
+    return outer
+
+
+def holds_project(place: Place, paths: List[str], options: ScanOptions) -> bool:
+    """Whether the directory holds a Compose project, as the scan will judge it (plan)."""
+    if any(name in place.names for name in DEFAULT_FILES):
+        return True  # a project whatever its COMPOSE_FILE says
+    if ".env" not in place.names and not options.env_files:
+        return False  # no default file and no COMPOSE_FILE that could name one
+    files = [Target(os.path.join(place.path, name), name, kind) for name, kind in place.names.items()]
+    return bool(plan(files, paths, options, {}))
+
+
+PARALLEL_MIN_FILES = 300  # below this, starting worker processes costs more than it saves
+
+
+def jobs(requested: int, files: int) -> int:
+    """How many worker processes to scan `files` files with: as requested, else one per CPU (at most eight) from
+    PARALLEL_MIN_FILES files where fork exists, else one."""
+    if requested > 0:
+        return requested
+    if files < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
