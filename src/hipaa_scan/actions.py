@@ -13,7 +13,12 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, NoReturn, Optional, Sequence
+    from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, TextIO
+
+    from hipaa_scan.engine import ScanOptions
+    from hipaa_scan.model import ScanResult
+
+    Guard = Dict[str, List[str]]
 
 EXIT_HELP = """Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 2 usage error, unreadable path, a file that could not be parsed, or an engine error (the rest is still scanned)."""
@@ -65,7 +70,7 @@ def use_color(no_color: bool, output: Optional[str]) -> bool:
     return sys.stdout.isatty()
 
 
-def write_output(output: Optional[str], write, guard: Optional[dict] = None) -> None:
+def write_output(output: Optional[str], write: Callable[[TextIO], Any], guard: Optional[Guard] = None) -> None:
     """Call `write(handle)` on the --output file or on stdout. The file is written by safewrite: never through a
     link, never over one of the scan's inputs (`guard`: safewrite.check's inputs, scanned_dirs, excludes), and
     atomically; one clear line and exit 2 if it cannot be."""
@@ -80,7 +85,8 @@ def write_output(output: Optional[str], write, guard: Optional[dict] = None) -> 
         fail(str(exc))
 
 
-def output_guard(output: Optional[str], files=(), dirs=(), excludes=()) -> dict:
+def output_guard(output: Optional[str], files: Iterable[Optional[str]] = (), dirs: Iterable[Optional[str]] = (),
+                 excludes: Iterable[str] = ()) -> Guard:
     """What `--output` must not overwrite: the input files named, and the files the walk scans under `dirs`. Checked
     once before the scan (so that a refused output costs no scan) and again when the report is written."""
     from hipaa_scan import safewrite
@@ -94,8 +100,8 @@ def output_guard(output: Optional[str], files=(), dirs=(), excludes=()) -> dict:
     return guard
 
 
-def emit(result, fmt: str, output: Optional[str], no_color: bool, quiet: bool, fail_on: str,
-         show_suppressed: bool = False, category: Optional[str] = None, guard: Optional[dict] = None) -> None:
+def emit(result: ScanResult, fmt: str, output: Optional[str], no_color: bool, quiet: bool, fail_on: str,
+         show_suppressed: bool = False, category: Optional[str] = None, guard: Optional[Guard] = None) -> None:
     if fmt in ("json", "sarif"):  # written as it is produced: a large report is never held as one string
         if fmt == "json":
             from hipaa_scan.report import jsonfmt as reporter
@@ -110,7 +116,9 @@ def emit(result, fmt: str, output: Optional[str], no_color: bool, quiet: bool, f
                                                         show_suppressed=show_suppressed), guard)
 
 
-def build_options(select, ignore, excludes, rules_dir, config_path=None, baseline_path=None, strict=False):
+def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterable[str], rules_dir: Sequence[str],
+                  config_path: Optional[str] = None, baseline_path: Optional[str] = None,
+                  strict: bool = False) -> ScanOptions:
     """ScanOptions from the command line and the configuration (the command line wins). Exits 2 on a bad
     configuration, baseline or rule folder."""
     from hipaa_scan import baseline as baseline_mod
@@ -147,8 +155,11 @@ def _config_present() -> bool:
     return find_config() is not None
 
 
-def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
-            baseline_path, show_suppressed, strict, exclude, compose_files, env_files, profiles, jobs) -> NoReturn:
+def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Optional[str], select: Sequence[str],
+            ignore: Sequence[str], rules_dir: Sequence[str], category: Optional[str], no_color: bool, quiet: bool,
+            config_path: Optional[str], baseline_path: Optional[str], show_suppressed: bool, strict: bool,
+            exclude: Sequence[str], compose_files: Sequence[str], env_files: Sequence[str], profiles: Sequence[str],
+            jobs: int) -> NoReturn:
     """The `scan` command: the parameters are those click passes to it (options.parse_fast returns the same).
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
@@ -158,8 +169,8 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
     guard = None
     if output:
         scanned = list(paths) or ([] if compose_files else ["."])
-        files = [p for p in scanned if not os.path.isdir(p)] + list(compose_files) + list(env_files)
-        files += [config_path or found_config(), baseline_path]
+        files: List[Optional[str]] = [p for p in scanned if not os.path.isdir(p)]
+        files += [*compose_files, *env_files, config_path or found_config(), baseline_path]
         dirs = [p for p in scanned if os.path.isdir(p)] + [os.path.dirname(os.path.abspath(f)) for f in compose_files]
         guard = output_guard(output, files, dirs + list(rules_dir), options.excludes)
     options.compose_files, options.env_files, options.profiles = list(compose_files), list(env_files), list(profiles)
@@ -170,7 +181,7 @@ def do_scan(paths, fmt, output, fail_on, select, ignore, rules_dir, category, no
         else:
             from hipaa_scan.report.sarif import finding_encoder  # type: ignore[assignment]  # (same call, typed apart)
         options.finding_encoder = finding_encoder
-    fail_on = fail_on or options.fail_on or "high"
+    fail_on = fail_on or options.fail_on or "high"  # type: ignore[attr-defined]  # (set by build_options)
     try:
         result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
     except RuleLoadError as exc:
@@ -187,7 +198,7 @@ def found_config() -> Optional[str]:
     return str(found) if found else None
 
 
-def do_scan_standalone(params: dict) -> NoReturn:
+def do_scan_standalone(params: Dict[str, Any]) -> NoReturn:
     """do_scan(**params) wrapped the way click's standalone mode wraps a command (click.core.Command.main), so
     that the fast path ends like the click path: an interrupt or EOF prints an empty line and "Aborted!" and exits
     1; a broken stdout pipe exits 1 and silences later flush errors. click is imported only in those two cases."""

@@ -13,6 +13,10 @@ from hipaa_scan import __version__, options
 from hipaa_scan.actions import (EXIT_HELP, build_options, do_scan, echo_err, emit, fail, found_config, output_guard,
                                 use_color, visible_lines, write_output)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Tuple
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.version_option(__version__, "--version", prog_name="hipaa-scan")
@@ -24,20 +28,25 @@ def main() -> None:
     """
 
 
+
 @main.command("scan", params=options.click_params("scan"))
-def scan(**params):
+def scan(**params: Any) -> None:
     """Scan Dockerfiles, compose files and env files under PATHS (default: the current directory).
 
     A directory's compose.yaml (with its override file, or COMPOSE_FILE from its .env) is scanned as the Compose
     project it defines: interpolated, merged, extended and included as `docker compose config` would."""
     do_scan(**params)
 
+
 @main.group()
-def baseline():
+def baseline() -> None:
     """Record today's findings so that only new ones are reported."""
 
+
 @baseline.command("create", params=options.click_params("baseline create"))
-def baseline_create(file, paths, reason, owner, expires, config_path, select, ignore, exclude, rules_dir):
+def baseline_create(file: str, paths: Tuple[str, ...], reason: Optional[str], owner: Optional[str],
+                    expires: Optional[str], config_path: Optional[str], select: Tuple[str, ...],
+                    ignore: Tuple[str, ...], exclude: Tuple[str, ...], rules_dir: Tuple[str, ...]) -> None:
     """Scan PATHS (default .) and write every unsuppressed finding's fingerprint to FILE.
 
     Only rule id, path, resource and fingerprint are stored: never a message, a line or a value."""
@@ -65,8 +74,9 @@ def baseline_create(file, paths, reason, owner, expires, config_path, select, ig
         echo_err(f"hipaa-scan: {err.path}: {err.message}")
     sys.exit(2 if result.errors else 0)
 
+
 @main.command("rules", params=options.click_params("rules"))
-def rules_cmd(fmt, rules_dir):
+def rules_cmd(fmt: str, rules_dir: Tuple[str, ...]) -> None:
     """List the rule catalog."""
     from hipaa_scan.docs import catalog_json, catalog_text
     from hipaa_scan.rules import RuleLoadError, load_rules
@@ -78,8 +88,9 @@ def rules_cmd(fmt, rules_dir):
     metas = [r.meta for r in rules]
     click.echo(catalog_json(metas) if fmt == "json" else catalog_text(metas), nl=False)
 
+
 @main.command("explain", params=options.click_params("explain"))
-def explain(rule):
+def explain(rule: str) -> None:
     """Print the documentation of RULE (an id such as HS101, or a name such as root-user)."""
     from hipaa_scan.docs import rule_page
     from hipaa_scan.rules import load_rules
@@ -91,10 +102,14 @@ def explain(rule):
             return
     fail(f"no rule {rule!r}; `hipaa-scan rules` lists them")
 
+
 @main.command("live", params=options.click_params("live"))
-def live(hosts, context, all_containers, containers, labels, from_inspect, from_info, evidence_dir, timeout,
-         audit_timeout, fmt, output, fail_on, select, ignore, rules_dir, category, no_color, quiet, config_path,
-         baseline_path, show_suppressed, strict):
+def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, containers: Tuple[str, ...],
+         labels: Tuple[str, ...], from_inspect: Tuple[str, ...], from_info: Optional[str],
+         evidence_dir: Optional[str], timeout: float, audit_timeout: float, fmt: str, output: Optional[str],
+         fail_on: Optional[str], select: Tuple[str, ...], ignore: Tuple[str, ...], rules_dir: Tuple[str, ...],
+         category: Optional[str], no_color: bool, quiet: bool, config_path: Optional[str],
+         baseline_path: Optional[str], show_suppressed: bool, strict: bool) -> None:
     """Audit the containers of live Docker engines, read-only (GET requests only), or saved inspect JSON.
 
     Running containers by default; every rule that applies to containers runs on each one, plus engine-level
@@ -108,7 +123,7 @@ def live(hosts, context, all_containers, containers, labels, from_inspect, from_
     options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict)
     guard = output_guard(output, list(from_inspect) + [from_info, config_path or found_config(), baseline_path],
                          list(rules_dir)) if output else None
-    fail_on = fail_on or options.fail_on or "high"
+    fail_on = fail_on or options.fail_on or "high"  # type: ignore[attr-defined]  # (set by build_options)
     try:
         selection = live_mod.Selection(all_containers, tuple(containers), tuple(labels)).check()
         if offline:
