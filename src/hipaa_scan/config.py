@@ -1,14 +1,16 @@
 """Configuration: `.hipaa-scan.yaml` (or `.hipaa-scan.yml`) or `[tool.hipaa-scan]` in pyproject.toml, found from
-the working directory upward, or named with --config. Validated against schemas/config.schema.json: an unknown
-key or a rule id that does not exist is an error naming it.
+the working directory upward, or named with --config. Validated against the schema options.config_schema builds from
+the option table and the options the loaded rules declare (RuleOption; packs and --rules-dir rules included): an
+unknown key, a rule id that does not exist, an option a rule does not declare or a value of the wrong kind is an
+error naming it.
 
 Validation needs jsonschema, which is slow to import; a file that validated once is remembered by its SHA-256 in
 the user's cache directory, so a pre-commit run does not pay for it again.
 
 The configuration comes with the repository, so it is read as carefully as a scanned file: at most
 MAX_CONFIG_BYTES, YAML through the bounded loader (yamlsrc: node budget, no recursive alias), TOML and YAML nested
-at most MAX_CONFIG_DEPTH levels, `max-file-bytes` at most MAX_FILE_BYTES_CAP, and `placeholder_patterns` compiled
-with RE2 (userre) when the file is loaded. Each problem is one ConfigError naming the file.
+at most MAX_CONFIG_DEPTH levels, `max-file-bytes` at most MAX_FILE_BYTES_CAP, and rule options of kind `patterns`
+(HS401's `placeholder_patterns`) compiled with RE2 (userre) when the file is loaded. Each problem is one ConfigError naming the file.
 """
 
 from __future__ import annotations
@@ -196,12 +198,11 @@ def _cache_marker(digest: str) -> str:
     return cache_path("valid-config", digest)
 
 
-def _validate(data: Dict[str, Any], path: str) -> None:
-    schema_path = os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json")
+def _validate(data: Dict[str, Any], path: str, known: Sequence[Any]) -> None:
     from hipaa_scan.model import sha256
+    from hipaa_scan.options import config_schema
 
-    with open(schema_path, "rb") as handle:
-        schema_bytes = handle.read()
+    schema_bytes = json.dumps(config_schema((m.id, m.options) for m in known), sort_keys=True).encode()
     digest = sha256(schema_bytes + json.dumps(data, sort_keys=True).encode()).hexdigest()
     marker = _cache_marker(digest)
     if os.path.exists(marker):
@@ -220,18 +221,22 @@ def _validate(data: Dict[str, Any], path: str) -> None:
     write_cache(marker, "")  # remember success
 
 
-def _check_patterns(data: Dict[str, Any], path: str) -> None:
-    """Every user regular expression compiles with RE2 (linear-time matching); RE2 is loaded only if there are any."""
-    patterns = data.get("rules", {}).get("HS401", {}).get("placeholder_patterns") or []
-    if not patterns:
-        return
-    from hipaa_scan.userre import UserPatternError, compile_user
+def _check_patterns(data: Dict[str, Any], path: str, known: Sequence[Any]) -> None:
+    """Every user regular expression (a rule option of kind `patterns`) compiles with RE2 (linear-time matching);
+    RE2 is loaded only if there are any."""
+    configured = data.get("rules", {})
+    for m in known:
+        for option in m.options:
+            patterns = configured.get(m.id, {}).get(option.name) if option.kind == "patterns" else None
+            if not patterns:
+                continue
+            from hipaa_scan.userre import UserPatternError, compile_user
 
-    for i, pattern in enumerate(patterns):
-        try:
-            compile_user(pattern)
-        except UserPatternError as exc:
-            raise ConfigError(f"{path}: rules.HS401.placeholder_patterns[{i}]: {exc}") from None
+            for i, pattern in enumerate(patterns):
+                try:
+                    compile_user(pattern)
+                except UserPatternError as exc:
+                    raise ConfigError(f"{path}: rules.{m.id}.{option.name}[{i}]: {exc}") from None
 
 
 def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
@@ -250,24 +255,31 @@ def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
 
 
 def load_config(path: Optional[str], known_rules: Sequence[Any] = ()) -> Config:
-    """The configuration at `path`, or the one found upward from the working directory, or defaults."""
+    """The configuration at `path`, or the one found upward from the working directory, or defaults. Its `rules`
+    section is checked against the options `known_rules` (RuleMeta) declare; without them, the built-in rules'."""
     path = path or find_config()
     if path is None:
         return Config()
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such configuration file")
     data = _read(path)
-    _validate(data, path)
-    _check_patterns(data, path)
+    known = known_rules or _builtin_metas()
+    _validate(data, path, known)
+    _check_patterns(data, path, known)
     cfg = Config(
         path=path, select=list(data.get("select", [])), ignore=list(data.get("ignore", [])),
         exclude=list(data.get("exclude", [])), fail_on=data.get("fail-on"),
         severity=dict(data.get("severity", {})), per_path_ignores=list(data.get("per-path-ignores", [])),
         rules=dict(data.get("rules", {})), datastores=list(data.get("datastores", [])),
         max_file_bytes=data.get("max-file-bytes"))
-    if known_rules:
-        _check_rule_refs(cfg, known_rules)
+    _check_rule_refs(cfg, known)
     return cfg
+
+
+def _builtin_metas() -> List[Any]:
+    from hipaa_scan.rules import load_rules
+
+    return [r.meta for r in load_rules(packs=False)]
 
 
 def severity_overrides(cfg: Config, known: Sequence[Any]) -> Dict[str, str]:

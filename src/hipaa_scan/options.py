@@ -368,6 +368,7 @@ def config_schema(rule_options: Iterable[Tuple[str, Sequence[Any]]] = ()) -> Dic
     properties["rules"] = {**properties["rules"], "additionalProperties": False, "properties": rules}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/hipaa-scan/hipaa-scan/schemas/config.schema.json",
         "title": "hipaa-scan configuration (.hipaa-scan.yaml or [tool.hipaa-scan] in pyproject.toml)",
         "type": "object",
         "additionalProperties": False,
