@@ -162,3 +162,22 @@ def test_a_bad_pattern_in_any_patterns_option_is_one_line(tmp_path):
     config = tmp_path / ".hipaa-scan.yaml"
     assert proc.stderr.startswith(f"hipaa-scan: error: {config}: rules.HS401.placeholder_patterns[0]: ")
     assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("spec, kind", [("{kind: integer, default: many}", "integer"),
+                                        ("{kind: strings, default: [1, 2]}", "strings"),
+                                        ("{kind: boolean, default: 0}", "boolean"),
+                                        ("{kind: number, default: true}", "number")])
+def test_a_rules_dir_option_whose_default_is_not_of_its_kind_is_one_line(project, spec, kind):
+    rule = project / "rules" / "XDIR101.yaml"
+    rule.write_text(RULE_FILE.replace("{kind: integer, default: 3, description: \"How many flags are tolerated.\", "
+                                      "minimum: 0}", spec))
+    code, out, err = scan(project, "select: [XDIR]\n")
+    assert (code, out) == (2, "")
+    assert err == f"hipaa-scan: error: {rule}: options: option threshold: the default is not of kind {kind}\n"
+
+
+def test_a_pack_option_whose_default_is_not_of_its_kind_is_refused_at_declaration():
+    with pytest.raises(ValueError, match="option n: the default is not of kind integer"):
+        RuleOption("n", "integer", "3")
+    assert RuleOption("n", "number", 3).default == 3

@@ -65,6 +65,17 @@ OPTION_KINDS: Dict[str, Dict[str, Any]] = {
 }
 
 
+def _of_kind(value: Any, kind: str) -> bool:
+    if kind in ("strings", "patterns"):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    number = (int, float) if kind == "number" else (int,)
+    return isinstance(value, number) and not isinstance(value, bool)
+
+
 class RuleOption(Record):
     """An option a rule declares (as yamllint's CONF and DEFAULT): its name, kind (a key of OPTION_KINDS), default
     and description, and for numbers an optional minimum. The configuration schema's `rules` section is generated
@@ -76,6 +87,8 @@ class RuleOption(Record):
                  minimum: Optional[float] = None) -> None:
         if kind not in OPTION_KINDS:
             raise ValueError(f"option {name}: kind must be one of {', '.join(OPTION_KINDS)}, not {kind!r}")
+        if not _of_kind(default, kind):
+            raise ValueError(f"option {name}: the default is not of kind {kind}")
         self.name = name
         self.kind = kind
         self.default = default

@@ -142,8 +142,11 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
         if check_schema:
             validate(plain, path)
         _remember(raw, check_schema, plain)
-    rule_meta = meta(origin=origin, options=plain.get("options", {}),
-                     **{k: plain[k] for k in META_KEYS if k in plain})
+    try:
+        rule_meta = meta(origin=origin, options=plain.get("options", {}),
+                         **{k: plain[k] for k in META_KEYS if k in plain})
+    except ValueError as exc:  # an option whose default is not of its kind
+        raise RuleFileError(f"{path}: options: {exc}") from None
     matchers = [_Matcher(spec, plain["message"], path, not check_schema) for spec in plain["match"]]
     env_matchers = [m for m in matchers if m.env_name is not None]
     other_matchers = [m for m in matchers if m.command is not None or m.run is not None or m.logging is not None]
