@@ -695,11 +695,11 @@ def test_api_version_too_old(fleet, monkeypatch):
     from click.testing import CliRunner
     from docker.api.client import APIClient
 
-    from hipaa_scan import cli
+    from hipaa_scan import commands
 
     monkeypatch.setattr(APIClient, "version", lambda self, api_version=True: {"ApiVersion": "1.19",
                                                                               "Version": "1.7.1"})
-    result = CliRunner().invoke(cli.main, ["live", "--host", fleet.host])
+    result = CliRunner().invoke(commands.main, ["live", "--host", fleet.host])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == (f"hipaa-scan: error: the Docker engine at {fleet.host} speaks API 1.19, older than 1.24 "
                              "(Docker 1.12), the oldest hipaa-scan supports: upgrade the engine, or save `docker "
@@ -792,13 +792,13 @@ def test_error_through_the_cli_is_one_line(monkeypatch):
     from click.testing import CliRunner
     from docker.api.client import APIClient
 
-    from hipaa_scan import cli
+    from hipaa_scan import commands
 
     def refuse(self, api_version=True):
         raise _conn_error(PermissionError(13, "Permission denied"))
 
     monkeypatch.setattr(APIClient, "version", refuse)
-    result = CliRunner().invoke(cli.main, ["live", "--host", "unix:///nonexistent/docker.sock", "--format", "sarif"])
+    result = CliRunner().invoke(commands.main, ["live", "--host", "unix:///nonexistent/docker.sock", "--format", "sarif"])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "`docker` group" in result.stderr and "sudo" in result.stderr
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from hipaa_scan import cli, live, report
+from hipaa_scan import live, report
 from hipaa_scan.engine import ScanOptions, scan_paths
 from hipaa_scan.live import evidence as ev
 
@@ -33,14 +33,14 @@ def _choices(command):
 
 def test_format_choices_are_the_registry():
     assert report.names() == ["text", "json", "sarif"]
-    assert cli.FORMATS is report.FORMATS
-    assert _choices(cli.scan) == report.names("scan")
-    assert _choices(cli.live) == report.names("live")
-    from hipaa_scan import fastcli
+    from hipaa_scan import commands, options
 
+    assert options.FORMATS is report.FORMATS
+    assert _choices(commands.scan) == report.names("scan")
+    assert _choices(commands.live) == report.names("live")
     for name in report.names():
-        assert fastcli.parse_scan(["scan", "--format", name, "x"])["fmt"] == name
-    assert fastcli.parse_scan(["scan", "--format", "xml", "x"]) is None  # left to click, which refuses it
+        assert options.parse_fast(["scan", "--format", name, "x"])["fmt"] == name
+    assert options.parse_fast(["scan", "--format", "xml", "x"]) is None  # left to click, which refuses it
     for name in report.names():
         assert report.get(name).name == name
         assert report.get(name).renders == frozenset({"scan", "live"})

@@ -22,14 +22,14 @@ def test_importing_the_cli_loads_no_heavy_library():
 def test_a_clean_quiet_scan_loads_no_heavy_library(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER 10001\nHEALTHCHECK CMD true\n")
     code = ("import sys\nfrom hipaa_scan import cli\nsys.argv=['hipaa-scan','scan','-q',%r]\n"
-            "try:\n    cli.main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n") % str(tmp_path)
+            "try:\n    cli.run()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n") % str(tmp_path)
     assert imported_after(code) == []
 
 
 def test_json_scan_loads_no_heavy_library(tmp_path):
     (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: redis\n")
     code = ("import sys\nfrom hipaa_scan import cli\nsys.argv=['hipaa-scan','scan','--format','json','-o',%r,%r]\n"
-            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n") % (str(tmp_path / "r.json"), str(tmp_path))
+            "try:\n    cli.run()\nexcept SystemExit:\n    pass\n") % (str(tmp_path / "r.json"), str(tmp_path))
     assert imported_after(code) == []
 
 
@@ -38,7 +38,7 @@ def test_a_dockerfile_scan_never_loads_yaml(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER 10001\nHEALTHCHECK CMD true\n")
     env = dict(__import__("os").environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     code = ("import sys, json\nfrom hipaa_scan import cli\nsys.argv=['hipaa-scan','scan','-q',%r]\n"
-            "try:\n    cli.main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "try:\n    cli.run()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
             "print(json.dumps('yaml' in sys.modules))\n") % str(tmp_path / "Dockerfile")
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
             for _ in range(2)]
@@ -180,7 +180,7 @@ def test_pyyaml_is_imported_as_it_is_and_re_compile_is_never_replaced(tmp_path):
             "sys.setprofile(lambda frame, event, arg: seen.append(1) if re.compile is not compile_ else None)\n"
             "from hipaa_scan import cli\n"
             "sys.argv=['hipaa-scan','scan','--format','json','-o',%r,%r]\n"
-            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "try:\n    cli.run()\nexcept SystemExit:\n    pass\n"
             "sys.setprofile(None)\n"
             "import yaml\nfrom hipaa_scan import yamlsrc\n"
             "reader = type(yaml.reader.Reader.NON_PRINTABLE) is re.Pattern\n"

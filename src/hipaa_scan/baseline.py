@@ -62,7 +62,8 @@ MAX_BASELINE_DEPTH = 8  # a baseline nests three levels; anything deeper is not 
 def load(path: str) -> Dict[str, Any]:
     """The baseline at `path`, read as carefully as a scanned file (size limit, nesting, JSON Schema): each problem
     is one BaselineError naming the file and, for an entry, its index and field, never its values."""
-    from hipaa_scan.config import depth_over, read_bounded
+    from hipaa_scan.config import depth_over
+    from hipaa_scan.discover import read_bounded
 
     if not os.path.exists(path):
         raise BaselineError(f"{path}: no such baseline file")
@@ -88,7 +89,7 @@ def load(path: str) -> Dict[str, Any]:
 def _validate(data: Dict[str, Any], raw: bytes, path: str) -> None:
     """Against schemas/baseline.schema.json (jsonschema, imported only here); a file that validated once is
     remembered by its SHA-256 in the user's cache directory, as configurations are."""
-    from hipaa_scan.config import cache_path, write_cache
+    from hipaa_scan.cache import cache_path, write_cache
     from hipaa_scan.model import sha256
 
     schema_path = os.path.join(os.path.dirname(__file__), "schemas", "baseline.schema.json")

@@ -1,14 +1,16 @@
 """Configuration: `.hipaa-scan.yaml` (or `.hipaa-scan.yml`) or `[tool.hipaa-scan]` in pyproject.toml, found from
-the working directory upward, or named with --config. Validated against schemas/config.schema.json: an unknown
-key or a rule id that does not exist is an error naming it.
+the working directory upward, or named with --config. Validated against the schema options.config_schema builds from
+the option table and the options the loaded rules declare (RuleOption; packs and --rules-dir rules included): an
+unknown key, a rule id that does not exist, an option a rule does not declare or a value of the wrong kind is an
+error naming it.
 
 Validation needs jsonschema, which is slow to import; a file that validated once is remembered by its SHA-256 in
 the user's cache directory, so a pre-commit run does not pay for it again.
 
 The configuration comes with the repository, so it is read as carefully as a scanned file: at most
 MAX_CONFIG_BYTES, YAML through the bounded loader (yamlsrc: node budget, no recursive alias), TOML and YAML nested
-at most MAX_CONFIG_DEPTH levels, `max-file-bytes` at most MAX_FILE_BYTES_CAP, and `placeholder_patterns` compiled
-with RE2 (userre) when the file is loaded. Each problem is one ConfigError naming the file.
+at most MAX_CONFIG_DEPTH levels, `max-file-bytes` at most MAX_FILE_BYTES_CAP, and rule options of kind `patterns`
+(HS401's `placeholder_patterns`) compiled with RE2 (userre) when the file is loaded. Each problem is one ConfigError naming the file.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import json
 import os
 import re
 
+from hipaa_scan.cache import cache_path, write_cache
+from hipaa_scan.discover import read_bounded
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Record
 
@@ -78,17 +82,6 @@ def find_config(start: Optional[str] = None) -> Optional[str]:
 _SECTION_HINT = lazy(rb"""^\s*\[[^\]\n]*hipaa-scan|tool\s*\.\s*["']?hipaa-scan|^\s*["']?hipaa-scan["']?\s*(=\s*\{|\.)""", re.M)
 
 
-def read_bounded(path: str, limit: int, error: Optional[type] = None) -> bytes:
-    """The file's bytes, refused (ConfigError, or `error`) when it is larger than `limit` or not a regular file: read
-    as scanned files are (discover.read_bytes)."""
-    from hipaa_scan.discover import ReadError, read_bytes
-
-    try:
-        return read_bytes(path, limit)
-    except ReadError as exc:
-        raise (error or ConfigError)(f"{path}: {exc}") from None
-
-
 def depth_over(data: Any, limit: int) -> bool:
     """Whether `data` (dicts and lists) nests deeper than `limit` levels; without recursion."""
     stack = [(data, 1)]
@@ -124,7 +117,7 @@ def _mentions(path: str, word: bytes) -> bool:
 
 def _pyproject_section(path: str) -> Optional[Dict[str, Any]]:
     try:
-        raw = read_bounded(path, MAX_CONFIG_BYTES)
+        raw = read_bounded(path, MAX_CONFIG_BYTES, ConfigError)
     except ConfigError:
         if os.path.isfile(path) and not _mentions(path, b"hipaa-scan"):
             return None  # a large pyproject.toml of some other tool: not a configuration, so no error
@@ -156,7 +149,7 @@ def _read(path: str) -> Dict[str, Any]:
         return section
     from hipaa_scan import yamlsrc
 
-    raw = read_bounded(path, MAX_CONFIG_BYTES)
+    raw = read_bounded(path, MAX_CONFIG_BYTES, ConfigError)
     try:
         data, duplicates = yamlsrc.load(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -174,34 +167,15 @@ def _read(path: str) -> Dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
-def cache_path(*parts: str) -> str:
-    """A path in hipaa-scan's cache folder (XDG_CACHE_HOME, else ~/.cache): never in a scanned tree."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "hipaa-scan", *parts)
-
-
-def write_cache(path: str, text: str) -> None:
-    """Best effort: a cache that cannot be written is no error. Written whole, then renamed into place."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        partial = f"{path}.{os.getpid()}.tmp"
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(partial, path)
-    except OSError:
-        pass
-
-
 def _cache_marker(digest: str) -> str:
     return cache_path("valid-config", digest)
 
 
-def _validate(data: Dict[str, Any], path: str) -> None:
-    schema_path = os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json")
+def _validate(data: Dict[str, Any], path: str, known: Sequence[Any]) -> None:
     from hipaa_scan.model import sha256
+    from hipaa_scan.options import config_schema
 
-    with open(schema_path, "rb") as handle:
-        schema_bytes = handle.read()
+    schema_bytes = json.dumps(config_schema((m.id, m.options) for m in known), sort_keys=True).encode()
     digest = sha256(schema_bytes + json.dumps(data, sort_keys=True).encode()).hexdigest()
     marker = _cache_marker(digest)
     if os.path.exists(marker):
@@ -220,18 +194,22 @@ def _validate(data: Dict[str, Any], path: str) -> None:
     write_cache(marker, "")  # remember success
 
 
-def _check_patterns(data: Dict[str, Any], path: str) -> None:
-    """Every user regular expression compiles with RE2 (linear-time matching); RE2 is loaded only if there are any."""
-    patterns = data.get("rules", {}).get("HS401", {}).get("placeholder_patterns") or []
-    if not patterns:
-        return
-    from hipaa_scan.userre import UserPatternError, compile_user
+def _check_patterns(data: Dict[str, Any], path: str, known: Sequence[Any]) -> None:
+    """Every user regular expression (a rule option of kind `patterns`) compiles with RE2 (linear-time matching);
+    RE2 is loaded only if there are any."""
+    configured = data.get("rules", {})
+    for m in known:
+        for option in m.options:
+            patterns = configured.get(m.id, {}).get(option.name) if option.kind == "patterns" else None
+            if not patterns:
+                continue
+            from hipaa_scan.userre import UserPatternError, compile_user
 
-    for i, pattern in enumerate(patterns):
-        try:
-            compile_user(pattern)
-        except UserPatternError as exc:
-            raise ConfigError(f"{path}: rules.HS401.placeholder_patterns[{i}]: {exc}") from None
+            for i, pattern in enumerate(patterns):
+                try:
+                    compile_user(pattern)
+                except UserPatternError as exc:
+                    raise ConfigError(f"{path}: rules.{m.id}.{option.name}[{i}]: {exc}") from None
 
 
 def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
@@ -250,24 +228,31 @@ def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
 
 
 def load_config(path: Optional[str], known_rules: Sequence[Any] = ()) -> Config:
-    """The configuration at `path`, or the one found upward from the working directory, or defaults."""
+    """The configuration at `path`, or the one found upward from the working directory, or defaults. Its `rules`
+    section is checked against the options `known_rules` (RuleMeta) declare; without them, the built-in rules'."""
     path = path or find_config()
     if path is None:
         return Config()
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such configuration file")
     data = _read(path)
-    _validate(data, path)
-    _check_patterns(data, path)
+    known = known_rules or _builtin_metas()
+    _validate(data, path, known)
+    _check_patterns(data, path, known)
     cfg = Config(
         path=path, select=list(data.get("select", [])), ignore=list(data.get("ignore", [])),
         exclude=list(data.get("exclude", [])), fail_on=data.get("fail-on"),
         severity=dict(data.get("severity", {})), per_path_ignores=list(data.get("per-path-ignores", [])),
         rules=dict(data.get("rules", {})), datastores=list(data.get("datastores", [])),
         max_file_bytes=data.get("max-file-bytes"))
-    if known_rules:
-        _check_rule_refs(cfg, known_rules)
+    _check_rule_refs(cfg, known)
     return cfg
+
+
+def _builtin_metas() -> List[Any]:
+    from hipaa_scan.rules import load_rules
+
+    return [r.meta for r in load_rules(packs=False)]
 
 
 def severity_overrides(cfg: Config, known: Sequence[Any]) -> Dict[str, str]:

@@ -168,3 +168,12 @@ def read_text(path: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     if "\x00" in text:
         raise ReadError("binary file (contains NUL characters)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bounded(path: str, limit: int, error: type) -> bytes:
+    """The file's bytes, read as scanned files are (read_bytes); refused with `error` (one line naming the file)
+    when it is larger than `limit` or not a regular file. For configuration, baseline and rule files."""
+    try:
+        return read_bytes(path, limit)
+    except ReadError as exc:
+        raise error(f"{path}: {exc}") from None

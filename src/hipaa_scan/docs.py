@@ -34,7 +34,7 @@ def rule_page(meta: RuleMeta, examples: Sequence[Tuple[str, str, str]] = ()) -> 
     if meta.cis:
         lines.append(f"| CIS Docker Benchmark | {', '.join(meta.cis)} |")
     if meta.options:
-        lines.append(f"| Options | {', '.join(f'`{k}` (default `{json.dumps(v)}`)' for k, v in meta.options)} |")
+        lines.append(f"| Options | {', '.join(f'`{o.name}` (default `{json.dumps(o.default)}`)' for o in meta.options)} |")
     lines += ["", "## Why it matters", "", meta.description, "", "## How to fix", "", meta.remediation, ""]
     for kind, path, text in examples:
         lang = {"dockerfile": "dockerfile", "compose": "yaml", "env": "sh"}.get(kind.split()[-1], "")
@@ -63,7 +63,7 @@ def catalog_json(metas: Sequence[RuleMeta]) -> str:
 def meta_dict(m: RuleMeta) -> Dict[str, object]:
     return {"id": m.id, "name": m.name, "severity": m.severity, "confidence": m.confidence, "hipaa": list(m.hipaa),
             "cwe": list(m.cwe), "cis": list(m.cis), "sources": list(m.sources), "summary": m.summary,
-            "description": m.description, "remediation": m.remediation, "options": dict(m.options),
+            "description": m.description, "remediation": m.remediation, "options": m.option_defaults(),
             "origin": m.origin, "help_uri": m.help_uri}
 
 
@@ -120,6 +120,12 @@ def expected_pages(root: str) -> Dict[str, str]:
         index.append(f"| [{m.id}]({m.id}.md) | {m.name} | {m.severity} | {', '.join(m.sources)} | "
                      f"{', '.join(m.hipaa)} |")
     pages[os.path.join("docs", "rules", "README.md")] = "\n".join(index) + "\n"
+    # The configuration schema as the built-in rules make it, for editors: the scan builds its own at run time,
+    # from the rules it loads (packs and --rules-dir included).
+    from hipaa_scan.options import config_schema
+
+    schema = config_schema((m.id, m.options) for m in metas)
+    pages[os.path.join("src", "hipaa_scan", "schemas", "config.schema.json")] = json.dumps(schema, indent=2) + "\n"
     return pages
 
 

@@ -23,7 +23,7 @@ class RuleMeta(Record):
 
     def __init__(self, id: str, name: str, severity: str, confidence: str, hipaa: Tuple[str, ...],
                  sources: Tuple[str, ...], summary: str, description: str, remediation: str,
-                 cwe: Tuple[str, ...] = (), cis: Tuple[str, ...] = (), options: Tuple[Tuple[str, Any], ...] = (),
+                 cwe: Tuple[str, ...] = (), cis: Tuple[str, ...] = (), options: Tuple[RuleOption, ...] = (),
                  origin: str = "builtin") -> None:
         self.id = id
         self.name = name  # kebab-case, names the problem
@@ -36,7 +36,7 @@ class RuleMeta(Record):
         self.remediation = remediation
         self.cwe = cwe
         self.cis = cis
-        self.options = options  # (name, default)
+        self.options = options  # what may be configured under rules.<id> (RuleOption), sorted by name
         self.origin = origin  # builtin | declarative | rules-dir | pack:<name>
 
     def __hash__(self) -> int:
@@ -50,15 +50,71 @@ class RuleMeta(Record):
         return f"{PROJECT_URL}/blob/main/docs/rules/{self.id}.md"
 
     def option_defaults(self) -> Dict[str, Any]:
-        return dict(self.options)
+        return {option.name: option.default for option in self.options}
+
+
+# The kinds of value a rule option may take, as JSON schema. `patterns` are regular expressions, compiled with RE2
+# (userre) when the configuration is loaded.
+OPTION_KINDS: Dict[str, Dict[str, Any]] = {
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "string": {"type": "string"},
+    "boolean": {"type": "boolean"},
+    "strings": {"type": "array", "items": {"type": "string"}},
+    "patterns": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def _of_kind(value: Any, kind: str) -> bool:
+    if kind in ("strings", "patterns"):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    number = (int, float) if kind == "number" else (int,)
+    return isinstance(value, number) and not isinstance(value, bool)
+
+
+class RuleOption(Record):
+    """An option a rule declares (as yamllint's CONF and DEFAULT): its name, kind (a key of OPTION_KINDS), default
+    and description, and for numbers an optional minimum. The configuration schema's `rules` section is generated
+    from these, for built-in, `--rules-dir` and pack rules alike."""
+
+    __slots__ = ("name", "kind", "default", "description", "minimum")
+
+    def __init__(self, name: str, kind: str, default: Any, description: str = "",
+                 minimum: Optional[float] = None) -> None:
+        if kind not in OPTION_KINDS:
+            raise ValueError(f"option {name}: kind must be one of {', '.join(OPTION_KINDS)}, not {kind!r}")
+        if not _of_kind(default, kind):
+            raise ValueError(f"option {name}: the default is not of kind {kind}")
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.description = description
+        self.minimum = minimum
+
+    def schema(self) -> Dict[str, Any]:
+        out = dict(OPTION_KINDS[self.kind])
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.description:
+            out["description"] = self.description
+        return out
 
 
 class RuleContext(Record):
+    """What a rule's check is given besides the resource. `options` maps every option the rule declares to its
+    effective value (the configuration's, else the declared default; the engine's Runner merges them): the one way
+    a rule reads its options, `ctx.options[name]`."""
+
     __slots__ = ("options", "datastores")
 
     def __init__(self, options: Optional[Dict[str, Any]] = None, datastores: Any = None) -> None:
         self.options = {} if options is None else options
         self.datastores = datastores  # hipaa_scan.catalog.Datastores
+
 
 
 if TYPE_CHECKING:
@@ -134,9 +190,17 @@ def meta(**kwargs: Any) -> RuleMeta:
     for key in ("hipaa", "sources", "cwe", "cis"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
-    if "options" in kwargs and isinstance(kwargs["options"], dict):
-        kwargs["options"] = tuple(sorted(kwargs["options"].items()))
+    if "options" in kwargs:
+        kwargs["options"] = rule_options(kwargs["options"])
     return RuleMeta(**kwargs)
+
+
+def rule_options(declared: Any) -> Tuple[RuleOption, ...]:
+    """RuleOptions sorted by name, from RuleOption objects or from a YAML rule's mapping of name to
+    {kind, default, description, minimum}."""
+    if isinstance(declared, dict):
+        declared = [RuleOption(name, **spec) for name, spec in declared.items()]
+    return tuple(sorted(declared, key=lambda option: option.name))
 
 
 def user_placeholders(ctx: Any) -> list:

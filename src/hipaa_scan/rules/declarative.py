@@ -127,7 +127,7 @@ MAX_RULE_FILE_BYTES = 1024 * 1024  # a --rules-dir file larger than this is refu
 
 def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
     if check_schema:  # a --rules-dir file: read with the limits of a configuration file
-        from hipaa_scan.config import read_bounded
+        from hipaa_scan.discover import read_bounded
 
         raw = read_bounded(path, MAX_RULE_FILE_BYTES, RuleFileError)
     else:
@@ -142,8 +142,11 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
         if check_schema:
             validate(plain, path)
         _remember(raw, check_schema, plain)
-    rule_meta = meta(origin=origin, options=plain.get("options", {}),
-                     **{k: plain[k] for k in META_KEYS if k in plain})
+    try:
+        rule_meta = meta(origin=origin, options=plain.get("options", {}),
+                         **{k: plain[k] for k in META_KEYS if k in plain})
+    except ValueError as exc:  # an option whose default is not of its kind
+        raise RuleFileError(f"{path}: options: {exc}") from None
     matchers = [_Matcher(spec, plain["message"], path, not check_schema) for spec in plain["match"]]
     env_matchers = [m for m in matchers if m.env_name is not None]
     other_matchers = [m for m in matchers if m.command is not None or m.run is not None or m.logging is not None]
@@ -188,7 +191,7 @@ def _parse(raw: bytes, path: str) -> Dict[str, Any]:
 # nor, for a scan without Compose files, even import the YAML library (which a one-file scan would feel).
 def _cache_file(raw: bytes, check_schema: bool) -> str:
     from hipaa_scan import __version__
-    from hipaa_scan.config import cache_path
+    from hipaa_scan.cache import cache_path
     from hipaa_scan.model import sha256
 
     digest = sha256(__version__.encode() + (b"\x01" if check_schema else b"\x00") + raw).hexdigest()
@@ -205,6 +208,6 @@ def _cached(raw: bytes, check_schema: bool) -> Optional[Dict[str, Any]]:
 
 
 def _remember(raw: bytes, check_schema: bool, plain: Dict[str, Any]) -> None:
-    from hipaa_scan.config import write_cache
+    from hipaa_scan.cache import write_cache
 
     write_cache(_cache_file(raw, check_schema), json.dumps(plain))

@@ -2,7 +2,7 @@
 
 from hipaa_scan.images import runs_nonroot
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import meta
+from hipaa_scan.rules.base import RuleOption, meta
 
 META = meta(
     id="HS101", name="root-user", severity="high", confidence="high",
@@ -21,7 +21,8 @@ META = meta(
     remediation=(
         "Create an unprivileged user in the image and switch to it in the final stage (`USER 10001`), or set a "
         "non-root `user:` on the compose service. Give files the ownership they need at build time."),
-    options={"nonroot_base_images": []},
+    options=[RuleOption("nonroot_base_images", "strings", [],
+                        "Base image globs that already run as a non-root user.")],
 )
 
 ROOT = {"root", "0"}
@@ -40,7 +41,7 @@ def check(res, ctx):
         return
     if res.kind == "dockerfile":
         base = res.extra.get("base_image")
-        if base and runs_nonroot(base, ctx.options.get("nonroot_base_images", ())):
+        if base and runs_nonroot(base, ctx.options["nonroot_base_images"]):
             return
         if _data_only(res):
             return

@@ -5,7 +5,7 @@ import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.rules.base import label_at, RuleOption, meta
 
 META = meta(
     id="HS201", name="audit-retention-too-short", severity="medium", confidence="medium",
@@ -18,7 +18,8 @@ META = meta(
         "evidence an investigation or an assessor will ask for. Data-retention and compaction settings are not "
         "audit retention and are not judged."),
     remediation="Set the audit-log retention to at least the minimum (option `min_days`, default 2555) or archive audit logs to storage that keeps them that long.",
-    options={"min_days": 2555},
+    options=[RuleOption("min_days", "integer", 2555, "Minimum audit-log retention in days (default 2555).",
+                        minimum=1)],
 )
 
 # Names that set how long audit logs are kept. Data retention and compaction are something else, and so is a
@@ -64,7 +65,7 @@ def days(name, value):
 
 
 def check(res, ctx):
-    minimum = float(ctx.options.get("min_days", 2555))
+    minimum = float(ctx.options["min_days"])
     for var in res.env:
         if var.value is None or not is_audit_retention(var.name):
             continue

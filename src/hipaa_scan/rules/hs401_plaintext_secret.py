@@ -1,7 +1,7 @@
 """HS401 plaintext-secret: a secret value written in a file or the container's configuration."""
 
 from hipaa_scan.model import Hit, Written
-from hipaa_scan.rules.base import label_at, meta, user_placeholders
+from hipaa_scan.rules.base import label_at, RuleOption, meta, user_placeholders
 from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, is_placeholder, mask, may_hold_credential,
                                 secret_name, shape_of)
 
@@ -27,7 +27,8 @@ META = meta(
         "Remove the value from the file and rotate it. Supply it at run time from a secret store: compose "
         "`secrets:` (read from /run/secrets), `*_FILE` variables, or the orchestrator's secret mechanism; for builds, "
         "`RUN --mount=type=secret`."),
-    options={"placeholder_patterns": []},
+    options=[RuleOption("placeholder_patterns", "patterns", [],
+                        "Extra regular expressions for values that are placeholders, not secrets.")],
 )
 
 def _reported_as_build_arg(var, res):

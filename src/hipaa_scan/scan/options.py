@@ -26,6 +26,7 @@ class ScanOptions:
         self.max_file_bytes = 5 * 1024 * 1024
         self.per_path_ignores: Sequence[Dict[str, Any]] = ()  # config suppressions: {path, rules, reason}
         self.strict = False  # report unused inline suppressions
+        self.fail_on: Optional[str] = None  # the configuration file's fail_on, when it sets one (the command line wins)
         self.baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
         self.baseline_path = ""
         self.compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan

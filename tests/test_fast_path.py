@@ -1,4 +1,4 @@
-"""The click-free path for `hipaa-scan scan` (hipaa_scan.fastcli): the same parameters as click for the command
+"""The click-free path for `hipaa-scan scan` (hipaa_scan.options.parse_fast): the same parameters as click for the command
 lines it accepts, None (so click runs) for every other one, and the same output and exit code end to end."""
 
 import errno
@@ -13,18 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, ROOT
-from hipaa_scan import cli, fastcli
+from hipaa_scan import cli, commands, options
 
 BAD = os.path.join("fixtures", "rules", "HS101", "bad", "Dockerfile")  # one high finding: exit 1
 GOOD = os.path.join("fixtures", "rules", "HS101", "good", "Dockerfile")
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "hipaa-scan")
-# The click path, run as the entry point ran it before fastcli existed.
-CLICK = [sys.executable, "-c", "from hipaa_scan import cli\ncli.main(prog_name='hipaa-scan')"]
+# The click path: the click group run directly.
+CLICK = [sys.executable, "-c", "from hipaa_scan import commands\ncommands.main(prog_name='hipaa-scan')"]
 
 
 def click_params(argv):
     """What click passes to the scan command for argv (["scan", ...]); raises click's error if it rejects it."""
-    return cli.scan.make_context("scan", list(argv[1:])).params
+    return commands.scan.make_context("scan", list(argv[1:])).params
 
 
 ACCEPTED = [
@@ -44,6 +44,7 @@ ACCEPTED = [
     ["scan", "-o", "--"],
     ["scan", "--fail-on", "never", "--fail-on=critical"],
     ["scan", "--fail-on", "info"],
+    ["scan", "--profile", "tools", "--profile=dev"],
     ["scan", "--select", "HS101", "--select=HS2,HS3", "--select", "root-user"],
     ["scan", "--select="],
     ["scan", "--select", "--strict"],
@@ -73,7 +74,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize("argv", ACCEPTED, ids=" ".join)
 def test_accepted_command_lines_give_what_click_gives(argv, in_root):
-    params = fastcli.parse_scan(argv)
+    params = options.parse_fast(argv)
     assert params is not None
     expected = click_params(argv)
     assert params == expected
@@ -130,7 +131,6 @@ CLICK_ONLY = [
     ["scan", "-f", "README.md"],
     ["scan", "--file", "README.md"],
     ["scan", "--env-file", "README.md"],
-    ["scan", "--profile", "tools"],
     ["scan", "--rules-dir", "rules"],
     ["scan", "-j", "+2"],
     ["scan", "--jobs", " 2"],
@@ -147,73 +147,50 @@ CLICK_ONLY = [
 
 @pytest.mark.parametrize("argv", CLICK_REJECTS, ids=" ".join)
 def test_command_lines_click_rejects_are_left_to_click(argv, in_root):
-    assert fastcli.parse_scan(argv) is None
+    assert options.parse_fast(argv) is None
     with pytest.raises((click.UsageError, click.exceptions.Exit)):
         click_params(argv)
 
 
 @pytest.mark.parametrize("argv", CLICK_ONLY, ids=" ".join)
 def test_other_command_lines_are_left_to_click(argv, in_root):
-    assert fastcli.parse_scan(argv) is None
+    assert options.parse_fast(argv) is None
 
 
 def test_an_unreadable_path_is_left_to_click(in_root, monkeypatch):
     monkeypatch.setattr(os, "access", lambda path, mode, **kwargs: False)  # as a non-root user sees a 0o000 file
     for argv in (["scan", "README.md"], ["scan", "--config", "pyproject.toml"], ["scan", "-o", "README.md"]):
-        assert fastcli.parse_scan(argv) is None
+        assert options.parse_fast(argv) is None
         with pytest.raises(click.BadParameter):
             click_params(argv)
-    assert fastcli.parse_scan(["scan", "missing", "-o", "missing.txt"]) is not None
+    assert options.parse_fast(["scan", "missing", "-o", "missing.txt"]) is not None
 
 
-def test_every_option_of_the_click_command_is_handled_or_refused():
-    """Adding an option to the click `scan` command cannot silently change the fast path: either the table here
-    handles it (with the same parameter name, kind and type) or the fast path refuses every form of it."""
-    params = cli.scan.params
-    assert set(fastcli.DEFAULTS) == {p.name for p in params}
-    assert set(fastcli._OPTIONS) <= {opt for p in params for opt in p.opts + p.secondary_opts}
-    handled = set()
-    for param in params:
-        if isinstance(param, click.Argument):
-            assert param.name == "paths" and param.nargs == -1 and type(param.type) is click.Path
-            assert vars(param.type) == vars(click.Path())
-            continue
-        for opt in param.opts + param.secondary_opts:
-            if opt not in fastcli._OPTIONS:
-                for argv in (["scan", opt], ["scan", opt, "README.md"], ["scan", f"{opt}=README.md"],
-                             ["scan", "x", opt, "y"]):
-                    assert fastcli.parse_scan(argv) is None, argv
-                continue
-            handled.add(param.name)
-            dest, convert = fastcli._OPTIONS[opt]
-            assert dest == param.name
-            assert (convert is None) == param.is_flag
-            assert (dest in fastcli._MULTIPLE) == param.multiple
-            if param.is_flag:  # a plain on-switch: absent False, given True (asked of click, not of its internals)
-                assert not param.secondary_opts
-                assert cli.scan.make_context("scan", []).params[param.name] is False
-                assert cli.scan.make_context("scan", [opt]).params[param.name] is True
-            elif isinstance(param.type, click.Choice):
-                assert param.type.case_sensitive
-                candidates = set(cli.FORMATS) | set(cli.FAIL_ON) | {"TEXT", "High", "xml", ""}
-                assert {c for c in candidates if convert(c) == c} == set(param.type.choices)
-            elif isinstance(param.type, click.IntRange):
-                assert (param.type.min, param.type.max, param.type.min_open, param.type.clamp) == (0, None, False,
-                                                                                                     False)
-                assert convert is fastcli._count
-            elif isinstance(param.type, click.Path):
-                assert vars(param.type) == vars(click.Path(dir_okay=False))
-                assert convert is fastcli._file
-            else:
-                assert param.type is click.STRING and convert is fastcli._text
-            assert param.envvar is None and param.callback is None and param.nargs == 1
-    assert handled == {dest for dest, _ in fastcli._OPTIONS.values()}
-    assert cli.main.commands["scan"] is cli.scan
-    assert cli.main.context_settings.get("auto_envvar_prefix") is None
+def test_the_click_command_is_generated_from_the_table():
+    """One definition: the click `scan` command's parameters are the table's, in its order, with its flags; and
+    the fast path knows an option only through the same table, so a new option needs no second declaration."""
+    table = options.for_command("scan")
+    assert [p.name for p in commands.scan.params] == [s.name for s in table]
+    for param, setting in zip(commands.scan.params, table):
+        assert tuple(param.opts + param.secondary_opts) == setting.flags or setting.argument
+        assert param.multiple == setting.multiple if not setting.argument else param.nargs == -1
+    assert commands.scan.make_context("scan", []).params == {s.name: s.value_when_absent() for s in table}
+    assert commands.main.commands["scan"] is commands.scan
+    assert commands.main.context_settings.get("auto_envvar_prefix") is None
+
+
+@pytest.mark.parametrize("kind", [options.EXISTING_FILE, options.DIR, options.SECONDS])
+def test_kinds_only_click_converts_send_the_command_line_to_click(kind, in_root, monkeypatch):
+    """An option whose kind the fast path cannot convert exactly as click does (a file that must exist, a folder,
+    seconds) leaves the command line to click, whatever its form."""
+    monkeypatch.setitem(options.SETTINGS, "exclude", options.SETTINGS["exclude"].but(kind=kind))
+    for argv in (["scan", "--exclude", "README.md"], ["scan", "--exclude=README.md"], ["scan", "x", "--exclude", "y"]):
+        assert options.parse_fast(argv) is None, argv
+    assert options.parse_fast(["scan", "x"]) is not None
 
 
 # Random command lines: whenever the fast path accepts one, click accepts it too, with the same parameters.
-_OPTION_STRINGS = sorted({opt for p in cli.scan.params for opt in p.opts + p.secondary_opts}
+_OPTION_STRINGS = sorted({opt for p in commands.scan.params for opt in p.opts + p.secondary_opts}
                          | {"-h", "--help", "--version", "--quite", "-qo", "-j4", "-", "---format"})
 _VALUES = ["json", "text", "sarif", "xml", "high", "never", "HIGH", "0", "3", "-1", "x", "", "a=b", "missing.yaml",
            os.path.join(ROOT, "README.md"), os.path.join(ROOT, "src"), os.path.join(FIXTURES, "rules")]
@@ -225,20 +202,20 @@ _TOKENS = st.one_of(st.sampled_from(_OPTION_STRINGS), st.sampled_from(_VALUES), 
 @given(st.lists(_TOKENS, max_size=8))
 def test_random_command_lines_agree_with_click(tokens):
     argv = ["scan", *tokens]
-    fast = fastcli.parse_scan(argv)
+    fast = options.parse_fast(argv)
     if fast is not None:
         assert fast == click_params(argv)
 
 
 def test_completion_and_windows_need_click():
-    assert not fastcli.click_required({"PATH": "/usr/bin", "NO_COLOR": "1"}, "posix")
-    assert not fastcli.click_required({"_HIPAA_SCAN_COMPLETE": ""}, "posix")
-    assert fastcli.click_required({"_HIPAA_SCAN_COMPLETE": "bash_source"}, "posix")
-    assert fastcli.click_required({}, "nt")
+    assert not options.click_required({"PATH": "/usr/bin", "NO_COLOR": "1"}, "posix")
+    assert not options.click_required({"_HIPAA_SCAN_COMPLETE": ""}, "posix")
+    assert options.click_required({"_HIPAA_SCAN_COMPLETE": "bash_source"}, "posix")
+    assert options.click_required({}, "nt")
 
 
 def test_importing_the_cli_does_not_import_click():
-    code = "import sys, hipaa_scan.cli, hipaa_scan.fastcli; print('click' in sys.modules)"
+    code = "import sys, hipaa_scan.cli, hipaa_scan.options; print('click' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
@@ -305,7 +282,7 @@ PROBE = ("import sys\nsys.argv[0] = 'hipaa-scan'\nfrom hipaa_scan import cli\ntr
     (["scan", "-q", BAD, GOOD], 1, False),
     (["scan", "--format", "json", "-o", os.devnull, "--fail-on", "never", BAD], 0, False),
     (["scan", "--help"], 0, True),
-    (["scan", "--profile", "tools", "-q", GOOD], 0, True),  # a click-only option
+    (["scan", "--env-file", GOOD, "-q", GOOD], 0, True),  # a kind only click converts (a file that must exist)
 ])
 def test_the_fast_path_never_imports_click(args, code, loaded):
     env = dict(os.environ)
@@ -324,7 +301,7 @@ def run_in_process(argv, fast, monkeypatch):
         patch.setattr(sys, "stdout", sys.stdout)  # restored afterwards: a broken pipe replaces both streams
         patch.setattr(sys, "stderr", sys.stderr)
         if not fast:
-            patch.setattr(fastcli, "parse_scan", lambda argv: None)
+            patch.setattr(options, "parse_fast", lambda argv: None)
         try:
             with pytest.raises(SystemExit) as exit_info:
                 cli.run()
