@@ -130,7 +130,7 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
             raise ParseFailure(str(exc)) from None
     if example:
         for res in doc.resources:
-            res.extra["example"] = True
+            res.example = True
     return doc
 
 
@@ -216,8 +216,8 @@ def resource_secrets(res: Resource) -> List[str]:
     """Values of a resource that output must never show, vendor defaults left out: those are public words
     (`postgres`) that also name images, services and paths, and the written span of such a value masks it where it
     is set (secrets.classify_sensitive)."""
-    variables = list(res.env) + list(res.build_args) + list(res.extra.get("interpolated", ())) + \
-        list(res.extra.get("stage_env", ()))
+    variables = list(res.env) + list(res.build_args) + list(res.interpolated) + \
+        list(res.stage_env)
     _every, not_defaults = classify_sensitive((v.name, v.value) for v in variables)
     if res.command:
         not_defaults.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))

@@ -839,9 +839,9 @@ def build_run(captures: List[EngineCapture], offline: bool = False) -> LiveRun:
             run.engines[doc.path] = cap
             run.inventory.append({"kind": "engine", "path": doc.path, "name": cap.label,
                                   "host": cap.target.shown if not offline else "saved docker info",
-                                  "version": doc.resources[0].extra.get("server_version") or "",
-                                  "api": doc.resources[0].extra.get("api_version") or "",
-                                  "os": doc.resources[0].extra.get("os") or ""})
+                                  "version": doc.resources[0].server_version or "",
+                                  "api": doc.resources[0].api_version or "",
+                                  "os": doc.resources[0].os or ""})
         names: Dict[str, int] = {}
         for packed, tags in sorted(cap.containers, key=lambda c: c[0].name):
             base = packed.name
@@ -946,7 +946,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                 raw = run.inspect(doc.path)
                 own = raw.get("Name")
                 exact = isinstance(own, str) and own.lstrip("/") == container_name(raw)
-                rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
+                rel = names.container(doc.path[len("container://"):], str(res.container_id or ""), exact)
                 data = ev.redact_inspect(raw, resource_secrets(res))
                 lines[doc.path] = keep(doc.path, writer.write_json(rel, data))
                 rel_files[doc.path] = rel

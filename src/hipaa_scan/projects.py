@@ -152,9 +152,9 @@ def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Any, List[Find
 def _why(finding: Finding, built: List[Tuple[str, Any]]) -> str:
     parts = []
     for compose, image in built:
-        service = image.extra.get("service")
-        loc = image.extra.get("overrides", {}).get(finding.rule_id) or \
-            image.extra.get("replaced", {}).get((finding.location.path, finding.location.line))
+        service = image.service
+        loc = image.overrides.get(finding.rule_id) or \
+            image.replaced.get((finding.location.path, finding.location.line))
         if loc is not None:
             parts.append(f'service "{service}" overrides it at {loc.path}:{loc.line}')
         else:

@@ -39,7 +39,7 @@ def check(res, ctx):
                       evidence=f"user={str(res.user.value).strip()}")
         return
     if res.kind == "dockerfile":
-        base = res.extra.get("base_image")
+        base = res.base_image
         if base and runs_nonroot(base, ctx.options.get("nonroot_base_images", ())):
             return
         if _data_only(res):
@@ -52,6 +52,6 @@ def check(res, ctx):
 
 def _data_only(res):
     """A `FROM scratch` final stage with no CMD or ENTRYPOINT: an image other builds copy from, never run."""
-    stages = res.extra.get("stages") or []
+    stages = res.stages or []
     final = next((s for s in stages if s.line == res.anchor.line), None)
     return final is not None and final.image.lower() == "scratch" and not res.command

@@ -44,7 +44,7 @@ def unpinned(image):
 
 def _shipped_lines(res):
     """Lines of the FROM instructions of the stages the final stage is built from (None: not a Dockerfile)."""
-    stages = res.extra.get("stages") if res.kind == "dockerfile" else None
+    stages = res.stages if res.kind == "dockerfile" else None
     if not stages:
         return None
     final = res.anchor.line

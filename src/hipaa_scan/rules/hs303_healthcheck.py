@@ -26,19 +26,19 @@ META = meta(
 
 
 def _final_image(res):
-    stages = res.extra.get("stages") or []
+    stages = res.stages or []
     for stage in stages:
         if stage.line == res.anchor.line:
             while stage.parent is not None:
                 stage = stage.parent
             return stage.image
-    return res.extra.get("base_image") or ""
+    return res.base_image or ""
 
 
 def job(res):
     """Why the resource is a one-shot job or no service at all (None: it is a service)."""
-    if res.extra.get("one_shot"):
-        return res.extra["one_shot"][0]
+    if res.one_shot:
+        return res.one_shot[0]
     if res.kind == "dockerfile":
         return dockerfile_signal(res.path, _final_image(res), [str(t.value) for t in res.command])
     return None

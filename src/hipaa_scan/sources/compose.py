@@ -84,7 +84,7 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
     for name, service in data["services"].items():
         res = service_resource(str(name), service if isinstance(service, YMap) else YMap(), data["services"], locate)
         if isinstance(service, YMap) and service.get("env_file") is not None:
-            res.extra["env_file"] = True  # a file scanned on its own: its env files' variables are unknown
+            res.env_file = True  # a file scanned on its own: its env files' variables are unknown
         if isinstance(service, YMap):
             res.build_args = _build_args(service, f"services.{name}", locate)
         resources.append(res)
@@ -112,7 +112,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     res.image = scalar("image")
     res.builds = "build" in svc
     if res.builds:
-        res.extra["build"] = svc["build"]
+        res.build = svc["build"]
     for key, ns in NAMESPACE_KEYS.items():
         val = scalar(key)
         if val is not None:
@@ -128,7 +128,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     _one_shot(res, name, svc, services, base, locate)
     _logging(res, svc, base, locate)
     _limits(res, svc, base, locate)
-    res.extra["written"] = service_written(svc, base, locate)
+    res.written = service_written(svc, base, locate)
     return res
 
 
@@ -221,7 +221,7 @@ def attach_top_level(resources: List[Resource], written: List[Written]) -> None:
         return
     taken = {(v.loc.path, v.loc.line) for res in resources for v in list(res.env) + list(res.build_args)}
     kept = [w for w in written if (w.loc.path, w.loc.line) not in taken]
-    resources[0].extra.setdefault("written", []).extend(kept)
+    resources[0].written.extend(kept)
 
 
 def _pairs_written(value: Any, place: str, keypath: str, locate: _Locator, owner: YMap, key: str) -> List[Written]:
@@ -433,20 +433,20 @@ def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
 
 
 def _one_shot(res: Resource, name: str, svc: YMap, services: YMap, base: str, locate: _Locator) -> None:
-    """Mark a service that is a one-shot job (hipaa_scan/jobs.py): (why, where) in `extra["one_shot"]`."""
+    """Mark a service that is a one-shot job (hipaa_scan/jobs.py): (why, where) in `Resource.one_shot`."""
     from hipaa_scan.jobs import service_signal
 
     signal = service_signal(name, svc, services, locate.path)
     if signal is not None:
         why, key = signal
-        res.extra["one_shot"] = (why, locate.value(svc, key, f"{base}.{key}") if key else res.anchor)
+        res.one_shot = (why, locate.value(svc, key, f"{base}.{key}") if key else res.anchor)
 
 
 def _logging(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
     logging = svc.get("logging")
     if isinstance(logging, YMap) and _text(logging.get("driver")) is not None:
         res.logging_driver = Value(_text(logging["driver"]), locate.value(logging, "driver", f"{base}.logging.driver"))
-        res.extra["logging_options"] = logging.get("options")
+        res.logging_options = logging.get("options")
 
 
 def _limits(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:

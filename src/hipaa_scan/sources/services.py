@@ -4,7 +4,7 @@ from (Document.provenance).
 
 - `env_file` variables come first, at their own lines; `environment` wins over them, each name once. A missing
   `required: false` file is skipped; a missing required one is a note, and the service is marked as having
-  variables nobody can see (`extra["env_file"]`), which keeps the rules that look for an absent variable quiet.
+  variables nobody can see (`Resource.env_file`), which keeps the rules that look for an absent variable quiet.
 - A value that is wholly one env-file variable (`${DB_PASSWORD}`, or `KEY` alone) is located at that variable's
   line; other interpolated values keep their compose line and say which variables supplied them.
 """
@@ -46,9 +46,9 @@ class ServiceBuilder:
         res.env = self.environment(name, svc, res)
         res.healthcheck = _healthcheck(svc, base, self.locate)
         if not self.masked:  # once per document: the env-file variables redaction must mask wherever they turn up
-            res.extra["interpolated"] = list(self.loader.env_vars)
+            res.interpolated = list(self.loader.env_vars)
             self.masked = True
-        res.extra["elsewhere"] = self._elsewhere()
+        res.elsewhere = self._elsewhere()
         args, arg_locs = self.build_args(svc, base, res)
         self._note_provenance(res)
         out = [res]
@@ -63,7 +63,7 @@ class ServiceBuilder:
                 # variable against another (a tracing switch and its endpoint) look here
                 runtime = {var.name: var for var in image.env}
                 runtime.update((var.name, var) for var in res.env if var.value is not None)
-                res.extra["runtime_env"] = image.extra["runtime_env"] = list(runtime.values())
+                res.runtime_env = image.runtime_env = list(runtime.values())
         return out
 
     def _elsewhere(self) -> frozenset:
@@ -91,7 +91,7 @@ class ServiceBuilder:
             path = os.path.join(self.loader.spec.directory, path)
             if not os.path.lexists(path):
                 if required:
-                    res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
+                    res.env_file = True  # variables we cannot see: rules stay cautious
                     self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
                                       f"{display_path(path)} does not exist: Compose would refuse to start it")
                 continue
@@ -99,7 +99,7 @@ class ServiceBuilder:
                 text = self.loader.read(path, "env")
             except ReadError as exc:
                 if required:
-                    res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
+                    res.env_file = True  # variables we cannot see: rules stay cautious
                     self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
                                       f"{display_path(path)} {exc}; its variables are unknown")
                 continue
