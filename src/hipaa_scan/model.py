@@ -21,7 +21,6 @@ except ImportError:  # pragma: no cover - depends on the interpreter
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CONFIDENCES = ("low", "medium", "high")
-SOURCE_KINDS = ("dockerfile", "compose", "env", "container", "engine")
 
 
 class Record:

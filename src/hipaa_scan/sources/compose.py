@@ -14,6 +14,7 @@ from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
+from hipaa_scan.sources.kinds import MAYBE_COMPOSE, SourceError, SourceKind
 from hipaa_scan.redact import source_lines
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load, regions_of
 
@@ -71,6 +72,23 @@ def _text(value: Any) -> Optional[str]:
     return str(value)
 
 
+def parse_source(text: str, display: str, kind: str) -> Optional[Document]:
+    """The registry's parser (sources/registry.py). A file named like Compose must be Compose; any other YAML file
+    (MAYBE_COMPOSE) is one only if it has a mapping of services, and is not scanned otherwise."""
+    maybe = kind == MAYBE_COMPOSE
+    if maybe and not looks_like_compose(text):
+        return None
+    try:
+        data, _dups = load(text)
+        if not is_compose_data(data):
+            if maybe:
+                return None
+            raise SourceError("not a compose file: no `services` mapping of services")
+        return parse_compose(text, display, data)
+    except (ComposeError, YamlError) as exc:
+        raise SourceError(str(exc)) from None
+
+
 def parse_compose(text: str, path: str, data: Any = None) -> Document:
     if data is None:
         try:
@@ -90,7 +108,7 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
         resources.append(res)
     attach_top_level(resources, top_level_written(data, locate))
     regions = regions_of(data)
-    return Document(path=path, kind="compose", resources=resources, lines=source_lines(text, "yaml"),
+    return Document(path=path, kind=SourceKind.COMPOSE, resources=resources, lines=source_lines(text, "yaml"),
                     regions={path: regions} if regions else None)
 
 
@@ -98,7 +116,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     """The service as written in one file. `environment=False` leaves `env` empty: a Compose project's loader
     builds it itself, with env_file and interpolation (sources/services.py)."""
     base = f"services.{name}"
-    res = Resource(kind="compose", name=f"service:{name}", label=f'service "{name}"', path=locate.path,
+    res = Resource(kind=SourceKind.COMPOSE, name=f"service:{name}", label=f'service "{name}"', path=locate.path,
                    anchor=locate.key(services, name, base))
 
     def scalar(key: str) -> Optional[Value]:

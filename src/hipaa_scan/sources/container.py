@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     def loc(key: str) -> Location:
         return Location(path, None, None, key)
 
-    res = Resource(kind="container", name=f"container:{name}", label=f'container "{name}"', path=path,
+    res = Resource(kind=SourceKind.CONTAINER, name=f"container:{name}", label=f'container "{name}"', path=path,
                    anchor=Location(path, None, None, None))
     res.container_id = _str(inspect.get("Id")) or ""
     res.state = container_state(inspect)
@@ -180,7 +181,7 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
                 res.command.append(Value(token, loc(f"Config.{key}[{i}]")))
 
     res.written = _written(config, host, loc)
-    return Document(path=path, kind="container", resources=[res], lines=None)
+    return Document(path=path, kind=SourceKind.CONTAINER, resources=[res], lines=None)
 
 
 def _written(config: Dict[str, Any], host: Dict[str, Any], loc) -> List[Written]:

@@ -16,6 +16,7 @@ from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value, Written
 from hipaa_scan.sources.interpolate import Budget, substitute
+from hipaa_scan.sources.kinds import SourceError, SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -187,6 +188,14 @@ def _exec_form(value: str) -> List[str]:
     return split_words(text)
 
 
+def parse_source(text: str, display: str, kind: str) -> Optional[Document]:
+    """The registry's parser (sources/registry.py): a Dockerfile, as the default build (no build args, last stage)."""
+    try:
+        return parse_dockerfile(text, display)
+    except DockerfileError as exc:
+        raise SourceError(str(exc)) from None
+
+
 def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] = None,
                      target: Optional[str] = None) -> Document:
     """The Dockerfile as built: `build_args` override ARG defaults (as `--build-arg` does) and `target` names the
@@ -239,7 +248,7 @@ def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -
         final = found[0]
         stages = stages[:final.index + 1]
     label = f'final stage "{final.alias}"' if final.alias else f"final stage (FROM {final.image})"
-    res = Resource(kind="dockerfile", name=f"stage:{final.alias or len(stages) - 1}", label=label, path=path,
+    res = Resource(kind=SourceKind.DOCKERFILE, name=f"stage:{final.alias or len(stages) - 1}", label=label, path=path,
                    anchor=Location(path, final.line, 1, "FROM"))
     res.stages = stages
 
@@ -259,7 +268,7 @@ def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -
             _apply(ins, stage, shipped, variables, global_args, res, lines, path, budget, given)
     if final.parent is None and final.image.lower() != "scratch":
         res.base_image = final.image
-    return Document(path=path, kind="dockerfile", resources=[res], lines=lines,
+    return Document(path=path, kind=SourceKind.DOCKERFILE, resources=[res], lines=lines,
                     regions={path: LazyRegions(instructions, lines)})
 
 

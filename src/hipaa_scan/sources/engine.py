@@ -7,6 +7,7 @@ for facts about the connection itself. Info JSON may come from a file: a missing
 from __future__ import annotations
 
 from hipaa_scan.model import Document, Location, Resource, Value
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ def engine_document(label: str, info: Optional[Dict[str, Any]], version: Optiona
     def loc(key: Optional[str]) -> Location:
         return Location(path, None, None, key)
 
-    res = Resource(kind="engine", name=f"engine:{label}", label=f'engine "{label}"', path=path, anchor=loc(None))
+    res = Resource(kind=SourceKind.ENGINE, name=f"engine:{label}", label=f'engine "{label}"', path=path,
+                   anchor=loc(None))
     driver = info.get("LoggingDriver")
     if isinstance(driver, str) and driver:
         res.logging_driver = Value(driver, loc("LoggingDriver"))
@@ -42,4 +44,4 @@ def engine_document(label: str, info: Optional[Dict[str, Any]], version: Optiona
         (info.get("ServerVersion") if isinstance(info.get("ServerVersion"), str) else None)
     res.api_version = version.get("ApiVersion") if isinstance(version.get("ApiVersion"), str) else None
     res.os = info.get("OperatingSystem") if isinstance(info.get("OperatingSystem"), str) else None
-    return Document(path=path, kind="engine", resources=[res], lines=None)
+    return Document(path=path, kind=SourceKind.ENGINE, resources=[res], lines=None)

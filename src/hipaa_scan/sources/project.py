@@ -24,6 +24,7 @@ from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator, attach_top_level, top_level_written
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
+from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
 from hipaa_scan.sources.services import ServiceBuilder
@@ -419,10 +420,10 @@ class _Loader:
         written = top_level_written(model, locate)
         for entries in self.includes:
             written.extend(w for w in top_level_written(new_map(), locate, entries) if w.place == "include")
-        attach_top_level([r for r in resources if r.kind == "compose"], written)
+        attach_top_level([r for r in resources if r.kind == SourceKind.COMPOSE], written)
         composes = [d for d, p in self.project.read.items() if os.path.abspath(p) in self.project.consumed]
         self.project.doc = Document(
-            path=primary, kind="compose", resources=resources, lines=self.lines.get(primary),
+            path=primary, kind=SourceKind.COMPOSE, resources=resources, lines=self.lines.get(primary),
             files={d: lines for d, lines in self.lines.items() if d != primary},
             owned=tuple(d for d in composes if d != primary), provenance=builder.provenance, regions=self.regions)
 

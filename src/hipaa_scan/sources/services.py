@@ -15,6 +15,7 @@ import os
 
 from hipaa_scan.discover import ReadError, display_path
 from hipaa_scan.model import EnvVar, Location, Resource, Value
+from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources import build as builds
 from hipaa_scan.sources.compose import _Locator, _text, service_resource
 from hipaa_scan.sources.merge import by_name
@@ -198,7 +199,7 @@ class ServiceBuilder:
             if supplied is None or supplied.var is None:
                 continue
             out.append(Resource(
-                kind="env", name=f"secret:{name}", label=f'compose secret "{name}" (environment: {variable})',
+                kind=SourceKind.ENV, name=f"secret:{name}", label=f'compose secret "{name}" (environment: {variable})',
                 path=self.locate.path, anchor=self.locate.key(secrets, name, f"secrets.{name}"),
                 env=[EnvVar(supplied.var.name, supplied.value, supplied.var.loc, "secret")]))
         return out
