@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import Enum
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List
+
 
 class SourceKind(str, Enum):
     DOCKERFILE = "dockerfile"  # a Dockerfile or Containerfile: its final stage
@@ -37,7 +41,7 @@ class SourceError(Exception):
     """A file of a source kind that cannot be parsed; the message says where and why, never a value from it."""
 
 
-def unknown_kinds(names: object) -> list:
+def unknown_kinds(names: object) -> List[object]:
     """The entries of `names` (a rule's `sources`) that are no SourceKind, as written."""
     if not isinstance(names, (list, tuple, set, frozenset)):
         return [names]
