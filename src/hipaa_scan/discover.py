@@ -208,7 +208,7 @@ def _scanned_kind(rel: str, name: str, excludes: Sequence[str]) -> Optional[str]
     return None if kind is None or (excludes and _excluded(rel, name, excludes)) else kind
 
 
-def _walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
+def walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
     """Whether the walk reaches the regular file at `rel` (below the root, "/"-separated) by its own path: _list's
     tests, for each directory on the way and for the file."""
     parts = rel.split("/")
@@ -254,7 +254,7 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: tuple
                     continue
             except OSError:
                 continue
-            if real in seen or _walked(real[len(root_real) + 1:].replace(os.sep, "/"), root_real, excludes):
+            if real in seen or walked(real[len(root_real) + 1:].replace(os.sep, "/"), root_real, excludes):
                 continue  # another link to it came first, or the walk scans it under its own name
             seen.add(real)
         else:

@@ -253,7 +253,7 @@ class Resource(Record):
 
         # An engine.
         self.security_options_known = False  # the engine told its SecurityOptions
-        self.connection: Any = None  # how the scanner reached it (HS504)
+        self.connection: Optional[Dict[str, Any]] = None  # how the scanner reached it: host, scheme, tls (HS504)
         self.registry: Optional[Dict[str, Any]] = None  # its RegistryConfig
         self.server_version: Optional[str] = None
         self.api_version: Optional[str] = None

@@ -57,7 +57,7 @@ def check(output: str, inputs: Iterable[str] = (), scanned_dirs: Iterable[str] =
     for path in inputs:
         if path and _same(output, path):
             raise OutputError(f"refusing to write the report to {output}: it is one of the scan's inputs")
-    from hipaa_scan.discover import _walked
+    from hipaa_scan.discover import walked
 
     real = os.path.realpath(output)
     for root in scanned_dirs:
@@ -67,7 +67,7 @@ def check(output: str, inputs: Iterable[str] = (), scanned_dirs: Iterable[str] =
         rel = os.path.relpath(real, root_real)
         if rel.startswith(os.pardir) or os.path.isabs(rel):
             continue
-        if _walked(rel.replace(os.sep, "/"), root_real, excludes):
+        if walked(rel.replace(os.sep, "/"), root_real, excludes):
             raise OutputError(f"refusing to write the report to {output}: the scan reads that file")
 
 

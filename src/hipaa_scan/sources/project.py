@@ -22,7 +22,7 @@ from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Resource, ScanError
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import _Locator, attach_top_level, top_level_written
+from hipaa_scan.sources.compose import Locator, attach_top_level, top_level_written
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
@@ -368,7 +368,7 @@ class _Loader:
         if not isinstance(services, YMap) or not services:
             raise ProjectError(primary, "not a compose project: no `services` mapping of services")
         builder = ServiceBuilder(self.project, self.read, self.spend_values, self.env_vars, self.uses, self.budget,
-                                 _Locator(primary), env)
+                                 Locator(primary), env)
         resources: List[Resource] = []
         mounted: Set[str] = set()
         for name, svc in services.items():
@@ -378,7 +378,7 @@ class _Loader:
             resources.extend(builder.service(str(name), relocate(svc, spec.directory), services))
             mounted.update(_secret_names(svc.get("secrets")))
         resources.extend(builder.secrets(model, mounted))
-        locate = _Locator(primary)
+        locate = Locator(primary)
         written = top_level_written(model, locate)
         for entries in self.includes:
             written.extend(w for w in top_level_written(new_map(), locate, entries) if w.place == "include")

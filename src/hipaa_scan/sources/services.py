@@ -17,7 +17,7 @@ from hipaa_scan.discover import ReadError, display_path
 from hipaa_scan.model import EnvVar, Location, Resource, Value
 from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import _Locator, _text, service_resource
+from hipaa_scan.sources.compose import Locator, scalar_text, service_resource
 from hipaa_scan.sources.merge import by_name
 from hipaa_scan.redact import as_text
 from hipaa_scan.sources.projectenv import ProjectEnv, env_file_vars
@@ -39,7 +39,7 @@ class ServiceBuilder:
     project's interpolation variables and their uses, and its interpolation budget."""
 
     def __init__(self, project: Project, read: Callable[[str, str], str], spend_values: Callable[[int], None],
-                 env_vars: Sequence[EnvVar], uses: Dict[PosKey, Uses], budget: Budget, locate: _Locator,
+                 env_vars: Sequence[EnvVar], uses: Dict[PosKey, Uses], budget: Budget, locate: Locator,
                  env: ProjectEnv) -> None:
         self.project = project
         self.read = read
@@ -153,10 +153,10 @@ class ServiceBuilder:
         if uses is not None and single is not None and single.var is not None:  # wholly one env-file variable
             moved = _at(single.var.loc, keypath)
             self.provenance[moved] = f"{uses.describe()}, referenced at {loc.path}:{loc.line}"
-            return EnvVar(key, _text(value), moved)
+            return EnvVar(key, scalar_text(value), moved)
         if uses is not None:
             self.provenance[loc] = uses.describe()
-        return EnvVar(key, _text(value), loc)
+        return EnvVar(key, scalar_text(value), loc)
 
     def build_args(self, svc: YMap, base: str, res: Resource) -> Tuple[Dict[str, str], Dict[str, Location]]:
         build = svc.get("build")
@@ -168,7 +168,7 @@ class ServiceBuilder:
         mapping = by_name(raw, "=", build.value_pos.get("args", build.pos))
         for key, value in mapping.items():
             key = str(key)
-            text = _text(value)
+            text = scalar_text(value)
             if value is None:
                 supplied = self.env.get(key)
                 text = supplied.value if supplied is not None and not supplied.kept else None
@@ -243,7 +243,7 @@ def _at(loc: Location, keypath: str) -> Location:
     return Location(loc.path, loc.line, loc.column, keypath)
 
 
-def _healthcheck(svc: YMap, base: str, locate: _Locator) -> Optional[Value]:
+def _healthcheck(svc: YMap, base: str, locate: Locator) -> Optional[Value]:
     """True: a test is defined; False: disabled (`disable: true` or test NONE); None: compose leaves it to the
     image. Located at the line that decides."""
     hc = svc.get("healthcheck")
