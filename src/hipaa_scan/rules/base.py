@@ -6,6 +6,7 @@ from bisect import bisect_right
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit, Location, Record, Resource
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
     """How a message names what a located fact belongs to. A Dockerfile Resource stands for the stage that ships,
     but gathers build-time facts (RUN, COPY/ADD, ARG, FROM) from every stage: a fact written in another stage is
     named after that stage (`stage "builder"`), one written before the first FROM after the global ARGs."""
-    stages = res.stages if res.kind == "dockerfile" else None
+    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
     if not stages or loc is None or not loc.line or loc.path != res.path:
         return res.label
     final = stages[-1]

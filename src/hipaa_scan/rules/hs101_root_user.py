@@ -3,6 +3,7 @@
 from hipaa_scan.images import runs_nonroot
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS101", name="root-user", severity="high", confidence="high",
@@ -38,14 +39,14 @@ def check(res, ctx):
             yield Hit(res.user.loc, f"{res.label} runs as root (user {str(res.user.value).strip()!r})", key="user",
                       evidence=f"user={str(res.user.value).strip()}")
         return
-    if res.kind == "dockerfile":
+    if res.kind == SourceKind.DOCKERFILE:
         base = res.base_image
         if base and runs_nonroot(base, ctx.options.get("nonroot_base_images", ())):
             return
         if _data_only(res):
             return
         yield Hit(res.anchor, f"{res.label} sets no USER, so it runs as root", key="user", evidence="no USER")
-    elif res.kind == "container":
+    elif res.kind == SourceKind.CONTAINER:
         yield Hit(res.user.loc if res.user else res.anchor, f"{res.label} runs as root (no user configured)",
                   key="user", evidence="Config.User is empty")
 

@@ -3,6 +3,7 @@
 from hipaa_scan.jobs import dockerfile_signal
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS303", name="missing-healthcheck", severity="low", confidence="medium",
@@ -39,7 +40,7 @@ def job(res):
     """Why the resource is a one-shot job or no service at all (None: it is a service)."""
     if res.one_shot:
         return res.one_shot[0]
-    if res.kind == "dockerfile":
+    if res.kind == SourceKind.DOCKERFILE:
         return dockerfile_signal(res.path, _final_image(res), [str(t.value) for t in res.command])
     return None
 
@@ -50,5 +51,5 @@ def check(res, ctx):
         if job(res) is None:
             yield Hit(hc.loc, f"{res.label} disables its health check", key="healthcheck",
                       evidence="healthcheck disabled")
-    elif hc is None and res.kind in ("dockerfile", "container") and job(res) is None:
+    elif hc is None and res.kind in (SourceKind.DOCKERFILE, SourceKind.CONTAINER) and job(res) is None:
         yield Hit(res.anchor, f"{res.label} defines no HEALTHCHECK", key="healthcheck", evidence="no HEALTHCHECK")
