@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 try:  # CPython's built-in SHA-256: same digests as hashlib's, without loading OpenSSL at every start
     from _sha256 import sha256  # Python <= 3.11
@@ -229,7 +229,7 @@ class Resource(Record):
         self.entrypoint: List[Value] = []  # ENTRYPOINT tokens (command is entrypoint + cmd)
         self.cmd: List[Value] = []  # CMD tokens
         self.env_written: Dict[Location, Optional[str]] = {}  # each ENV value as written, before substitution
-        self.stage_lookup: Optional[Tuple[Any, List[int], set]] = None  # rules.base's cache: stages' lines, ancestors
+        self.stage_lookup: Optional[Tuple[Any, List[int], Set[int]]] = None  # rules.base's cache: stages' lines, ancestors
 
         # The image a compose service builds.
         self.service: Optional[str] = None  # the service's name
@@ -242,7 +242,7 @@ class Resource(Record):
         self.build: Any = None  # its `build:` as written
         self.logging_options: Any = None  # its `logging.options`, when the driver is its own
         self.interpolated: List[EnvVar] = []  # the project's interpolation variables (on the first service only)
-        self.elsewhere: frozenset = frozenset()  # secret values HS401 reports where an env file writes them
+        self.elsewhere: FrozenSet[str] = frozenset()  # secret values HS401 reports where an env file writes them
 
         # A container.
         self.container_id = ""
@@ -375,7 +375,7 @@ class Tally(Record):
         self.by_severity: Dict[str, int] = {s: 0 for s in SEVERITIES}  # active only
         self.by_rule: Dict[str, int] = {}  # active only
         self.by_safeguard: Dict[str, Dict[str, int]] = {}  # citation -> severity -> active count
-        self.rules_by_safeguard: Dict[str, set] = {}
+        self.rules_by_safeguard: Dict[str, Set[str]] = {}
 
     def add(self, f: Finding) -> None:
         self.add_all((f,))
