@@ -191,7 +191,7 @@ def test_merged_model():
     assert len(app.ports) == 1  # same unique key
     assert [(m.source, m.target) for m in app.mounts] == [("sockproxy", "/var/run/docker.sock")]
     assert [t.value for t in app.command] == ["serve"]  # replaced, not appended
-    assert app.logging_driver.value == "syslog" and app.extra["logging_options"] is None  # other driver: replaced
+    assert app.logging_driver.value == "syslog" and app.logging_options is None  # other driver: replaced
     cache = resource(loaded, "service:cache")
     assert [(p.host_ip, p.container_port) for p in cache.ports] == [("127.0.0.1", 6379)]  # !override
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import FIXTURES
 from expect import expected_hits
-from hipaa_scan.discover import kind_by_name
+from hipaa_scan.sources.registry import kind_by_name
 from hipaa_scan.engine import ScanOptions, scan_paths
 from hipaa_scan.rules import all_rule_ids, load_rules
 

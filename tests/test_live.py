@@ -845,7 +845,7 @@ def test_container_mapping_from_recorded_inspect():
     assert [t.value for t in redis.command][:2] == ["sh", "-c"] and redis.command[0].loc.key == "Config.Cmd[0]"
     assert redis.user is None and redis.healthcheck is None and redis.limits == {}
     created = docs["hs-created"].resources[0]
-    assert created.extra["state"] == "created"
+    assert created.state == "created"
     assert [(p.host_ip, p.host_port.isdigit(), p.loc.key) for p in created.ports] == [
         ("0.0.0.0", True, "HostConfig.PortBindings.5432/tcp")]
     control = docs["hs-control"].resources[0]

@@ -15,7 +15,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Tuple
 
-YAML_SUFFIXES = (".yml", ".yaml")
 ENV_EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".dist", ".defaults")
 
 
@@ -28,22 +27,6 @@ class Target(FrozenRecord):
         self.path = path  # filesystem path
         self.display = display  # path shown in reports
         self.kind = kind  # dockerfile | compose | env | yaml (sniff) | None (unknown, explicit file)
-
-
-def kind_by_name(name: str) -> Optional[str]:
-    lower = name.lower()
-    if lower.endswith(".dockerignore"):
-        return None
-    if (name in ("Dockerfile", "dockerfile", "Containerfile", "containerfile") or name.startswith("Dockerfile.")
-            or name.startswith("Containerfile.") or lower.endswith(".dockerfile") or lower.endswith(".containerfile")):
-        return "dockerfile"
-    if lower.endswith(YAML_SUFFIXES):
-        if lower.startswith(("compose", "docker-compose")):
-            return "compose"
-        return "yaml"
-    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
-        return "env"
-    return None
 
 
 _ASSIGNMENT = re.compile(r"^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.\-]*\s*=")

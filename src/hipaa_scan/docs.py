@@ -98,7 +98,7 @@ def fixture_examples(root: str, rule_id: str) -> List[Tuple[str, str, str]]:
             path = os.path.join(directory, name)
             if not os.path.isfile(path):
                 continue
-            from hipaa_scan.discover import kind_by_name
+            from hipaa_scan.sources.registry import kind_by_name
 
             kind = kind_by_name(name) or "file"
             kind = "compose" if kind == "yaml" else kind

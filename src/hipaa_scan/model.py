@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Tuple
+    from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
     class FindingStream(Protocol):
         """A result's findings: a list (one process), or `scan.stream.Spilled` (the workers' files, read back in
@@ -29,7 +29,6 @@ except ImportError:  # pragma: no cover - depends on the interpreter
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CONFIDENCES = ("low", "medium", "high")
-SOURCE_KINDS = ("dockerfile", "compose", "env", "container", "engine")
 
 
 class Record:
@@ -116,7 +115,7 @@ class Written(Record):
     (a label's or option's key), if any; `baked` is True when the text ships inside an image (image history or
     config), which HS405 reports; `lines` are the physical lines the text was written on, as (number, text) pairs,
     so that a credential in a continued or multi-line text is placed on its own line. Resources keep them in
-    `extra["written"]`."""
+    `written`."""
 
     __slots__ = ("place", "name", "value", "loc", "baked", "lines")
 
@@ -162,11 +161,25 @@ class Mount(Record):
 class Resource(Record):
     """One thing that runs (or ships): a Dockerfile's final stage, a compose service, an env file, a container.
 
-    Settings not found anywhere are None (single values) or empty (lists, dicts)."""
+    Settings not found anywhere are None (single values) or empty (lists, dicts). Below the settings every kind
+    shares come the facts only some sources know (see "Source facts" in docs/architecture.md): typed fields, so
+    that a misspelt one is an error for mypy and at run time (the class has __slots__), not a silent None."""
 
     __slots__ = ("kind", "name", "label", "path", "anchor", "user", "privileged", "read_only", "cap_add",
                  "security_opt", "namespaces", "mounts", "ports", "env", "image", "base_images", "builds",
-                 "healthcheck", "logging_driver", "limits", "command", "run", "copies", "build_args", "extra")
+                 "healthcheck", "logging_driver", "limits", "command", "run", "copies", "build_args",
+                 # facts of several kinds
+                 "written", "stage_env", "one_shot", "env_file", "example", "runtime_env",
+                 # a Dockerfile's final stage (and the image a compose service builds)
+                 "stages", "base_image", "entrypoint", "cmd", "env_written", "stage_lookup",
+                 # the image a compose service builds
+                 "service", "built", "overrides", "replaced",
+                 # a compose service
+                 "build", "logging_options", "interpolated", "elsewhere",
+                 # a container
+                 "container_id", "state", "running", "image_id", "engine_label_disable",
+                 # an engine
+                 "security_options_known", "connection", "registry", "server_version", "api_version", "os")
 
     def __init__(self, kind: str, name: str, label: str, path: str, anchor: Location, *,
                  user: Optional[Value] = None, privileged: Optional[Value] = None,
@@ -178,8 +191,8 @@ class Resource(Record):
                  healthcheck: Optional[Value] = None, logging_driver: Optional[Value] = None,
                  limits: Optional[Dict[str, Value]] = None, command: Optional[List[Value]] = None,
                  run: Optional[List[Value]] = None, copies: Optional[List[Value]] = None,
-                 build_args: Optional[List[EnvVar]] = None, extra: Optional[Dict[str, Any]] = None) -> None:
-        self.kind = kind  # one of SOURCE_KINDS
+                 build_args: Optional[List[EnvVar]] = None) -> None:
+        self.kind = kind  # a SourceKind (sources/kinds.py), whose values are plain strings
         self.name = name  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>, engine:<host>
         self.label = label  # for messages: 'service "redis"'
         self.path = path  # display path of the document, or container://<name>
@@ -203,7 +216,56 @@ class Resource(Record):
         self.run = [] if run is None else run  # Dockerfile RUN command text (all stages)
         self.copies = [] if copies is None else copies  # Dockerfile COPY/ADD: value (instruction, [sources], flags)
         self.build_args = [] if build_args is None else build_args  # Dockerfile ARG declarations (all stages)
-        self.extra = {} if extra is None else extra  # source-specific facts
+
+        # Facts of several kinds.
+        # Text where a credential may sit (RUN, labels, healthcheck tests, x- blocks, container labels...)
+        self.written: List[Written] = []
+        # ENV written in a Dockerfile but not the container's environment (a stage that does not ship, or a
+        # variable the compose service sets over it): still written in the file, so still a plaintext secret
+        self.stage_env: List[EnvVar] = []
+        # A job run to completion (jobs.py), needing no health check: (why, where)
+        self.one_shot: Optional[Tuple[str, Location]] = None
+        # The service reads an env file that could not be read: variables we cannot see, rules stay cautious
+        self.env_file = False
+        self.example = False  # read from an example or template file (`.env.example`, `*.sample`)
+        # A compose service's container environment: the built image's ENV under what compose sets
+        self.runtime_env: Optional[List[EnvVar]] = None
+
+        # A Dockerfile's final stage (and the image a compose service builds).
+        self.stages: Optional[List[Any]] = None  # sources.dockerfile.Stage, up to the one that ships
+        self.base_image: Optional[str] = None  # the final stage's FROM, when not another stage
+        self.entrypoint: List[Value] = []  # ENTRYPOINT tokens (command is entrypoint + cmd)
+        self.cmd: List[Value] = []  # CMD tokens
+        self.env_written: Dict[Location, Optional[str]] = {}  # each ENV value as written, before substitution
+        self.stage_lookup: Optional[Tuple[Any, List[int], Set[int]]] = None  # rules.base's cache: stages' lines, ancestors
+
+        # The image a compose service builds.
+        self.service: Optional[str] = None  # the service's name
+        self.built: Optional[str] = None  # what it is built from, as messages name it (`Dockerfile, target x`)
+        self.overrides: Dict[str, Location] = {}  # rule id -> the compose line that decides it for the image
+        # (path, line) of a Dockerfile line the service overrides -> the compose line that does
+        self.replaced: Dict[Tuple[str, Optional[int]], Location] = {}
+
+        # A compose service.
+        self.build: Any = None  # its `build:` as written
+        self.logging_options: Any = None  # its `logging.options`, when the driver is its own
+        self.interpolated: List[EnvVar] = []  # the project's interpolation variables (on the first service only)
+        self.elsewhere: FrozenSet[str] = frozenset()  # secret values HS401 reports where an env file writes them
+
+        # A container.
+        self.container_id = ""
+        self.state = ""  # created | running | exited ...
+        self.running = False
+        self.image_id = ""
+        self.engine_label_disable = False  # `label=disable` that the engine itself added, not the user
+
+        # An engine.
+        self.security_options_known = False  # the engine told its SecurityOptions
+        self.connection: Optional[Dict[str, Any]] = None  # how the scanner reached it: host, scheme, tls (HS504)
+        self.registry: Optional[Dict[str, Any]] = None  # its RegistryConfig
+        self.server_version: Optional[str] = None
+        self.api_version: Optional[str] = None
+        self.os: Optional[str] = None
 
     def env_value(self, name: str) -> Optional[EnvVar]:
         """The last definition of an environment variable (case-sensitive, as Docker treats them)."""
@@ -321,7 +383,7 @@ class Tally(Record):
         self.by_severity: Dict[str, int] = {s: 0 for s in SEVERITIES}  # active only
         self.by_rule: Dict[str, int] = {}  # active only
         self.by_safeguard: Dict[str, Dict[str, int]] = {}  # citation -> severity -> active count
-        self.rules_by_safeguard: Dict[str, set] = {}
+        self.rules_by_safeguard: Dict[str, Set[str]] = {}
 
     def add(self, f: Finding) -> None:
         self.add_all((f,))

@@ -49,7 +49,7 @@ def git(repo_dir: Path, *args: str) -> bytes:
 
 
 def recognised(path: str) -> bool:
-    from hipaa_scan.discover import kind_by_name
+    from hipaa_scan.sources.registry import kind_by_name
     return kind_by_name(path.rsplit("/", 1)[-1]) is not None
 
 

@@ -104,9 +104,9 @@ def build_run(captures: List[EngineCapture], offline: bool = False) -> LiveRun:
             run.engines[doc.path] = cap
             run.inventory.append({"kind": "engine", "path": doc.path, "name": cap.label,
                                   "host": cap.target.shown if not offline else "saved docker info",
-                                  "version": doc.resources[0].extra.get("server_version") or "",
-                                  "api": doc.resources[0].extra.get("api_version") or "",
-                                  "os": doc.resources[0].extra.get("os") or ""})
+                                  "version": doc.resources[0].server_version or "",
+                                  "api": doc.resources[0].api_version or "",
+                                  "os": doc.resources[0].os or ""})
         names: Dict[str, int] = {}
         for packed, tags in sorted(cap.containers, key=lambda c: c[0].name):
             base = packed.name

@@ -395,7 +395,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                 raw = run.inspect(doc.path)
                 own = raw.get("Name")
                 exact = isinstance(own, str) and own.lstrip("/") == container_name(raw)
-                rel = names.container(doc.path[len("container://"):], str(res.extra.get("id") or ""), exact)
+                rel = names.container(doc.path[len("container://"):], str(res.container_id or ""), exact)
                 data = redact_inspect(raw, resource_secrets(res))
                 lines[doc.path] = keep(doc.path, writer.write_json(rel, data))
                 rel_files[doc.path] = rel

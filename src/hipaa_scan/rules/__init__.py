@@ -150,6 +150,8 @@ def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: set) -> Lis
     callable returning Rule objects (or to a list of them)."""
     from importlib import metadata
 
+    from hipaa_scan.sources.kinds import unknown_kinds
+
     try:
         eps = metadata.entry_points(group="hipaa_scan.rules")
     except TypeError:  # Python < 3.10
@@ -171,6 +173,10 @@ def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: set) -> Lis
                 raise RuleLoadError(f"rule pack {ep.name}: every rule must be a Rule whose id starts with {prefix}")
             if rule.meta.id in taken:
                 raise RuleLoadError(f"rule pack {ep.name}: duplicate rule id {rule.meta.id}")
+            unknown = unknown_kinds(rule.meta.sources)
+            if unknown:
+                raise RuleLoadError(f"rule pack {ep.name}: rule {rule.meta.id}: unknown source kind "
+                                    f"{', '.join(map(repr, unknown))}")
             if wanted(rule.meta.id, rule.meta.name, select, ignore):
                 out.append(Rule(rule.meta.replace(origin=f"pack:{ep.name}"), rule.check))
     return out

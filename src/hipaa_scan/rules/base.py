@@ -6,6 +6,7 @@ from bisect import bisect_right
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit, Location, Record, Resource
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
     """How a message names what a located fact belongs to. A Dockerfile Resource stands for the stage that ships,
     but gathers build-time facts (RUN, COPY/ADD, ARG, FROM) from every stage: a fact written in another stage is
     named after that stage (`stage "builder"`), one written before the first FROM after the global ARGs."""
-    stages = res.extra.get("stages") if res.kind == "dockerfile" else None
+    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
     if not stages or loc is None or not loc.line or loc.path != res.path:
         return res.label
     final = stages[-1]
@@ -163,9 +164,9 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
         what = f'stage "{stage.alias}"'
     else:
         what = f"stage {stage.index} (FROM {stage.image})"
-    service = res.extra.get("service")
+    service = res.service
     if service is not None:  # the image behind a compose service's `build:`
-        return f'{what} of the image of service "{service}" (built from {res.extra.get("built")})'
+        return f'{what} of the image of service "{service}" (built from {res.built})'
     if stage is not None and stage.index in ancestors:
         return f"{what} (base of the final stage)"
     return what
@@ -174,14 +175,14 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
 def _stage_lookup(res: Resource, stages: Any) -> Tuple[List[int], set]:
     """The stages' first lines, and the indexes of the stages the final one is built on: computed once per
     Resource (a Dockerfile of many stages has many findings to label)."""
-    found = res.extra.get("_stage_lookup")
+    found = res.stage_lookup
     if found is None or found[0] is not stages:
         lines = [stage.line for stage in stages]
         ancestors, current = set(), stages[-1].parent
         while current is not None and current.index not in ancestors:
             ancestors.add(current.index)
             current = current.parent
-        found = res.extra["_stage_lookup"] = (stages, lines, ancestors)
+        found = res.stage_lookup = (stages, lines, ancestors)
     return found[1], found[2]
 
 

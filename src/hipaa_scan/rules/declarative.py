@@ -53,6 +53,23 @@ def validate(data: Any, path: str) -> None:
         raise RuleFileError(f"{path}: {where}: {err.message}")
 
 
+def _check_sources(plain: Dict[str, Any], path: str) -> None:
+    """A rule's `sources`, and each match's, must name source kinds (sources/kinds.py): a misspelt one would
+    otherwise make the rule, or the match, silently apply to nothing."""
+    from hipaa_scan.sources.kinds import KIND_VALUES, unknown_kinds
+
+    places = [("sources", plain.get("sources"))] + [
+        (f"match/{i}/sources", spec["sources"]) for i, spec in enumerate(plain.get("match") or ())
+        if isinstance(spec, dict) and "sources" in spec]
+    for where, names in places:
+        if names is None and where == "sources":
+            continue
+        unknown = unknown_kinds(names)
+        if unknown:
+            raise RuleFileError(f"{path}: {where}: unknown source kind {', '.join(map(repr, unknown))} "
+                                f"(known: {', '.join(sorted(KIND_VALUES))})")
+
+
 def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
     """The pattern, case-insensitive. The bundled rules' patterns (`checked`: tested with the project) are compiled
     when first used, with Python's engine; a rules-dir file's are compiled now with RE2, which matches in linear
@@ -142,6 +159,7 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
         if check_schema:
             validate(plain, path)
         _remember(raw, check_schema, plain)
+    _check_sources(plain, path)
     try:
         rule_meta = meta(origin=origin, options=plain.get("options", {}),
                          **{k: plain[k] for k in META_KEYS if k in plain})

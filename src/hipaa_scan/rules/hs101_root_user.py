@@ -3,6 +3,7 @@
 from hipaa_scan.images import runs_nonroot
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import RuleOption, meta
+from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS101", name="root-user", severity="high", confidence="high",
@@ -39,20 +40,20 @@ def check(res, ctx):
             yield Hit(res.user.loc, f"{res.label} runs as root (user {str(res.user.value).strip()!r})", key="user",
                       evidence=f"user={str(res.user.value).strip()}")
         return
-    if res.kind == "dockerfile":
-        base = res.extra.get("base_image")
+    if res.kind == SourceKind.DOCKERFILE:
+        base = res.base_image
         if base and runs_nonroot(base, ctx.options["nonroot_base_images"]):
             return
         if _data_only(res):
             return
         yield Hit(res.anchor, f"{res.label} sets no USER, so it runs as root", key="user", evidence="no USER")
-    elif res.kind == "container":
+    elif res.kind == SourceKind.CONTAINER:
         yield Hit(res.user.loc if res.user else res.anchor, f"{res.label} runs as root (no user configured)",
                   key="user", evidence="Config.User is empty")
 
 
 def _data_only(res):
     """A `FROM scratch` final stage with no CMD or ENTRYPOINT: an image other builds copy from, never run."""
-    stages = res.extra.get("stages") or []
+    stages = res.stages or []
     final = next((s for s in stages if s.line == res.anchor.line), None)
     return final is not None and final.image.lower() == "scratch" and not res.command

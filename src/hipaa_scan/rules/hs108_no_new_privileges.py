@@ -23,7 +23,5 @@ SET = lazy(r"^no-new-privileges(\s*[:=]\s*true)?$", re.IGNORECASE)
 def check(res, ctx):
     if any(SET.match(str(opt.value).strip()) for opt in res.security_opt):
         return
-    if res.extra.get("engine_no_new_privileges"):
-        return
     yield Hit(res.anchor, f"{res.label} does not set no-new-privileges", key="no-new-privileges",
               evidence="security_opt lacks no-new-privileges")

@@ -20,7 +20,7 @@ META = meta(
 
 
 def check(res, ctx):
-    if not res.extra.get("security_options_known"):
+    if not res.security_options_known:
         return
     for opt in res.security_opt:
         text = str(opt.value).strip().lower()

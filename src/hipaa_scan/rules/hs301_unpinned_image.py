@@ -3,6 +3,7 @@
 from hipaa_scan.images import UNKNOWN, resolve_defaults, split, tag_kind
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
+from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS301", name="unpinned-image", severity="medium", confidence="high",
@@ -44,7 +45,7 @@ def unpinned(image):
 
 def _shipped_lines(res):
     """Lines of the FROM instructions of the stages the final stage is built from (None: not a Dockerfile)."""
-    stages = res.extra.get("stages") if res.kind == "dockerfile" else None
+    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
     if not stages:
         return None
     final = res.anchor.line

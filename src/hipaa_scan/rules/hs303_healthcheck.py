@@ -3,6 +3,7 @@
 from hipaa_scan.jobs import dockerfile_signal
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS303", name="missing-healthcheck", severity="low", confidence="medium",
@@ -26,20 +27,20 @@ META = meta(
 
 
 def _final_image(res):
-    stages = res.extra.get("stages") or []
+    stages = res.stages or []
     for stage in stages:
         if stage.line == res.anchor.line:
             while stage.parent is not None:
                 stage = stage.parent
             return stage.image
-    return res.extra.get("base_image") or ""
+    return res.base_image or ""
 
 
 def job(res):
     """Why the resource is a one-shot job or no service at all (None: it is a service)."""
-    if res.extra.get("one_shot"):
-        return res.extra["one_shot"][0]
-    if res.kind == "dockerfile":
+    if res.one_shot:
+        return res.one_shot[0]
+    if res.kind == SourceKind.DOCKERFILE:
         return dockerfile_signal(res.path, _final_image(res), [str(t.value) for t in res.command])
     return None
 
@@ -50,5 +51,5 @@ def check(res, ctx):
         if job(res) is None:
             yield Hit(hc.loc, f"{res.label} disables its health check", key="healthcheck",
                       evidence="healthcheck disabled")
-    elif hc is None and res.kind in ("dockerfile", "container") and job(res) is None:
+    elif hc is None and res.kind in (SourceKind.DOCKERFILE, SourceKind.CONTAINER) and job(res) is None:
         yield Hit(res.anchor, f"{res.label} defines no HEALTHCHECK", key="healthcheck", evidence="no HEALTHCHECK")

@@ -31,7 +31,7 @@ def _loopback(text):
 
 
 def check(res, ctx):
-    registry = res.extra.get("registry")
+    registry = res.registry
     if not isinstance(registry, dict):
         return
     cidrs = registry.get("InsecureRegistryCIDRs")

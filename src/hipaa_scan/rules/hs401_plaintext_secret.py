@@ -35,7 +35,7 @@ def _reported_as_build_arg(var, res):
     """An image ENV that is wholly a build arg the compose service passes is located at that build arg, which the
     service's own Resource judges: report it there once, unless only the ENV's name says secret."""
     origin = var.origin or ""
-    if not origin.startswith("build-arg:") or res.extra.get("service") is None:
+    if not origin.startswith("build-arg:") or res.service is None:
         return False
     return shape_of((var.value or "").strip()) is not None or secret_name(origin.split(":", 1)[1])
 
@@ -43,8 +43,8 @@ def _reported_as_build_arg(var, res):
 def check(res, ctx):
     extra = user_placeholders(ctx)
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
-    variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
-    example = res.extra.get("example")
+    variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.stage_env)
+    example = res.example
     reported: set = set()  # one finding per line (or live key): a second credential there adds nothing to fix
     for var in variables:
         value = (var.value or "").strip()
@@ -78,14 +78,14 @@ def check(res, ctx):
     # text that may hold a credential inline: the command line, and text that stays in the file (or the live
     # configuration) but not in an image: labels, healthchecks, logging options, `x-` blocks, inline configs, RUN
     # lines of stages that do not ship. Texts baked into an image are HS405's.
-    written = [w for w in res.extra.get("written", ()) if not w.baked and _worth(w)]
+    written = [w for w in res.written if not w.baked and _worth(w)]
     commands = any(may_hold_credential(str(t.value)) for t in res.command)
     if not written and not commands:
         return
     from hipaa_scan.rules.inline import command_texts, groups  # only when some text may hold a credential
 
     seen: dict = {}
-    elsewhere = res.extra.get("elsewhere", frozenset())  # reported at the env file that writes them
+    elsewhere = res.elsewhere  # reported at the env file that writes them
     for group in groups(command_texts(res.command) if commands else (), extra, elsewhere=elsewhere):
         if _first(reported, group.loc):
             key = _unique(seen, f"command:{group.what()}")

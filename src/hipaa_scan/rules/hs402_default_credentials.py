@@ -22,7 +22,7 @@ MINIO_PASSWORD_VARS = ("MINIO_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD_FILE", "MINIO
 
 
 def check(res, ctx):
-    if res.extra.get("example"):
+    if res.example:
         return  # an example file shows what to set: its defaults are the placeholders users replace (as for HS401)
     for var in res.env:
         product = default_credential(var.name, var.value) or default_in_url(var.value)
@@ -33,7 +33,7 @@ def check(res, ctx):
     yield from _in_text(res)
     if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None:
         if ctx.datastores.product_of_image(str(res.image.value)) == "MinIO" and \
-                not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.extra.get("env_file"):
+                not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.env_file:
             yield Hit(res.anchor, f"{res.label} runs MinIO without a root password, so minioadmin/minioadmin applies",
                       key="minio-default", evidence="no MINIO_ROOT_PASSWORD")
 
@@ -45,7 +45,7 @@ def _default(product):
 
 def _in_text(res):
     """Vendor default pairs written in a command, a RUN line, a label or a healthcheck, one finding per line."""
-    texts = [w for w in res.extra.get("written", ()) if (w.name is not None and secret_name(w.name))
+    texts = [w for w in res.written if (w.name is not None and secret_name(w.name))
              or may_hold_credential(w.value)]
     commands = any(may_hold_credential(str(t.value)) for t in res.command)
     if not texts and not commands:

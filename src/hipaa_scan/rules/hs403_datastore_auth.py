@@ -75,7 +75,7 @@ def check(res, ctx):
         yield from _redis(res, image, args)
     elif product == "MongoDB" and not env & {"MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD_FILE",
                                              "MONGODB_ROOT_PASSWORD", "MONGODB_ROOT_PASSWORD_FILE"}:
-        if "--auth" not in args and not res.extra.get("env_file"):
+        if "--auth" not in args and not res.env_file:
             yield Hit(res.anchor, f"{res.label} runs MongoDB without a root user, so authentication is off",
                       key="mongo-auth", evidence="no MONGO_INITDB_ROOT_PASSWORD")
 
@@ -114,18 +114,18 @@ def _redis(res, image, args):
     if family == "bitnami":
         # the image sets the password from REDIS_PASSWORD and refuses to start without one unless
         # ALLOW_EMPTY_PASSWORD=yes (reported above)
-        has_password = requirepass or config_file or _set(res, BITNAMI_PASSWORD_VARS) or res.extra.get("env_file")
+        has_password = requirepass or config_file or _set(res, BITNAMI_PASSWORD_VARS) or res.env_file
         if not has_password:
             return
     elif family == "stack":
         stack_args = res.env_value("REDIS_ARGS")
         has_password = requirepass or config_file or (stack_args is not None and (
-            stack_args.value is None or REQUIREPASS.search(stack_args.value))) or res.extra.get("env_file")
+            stack_args.value is None or REQUIREPASS.search(stack_args.value))) or res.env_file
     elif family == "official":
         has_password = requirepass or config_file or (
             "dragonfly" in image_repository(image) and _set(res, ("DFLY_requirepass", "DFLY_REQUIREPASS")))
     else:  # an image we do not know: a password variable may be honoured
-        has_password = requirepass or config_file or _set(res, OTHER_PASSWORD_VARS) or res.extra.get("env_file")
+        has_password = requirepass or config_file or _set(res, OTHER_PASSWORD_VARS) or res.env_file
     if has_password:
         return
     protected_off = re.search(r"--protected-mode(\s+|=)no\b", joined)

@@ -69,11 +69,11 @@ def _explicit(res):
 def _old_default(res):
     """Elasticsearch 7 and older, with nothing that turns security on: its default is off."""
     if res.kind == "dockerfile":  # the image the final stage is built from
-        base = res.extra.get("base_image")
+        base = res.base_image
         image = next((v for v in reversed(res.base_images) if v.value == base), None) if base else None
     else:
         image = None if res.builds else res.image  # `image:` beside `build:` names the output
-    if image is None or res.extra.get("env_file"):
+    if image is None or res.env_file:
         return  # an env_file we cannot see may hold the switch: no verdict
     if any(ES_SWITCH.match(v.name) and _flag(v.value) == "true" for v in res.env if v.value is not None) or \
             COMMAND_ON.search(" ".join(str(t.value) for t in res.command)):

@@ -55,7 +55,7 @@ def check(res, ctx):
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")
     # RUN (history), LABEL, HEALTHCHECK, ONBUILD (configuration) of the stages that ship; the other stages' texts are
     # in the file only, which HS401 reports
-    baked = [w for w in res.extra.get("written", ()) if w.baked and ((w.name is not None and secret_name(w.name))
+    baked = [w for w in res.written if w.baked and ((w.name is not None and secret_name(w.name))
                                                                     or may_hold_credential(w.value))]
     if not baked:
         return

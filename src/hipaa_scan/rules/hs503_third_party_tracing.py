@@ -104,7 +104,7 @@ def check(res, ctx):
     if not variables:
         return
     runtime = {}
-    for var in res.extra.get("runtime_env") or res.env:  # the container's environment: the last definition wins
+    for var in res.runtime_env or res.env:  # the container's environment: the last definition wins
         runtime[var.name] = var
     for var in variables:
         who = label_at(res, var.loc)

@@ -22,7 +22,7 @@ META = meta(
 
 
 def check(res, ctx):
-    conn = res.extra.get("connection")
+    conn = res.connection
     if not isinstance(conn, dict):
         return
     if conn.get("scheme") in ("tcp", "http") and not conn.get("tls"):

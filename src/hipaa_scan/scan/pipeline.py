@@ -67,52 +67,16 @@ class ParseFailure(Exception):
 
 
 def parse_text(text: str, display: str, kind: Optional[str], example: bool = False) -> Optional[Document]:
-    # Each kind imports only its own parser: a scan of Dockerfiles never loads the YAML library.
-    if kind is None:  # an explicitly named file of no known name: sniff its content
-        from hipaa_scan.sources.compose import looks_like_compose
+    # Each kind imports only its own parser (sources/registry.py): a scan of Dockerfiles never loads the YAML library.
+    from hipaa_scan.sources import registry
 
-        if looks_like_compose(text):
-            kind = "yaml"
-        elif any(line.strip().upper().startswith("FROM ") for line in text.splitlines()[:200]):
-            kind = "dockerfile"
-        else:
-            return None
-    if kind == "dockerfile":
-        from hipaa_scan.sources import dockerfile
-
-        try:
-            doc = dockerfile.parse_dockerfile(text, display)
-        except dockerfile.DockerfileError as exc:
-            raise ParseFailure(str(exc)) from None
-    elif kind == "env":
-        from hipaa_scan.discover import env_content
-        from hipaa_scan.sources import envfile
-
-        not_env, text = env_content(text)
-        if not_env is not None:  # named like an env file, but something else (`.env.patch`, `app.env.j2`)
-            return None
-        try:
-            doc = envfile.parse_env_file(text, display)
-        except envfile.EnvFileError as exc:
-            raise ParseFailure(str(exc)) from None
-    else:
-        from hipaa_scan.sources import compose
-        from hipaa_scan.yamlsrc import YamlError, load
-
-        if kind == "yaml" and not compose.looks_like_compose(text):
-            return None
-        try:
-            data, _dups = load(text)
-            if not compose.is_compose_data(data):
-                if kind == "yaml":
-                    return None
-                raise ParseFailure("not a compose file: no `services` mapping of services")
-            doc = compose.parse_compose(text, display, data)
-        except (compose.ComposeError, YamlError) as exc:
-            raise ParseFailure(str(exc)) from None
-    if example:
+    try:
+        doc = registry.parse(text, display, kind)
+    except registry.SourceError as exc:
+        raise ParseFailure(str(exc)) from None
+    if doc is not None and example:
         for res in doc.resources:
-            res.extra["example"] = True
+            res.example = True
     return doc
 
 
@@ -199,8 +163,7 @@ def resource_secrets(res: Resource) -> List[str]:
     """Values of a resource that output must never show, vendor defaults left out: those are public words
     (`postgres`) that also name images, services and paths, and the written span of such a value masks it where it
     is set (secrets.classify_sensitive)."""
-    variables = list(res.env) + list(res.build_args) + list(res.extra.get("interpolated", ())) + \
-        list(res.extra.get("stage_env", ()))
+    variables = list(res.env) + list(res.build_args) + list(res.interpolated) + list(res.stage_env)
     _every, not_defaults = classify_sensitive((v.name, v.value) for v in variables)
     if res.command:
         not_defaults.extend(value for _i, _flag, value in secret_arguments([str(t.value) for t in res.command]))
@@ -378,9 +341,9 @@ def reconcile(standalone: List[Finding], projects: Sequence[Tuple[Project, List[
 def _why(finding: Finding, built: List[Tuple[str, Resource]]) -> str:
     parts = []
     for compose, image in built:
-        service = image.extra.get("service")
-        loc = image.extra.get("overrides", {}).get(finding.rule_id) or \
-            image.extra.get("replaced", {}).get((finding.location.path, finding.location.line))
+        service = image.service
+        loc = image.overrides.get(finding.rule_id) or \
+            image.replaced.get((finding.location.path, finding.location.line))
         if loc is not None:
             parts.append(f'service "{service}" overrides it at {loc.path}:{loc.line}')
         else:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 
 from hipaa_scan.discover import ReadError, Target, read_text
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, 
     names: Dict[str, Dict[str, Optional[str]]] = {}
     for target in targets:
         path = os.path.abspath(target.path)
-        if target.kind in ("compose", "env") and path not in explicit:
+        if target.kind in (SourceKind.COMPOSE, SourceKind.ENV) and path not in explicit:
             names.setdefault(os.path.dirname(path), {})[os.path.basename(path)] = target.kind
     if not names:
         return []  # only files named on the command line, each scanned on its own: sources.project is not needed

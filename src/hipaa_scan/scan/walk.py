@@ -11,7 +11,8 @@ import os
 import stat
 from operator import itemgetter
 
-from hipaa_scan.discover import Target, display_path, kind_by_name
+from hipaa_scan.discover import Target, display_path
+from hipaa_scan.sources.registry import kind_by_name
 from hipaa_scan.model import ScanError
 
 TYPE_CHECKING = False

@@ -10,12 +10,12 @@ actually runs:
   Dockerfile's HEALTHCHECK;
 - build args resolve the Dockerfile's ARGs, so `FROM`, `USER` and `ENV` see the values Compose passes;
 - environment: a variable the service sets in `environment` or an `env_file` replaces the image's ENV of that
-  name, so the image's ENV is no verdict of its own (it stays in `extra["stage_env"]`: written in the file and
+  name, so the image's ENV is no verdict of its own (it stays in `Resource.stage_env`: written in the file and
   kept in the image's configuration, which HS401 still judges); an ENV whose value is wholly a build arg the
   service passes (`ENV NODE_ENV $NODE_ENV`) points at that build arg;
 - command: the service's `entrypoint` replaces the image's ENTRYPOINT and CMD, its `command` the image's CMD.
 
-`extra["replaced"]` maps each Dockerfile line the service overrides this way to the compose line that does, so
+`Resource.replaced` maps each Dockerfile line the service overrides this way to the compose line that does, so
 a finding of the Dockerfile scanned on its own can say why the project does not run it.
 """
 
@@ -81,7 +81,7 @@ def image_resource(service: str, res: Resource, text: str, display: str, spec: B
     built = f"{shown}, target {spec.target}" if spec.target else shown
     image.name = f"service:{service}:image"
     image.label = f'service "{service}" (image built from {built})'
-    image.extra["built"] = built
+    image.built = built
     overrides: Dict[str, Location] = {}
     if res.user is not None:
         image.user, overrides["HS101"] = res.user, res.user.loc
@@ -94,14 +94,14 @@ def image_resource(service: str, res: Resource, text: str, display: str, spec: B
                 break
     if res.healthcheck is not None:
         image.healthcheck, overrides["HS303"] = res.healthcheck, res.healthcheck.loc
-    if res.extra.get("one_shot"):  # a job the service runs to completion: no health check to ask for
-        image.extra["one_shot"] = res.extra["one_shot"]
-        overrides.setdefault("HS303", res.extra["one_shot"][1])
+    if res.one_shot:  # a job the service runs to completion: no health check to ask for
+        image.one_shot = res.one_shot
+        overrides.setdefault("HS303", res.one_shot[1])
     res.user = res.healthcheck = None
-    image.extra["service"] = service
-    image.extra["overrides"] = overrides
+    image.service = service
+    image.overrides = overrides
     replaced: Dict[Tuple[str, Optional[int]], Location] = {}
-    image.extra["replaced"] = replaced
+    image.replaced = replaced
     _environment(image, res, spec, replaced)
     _command(image, res, replaces, replaced)
     return image
@@ -112,12 +112,12 @@ def _environment(image: Resource, res: Resource, spec: BuildSpec,
     """The image's ENV as the service runs it: what compose sets wins; an ENV that is wholly a build arg the
     service passes is decided (and located) there."""
     by_compose = {var.name: var for var in res.env if var.value is not None}
-    written = image.extra.get("env_written", {})
+    written = image.env_written
     kept: List[EnvVar] = []
     for var in image.env:
         over = by_compose.get(var.name)
         if over is not None:  # not the container's environment, but written in the file and kept in the image
-            image.extra.setdefault("stage_env", []).append(var)
+            image.stage_env.append(var)
             replaced[(var.loc.path, var.loc.line)] = over.loc
             continue
         match = WHOLLY_ONE_ARG.match((written.get(var.loc) or "").strip())
@@ -134,12 +134,12 @@ def _command(image: Resource, res: Resource, replaces: Tuple[str, ...],
     """Compose `entrypoint` replaces the image's ENTRYPOINT and its CMD; `command` replaces its CMD."""
     if not replaces:
         return
-    dropped = list(image.extra.get("cmd", []))
+    dropped = list(image.cmd)
     if "entrypoint" in replaces:
-        dropped += list(image.extra.get("entrypoint", []))
-        image.extra["entrypoint"] = []
-    image.extra["cmd"] = []
-    image.command = list(image.extra.get("entrypoint", []))
+        dropped += list(image.entrypoint)
+        image.entrypoint = []
+    image.cmd = []
+    image.command = list(image.entrypoint)
     where = res.command[0].loc if res.command else res.anchor
     for token in dropped:
         replaced.setdefault((token.loc.path, token.loc.line), where)

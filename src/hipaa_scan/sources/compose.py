@@ -14,6 +14,7 @@ from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
+from hipaa_scan.sources.kinds import MAYBE_COMPOSE, SourceError, SourceKind
 from hipaa_scan.redact import source_lines
 from hipaa_scan.yamlsrc import YamlError, YList, YMap, load, regions_of
 
@@ -42,7 +43,7 @@ def is_compose_data(data: Any) -> bool:
         isinstance(v, dict) or v is None for v in services.values())
 
 
-class _Locator:
+class Locator:
     def __init__(self, path: str) -> None:
         self.path = path
 
@@ -61,7 +62,7 @@ class _Locator:
         return self.at(seq.item_pos[index] if index < len(seq.item_pos) else seq.pos, f"{keypath}[{index}]")
 
 
-def _text(value: Any) -> Optional[str]:
+def scalar_text(value: Any) -> Optional[str]:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -69,6 +70,23 @@ def _text(value: Any) -> Optional[str]:
     if isinstance(value, (dict, list)):
         return None
     return str(value)
+
+
+def parse_source(text: str, display: str, kind: str) -> Optional[Document]:
+    """The registry's parser (sources/registry.py). A file named like Compose must be Compose; any other YAML file
+    (MAYBE_COMPOSE) is one only if it has a mapping of services, and is not scanned otherwise."""
+    maybe = kind == MAYBE_COMPOSE
+    if maybe and not looks_like_compose(text):
+        return None
+    try:
+        data, _dups = load(text)
+        if not is_compose_data(data):
+            if maybe:
+                return None
+            raise SourceError("not a compose file: no `services` mapping of services")
+        return parse_compose(text, display, data)
+    except (ComposeError, YamlError) as exc:
+        raise SourceError(str(exc)) from None
 
 
 def parse_compose(text: str, path: str, data: Any = None) -> Document:
@@ -79,31 +97,31 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
             raise ComposeError(str(exc)) from None
     if not is_compose_data(data):
         raise ComposeError("not a compose file: no `services` mapping of services")
-    locate = _Locator(path)
+    locate = Locator(path)
     resources = []
     for name, service in data["services"].items():
         res = service_resource(str(name), service if isinstance(service, YMap) else YMap(), data["services"], locate)
         if isinstance(service, YMap) and service.get("env_file") is not None:
-            res.extra["env_file"] = True  # a file scanned on its own: its env files' variables are unknown
+            res.env_file = True  # a file scanned on its own: its env files' variables are unknown
         if isinstance(service, YMap):
             res.build_args = _build_args(service, f"services.{name}", locate)
         resources.append(res)
     attach_top_level(resources, top_level_written(data, locate))
     regions = regions_of(data)
-    return Document(path=path, kind="compose", resources=resources, lines=source_lines(text, "yaml"),
+    return Document(path=path, kind=SourceKind.COMPOSE, resources=resources, lines=source_lines(text, "yaml"),
                     regions={path: regions} if regions else None)
 
 
-def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, environment: bool = True) -> Resource:
+def service_resource(name: str, svc: YMap, services: YMap, locate: Locator, environment: bool = True) -> Resource:
     """The service as written in one file. `environment=False` leaves `env` empty: a Compose project's loader
     builds it itself, with env_file and interpolation (sources/services.py)."""
     base = f"services.{name}"
-    res = Resource(kind="compose", name=f"service:{name}", label=f'service "{name}"', path=locate.path,
+    res = Resource(kind=SourceKind.COMPOSE, name=f"service:{name}", label=f'service "{name}"', path=locate.path,
                    anchor=locate.key(services, name, base))
 
     def scalar(key: str) -> Optional[Value]:
-        if key in svc and _text(svc[key]) is not None:
-            return Value(_text(svc[key]), locate.value(svc, key, f"{base}.{key}"))
+        if key in svc and scalar_text(svc[key]) is not None:
+            return Value(scalar_text(svc[key]), locate.value(svc, key, f"{base}.{key}"))
         return None
 
     res.user = scalar("user")
@@ -112,7 +130,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     res.image = scalar("image")
     res.builds = "build" in svc
     if res.builds:
-        res.extra["build"] = svc["build"]
+        res.build = svc["build"]
     for key, ns in NAMESPACE_KEYS.items():
         val = scalar(key)
         if val is not None:
@@ -128,7 +146,7 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: _Locator, env
     _one_shot(res, name, svc, services, base, locate)
     _logging(res, svc, base, locate)
     _limits(res, svc, base, locate)
-    res.extra["written"] = service_written(svc, base, locate)
+    res.written = service_written(svc, base, locate)
     return res
 
 
@@ -138,7 +156,7 @@ KEY_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_.\-/]{0,120}$")  # a label's or variable'
 MAX_WALK = 2000  # scalars read from `x-` blocks per file: a bound, however large the block
 
 
-def service_written(svc: YMap, base: str, locate: _Locator) -> List[Written]:
+def service_written(svc: YMap, base: str, locate: Locator) -> List[Written]:
     """Labels (the service's, its build's, its deploy's), the healthcheck test, logging options, an inline
     Dockerfile, an `extends` file given as a URL and the service's own `x-` keys."""
     out: List[Written] = []
@@ -152,27 +170,27 @@ def service_written(svc: YMap, base: str, locate: _Locator) -> List[Written]:
         test = hc["test"]
         keypath = f"{base}.healthcheck.test"
         if isinstance(test, YList):
-            words = [_text(t) for t in test]
+            words = [scalar_text(t) for t in test]
             text = " ".join(w if " " not in w else f'"{w}"' for w in words if w is not None)
             lines = [(locate.item(test, i, keypath).line, w) for i, w in enumerate(words) if w is not None]
             out.append(Written("healthcheck test", None, text, locate.value(hc, "test", keypath), lines=lines))
-        elif _text(test) is not None:
-            out.append(Written("healthcheck test", None, _text(test) or "", locate.value(hc, "test", keypath)))
+        elif scalar_text(test) is not None:
+            out.append(Written("healthcheck test", None, scalar_text(test) or "", locate.value(hc, "test", keypath)))
     logging = svc.get("logging")
     if isinstance(logging, YMap):
         out.extend(_pairs_written(logging.get("options"), "logging option", f"{base}.logging.options", locate,
                                   logging, "options"))
-    if isinstance(build, YMap) and _text(build.get("dockerfile_inline")) is not None:
-        out.append(Written("build.dockerfile_inline", None, _text(build["dockerfile_inline"]) or "",
+    if isinstance(build, YMap) and scalar_text(build.get("dockerfile_inline")) is not None:
+        out.append(Written("build.dockerfile_inline", None, scalar_text(build["dockerfile_inline"]) or "",
                            locate.value(build, "dockerfile_inline", f"{base}.build.dockerfile_inline")))
     context = build.get("context") if isinstance(build, YMap) else build
-    if "://" in (_text(context) or "") or (_text(context) or "").startswith("git@"):  # a remote build context
+    if "://" in (scalar_text(context) or "") or (scalar_text(context) or "").startswith("git@"):  # a remote build context
         loc = locate.value(build, "context", f"{base}.build.context") if isinstance(build, YMap) else \
             locate.value(svc, "build", f"{base}.build")
-        out.append(Written("build context", None, _text(context) or "", loc))
+        out.append(Written("build context", None, scalar_text(context) or "", loc))
     extends = svc.get("extends")
-    if isinstance(extends, YMap) and "://" in (_text(extends.get("file")) or ""):
-        out.append(Written("extends file", None, _text(extends["file"]) or "",
+    if isinstance(extends, YMap) and "://" in (scalar_text(extends.get("file")) or ""):
+        out.append(Written("extends file", None, scalar_text(extends["file"]) or "",
                            locate.value(extends, "file", f"{base}.extends.file")))
     for key in svc:
         if str(key).startswith("x-"):
@@ -180,7 +198,7 @@ def service_written(svc: YMap, base: str, locate: _Locator) -> List[Written]:
     return out
 
 
-def top_level_written(data: Any, locate: _Locator, include: Any = None) -> List[Written]:
+def top_level_written(data: Any, locate: Locator, include: Any = None) -> List[Written]:
     """`x-` blocks, inline `configs.*.content`, and `include` entries given as URLs."""
     out: List[Written] = []
     if not isinstance(data, YMap):
@@ -198,15 +216,15 @@ def top_level_written(data: Any, locate: _Locator, include: Any = None) -> List[
     configs = data.get("configs")
     if isinstance(configs, YMap):
         for name, spec in configs.items():
-            if isinstance(spec, YMap) and _text(spec.get("content")) is not None:
-                out.append(Written(f"configs.{name}.content", None, _text(spec["content"]) or "",
+            if isinstance(spec, YMap) and scalar_text(spec.get("content")) is not None:
+                out.append(Written(f"configs.{name}.content", None, scalar_text(spec["content"]) or "",
                                    locate.value(spec, "content", f"configs.{name}.content")))
     entries = data.get("include") if include is None else include
     listed = entries if isinstance(entries, YList) else YList()
     for i, entry in enumerate(listed):
         paths = entry.get("path") if isinstance(entry, YMap) else entry
         for j, path in enumerate(paths if isinstance(paths, YList) else [paths]):
-            text = _text(path)
+            text = scalar_text(path)
             if text and "://" in text:
                 loc = locate.item(listed, i, "include") if not isinstance(entry, YMap) else \
                     locate.value(entry, "path", f"include[{i}].path")
@@ -221,27 +239,27 @@ def attach_top_level(resources: List[Resource], written: List[Written]) -> None:
         return
     taken = {(v.loc.path, v.loc.line) for res in resources for v in list(res.env) + list(res.build_args)}
     kept = [w for w in written if (w.loc.path, w.loc.line) not in taken]
-    resources[0].extra.setdefault("written", []).extend(kept)
+    resources[0].written.extend(kept)
 
 
-def _pairs_written(value: Any, place: str, keypath: str, locate: _Locator, owner: YMap, key: str) -> List[Written]:
+def _pairs_written(value: Any, place: str, keypath: str, locate: Locator, owner: YMap, key: str) -> List[Written]:
     """`labels:` / `options:` as a mapping or a `KEY=value` list: one text per entry, under its key."""
     out: List[Written] = []
     if isinstance(value, YMap):
         for k, v in value.items():
-            if _text(v) is not None:
-                out.append(Written(place, str(k), _text(v) or "", locate.value(value, k, f"{keypath}.{k}")))
+            if scalar_text(v) is not None:
+                out.append(Written(place, str(k), scalar_text(v) or "", locate.value(value, k, f"{keypath}.{k}")))
     elif isinstance(value, YList):
         for i, item in enumerate(value):
-            k, sep, v = (_text(item) or "").partition("=")
+            k, sep, v = (scalar_text(item) or "").partition("=")
             if sep and KEY_NAME.match(k.strip()):
                 out.append(Written(place, k.strip(), v, locate.item(value, i, keypath)))
-            elif _text(item):  # not `KEY=value`: the whole item is the text, under no name
-                out.append(Written(place, None, _text(item) or "", locate.item(value, i, keypath)))
+            elif scalar_text(item):  # not `KEY=value`: the whole item is the text, under no name
+                out.append(Written(place, None, scalar_text(item) or "", locate.item(value, i, keypath)))
     return out
 
 
-def _walk(node: Any, place: str, keypath: str, locate: _Locator, parent: Any, key: Any,
+def _walk(node: Any, place: str, keypath: str, locate: Locator, parent: Any, key: Any,
           budget: List[int]) -> List[Written]:
     """Every scalar of an `x-` block, under the key that holds it."""
     out: List[Written] = []
@@ -265,7 +283,7 @@ def _walk(node: Any, place: str, keypath: str, locate: _Locator, parent: Any, ke
     return out
 
 
-def _build_args(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:
+def _build_args(svc: YMap, base: str, locate: Locator) -> List[EnvVar]:
     """`build.args` as written (the project loader resolves them itself): the values passed as --build-arg."""
     build = svc.get("build")
     args = build.get("args") if isinstance(build, YMap) else None
@@ -273,33 +291,33 @@ def _build_args(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:
     out: List[EnvVar] = []
     if isinstance(args, YMap):
         for k, v in args.items():
-            if _text(v) is not None:
-                out.append(EnvVar(str(k), _text(v), locate.key(args, k, f"{keypath}.{k}"), "build-arg"))
+            if scalar_text(v) is not None:
+                out.append(EnvVar(str(k), scalar_text(v), locate.key(args, k, f"{keypath}.{k}"), "build-arg"))
     elif isinstance(args, YList):
         for i, item in enumerate(args):
-            k, sep, v = (_text(item) or "").partition("=")
+            k, sep, v = (scalar_text(item) or "").partition("=")
             if sep:
                 out.append(EnvVar(k.strip(), v, locate.item(args, i, f"{keypath}.{k.strip()}"), "build-arg"))
     return out
 
 
-def _scalars(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
+def _scalars(svc: YMap, key: str, base: str, locate: Locator) -> List[Value]:
     seq = svc.get(key)
     if not isinstance(seq, YList):
         return []
-    return [Value(_text(v), locate.item(seq, i, f"{base}.{key}")) for i, v in enumerate(seq) if _text(v) is not None]
+    return [Value(scalar_text(v), locate.item(seq, i, f"{base}.{key}")) for i, v in enumerate(seq) if scalar_text(v) is not None]
 
 
-def _environment(svc: YMap, base: str, locate: _Locator) -> List[EnvVar]:
+def _environment(svc: YMap, base: str, locate: Locator) -> List[EnvVar]:
     env = svc.get("environment")
     out: List[EnvVar] = []
     keypath = f"{base}.environment"
     if isinstance(env, YMap):
         for k, v in env.items():
-            out.append(EnvVar(str(k), _text(v), locate.key(env, k, f"{keypath}.{k}")))
+            out.append(EnvVar(str(k), scalar_text(v), locate.key(env, k, f"{keypath}.{k}")))
     elif isinstance(env, YList):
         for i, item in enumerate(env):
-            text = _text(item)
+            text = scalar_text(item)
             if text is None:
                 continue
             k, sep, v = text.partition("=")
@@ -344,7 +362,7 @@ def parse_port_spec(spec: str):
     return host_ip, host or None, int(first), proto.lower()
 
 
-def _ports(svc: YMap, base: str, locate: _Locator) -> List[Port]:
+def _ports(svc: YMap, base: str, locate: Locator) -> List[Port]:
     seq = svc.get("ports")
     out: List[Port] = []
     if not isinstance(seq, YList):
@@ -352,33 +370,33 @@ def _ports(svc: YMap, base: str, locate: _Locator) -> List[Port]:
     for i, item in enumerate(seq):
         loc = locate.item(seq, i, f"{base}.ports")
         if isinstance(item, YMap):
-            target = _defaults(_text(item.get("target")))
+            target = _defaults(scalar_text(item.get("target")))
             if target is None or not ASCII_DIGITS.match(target.split("-")[0]):
                 continue
-            published = _defaults(_text(item.get("published")))
-            out.append(Port(int(target.split("-")[0]), _defaults(_text(item.get("host_ip"))), published,
-                            (_text(item.get("protocol")) or "tcp").lower(), loc))
-        elif _text(item) is not None:
-            parsed = parse_port_spec(_text(item) or "")
+            published = _defaults(scalar_text(item.get("published")))
+            out.append(Port(int(target.split("-")[0]), _defaults(scalar_text(item.get("host_ip"))), published,
+                            (scalar_text(item.get("protocol")) or "tcp").lower(), loc))
+        elif scalar_text(item) is not None:
+            parsed = parse_port_spec(scalar_text(item) or "")
             if parsed:
                 host_ip, host, container, proto = parsed
                 out.append(Port(container, host_ip, host, proto, loc))
     return out
 
 
-def _expose(svc: YMap, base: str, locate: _Locator) -> List[Port]:
+def _expose(svc: YMap, base: str, locate: Locator) -> List[Port]:
     seq = svc.get("expose")
     if not isinstance(seq, YList):
         return []
     out = []
     for i, item in enumerate(seq):
-        text = (_text(item) or "").split("/")[0].split("-")[0]
+        text = (scalar_text(item) or "").split("/")[0].split("-")[0]
         if ASCII_DIGITS.match(text):
             out.append(Port(int(text), None, None, "tcp", locate.item(seq, i, f"{base}.expose"), published=False))
     return out
 
 
-def _volumes(svc: YMap, base: str, locate: _Locator) -> List[Mount]:
+def _volumes(svc: YMap, base: str, locate: Locator) -> List[Mount]:
     seq = svc.get("volumes")
     out: List[Mount] = []
     if not isinstance(seq, YList):
@@ -386,11 +404,11 @@ def _volumes(svc: YMap, base: str, locate: _Locator) -> List[Mount]:
     for i, item in enumerate(seq):
         loc = locate.item(seq, i, f"{base}.volumes")
         if isinstance(item, YMap):
-            kind = _text(item.get("type")) or "volume"
+            kind = scalar_text(item.get("type")) or "volume"
             ro = item.get("read_only") in (True, "true")
-            out.append(Mount(_text(item.get("source")), _text(item.get("target")), kind, ro, loc))
-        elif _text(item) is not None:
-            parts = (_text(item) or "").split(":")
+            out.append(Mount(scalar_text(item.get("source")), scalar_text(item.get("target")), kind, ro, loc))
+        elif scalar_text(item) is not None:
+            parts = (scalar_text(item) or "").split(":")
             if len(parts) == 1:
                 out.append(Mount(None, parts[0], "volume", False, loc))
                 continue
@@ -401,13 +419,13 @@ def _volumes(svc: YMap, base: str, locate: _Locator) -> List[Mount]:
     return out
 
 
-def _command(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
+def _command(svc: YMap, key: str, base: str, locate: Locator) -> List[Value]:
     value = svc.get(key)
     keypath = f"{base}.{key}"
     if isinstance(value, YList):
         check_words(len(value), keypath)
-        return [Value(_text(v), locate.item(value, i, keypath)) for i, v in enumerate(value) if _text(v) is not None]
-    text = _text(value)
+        return [Value(scalar_text(v), locate.item(value, i, keypath)) for i, v in enumerate(value) if scalar_text(v) is not None]
+    text = scalar_text(value)
     if text is None:
         return []
     loc = locate.value(svc, key, keypath)
@@ -416,7 +434,7 @@ def _command(svc: YMap, key: str, base: str, locate: _Locator) -> List[Value]:
     return [Value(w, loc) for w in words]
 
 
-def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
+def _healthcheck(res: Resource, svc: YMap, base: str, locate: Locator) -> None:
     hc = svc.get("healthcheck")
     if not isinstance(hc, YMap):
         return
@@ -432,31 +450,31 @@ def _healthcheck(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
     res.healthcheck = Value(True, locate.key(svc, "healthcheck", key))
 
 
-def _one_shot(res: Resource, name: str, svc: YMap, services: YMap, base: str, locate: _Locator) -> None:
-    """Mark a service that is a one-shot job (hipaa_scan/jobs.py): (why, where) in `extra["one_shot"]`."""
+def _one_shot(res: Resource, name: str, svc: YMap, services: YMap, base: str, locate: Locator) -> None:
+    """Mark a service that is a one-shot job (hipaa_scan/jobs.py): (why, where) in `Resource.one_shot`."""
     from hipaa_scan.jobs import service_signal
 
     signal = service_signal(name, svc, services, locate.path)
     if signal is not None:
         why, key = signal
-        res.extra["one_shot"] = (why, locate.value(svc, key, f"{base}.{key}") if key else res.anchor)
+        res.one_shot = (why, locate.value(svc, key, f"{base}.{key}") if key else res.anchor)
 
 
-def _logging(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
+def _logging(res: Resource, svc: YMap, base: str, locate: Locator) -> None:
     logging = svc.get("logging")
-    if isinstance(logging, YMap) and _text(logging.get("driver")) is not None:
-        res.logging_driver = Value(_text(logging["driver"]), locate.value(logging, "driver", f"{base}.logging.driver"))
-        res.extra["logging_options"] = logging.get("options")
+    if isinstance(logging, YMap) and scalar_text(logging.get("driver")) is not None:
+        res.logging_driver = Value(scalar_text(logging["driver"]), locate.value(logging, "driver", f"{base}.logging.driver"))
+        res.logging_options = logging.get("options")
 
 
-def _limits(res: Resource, svc: YMap, base: str, locate: _Locator) -> None:
+def _limits(res: Resource, svc: YMap, base: str, locate: Locator) -> None:
     for key, limit in (("mem_limit", "memory"), ("cpus", "cpus"), ("cpu_quota", "cpus"), ("pids_limit", "pids")):
-        if key in svc and _text(svc[key]) not in (None, "0", "-1"):
-            res.limits[limit] = Value(_text(svc[key]), locate.value(svc, key, f"{base}.{key}"))
+        if key in svc and scalar_text(svc[key]) not in (None, "0", "-1"):
+            res.limits[limit] = Value(scalar_text(svc[key]), locate.value(svc, key, f"{base}.{key}"))
     deploy = svc.get("deploy")
     resources = deploy.get("resources") if isinstance(deploy, YMap) else None
     limits = resources.get("limits") if isinstance(resources, YMap) else None
     if isinstance(limits, YMap):
         for key in ("memory", "cpus", "pids"):
-            if key in limits and _text(limits[key]) not in (None, "0"):
-                res.limits[key] = Value(_text(limits[key]), locate.value(limits, key, f"{base}.deploy.resources.limits.{key}"))
+            if key in limits and scalar_text(limits[key]) not in (None, "0"):
+                res.limits[key] = Value(scalar_text(limits[key]), locate.value(limits, key, f"{base}.deploy.resources.limits.{key}"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -94,7 +95,8 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     """One container's inspect JSON -> Document(container://<name>) holding one Resource(container:<name>).
 
     `name` overrides the display name (several engines: `<engine>/<name>`); `repo_tags` are the image's tags, used
-    when the container was created from a bare image id; `engine` is recorded in `extra`."""
+    when the container was created from a bare image id; `engine` names the engine it runs on (unused here: the
+    display name carries it)."""
     if not isinstance(inspect, dict):
         inspect = {}
     name = name or container_name(inspect)
@@ -106,15 +108,11 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     def loc(key: str) -> Location:
         return Location(path, None, None, key)
 
-    res = Resource(kind="container", name=f"container:{name}", label=f'container "{name}"', path=path,
+    res = Resource(kind=SourceKind.CONTAINER, name=f"container:{name}", label=f'container "{name}"', path=path,
                    anchor=Location(path, None, None, None))
-    res.extra.update({
-        "id": _str(inspect.get("Id")) or "",
-        "state": container_state(inspect),
-        "running": state.get("Running") is True,
-        "engine": engine,
-        "labels": {k: v for k, v in _dict(config.get("Labels")).items() if isinstance(v, str)},
-    })
+    res.container_id = _str(inspect.get("Id")) or ""
+    res.state = container_state(inspect)
+    res.running = state.get("Running") is True
 
     user = _str(config.get("User"))
     if user is not None and user.strip():
@@ -132,7 +130,7 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     for i, opt in enumerate(_list(host.get("SecurityOpt"))):
         if isinstance(opt, str) and opt.strip():
             if implied and opt.strip().replace(":", "=") == "label=disable":
-                res.extra["engine_label_disable"] = True
+                res.engine_label_disable = True
                 continue
             res.security_opt.append(Value(opt.strip(), loc(f"HostConfig.SecurityOpt[{i}]")))
     for key, ns in NAMESPACES:
@@ -141,7 +139,7 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
             res.namespaces[ns] = Value(mode, loc(f"HostConfig.{key}"))
 
     res.mounts = _mounts(inspect, host, loc)
-    res.ports = _ports(inspect, host, res.extra["running"], loc)
+    res.ports = _ports(inspect, host, res.running, loc)
 
     for i, item in enumerate(_list(config.get("Env"))):
         if not isinstance(item, str) or not item:
@@ -153,7 +151,7 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     image = image_reference(inspect, repo_tags)
     if image:
         res.image = Value(image, loc("Config.Image"))
-        res.extra["image_id"] = _str(inspect.get("Image")) or ""
+        res.image_id = _str(inspect.get("Image")) or ""
 
     if "Healthcheck" in config and isinstance(config.get("Healthcheck"), dict):
         test = _list(config["Healthcheck"].get("Test"))
@@ -182,8 +180,8 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
             if isinstance(token, str):
                 res.command.append(Value(token, loc(f"Config.{key}[{i}]")))
 
-    res.extra["written"] = _written(config, host, loc)
-    return Document(path=path, kind="container", resources=[res], lines=None)
+    res.written = _written(config, host, loc)
+    return Document(path=path, kind=SourceKind.CONTAINER, resources=[res], lines=None)
 
 
 def _written(config: Dict[str, Any], host: Dict[str, Any], loc) -> List[Written]:

@@ -16,6 +16,7 @@ from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Record, Resource, Value, Written
 from hipaa_scan.sources.interpolate import Budget, substitute
+from hipaa_scan.sources.kinds import SourceError, SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -187,6 +188,14 @@ def _exec_form(value: str) -> List[str]:
     return split_words(text)
 
 
+def parse_source(text: str, display: str, kind: str) -> Optional[Document]:
+    """The registry's parser (sources/registry.py): a Dockerfile, as the default build (no build args, last stage)."""
+    try:
+        return parse_dockerfile(text, display)
+    except DockerfileError as exc:
+        raise SourceError(str(exc)) from None
+
+
 def parse_dockerfile(text: str, path: str, build_args: Optional[Dict[str, str]] = None,
                      target: Optional[str] = None) -> Document:
     """The Dockerfile as built: `build_args` override ARG defaults (as `--build-arg` does) and `target` names the
@@ -239,9 +248,9 @@ def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -
         final = found[0]
         stages = stages[:final.index + 1]
     label = f'final stage "{final.alias}"' if final.alias else f"final stage (FROM {final.image})"
-    res = Resource(kind="dockerfile", name=f"stage:{final.alias or len(stages) - 1}", label=label, path=path,
+    res = Resource(kind=SourceKind.DOCKERFILE, name=f"stage:{final.alias or len(stages) - 1}", label=label, path=path,
                    anchor=Location(path, final.line, 1, "FROM"))
-    res.extra["stages"] = stages
+    res.stages = stages
 
     for ins in pre_from:  # global ARGs are build arguments too
         keys = _Keys(lines, path, ins)
@@ -258,8 +267,8 @@ def _parse(text: str, path: str, given: Dict[str, str], target: Optional[str]) -
         for ins in stage.instructions:
             _apply(ins, stage, shipped, variables, global_args, res, lines, path, budget, given)
     if final.parent is None and final.image.lower() != "scratch":
-        res.extra["base_image"] = final.image
-    return Document(path=path, kind="dockerfile", resources=[res], lines=lines,
+        res.base_image = final.image
+    return Document(path=path, kind=SourceKind.DOCKERFILE, resources=[res], lines=lines,
                     regions={path: LazyRegions(instructions, lines)})
 
 
@@ -384,11 +393,11 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
             resolved = substitute(val or "", variables, budget)
             variables[key] = resolved
             var = EnvVar(key, resolved, keys.loc(key), "ENV")
-            res.extra.setdefault("env_written", {})[var.loc] = val  # as written, before substitution
+            res.env_written[var.loc] = val  # as written, before substitution
             if shipped:
                 res.env.append(var)
             else:  # a stage that does not ship: not the image's environment, but still written in the file
-                res.extra.setdefault("stage_env", []).append(var)
+                res.stage_env.append(var)
     elif name == "RUN":
         text = ins.value if not ins.heredocs else ins.value + "\n" + "\n".join(ins.heredocs)
         res.run.append(Value(text, loc))
@@ -413,10 +422,10 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
         check_words(len(words), f"{name} at line {ins.line}")
         tokens = [Value(t, loc) for t in words]
         if name == "ENTRYPOINT":
-            res.extra["entrypoint"] = tokens
+            res.entrypoint = tokens
         else:
-            res.extra["cmd"] = tokens
-        res.command = list(res.extra.get("entrypoint", [])) + list(res.extra.get("cmd", []))
+            res.cmd = tokens
+        res.command = list(res.entrypoint) + list(res.cmd)
 
 
 def _written(res: Resource, place: str, text: str, loc: Location, baked: bool, lines: List[str],
@@ -427,7 +436,7 @@ def _written(res: Resource, place: str, text: str, loc: Location, baked: bool, l
     # a one-line instruction needs no lines: its credentials are on its own line
     physical = [(n, lines[n - 1]) for n in range(ins.line, min(ins.end, len(lines)) + 1)] if ins.end > ins.line \
         else None
-    res.extra.setdefault("written", []).append(Written(place, None, text, loc, baked, physical))
+    res.written.append(Written(place, None, text, loc, baked, physical))
 
 
 def _column(lines: List[str], line: int, needle: str) -> int:

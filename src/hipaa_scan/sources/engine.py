@@ -7,6 +7,7 @@ for facts about the connection itself. Info JSON may come from a file: a missing
 from __future__ import annotations
 
 from hipaa_scan.model import Document, Location, Resource, Value
+from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ def engine_document(label: str, info: Optional[Dict[str, Any]], version: Optiona
     def loc(key: Optional[str]) -> Location:
         return Location(path, None, None, key)
 
-    res = Resource(kind="engine", name=f"engine:{label}", label=f'engine "{label}"', path=path, anchor=loc(None))
+    res = Resource(kind=SourceKind.ENGINE, name=f"engine:{label}", label=f'engine "{label}"', path=path,
+                   anchor=loc(None))
     driver = info.get("LoggingDriver")
     if isinstance(driver, str) and driver:
         res.logging_driver = Value(driver, loc("LoggingDriver"))
@@ -35,15 +37,11 @@ def engine_document(label: str, info: Optional[Dict[str, Any]], version: Optiona
         for i, opt in enumerate(options):
             if isinstance(opt, str) and opt:
                 res.security_opt.append(Value(opt, loc(f"SecurityOptions[{i}]")))
-    res.extra.update({
-        "info_present": bool(info),
-        "security_options_known": isinstance(options, list),
-        "connection": connection,
-        "registry": info.get("RegistryConfig") if isinstance(info.get("RegistryConfig"), dict) else None,
-        "server_version": version.get("Version") if isinstance(version.get("Version"), str) else
-        (info.get("ServerVersion") if isinstance(info.get("ServerVersion"), str) else None),
-        "api_version": version.get("ApiVersion") if isinstance(version.get("ApiVersion"), str) else None,
-        "name": info.get("Name") if isinstance(info.get("Name"), str) else None,
-        "os": info.get("OperatingSystem") if isinstance(info.get("OperatingSystem"), str) else None,
-    })
-    return Document(path=path, kind="engine", resources=[res], lines=None)
+    res.security_options_known = isinstance(options, list)
+    res.connection = connection
+    res.registry = info.get("RegistryConfig") if isinstance(info.get("RegistryConfig"), dict) else None
+    res.server_version = version.get("Version") if isinstance(version.get("Version"), str) else \
+        (info.get("ServerVersion") if isinstance(info.get("ServerVersion"), str) else None)
+    res.api_version = version.get("ApiVersion") if isinstance(version.get("ApiVersion"), str) else None
+    res.os = info.get("OperatingSystem") if isinstance(info.get("OperatingSystem"), str) else None
+    return Document(path=path, kind=SourceKind.ENGINE, resources=[res], lines=None)

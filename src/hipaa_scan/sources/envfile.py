@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from hipaa_scan import redact
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Document, EnvVar, Location, Resource
+from hipaa_scan.sources.kinds import SourceError, SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -162,13 +163,27 @@ def parse_env_text(text: str, path: str, problems: Optional[List[EnvFileError]] 
     return variables
 
 
+def parse_source(text: str, display: str, kind: str) -> Optional[Document]:
+    """The registry's parser (sources/registry.py): None for a file named like an env file that holds something else
+    (`.env.patch`, `app.env.j2`: discover.env_content)."""
+    from hipaa_scan.discover import env_content
+
+    not_env, text = env_content(text)
+    if not_env is not None:
+        return None
+    try:
+        return parse_env_file(text, display)
+    except EnvFileError as exc:
+        raise SourceError(str(exc)) from None
+
+
 def parse_env_file(text: str, path: str) -> Document:
     problems: List[EnvFileError] = []
     regions: Dict[int, List[Tuple[int, int]]] = {}
     variables = parse_env_text(text, path, problems, regions)
-    res = Resource(kind="env", name=f"env:{path}", label=f"env file {path}", path=path,
+    res = Resource(kind=SourceKind.ENV, name=f"env:{path}", label=f"env file {path}", path=path,
                    anchor=Location(path, 1, 1), env=variables)
-    doc = Document(path=path, kind="env", resources=[res], lines=redact.source_lines(text, "env"),
+    doc = Document(path=path, kind=SourceKind.ENV, resources=[res], lines=redact.source_lines(text, "env"),
                    regions={path: regions} if regions else None)
     doc.errors = [str(p) for p in problems]
     return doc

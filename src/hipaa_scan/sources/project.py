@@ -20,12 +20,14 @@ import os
 
 from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.discover import ReadError, display_path, read_text
-from hipaa_scan.model import Document, EnvVar, Record, Resource, ScanError
+from hipaa_scan.model import Document, EnvVar, Resource, ScanError
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import _Locator, attach_top_level, top_level_written
+from hipaa_scan.sources.compose import Locator, attach_top_level, top_level_written
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
+from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
 from hipaa_scan.sources.projectenv import PosKey, ProjectEnv, Supplied, Uses, env_file_vars, interpolate_tree
+from hipaa_scan.sources.projectstate import Project, ProjectError, Spec
 from hipaa_scan.sources.services import ServiceBuilder
 from hipaa_scan.redact import as_text, source_lines
 from hipaa_scan.sources.dockerfile import dockerfile_regions
@@ -41,45 +43,6 @@ MAX_DOCUMENTS = 256  # compose and env files one project may load (through inclu
 MAX_PROJECT_NODES = 500_000  # YAML nodes (as yamlsrc counts them) of every compose file load of one project
 MAX_ENV_FILE_VALUES = 500_000  # env_file variables given to the services of one project, all services together
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
-
-
-class ProjectError(Exception):
-    """The project cannot be built (Compose would refuse it too); says where, never quotes values."""
-
-    def __init__(self, path: str, message: str, kind: str = "parse") -> None:
-        super().__init__(message)
-        self.path = path
-        self.kind = kind
-
-
-class Spec(Record):
-    __slots__ = ("files", "directory", "env_files", "profiles", "roots", "primary", "given")
-
-    def __init__(self, files: List[str], directory: str, env_files: Optional[List[str]] = None,
-                 profiles: Tuple[str, ...] = (), roots: Tuple[str, ...] = (), primary: Optional[str] = None,
-                 given: Optional[str] = None) -> None:
-        self.files = files  # absolute paths, in merge order
-        self.directory = directory  # the project directory: relative paths and the default .env resolve against it
-        self.env_files = env_files  # None: the project directory's .env, if there is one
-        self.profiles = profiles
-        self.roots = roots  # files are read only under these directories
-        self.primary = primary  # the file the document is named after (default: the first)
-        self.given = given  # the scan path (or -f file's directory) as the user wrote it, for messages
-
-
-class Project(Record):
-    __slots__ = ("spec", "doc", "read", "consumed", "aux", "built", "notes", "errors", "resources")
-
-    def __init__(self, spec: Spec, doc: Optional[Document] = None) -> None:
-        self.spec = spec
-        self.doc = doc
-        self.read: Dict[str, str] = {}  # display path -> absolute path of every file read
-        self.consumed: Set[str] = set()  # absolute paths of the project's compose files
-        self.aux: List[Tuple[str, str]] = []  # (absolute path, kind): also scanned on their own
-        self.built: Dict[str, List[Resource]] = {}  # Dockerfile display path -> image resources
-        self.notes: List[str] = []
-        self.errors: List[ScanError] = []
-        self.resources = 0  # services judged (set once the rules have run and the document is let go)
 
 
 def load_project(spec: Spec, max_bytes: int, texts: Dict[str, str],
@@ -129,7 +92,6 @@ class _Loader:
         self.children: Dict[Tuple[int, int], Tuple[ProjectEnv, Dict[str, EnvVar], ProjectEnv]] = {}
         self.documents = 0  # compose and env files loaded, against MAX_DOCUMENTS
         self.nodes_left = MAX_PROJECT_NODES  # YAML nodes the project's next loads may build
-        self.service_env_files: Dict[str, List[EnvVar]] = {}  # env_file path -> its variables, read once
         self.values_left = MAX_ENV_FILE_VALUES
         self.no_layer: Dict[str, EnvVar] = {}  # an include without env files: one layer, so one environment
         # What interpolation may produce in the whole project: a file loaded under several environments, or many
@@ -405,7 +367,8 @@ class _Loader:
         services = model.get("services")
         if not isinstance(services, YMap) or not services:
             raise ProjectError(primary, "not a compose project: no `services` mapping of services")
-        builder = ServiceBuilder(self, _Locator(primary), env)
+        builder = ServiceBuilder(self.project, self.read, self.spend_values, self.env_vars, self.uses, self.budget,
+                                 Locator(primary), env)
         resources: List[Resource] = []
         mounted: Set[str] = set()
         for name, svc in services.items():
@@ -415,14 +378,14 @@ class _Loader:
             resources.extend(builder.service(str(name), relocate(svc, spec.directory), services))
             mounted.update(_secret_names(svc.get("secrets")))
         resources.extend(builder.secrets(model, mounted))
-        locate = _Locator(primary)
+        locate = Locator(primary)
         written = top_level_written(model, locate)
         for entries in self.includes:
             written.extend(w for w in top_level_written(new_map(), locate, entries) if w.place == "include")
-        attach_top_level([r for r in resources if r.kind == "compose"], written)
+        attach_top_level([r for r in resources if r.kind == SourceKind.COMPOSE], written)
         composes = [d for d, p in self.project.read.items() if os.path.abspath(p) in self.project.consumed]
         self.project.doc = Document(
-            path=primary, kind="compose", resources=resources, lines=self.lines.get(primary),
+            path=primary, kind=SourceKind.COMPOSE, resources=resources, lines=self.lines.get(primary),
             files={d: lines for d, lines in self.lines.items() if d != primary},
             owned=tuple(d for d in composes if d != primary), provenance=builder.provenance, regions=self.regions)
 

@@ -4,7 +4,7 @@ from (Document.provenance).
 
 - `env_file` variables come first, at their own lines; `environment` wins over them, each name once. A missing
   `required: false` file is skipped; a missing required one is a note, and the service is marked as having
-  variables nobody can see (`extra["env_file"]`), which keeps the rules that look for an absent variable quiet.
+  variables nobody can see (`Resource.env_file`), which keeps the rules that look for an absent variable quiet.
 - A value that is wholly one env-file variable (`${DB_PASSWORD}`, or `KEY` alone) is located at that variable's
   line; other interpolated values keep their compose line and say which variables supplied them.
 """
@@ -15,8 +15,9 @@ import os
 
 from hipaa_scan.discover import ReadError, display_path
 from hipaa_scan.model import EnvVar, Location, Resource, Value
+from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import _Locator, _text, service_resource
+from hipaa_scan.sources.compose import Locator, scalar_text, service_resource
 from hipaa_scan.sources.merge import by_name
 from hipaa_scan.redact import as_text
 from hipaa_scan.sources.projectenv import ProjectEnv, env_file_vars
@@ -24,18 +25,32 @@ from hipaa_scan.yamlsrc import YList, YMap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Set, Tuple
-    from hipaa_scan.sources.project import _Loader
+    from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+    from hipaa_scan.sources.interpolate import Budget
+    from hipaa_scan.sources.projectenv import PosKey, Uses
+    from hipaa_scan.sources.projectstate import Project
 
 
 class ServiceBuilder:
-    """Builds the Resources of one project's services; `loader` reads files and holds notes and `uses`."""
+    """Builds the Resources of one project's services. What it needs is given, not reached for: `project` (where
+    notes, errors, the files also scanned on their own and the built images go), `read` (a project file's text, by
+    path and kind, within the scanned tree), `spend_values` (the project's budget of env_file variables), the
+    project's interpolation variables and their uses, and its interpolation budget."""
 
-    def __init__(self, loader: "_Loader", locate: _Locator, env: ProjectEnv) -> None:
-        self.loader = loader
+    def __init__(self, project: Project, read: Callable[[str, str], str], spend_values: Callable[[int], None],
+                 env_vars: Sequence[EnvVar], uses: Dict[PosKey, Uses], budget: Budget, locate: Locator,
+                 env: ProjectEnv) -> None:
+        self.project = project
+        self.read = read
+        self.spend_values = spend_values
+        self.env_vars = env_vars
+        self.uses = uses
+        self.budget = budget
         self.locate = locate
         self.env = env
-        self.notes = loader.notes
+        self.notes = project.notes
+        self.env_files: Dict[str, List[EnvVar]] = {}  # env_file path -> its variables, read once
         self.masked = False
         self._reported: Optional[frozenset] = None
         self.provenance: Dict[Location, str] = {}
@@ -46,14 +61,14 @@ class ServiceBuilder:
         res.env = self.environment(name, svc, res)
         res.healthcheck = _healthcheck(svc, base, self.locate)
         if not self.masked:  # once per document: the env-file variables redaction must mask wherever they turn up
-            res.extra["interpolated"] = list(self.loader.env_vars)
+            res.interpolated = list(self.env_vars)
             self.masked = True
-        res.extra["elsewhere"] = self._elsewhere()
+        res.elsewhere = self._elsewhere()
         args, arg_locs = self.build_args(svc, base, res)
         self._note_provenance(res)
         out = [res]
         if res.builds:
-            spec = builds.build_spec(svc["build"], self.loader.spec.directory, args, arg_locs)
+            spec = builds.build_spec(svc["build"], self.project.spec.directory, args, arg_locs)
             replaces = tuple(key for key in ("entrypoint", "command") if svc.get(key) is not None)
             image = self.image(name, res, spec, replaces) if spec is not None else None
             if image is not None:
@@ -63,7 +78,7 @@ class ServiceBuilder:
                 # variable against another (a tracing switch and its endpoint) look here
                 runtime = {var.name: var for var in image.env}
                 runtime.update((var.name, var) for var in res.env if var.value is not None)
-                res.extra["runtime_env"] = image.extra["runtime_env"] = list(runtime.values())
+                res.runtime_env = image.runtime_env = list(runtime.values())
         return out
 
     def _elsewhere(self) -> frozenset:
@@ -73,7 +88,7 @@ class ServiceBuilder:
             from hipaa_scan.secrets import is_placeholder, secret_name, shape_of
 
             values: Set[str] = set()
-            for var in self.loader.env_vars:
+            for var in self.env_vars:
                 value = (var.value or "").strip()
                 if value and not is_placeholder(value) and (secret_name(var.name) or shape_of(value)):
                     values.update((value, value.strip("'\"")))
@@ -88,28 +103,28 @@ class ServiceBuilder:
         for entry in entries if isinstance(entries, YList) else ([] if entries is None else [entries]):
             path = as_text(entry.get("path")) if isinstance(entry, YMap) else as_text(entry)
             required = not (isinstance(entry, YMap) and entry.get("required") in (False, "false"))
-            path = os.path.join(self.loader.spec.directory, path)
+            path = os.path.join(self.project.spec.directory, path)
             if not os.path.lexists(path):
                 if required:
-                    res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
+                    res.env_file = True  # variables we cannot see: rules stay cautious
                     self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
                                       f"{display_path(path)} does not exist: Compose would refuse to start it")
                 continue
             try:
-                text = self.loader.read(path, "env")
+                text = self.read(path, "env")
             except ReadError as exc:
                 if required:
-                    res.extra["env_file"] = True  # variables we cannot see: rules stay cautious
+                    res.env_file = True  # variables we cannot see: rules stay cautious
                     self.notes.append(f"warning: {res.anchor.path}:{res.anchor.line}: service {name}: env_file "
                                       f"{display_path(path)} {exc}; its variables are unknown")
                 continue
-            variables = self.loader.service_env_files.get(os.path.abspath(path))
+            variables = self.env_files.get(os.path.abspath(path))
             if variables is None:  # an env file many services name is read once (the variables are not changed)
-                self.loader.project.aux.append((os.path.abspath(path), "env"))
+                self.project.aux.append((os.path.abspath(path), "env"))
                 variables = env_file_vars(text, display_path(path), self.env.get, self.notes,
-                                          self.loader.project.errors, self.loader.budget)
-                self.loader.service_env_files[os.path.abspath(path)] = variables
-            self.loader.spend_values(len(variables))
+                                          self.project.errors, self.budget)
+                self.env_files[os.path.abspath(path)] = variables
+            self.spend_values(len(variables))
             for var in variables:
                 merged.pop(var.name, None)
                 merged[var.name] = var
@@ -133,15 +148,15 @@ class ServiceBuilder:
             self.provenance[loc] = "value from the process environment"
             return EnvVar(key, supplied.value, loc)
         pos = mapping.value_pos.get(key, mapping.pos)
-        uses = self.loader.uses.get((getattr(pos, "path", None) or self.locate.path, pos[0], pos[1]))
+        uses = self.uses.get((getattr(pos, "path", None) or self.locate.path, pos[0], pos[1]))
         single = uses.single() if uses is not None else None
         if uses is not None and single is not None and single.var is not None:  # wholly one env-file variable
             moved = _at(single.var.loc, keypath)
             self.provenance[moved] = f"{uses.describe()}, referenced at {loc.path}:{loc.line}"
-            return EnvVar(key, _text(value), moved)
+            return EnvVar(key, scalar_text(value), moved)
         if uses is not None:
             self.provenance[loc] = uses.describe()
-        return EnvVar(key, _text(value), loc)
+        return EnvVar(key, scalar_text(value), loc)
 
     def build_args(self, svc: YMap, base: str, res: Resource) -> Tuple[Dict[str, str], Dict[str, Location]]:
         build = svc.get("build")
@@ -153,7 +168,7 @@ class ServiceBuilder:
         mapping = by_name(raw, "=", build.value_pos.get("args", build.pos))
         for key, value in mapping.items():
             key = str(key)
-            text = _text(value)
+            text = scalar_text(value)
             if value is None:
                 supplied = self.env.get(key)
                 text = supplied.value if supplied is not None and not supplied.kept else None
@@ -170,8 +185,8 @@ class ServiceBuilder:
 
         shown = display_path(spec.dockerfile)
         try:
-            text = self.loader.read(spec.dockerfile, "dockerfile")
-            image = builds.image_resource(name, res, text, shown, spec, as_given(spec.dockerfile, self.loader.spec),
+            text = self.read(spec.dockerfile, "dockerfile")
+            image = builds.image_resource(name, res, text, shown, spec, as_given(spec.dockerfile, self.project.spec),
                                           replaces)
         except ReadError as exc:
             self.notes.append(f"note: service {name}: its Dockerfile {shown} {exc}; the image was not checked")
@@ -180,8 +195,8 @@ class ServiceBuilder:
             self.notes.append(f"note: service {name}: its Dockerfile {shown} could not be parsed ({exc}); the image "
                               "was not checked")
             return None
-        self.loader.project.aux.append((spec.dockerfile, "dockerfile"))
-        self.loader.project.built.setdefault(shown, []).append(image)
+        self.project.aux.append((spec.dockerfile, "dockerfile"))
+        self.project.built.setdefault(shown, []).append(image)
         return image
 
     def secrets(self, model: YMap, mounted: Set[str]) -> List[Resource]:
@@ -198,14 +213,14 @@ class ServiceBuilder:
             if supplied is None or supplied.var is None:
                 continue
             out.append(Resource(
-                kind="env", name=f"secret:{name}", label=f'compose secret "{name}" (environment: {variable})',
+                kind=SourceKind.ENV, name=f"secret:{name}", label=f'compose secret "{name}" (environment: {variable})',
                 path=self.locate.path, anchor=self.locate.key(secrets, name, f"secrets.{name}"),
                 env=[EnvVar(supplied.var.name, supplied.value, supplied.var.loc, "secret")]))
         return out
 
     def _note_provenance(self, res: Resource) -> None:
         for loc in _locations(res):
-            uses = self.loader.uses.get((loc.path, loc.line or 0, loc.column or 0))
+            uses = self.uses.get((loc.path, loc.line or 0, loc.column or 0))
             if uses is not None and loc not in self.provenance:
                 self.provenance[loc] = uses.describe()
 
@@ -228,7 +243,7 @@ def _at(loc: Location, keypath: str) -> Location:
     return Location(loc.path, loc.line, loc.column, keypath)
 
 
-def _healthcheck(svc: YMap, base: str, locate: _Locator) -> Optional[Value]:
+def _healthcheck(svc: YMap, base: str, locate: Locator) -> Optional[Value]:
     """True: a test is defined; False: disabled (`disable: true` or test NONE); None: compose leaves it to the
     image. Located at the line that decides."""
     hc = svc.get("healthcheck")
