@@ -6,7 +6,7 @@ from hipaa_scan.rules.hs103_docker_socket import is_socket_path
 
 META = meta(
     id="HS107", name="sensitive-host-mount", severity="high", confidence="high",
-    hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-668"], cis=["CIS Docker 5.5"],
+    hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-668"], cis=["CIS Docker 1.6.0 5.6"],
     sources=["compose", "container"],
     summary=("A sensitive host directory (/, /boot, /dev, /etc, /lib, /proc, /sys, /usr, /var/log...) is mounted "
              "read-write, or a path sensitive in itself (/etc/shadow, /root/.ssh, /var/lib/docker, or a folder "
