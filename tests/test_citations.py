@@ -252,3 +252,17 @@ def test_audit_named_settings_count(name):
     "AUDIT_LOG_RETENTION_CHECK_INTERVAL", "AUDIT_LOG_MAX_BACKUPS", "AUDIT_TRACE_RETENTION"])
 def test_other_logs_and_settings_do_not(name):
     assert not is_audit_retention(name)
+
+
+def test_command_line_flags(tmp_path):
+    result = _scan(tmp_path, "compose.yaml", "services:\n  api:\n    image: registry.k8s.io/kube-apiserver:v1.30.2\n"
+                   "    command: [kube-apiserver, --audit-log-maxage=30, --audit-log-maxbackup=10, --access-log-maxage=1]\n"
+                   "  gw:\n    image: acme/gw:1.0.0\n    command: gw --audit-retention P7Y --audit-log-max-age 2190d\n",
+                   ["HS201"])
+    assert [(f.location.line, f.message, f.hipaa) for f in result.findings] == [
+        (4, 'service "api" keeps audit logs 30 days (--audit-log-maxage=30), below the configured 2555-day retention '
+            "policy, and under the six years 164.316(b)(2)(i) sets for keeping Security Rule documentation", DOCS),
+        (7, 'service "gw" keeps audit logs 2190 days (--audit-log-max-age=2190d), below the configured 2555-day '
+            "retention policy, and under the six years 164.316(b)(2)(i) sets for keeping Security Rule documentation",
+         DOCS),
+    ]

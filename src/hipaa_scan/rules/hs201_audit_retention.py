@@ -28,7 +28,8 @@ META = meta(
         "and state-law figure. Security Rule documentation must be kept six years (164.316(b)(2)(i)), so a "
         "retention under six years (2191 days) is also cited against that paragraph. Values are read as days, as "
         "the unit the name gives (`_HOURS`, `_WEEKS`...), as a duration (`7y`, `2555d`, `90 days`, `720h`) or as an "
-        "ISO 8601 duration (`P6Y`, `P2555D`, `P7Y6M`, `PT8760H`). Only settings named for audit logs count: request, "
+        "ISO 8601 duration (`P6Y`, `P2555D`, `P7Y6M`, `PT8760H`), in variables and in command-line flags such as "
+        "kube-apiserver's `--audit-log-maxage`. Only settings named for audit logs count: request, "
         "access, application and trace logs, data retention and compaction are not audit retention and are not "
         "judged; 0 and negative values (often \"keep forever\") are left alone."),
     remediation=("Set the audit-log retention to at least your retention policy (option `min_days`, default 2555 "
@@ -116,21 +117,43 @@ def days(name, value):
 def check(res, ctx):
     policy = float(ctx.options.get("min_days", 2555))
     for var in res.env:
-        if var.value is None or not is_audit_retention(var.name):
+        if var.value is not None and is_audit_retention(var.name):
+            yield from _judge(res, var.name, var.value, var.loc, f"env:{var.name}", policy, var.name)
+    for name, value, loc in _flags(res.command):
+        yield from _judge(res, name, value, loc, f"arg:{name}", policy, "--" + name)
+
+
+def _flags(tokens):
+    """Audit retention given as a command-line flag: `--audit-log-maxage=30` (kube-apiserver, in days) or
+    `--audit-log-maxage 30`."""
+    for i, token in enumerate(tokens):
+        word = str(token.value)
+        if not word.startswith("-"):
             continue
-        value_days = days(var.name, var.value)
-        if value_days is None or value_days <= 0:  # 0 and negatives often mean "keep forever"
+        name, eq, value = word.partition("=")
+        name = name.lstrip("-")
+        if not name or not is_audit_retention(name):
             continue
-        if value_days < policy:
-            written = f"{var.name}={var.value.strip()}"
-            message = (f"{label_at(res, var.loc)} keeps audit logs {_fmt(value_days)} ({written}), below the "
-                       f"configured {_int(policy)}-day retention policy")
-            cites = ["164.312(b)", "164.308(a)(1)(ii)(D)"]
-            if value_days < SIX_YEARS:
-                message += (f", and under the six years {DOCUMENTATION} sets for keeping Security Rule "
-                            "documentation")
-                cites.append(DOCUMENTATION)
-            yield Hit(var.loc, message, key=f"env:{var.name}", evidence=written, hipaa=tuple(cites))
+        if not eq:
+            if i + 1 >= len(tokens) or str(tokens[i + 1].value).startswith("-"):
+                continue
+            value = str(tokens[i + 1].value)
+        yield name, value, token.loc
+
+
+def _judge(res, name, value, loc, key, policy, shown):
+    value_days = days(name, value)
+    if value_days is None or value_days <= 0:  # 0 and negatives often mean "keep forever"
+        return
+    if value_days < policy:
+        written = f"{shown}={value.strip()}"
+        message = (f"{label_at(res, loc)} keeps audit logs {_fmt(value_days)} ({written}), below the "
+                   f"configured {_int(policy)}-day retention policy")
+        cites = ["164.312(b)", "164.308(a)(1)(ii)(D)"]
+        if value_days < SIX_YEARS:
+            message += f", and under the six years {DOCUMENTATION} sets for keeping Security Rule documentation"
+            cites.append(DOCUMENTATION)
+        yield Hit(loc, message, key=key, evidence=written, hipaa=tuple(cites))
 
 
 def _int(number):
