@@ -8,7 +8,7 @@ import json
 import os
 import sys
 
-from hipaa_scan.hipaa import CITATIONS, sort_key, title
+from hipaa_scan import hipaa
 from hipaa_scan.rules.base import RuleMeta
 
 TYPE_CHECKING = False
@@ -27,12 +27,12 @@ def rule_page(meta: RuleMeta, examples: Sequence[Tuple[str, str, str]] = ()) -> 
         f"| Severity | {meta.severity} |",
         f"| Confidence | {meta.confidence} |",
         f"| Sources | {', '.join(meta.sources)} |",
-        f"| HIPAA | {'; '.join(f'45 CFR {c} ({title(c)})' for c in meta.hipaa)} |",
+        f"| HIPAA | {'; '.join(_citation(c) for c in meta.hipaa)} |",
     ]
     if meta.cwe:
         lines.append(f"| CWE | {', '.join(meta.cwe)} |")
     if meta.cis:
-        lines.append(f"| CIS Docker Benchmark | {', '.join(meta.cis)} |")
+        lines.append(f"| {hipaa.CIS_VERSION} | {'; '.join(_cis(c) for c in meta.cis)} |")
     if meta.options:
         lines.append(f"| Options | {', '.join(f'`{o.name}` (default `{json.dumps(o.default)}`)' for o in meta.options)} |")
     lines += ["", "## Why it matters", "", meta.description, "", "## How to fix", "", meta.remediation, ""]
@@ -48,11 +48,11 @@ def catalog_text(metas: Sequence[RuleMeta]) -> str:
     from hipaa_scan.visible import visible
 
     rows = [(visible(m.id), visible(m.name), visible(m.severity), visible(",".join(m.sources)),
-             visible(", ".join(m.hipaa))) for m in metas]
+             visible(hipaa.cited(m.hipaa))) for m in metas]
     width = max((len(row[1]) for row in rows), default=10)
     out = [f"{'ID':<7}{'NAME':<{width + 2}}{'SEVERITY':<10}{'SOURCES':<34}HIPAA"]
-    for rule_id, name, severity, sources, hipaa in rows:
-        out.append(f"{rule_id:<7}{name:<{width + 2}}{severity:<10}{sources:<34}{hipaa}")
+    for rule_id, name, severity, sources, cites in rows:
+        out.append(f"{rule_id:<7}{name:<{width + 2}}{severity:<10}{sources:<34}{cites}")
     return "\n".join(out) + "\n"
 
 
@@ -64,26 +64,87 @@ def meta_dict(m: RuleMeta) -> Dict[str, object]:
     return {"id": m.id, "name": m.name, "severity": m.severity, "confidence": m.confidence, "hipaa": list(m.hipaa),
             "cwe": list(m.cwe), "cis": list(m.cis), "sources": list(m.sources), "summary": m.summary,
             "description": m.description, "remediation": m.remediation, "options": m.option_defaults(),
-            "origin": m.origin, "help_uri": m.help_uri}
+            "origin": m.origin, "help_uri": m.help_uri,
+            "hipaa_citations": [hipaa.properties(c) for c in m.hipaa]}
+
+
+def _citation(cite: str) -> str:
+    """`45 CFR 164.308(a)(5)(ii)(D) Password management (Security Rule, addressable)`."""
+    p = hipaa.provision(cite)
+    if p is None:
+        return f"45 CFR {cite}"
+    return f"45 CFR {cite} {p.title} ({p.rule}, {p.label()})"
+
+
+def _cis(reference: str) -> str:
+    number = hipaa.cis_number(reference)
+    return f"{number} {hipaa.cis_title(reference)}" if number else reference
+
+
+def _rule_links(metas: Sequence[RuleMeta], prefix: str = "rules/") -> str:
+    return ", ".join(f"[{m.id}]({prefix}{m.id}.md) {m.name}" for m in metas)
 
 
 def mapping_page(metas: Sequence[RuleMeta]) -> str:
-    by_cite: Dict[str, List[RuleMeta]] = {}
-    for m in metas:
-        for c in m.hipaa:
-            by_cite.setdefault(c, []).append(m)
-    lines = [GENERATED, "", "# HIPAA Security Rule mapping", "",
-             "Which hipaa-scan rules relate to which safeguard, and why. A finding *relates to* a safeguard: it is "
-             "evidence for an assessment, not a legal verdict on compliance.", ""]
-    for cite in sorted(set(CITATIONS) | set(by_cite), key=sort_key):
-        rules = by_cite.get(cite, [])
-        lines += [f"## 45 CFR {cite}: {title(cite)}", ""]
-        if not rules:
-            lines += ["No rule relates to this provision yet.", ""]
+    """docs/hipaa-mapping.md: the assessor's crosswalk, from the citation table (hipaa.py) and the rules."""
+    by_cite = hipaa.assessed_by(metas)
+    ra = {hipaa.REQUIRED: "R", hipaa.ADDRESSABLE: "A"}
+    lines = [GENERATED, "", "# HIPAA Security Rule crosswalk", "",
+             "Each standard and implementation specification of the Security Rule's safeguards (45 CFR 164.308, "
+             "164.310, 164.312, 164.314, 164.316), whether it is required (R) or addressable (A), and the hipaa-scan "
+             "rules that relate to it, or why no configuration this tool reads can show it. A finding *relates to* "
+             "a safeguard: it is evidence for an assessment, not a legal verdict on compliance. A standard with no "
+             "implementation specifications is itself the requirement.", "",
+             f"Regulation text: {hipaa.SOURCE}, retrieved {hipaa.RETRIEVED}. The short texts are our summaries, "
+             "not the regulation's words. CIS references name the " + hipaa.CIS_VERSION + ".", ""]
+    for section in hipaa.SECTIONS:
+        lines += [f"## 45 CFR {section}", "", "| Paragraph | Title | Kind | R/A | hipaa-scan |", "|---|---|---|---|---|"]
+        for p in hipaa.PROVISIONS:
+            if p.section != section:
+                continue
+            rules = by_cite.get(p.cite, [])
+            if rules:
+                assessed = _rule_links(rules)
+            elif p.not_assessable:
+                assessed = f"not assessable by this tool ({p.not_assessable})"
+            else:
+                assessed = "no rule yet"
+            kind = "standard" if p.kind == hipaa.STANDARD else "implementation specification"
+            level = ra.get(p.requirement or "", "")
+            if p.kind == hipaa.STANDARD and not any(q.standard == p.cite != q.cite for q in hipaa.PROVISIONS):
+                level = "R"  # a standard with no implementation specifications is itself required
+            lines.append(f"| {p.cite} | {p.title} | {kind} | {level} | {assessed} |")
+        lines.append("")
+    lines += ["## Beyond the safeguards", "",
+              "Provisions cited outside the safeguard sections: the Security Rule's general requirement, and the "
+              "Privacy Rule's paragraph on disclosures to business associates. Reports label each by its rule.", ""]
+    for p in hipaa.PROVISIONS:
+        if p.section in hipaa.SECTIONS:
             continue
+        lines += [f"- **45 CFR {p.cite}** {p.title} ({p.rule}, {p.label()}): {p.text} "
+                  f"Rules: {_rule_links(by_cite.get(p.cite, [])) or 'none'}."]
+    others = sorted((c for c in by_cite if hipaa.provision(c) is None), key=hipaa.sort_key)
+    for cite in others:
+        lines.append(f"- **45 CFR {cite}** (not in the citation table): {_rule_links(by_cite[cite])}.")
+    lines += ["", "## What each cited paragraph asks, and the rules that relate to it", ""]
+    for p in hipaa.PROVISIONS:
+        rules = by_cite.get(p.cite, [])
+        if not rules:
+            continue
+        lines += [f"### 45 CFR {p.cite}: {p.title}", "", f"{p.rule}, {p.label()}"
+                  + (f", part of the standard {p.standard}" if p.standard != p.cite else "") + f". {p.text}", ""]
         for m in rules:
             lines.append(f"- [{m.id} {m.name}](rules/{m.id}.md) ({m.severity}): {m.summary}")
         lines.append("")
+    by_cis: Dict[str, List[RuleMeta]] = {}
+    for m in metas:
+        for ref in m.cis:
+            by_cis.setdefault(hipaa.cis_number(ref) or ref, []).append(m)
+    lines += [f"## {hipaa.CIS_VERSION}", "", "The recommendations the rules name, by the benchmark's numbering.", "",
+              "| Recommendation | Title | hipaa-scan |", "|---|---|---|"]
+    for number in sorted(by_cis, key=lambda n: tuple(int(x) if x.isdigit() else 0 for x in n.split("."))):
+        lines.append(f"| {number} | {hipaa.CIS_RECOMMENDATIONS.get(number, '')} | {_rule_links(by_cis[number])} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -115,10 +176,11 @@ def expected_pages(root: str) -> Dict[str, str]:
     pages = {os.path.join("docs", "rules", f"{m.id}.md"):
              GENERATED + "\n\n" + rule_page(m, fixture_examples(root, m.id)) for m in metas}
     pages[os.path.join("docs", "hipaa-mapping.md")] = mapping_page(metas)
-    index = [GENERATED, "", "# Rules", "", "| ID | Name | Severity | Sources | HIPAA |", "|---|---|---|---|---|"]
+    index = [GENERATED, "", "# Rules", "", f"| ID | Name | Severity | Sources | HIPAA | {hipaa.CIS_VERSION} |",
+             "|---|---|---|---|---|---|"]
     for m in metas:
         index.append(f"| [{m.id}]({m.id}.md) | {m.name} | {m.severity} | {', '.join(m.sources)} | "
-                     f"{', '.join(m.hipaa)} |")
+                     f"{hipaa.cited(m.hipaa)} | {', '.join(hipaa.cis_number(c) or c for c in m.cis)} |")
     pages[os.path.join("docs", "rules", "README.md")] = "\n".join(index) + "\n"
     # The configuration schema as the built-in rules make it, for editors: the scan builds its own at run time,
     # from the rules it loads (packs and --rules-dir included).

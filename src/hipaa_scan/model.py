@@ -303,15 +303,18 @@ class Document(Record):
 class Hit(Record):
     """What a rule yields; the engine adds the rule's metadata and the fingerprint."""
 
-    __slots__ = ("loc", "message", "key", "evidence", "severity")
+    __slots__ = ("loc", "message", "key", "evidence", "severity", "hipaa")
 
     def __init__(self, loc: Location, message: str, key: str = "", evidence: Optional[str] = None,
-                 severity: Optional[str] = None) -> None:
+                 severity: Optional[str] = None, hipaa: Optional[Tuple[str, ...]] = None) -> None:
         self.loc = loc
         self.message = message
         self.key = key  # what distinguishes this hit within its resource (a variable name, a key path)
         self.evidence = evidence  # already redacted
         self.severity = severity  # overrides the rule's default when set
+        # the citations this hit relates to, when only some of the rule's apply (HS201 cites the six-year
+        # documentation retention only below six years); a subset of the rule's, in its order
+        self.hipaa = hipaa
 
 
 class Suppression(Record):

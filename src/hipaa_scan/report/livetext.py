@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+from hipaa_scan.hipaa import cited
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from hipaa_scan.report import text as plain
 from hipaa_scan.report.text import STYLE
@@ -122,7 +123,7 @@ def _section(console, heading: str, facts: str, findings: List[Finding]) -> None
         tag = " [dim](suppressed: " + markup(f.suppression.justification) + ")[/]" if f.suppression else ""
         console.print(f"  {sev} [bold]{markup(f.rule_id)}[/] {markup(f.rule_name)}{where}{tag}")
         console.print(f"      {markup(f.message)}")
-        console.print(f"      [dim]HIPAA {markup(', '.join(f.hipaa))}[/]")
+        console.print(f"      [dim]HIPAA {markup(cited(f.hipaa))}[/]")
     console.print()
 
 

@@ -15,7 +15,7 @@ import os
 from urllib.parse import quote
 
 from hipaa_scan import __version__
-from hipaa_scan.hipaa import title
+from hipaa_scan import hipaa
 from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
 from hipaa_scan.scan.stream import Encoder, encoded
@@ -70,9 +70,12 @@ def _uri(path: str) -> Dict[str, Optional[str]]:
 def rule_descriptor(meta: RuleMeta):
     import sarif_om as om
 
-    citations = "\n".join(f"- 45 CFR {c}: {title(c)}" for c in meta.hipaa)
-    markdown = (f"**{meta.summary}**\n\n{meta.description}\n\n**HIPAA Security Rule**\n\n{citations}\n\n"
-                f"**Remediation**\n\n{meta.remediation}\n")
+    citations = "".join(f"**HIPAA {rule}**\n\n" + "".join(f"- 45 CFR {hipaa.label(c)}: {hipaa.title(c)}\n" for c in cites)
+                        + "\n" for rule, cites in hipaa.by_rule(meta.hipaa))
+    cis = "".join(f"- {hipaa.CIS_VERSION} {hipaa.cis_number(c) or c}: {hipaa.cis_title(c)}\n" for c in meta.cis)
+    markdown = (f"**{meta.summary}**\n\n{meta.description}\n\n{citations}"
+                + (f"**CIS Docker Benchmark**\n\n{cis}\n" if cis else "")
+                + f"**Remediation**\n\n{meta.remediation}\n")
     tags = ["security", "hipaa"] + [f"HIPAA-{c}" for c in meta.hipaa] + \
         [f"external/cwe/{c.lower()}" for c in meta.cwe]
     return om.ReportingDescriptor(
@@ -80,7 +83,8 @@ def rule_descriptor(meta: RuleMeta):
         name=meta.name,
         short_description=om.MultiformatMessageString(text=meta.summary),
         full_description=om.MultiformatMessageString(text=meta.description),
-        help=om.MultiformatMessageString(text=f"{meta.description}\n\nRemediation: {meta.remediation}",
+        help=om.MultiformatMessageString(text=f"{meta.description}\n\nHIPAA: {hipaa.cited(meta.hipaa)}\n\n"
+                                              f"Remediation: {meta.remediation}",
                                          markdown=markdown),
         help_uri=meta.help_uri,
         default_configuration=om.ReportingConfiguration(level=LEVEL[meta.severity]),
@@ -90,6 +94,8 @@ def rule_descriptor(meta: RuleMeta):
             "precision": PRECISION[meta.confidence],
             "problem.severity": {"error": "error", "warning": "warning", "note": "recommendation"}[LEVEL[meta.severity]],
             "hipaa": list(meta.hipaa),
+            "hipaa-citations": [hipaa.properties(c) for c in meta.hipaa],
+            **({"cis": list(meta.cis)} if meta.cis else {}),
         },
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from hipaa_scan.hipaa import sort_key, title
+from hipaa_scan.hipaa import cited, label, sort_key, title
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from hipaa_scan.visible import markup, visible
 
@@ -63,14 +63,14 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
             console.print(f"      {markup(f.message)}")
             if f.snippet:
                 console.print(f"      [dim]│[/] {markup(f.snippet)}")
-            console.print(f"      [dim]HIPAA {markup(', '.join(f.hipaa))}[/]")
+            console.print(f"      [dim]HIPAA {markup(cited(f.hipaa))}[/]")
         else:  # the same lines without styles, written directly: rich's markup pass costs more than the scan
             tag = f" (suppressed: {visible(f.suppression.justification)})" if f.suppression else ""
             buffer.write(f"  {visible(path + _where(f))}  {f.severity.upper():<8} {visible(f.rule_id)} "
                          f"{visible(f.rule_name)}{tag}\n      {visible(f.message)}\n")
             if f.snippet:
                 buffer.write(f"      │ {visible(f.snippet)}\n")
-            buffer.write(f"      HIPAA {visible(', '.join(f.hipaa))}\n")
+            buffer.write(f"      HIPAA {visible(cited(f.hipaa))}\n")
     if path is not None:
         buffer.write("\n")
     for err in result.errors:
@@ -116,6 +116,15 @@ def safeguard_table(per: Mapping[str, Tuple[Mapping[str, int], Iterable[str]]], 
     for cite in sorted(per, key=sort_key):
         counts, names = per[cite]
         worst = max((s for s in SEVERITIES if counts[s]), key=SEVERITY_RANK.__getitem__)
-        table.add_row(markup(cite), markup(title(cite)), str(sum(counts.values())), f"[{STYLE[worst]}]{worst}[/]",
+        table.add_row(markup(label(cite)), markup(_titled(cite)), str(sum(counts.values())), f"[{STYLE[worst]}]{worst}[/]",
                       markup(listed(sorted(names))))
     return table
+
+
+def _titled(cite: str) -> str:
+    """A citation's heading, with the rule of Part 164 when it is not the Security Rule (164.502(e) is the Privacy
+    Rule's)."""
+    from hipaa_scan.hipaa import SECURITY, rule_of
+
+    rule = rule_of(cite)
+    return title(cite) + (f" ({rule})" if rule and rule != SECURITY else "")

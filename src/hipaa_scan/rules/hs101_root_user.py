@@ -7,7 +7,7 @@ from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS101", name="root-user", severity="high", confidence="high",
-    hipaa=["164.312(a)(1)"], cwe=["CWE-250"], cis=["CIS Docker 4.1"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-250"], cis=["CIS Docker 1.6.0 4.1"],
     sources=["dockerfile", "compose", "container"],
     summary="The container runs as root: a final stage with no USER or USER root/0, or compose/engine user root.",
     description=(

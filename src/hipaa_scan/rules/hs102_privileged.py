@@ -5,7 +5,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS102", name="privileged-container", severity="critical", confidence="high",
-    hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-250"], cis=["CIS Docker 5.4"],
+    hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-250"], cis=["CIS Docker 1.6.0 5.5"],
     sources=["compose", "container"],
     summary="`privileged: true`: the container has every capability and every host device.",
     description=(

@@ -5,7 +5,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS103", name="docker-socket-mount", severity="critical", confidence="high",
-    hipaa=["164.312(a)(1)"], cwe=["CWE-269"], cis=["CIS Docker 5.31"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-269"], cis=["CIS Docker 1.6.0 5.32"],
     sources=["compose", "container"],
     summary="The Docker socket (/var/run/docker.sock, /run/docker.sock, /run/podman) is mounted into the container.",
     description=(

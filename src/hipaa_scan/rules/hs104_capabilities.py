@@ -5,7 +5,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS104", name="dangerous-capability", severity="high", confidence="high",
-    hipaa=["164.312(a)(1)"], cwe=["CWE-250"], cis=["CIS Docker 5.3"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-250"], cis=["CIS Docker 1.6.0 5.4"],
     sources=["compose", "container"],
     summary="`cap_add` grants ALL, SYS_ADMIN, SYS_PTRACE, SYS_MODULE, NET_ADMIN, DAC_READ_SEARCH or a similar capability.",
     description=(

@@ -8,7 +8,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS105", name="security-profile-disabled", severity="high", confidence="high",
-    hipaa=["164.312(a)(1)"], cwe=["CWE-693"], cis=["CIS Docker 5.1", "CIS Docker 5.2", "CIS Docker 5.21"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-693"], cis=["CIS Docker 1.6.0 5.2", "CIS Docker 1.6.0 5.3", "CIS Docker 1.6.0 5.22"],
     sources=["compose", "container"],
     summary="`security_opt` sets seccomp or AppArmor `unconfined`, SELinux `label:disable` or `systempaths=unconfined`.",
     description=(

@@ -5,8 +5,9 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS106", name="host-namespace", severity="high", confidence="high",
-    hipaa=["164.312(a)(1)", "164.312(e)(1)"], cwe=["CWE-653"],
-    cis=["CIS Docker 5.9", "CIS Docker 5.15", "CIS Docker 5.16", "CIS Docker 5.20", "CIS Docker 5.30"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-653"],
+    cis=["CIS Docker 1.6.0 5.10", "CIS Docker 1.6.0 5.16", "CIS Docker 1.6.0 5.17", "CIS Docker 1.6.0 5.21",
+         "CIS Docker 1.6.0 5.31"],
     sources=["compose", "container"],
     summary="`network_mode`, `pid`, `ipc`, `uts` or `userns_mode` is `host`.",
     description=(

@@ -6,14 +6,14 @@ from hipaa_scan.rules.hs103_docker_socket import is_socket_path
 
 META = meta(
     id="HS107", name="sensitive-host-mount", severity="high", confidence="high",
-    hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-668"], cis=["CIS Docker 5.5"],
+    hipaa=["164.312(a)(1)", "164.312(c)(1)"], cwe=["CWE-668"], cis=["CIS Docker 1.6.0 5.6"],
     sources=["compose", "container"],
     summary=("A sensitive host directory (/, /boot, /dev, /etc, /lib, /proc, /sys, /usr, /var/log...) is mounted "
              "read-write, or a path sensitive in itself (/etc/shadow, /root/.ssh, /var/lib/docker, or a folder "
              "holding one, such as /etc or /root) in any mode."),
     description=(
         "A container that can read or write the host's system directories can read credentials, other containers' "
-        "volumes (where ePHI lives) and change the host itself. Following CIS Docker Benchmark 5.5, the host's "
+        "volumes (where ePHI lives) and change the host itself. Following CIS Docker Benchmark v1.6.0 5.6, the host's "
         "system directories are reported when mounted read-write: a read-only `/etc/nginx` or `/proc` (a "
         "monitoring agent's) gives nothing to write. Paths that are sensitive to read are reported in any mode: "
         "password and sudo files, SSH keys and host keys, the engine's and kubelet's data (every container's "
@@ -22,7 +22,7 @@ META = meta(
     remediation="Mount only the specific application directory the service needs, read-only where possible.",
 )
 
-# Host system directories (CIS Docker 5.5 and their kin): reported when mounted read-write.
+# Host system directories (CIS Docker Benchmark v1.6.0 5.6 and their kin): reported when mounted read-write.
 SYSTEM = ("/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sys", "/usr", "/bin", "/sbin",
           "/var/log", "/opt/containerd")
 # ... and these folders themselves (not what is below them: `/var/lib/postgresql`, `/root/app` are app data).

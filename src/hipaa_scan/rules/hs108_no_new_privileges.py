@@ -8,7 +8,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS108", name="no-new-privileges-missing", severity="low", confidence="high",
-    hipaa=["164.312(a)(1)"], cwe=["CWE-269"], cis=["CIS Docker 5.25"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-269"], cis=["CIS Docker 1.6.0 5.26"],
     sources=["compose", "container"],
     summary="No `no-new-privileges` security option.",
     description=(

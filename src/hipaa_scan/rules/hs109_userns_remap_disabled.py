@@ -5,7 +5,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS109", name="userns-remap-disabled", severity="low", confidence="high",
-    hipaa=["164.312(a)(1)"], cwe=["CWE-250"], cis=["CIS Docker 2.8"],
+    hipaa=["164.312(a)(1)"], cwe=["CWE-250"], cis=["CIS Docker 1.6.0 2.9"],
     sources=["engine"],
     summary="`docker info` SecurityOptions lacks `name=userns` (and the engine is not rootless): root in a container is root on the host.",
     description=(

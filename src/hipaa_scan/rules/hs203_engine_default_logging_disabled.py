@@ -5,7 +5,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS203", name="engine-default-logging-disabled", severity="high", confidence="high",
-    hipaa=["164.312(b)"], cwe=["CWE-778"], cis=["CIS Docker 2.13"],
+    hipaa=["164.312(b)", "164.308(a)(1)(ii)(D)"], cwe=["CWE-778"], cis=["CIS Docker 1.6.0 2.13"],
     sources=["engine"],
     summary="`docker info` reports the default logging driver `none`: containers that set no driver keep no logs.",
     description=(

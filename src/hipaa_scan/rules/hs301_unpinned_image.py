@@ -7,7 +7,7 @@ from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS301", name="unpinned-image", severity="medium", confidence="high",
-    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)"], cwe=["CWE-1357", "CWE-494"], cis=["CIS Docker 4.2"],
+    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)"], cwe=["CWE-1357", "CWE-494"], cis=["CIS Docker 1.6.0 4.2"],
     sources=["dockerfile", "compose", "container"],
     summary=("A base image (after ARG resolution) or compose `image:` uses `latest` or no tag (medium), or a "
              "movable tag such as `alpine`, `7` or `16-alpine` (low)."),

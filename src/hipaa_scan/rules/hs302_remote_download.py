@@ -8,7 +8,7 @@ from hipaa_scan.rules.base import label_at, meta, quoted
 
 META = meta(
     id="HS302", name="unverified-remote-download", severity="high", confidence="high",
-    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)"], cwe=["CWE-494"], cis=["CIS Docker 4.9"],
+    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)"], cwe=["CWE-494"], cis=["CIS Docker 1.6.0 4.9"],
     sources=["dockerfile"],
     summary="`ADD <url>` without `--checksum`, or a download piped straight into a shell or interpreter.",
     description=(

@@ -7,15 +7,15 @@ from hipaa_scan.sources.kinds import SourceKind
 
 META = meta(
     id="HS303", name="missing-healthcheck", severity="low", confidence="medium",
-    hipaa=["164.308(a)(7)"], cwe=["CWE-754"], cis=["CIS Docker 4.6"],
+    hipaa=["164.306(a)(1)"], cwe=["CWE-754"], cis=["CIS Docker 1.6.0 4.6", "CIS Docker 1.6.0 5.27"],
     sources=["dockerfile", "compose", "container"],
     summary=("The final stage has no HEALTHCHECK (or `HEALTHCHECK NONE`); a compose healthcheck is disabled. "
              "One-shot jobs, init and migration containers, test runners, load-test tools and development "
              "environments are not services and are not reported."),
     description=(
         "Without a health check the engine and orchestrator cannot tell a hung service from a healthy one, so "
-        "availability of ePHI-serving systems depends on someone noticing. Availability is part of the contingency "
-        "plan. A container that does its work and exits has nothing to probe, so these are left alone: a Compose "
+        "availability of ePHI-serving systems depends on someone noticing. No safeguard names health checks: the link "
+        "is to the Security Rule's general requirement to ensure the availability of ePHI (164.306(a)(1)). A container that does its work and exits has nothing to probe, so these are left alone: a Compose "
         "service with `restart: \"no\"` or `on-failure`, a job profile (`tools`, `test`, `setup`, `init`, "
         "`migrate`...), or that another service waits for with `condition: service_completed_successfully`; a "
         "service, image, folder or Dockerfile named as a job (migrate, init, setup, seed, populate, test, e2e, "

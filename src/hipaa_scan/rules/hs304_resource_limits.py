@@ -5,12 +5,14 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS304", name="missing-resource-limits", severity="low", confidence="high",
-    hipaa=["164.308(a)(7)"], cwe=["CWE-770"], cis=["CIS Docker 5.10", "CIS Docker 5.11"],
+    hipaa=["164.306(a)(1)"], cwe=["CWE-770"], cis=["CIS Docker 1.6.0 5.11", "CIS Docker 1.6.0 5.12"],
     sources=["compose", "container"],
     summary="A service without a memory limit or a CPU limit.",
     description=(
         "One runaway or attacked service without limits can starve every other container on the host, including "
-        "the ones that serve or protect ePHI: a denial of service against availability."),
+        "the ones that serve or protect ePHI: a denial of service against availability. No safeguard names resource "
+        "limits: the link is to the Security Rule's general requirement to ensure the availability of ePHI "
+        "(164.306(a)(1))."),
     remediation="Set `deploy.resources.limits.memory` and `.cpus` (or `mem_limit` and `cpus`) on every service.",
 )
 

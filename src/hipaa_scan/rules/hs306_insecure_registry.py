@@ -5,8 +5,8 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS306", name="insecure-registry-allowed", severity="medium", confidence="high",
-    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)", "164.312(e)(1)"], cwe=["CWE-295", "CWE-494"],
-    cis=["CIS Docker 2.4"], sources=["engine"],
+    hipaa=["164.312(c)(1)", "164.308(a)(5)(ii)(B)"], cwe=["CWE-295", "CWE-494"],
+    cis=["CIS Docker 1.6.0 2.5"], sources=["engine"],
     summary="`docker info` lists an insecure registry (RegistryConfig.InsecureRegistryCIDRs or an index with Secure false) beyond loopback.",
     description=(
         "Images pulled from an insecure registry travel without verified TLS: anyone on the path can replace them "

@@ -7,7 +7,7 @@ from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, i
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
-    hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)", "164.312(d)"], cwe=["CWE-798", "CWE-312"],
+    hipaa=["164.312(a)(1)", "164.308(a)(5)(ii)(D)", "164.312(d)"], cwe=["CWE-798", "CWE-312"],
     sources=["dockerfile", "compose", "env", "container"],
     summary=("A secret written in plain text: by variable name (password, secret, token, API key, private key...), "
              "by value shape (cloud keys, API tokens of some 40 providers, PEM keys, JWTs, URLs with a password), or "

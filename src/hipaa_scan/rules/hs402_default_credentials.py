@@ -6,7 +6,7 @@ from hipaa_scan.secrets import default_credential, default_in_url, may_hold_cred
 
 META = meta(
     id="HS402", name="default-credentials", severity="critical", confidence="high",
-    hipaa=["164.312(d)", "164.312(a)(1)"], cwe=["CWE-1392", "CWE-798"],
+    hipaa=["164.312(d)", "164.312(a)(1)", "164.308(a)(5)(ii)(D)"], cwe=["CWE-1392", "CWE-798"],
     sources=["dockerfile", "compose", "env", "container"],
     summary=("Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin..., "
              "in variables or written as `user:password` in commands, URLs, labels and healthchecks."),

@@ -9,7 +9,7 @@ from hipaa_scan.secrets import default_credential, is_placeholder, may_hold_cred
 
 META = meta(
     id="HS405", name="secret-baked-into-image", severity="high", confidence="medium",
-    hipaa=["164.312(a)(1)", "164.312(a)(2)(iv)"], cwe=["CWE-538", "CWE-312"], cis=["CIS Docker 4.10"],
+    hipaa=["164.312(a)(1)", "164.308(a)(5)(ii)(D)"], cwe=["CWE-538", "CWE-312"], cis=["CIS Docker 1.6.0 4.10"],
     sources=["dockerfile"],
     summary=("COPY/ADD of .env files, private keys or credential files into an image; secret-named build ARGs; "
              "credentials written in RUN (headers, `-u user:pw`, URL userinfo, .npmrc/.netrc/.pypirc bodies), LABEL, "

@@ -6,7 +6,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS501", name="datastore-port-published", severity="high", confidence="high",
-    hipaa=["164.312(e)(1)", "164.312(a)(1)"], cwe=["CWE-668", "CWE-284"], cis=["CIS Docker 5.14"],
+    hipaa=["164.312(e)(1)", "164.312(a)(1)"], cwe=["CWE-668", "CWE-284"], cis=["CIS Docker 1.6.0 5.14"],
     sources=["compose", "container"],
     summary=("A datastore's port (Redis, MinIO, Postgres, MySQL, MongoDB, Elasticsearch, etcd, Milvus, Kafka and "
              "more) published on every host interface: no host address, 0.0.0.0 or [::]."),

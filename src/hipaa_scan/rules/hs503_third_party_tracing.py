@@ -15,14 +15,16 @@ from hipaa_scan.secrets import mask, mask_url, secret_name
 
 META = meta(
     id="HS503", name="third-party-tracing-enabled", severity="high", confidence="medium",
-    hipaa=["164.308(b)(1)", "164.502(e)", "164.312(e)(1)"], cwe=["CWE-359", "CWE-201"],
+    hipaa=["164.308(b)(1)", "164.308(b)(3)", "164.314(a)(1)", "164.502(e)"], cwe=["CWE-359", "CWE-201"],
     sources=["dockerfile", "compose", "env", "container"],
     summary=("LLM tracing or telemetry that ships prompts and payloads to an outside vendor (LANGCHAIN_TRACING_V2=true "
              "with no self-hosted LANGCHAIN_ENDPOINT, LANGFUSE_HOST=https://cloud.langfuse.com and the like)."),
     description=(
         "LLM tracing services record every prompt, retrieved document and completion. When prompts carry ePHI, "
         "turning tracing on sends PHI outside the organisation's boundary, to a vendor that must then be a business "
-        "associate under a signed agreement. A tracing switch is judged with its endpoint variable: tracing to a "
+        "associate under a signed agreement (164.308(b)(1) and (b)(3), 164.314(a); the disclosure itself is governed by "
+        "the Privacy Rule, 164.502(e)). The traces usually travel over TLS: the concern is who receives them, not "
+        "the transport. A tracing switch is judged with its endpoint variable: tracing to a "
         "self-hosted collector (a compose service, localhost, a private or other non-vendor host in "
         "LANGCHAIN_ENDPOINT, LANGSMITH_ENDPOINT, LANGFUSE_HOST, PHOENIX_COLLECTOR_ENDPOINT, HELICONE_BASE_URL, "
         "TRACELOOP_BASE_URL...) is not a finding; no endpoint means the vendor's hosted default."),

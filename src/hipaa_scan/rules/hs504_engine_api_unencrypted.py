@@ -5,7 +5,7 @@ from hipaa_scan.rules.base import meta
 
 META = meta(
     id="HS504", name="engine-api-unencrypted", severity="critical", confidence="high",
-    hipaa=["164.312(e)(1)", "164.312(d)", "164.312(a)(1)"], cwe=["CWE-319", "CWE-306"], cis=["CIS Docker 2.6"],
+    hipaa=["164.312(e)(1)", "164.312(e)(2)(ii)", "164.312(d)", "164.312(a)(1)"], cwe=["CWE-319", "CWE-306"], cis=["CIS Docker 1.6.0 2.7"],
     sources=["engine"],
     summary="The scan reached the Docker engine API over `tcp://` without TLS (a daemon listening on plain TCP).",
     description=(

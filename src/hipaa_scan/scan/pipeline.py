@@ -149,7 +149,8 @@ class Runner:
         # an interpolated value: which variable, supplied by which file
         origin = doc.provenance.get(hit.loc) if doc.provenance else None
         message = f"{hit.message} ({origin})" if origin else hit.message
-        return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, m.hipaa,
+        hipaa = m.hipaa if hit.hipaa is None else tuple(c for c in m.hipaa if c in hit.hipaa)
+        return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, hipaa,
                        fingerprint(m.id, doc.path, res.name, _identity(hit.key)), hit.evidence, snippet)
 
 
