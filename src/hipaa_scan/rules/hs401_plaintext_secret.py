@@ -1,9 +1,12 @@
 """HS401 plaintext-secret: a secret value written in a file or the container's configuration."""
 
+import re
+
 from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta, user_placeholders
-from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, is_placeholder, mask, may_hold_credential,
-                                secret_name, shape_of)
+from hipaa_scan.lazyre import lazy
+from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, default_pairs, is_placeholder, mask,
+                                may_hold_credential, secret_name, shape_of)
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
@@ -39,16 +42,47 @@ def _reported_as_build_arg(var, res):
     return shape_of((var.value or "").strip()) is not None or secret_name(origin.split(":", 1)[1])
 
 
+# A value that names a key file rather than holding the key: `/certs/redis.key`, `./tls/client-key.pem`, `certs/es.key`
+KEY_FILE_PATH = lazy(r"^(~|\.{1,2})?/?[\w.\-]+(/[\w.\-]+)*\.(pem|key|crt|cer|der|p8|p12|pfx|jks|keystore|json|asc|gpg)$|"
+                     r"^(/|\./|\.\./|~/)[\w.\-]+(/[\w.\-]*)*$", re.IGNORECASE)
+# A setting that holds a whole connection string or data source: judged by what is written inside it (a `DSN=name`
+# or a string whose only password is `${VAR}` holds no credential)
+CONTAINER_NAME = lazy(r"(CONNECTION_?STRING|(^|_)DSN)$", re.IGNORECASE)
+# The public half of a key pair: an access key's id, when its secret half is set beside it
+ACCESS_KEY = lazy(r"^(.*?)ACCESS_?KEY$")
+# A compose secret's name standing for the password (`ORTHANC__POSTGRESQL__PASSWORD_SECRET: pg_password`)
+SECRET_INDIRECTION = lazy(r"(PASSWORD|PASSWD|PWD|PASS)_SECRET$")
+SECRET_REF_VALUE = lazy(r"^[a-z][a-z0-9_\-]{0,63}$")
+
+
+def not_a_secret(var, value, names):
+    """A secret-named variable whose value is something else: a key file's path, the id half of a key pair, the name
+    of a compose secret."""
+    upper = var.name.upper().replace("-", "_").replace(".", "_")
+    if KEY_FILE_PATH.match(value):
+        return True
+    pair = ACCESS_KEY.match(upper)
+    if pair is not None and "SECRET" not in upper:
+        prefix = pair.group(1)
+        if any(n != upper and n.startswith(prefix) and "SECRET" in n[len(prefix):] for n in names):
+            return True
+    return bool(SECRET_INDIRECTION.search(upper) and SECRET_REF_VALUE.match(value))
+
+
 def check(res, ctx):
     extra = user_placeholders(ctx)
     # ENV of Dockerfile stages that do not ship (or that compose replaces) is written in the file all the same
     variables = list(res.env) + [v for v in res.build_args if v.value] + list(res.extra.get("stage_env", ()))
     example = res.extra.get("example")
     reported: set = set()  # one finding per line (or live key): a second credential there adds nothing to fix
+    names = {v.name.upper().replace("-", "_").replace(".", "_") for v in variables}
+    pairs = default_pairs((v.name, v.value) for v in res.env)  # user and password a vendor default pair: HS402's
     for var in variables:
         value = (var.value or "").strip()
         shape = shape_of(value) if value else None
-        if shape is None and (example or not secret_name(var.name)):
+        if example and shape is not None and shape[0] == URL_LABEL:
+            shape = None  # an example file's `user:password@` is local-development filler, not a real token
+        if shape is None and (example or not secret_name(var.name) or CONTAINER_NAME.search(var.name)):
             # a connection string, a JSON registry login, an argument string: credentials inside a value whose
             # name does not say secret (`JDBC_URL=...?password=...`, `DOCKER_AUTH_CONFIG`, `REDIS_ARGS=--requirepass`)
             if value and not example and may_hold_credential(value):
@@ -56,7 +90,8 @@ def check(res, ctx):
                 if hit is not None and _first(reported, hit.loc):
                     yield hit
             continue  # neither a secret's shape nor a secret's name: the common case, ruled out cheaply first
-        if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res):
+        if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res) \
+                or var.name in pairs or (shape is None and not_a_secret(var, value, names)):
             continue
         if shape is not None and shape[0] == URL_LABEL and default_in_url(value):
             continue  # `amqp://guest:guest@...`: a vendor default, HS402's finding

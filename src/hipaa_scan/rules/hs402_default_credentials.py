@@ -2,7 +2,7 @@
 
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import default_credential, default_in_url, may_hold_credential, secret_name
+from hipaa_scan.secrets import default_credential, default_in_url, default_pairs, may_hold_credential, secret_name
 
 META = meta(
     id="HS402", name="default-credentials", severity="critical", confidence="high",
@@ -24,8 +24,9 @@ MINIO_PASSWORD_VARS = ("MINIO_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD_FILE", "MINIO
 def check(res, ctx):
     if res.extra.get("example"):
         return  # an example file shows what to set: its defaults are the placeholders users replace (as for HS401)
+    pairs = default_pairs((v.name, v.value) for v in res.env)
     for var in res.env:
-        product = default_credential(var.name, var.value) or default_in_url(var.value)
+        product = default_credential(var.name, var.value) or default_in_url(var.value) or pairs.get(var.name)
         if product:
             yield Hit(var.loc, f"{label_at(res, var.loc)} uses {_default(product)} in {var.name}",
                       key=f"env:{var.name}", evidence=f"{var.name}=<vendor default>")
