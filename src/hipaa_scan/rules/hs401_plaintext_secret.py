@@ -5,7 +5,8 @@ import re
 from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta, user_placeholders
 from hipaa_scan.lazyre import lazy
-from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, default_pairs, is_placeholder, mask,
+from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, default_pairs, is_placeholder,
+                                literal_fallback, mask,
                                 may_hold_credential, secret_name, shape_of)
 
 META = meta(
@@ -50,6 +51,7 @@ KEY_FILE_PATH = lazy(r"^(~|\.{1,2})?/?[\w.\-]+(/[\w.\-]+)*\.(pem|key|crt|cer|der
 CONTAINER_NAME = lazy(r"(CONNECTION_?STRING|(^|_)DSN)$", re.IGNORECASE)
 # The public half of a key pair: an access key's id, when its secret half is set beside it
 ACCESS_KEY = lazy(r"^(.*?)ACCESS_?KEY$")
+STORAGE = lazy(r"(^|_)(S3|AWS|MINIO|STORAGE|GCS|OSS|COS|R2|B2|BUCKET|BLOB|OBJECT_STORE|SPACES)(_|$)")
 # A compose secret's name standing for the password (`ORTHANC__POSTGRESQL__PASSWORD_SECRET: pg_password`)
 SECRET_INDIRECTION = lazy(r"(PASSWORD|PASSWD|PWD|PASS)_SECRET$")
 SECRET_REF_VALUE = lazy(r"^[a-z][a-z0-9_\-]{0,63}$")
@@ -59,13 +61,17 @@ def not_a_secret(var, value, names):
     """A secret-named variable whose value is something else: a key file's path, the id half of a key pair, the name
     of a compose secret."""
     upper = var.name.upper().replace("-", "_").replace(".", "_")
+    fallback = literal_fallback(value)
+    if fallback is not None:
+        value = fallback.strip()
     if KEY_FILE_PATH.match(value):
         return True
     pair = ACCESS_KEY.match(upper)
     if pair is not None and "SECRET" not in upper:
         prefix = pair.group(1)
-        if any(n != upper and n.startswith(prefix) and "SECRET" in n[len(prefix):] for n in names):
-            return True
+        if STORAGE.search(prefix) or any(n != upper and n.startswith(prefix) and "SECRET" in n[len(prefix):]
+                                         for n in names):
+            return True  # S3-style storage pairs an access key (the id) with a secret key
     return bool(SECRET_INDIRECTION.search(upper) and SECRET_REF_VALUE.match(value))
 
 
@@ -143,7 +149,9 @@ def _worth(written):
 def _inside(res, var, value, extra):
     from hipaa_scan.rules.inline import groups
 
-    found = list(groups([Written("variable", var.name, value, var.loc)], extra))
+    # a connection string's or a DSN's own name says secret, but only what is written inside it can be one
+    name = None if CONTAINER_NAME.search(var.name) else var.name
+    found = list(groups([Written("variable", name, value, var.loc)], extra))
     if not found:
         return None
     group = found[0]

@@ -37,19 +37,32 @@ NOT_SECRET_FILE = lazy(
     r"intermediate|trust|truststore)([-_.][^/]*)?\.pem$", re.IGNORECASE)
 
 
+# Where certificates go to be trusted: a PEM file copied there is a CA or server certificate, not a key
+TRUST_STORE = lazy(r"^/(usr/local/share/ca-certificates|usr/share/ca-certificates|etc/ssl/certs|etc/pki/ca-trust|"
+                   r"etc/pki/tls/certs|etc/ca-certificates)(/|$)")
+CERTIFICATE_FILE = lazy(r"\.(pem|crt|cer)$", re.IGNORECASE)
+# Build variables that the build writes into code shipped to browsers, public by design: `NEXT_PUBLIC_*`, `VITE_*`,
+# `REACT_APP_*`..., a captcha's site key, a browser error reporter's DSN
+PUBLIC_BUILD_VARIABLE = lazy(r"^(NEXT_PUBLIC|VITE|REACT_APP|NUXT_PUBLIC|NUXT_ENV|EXPO_PUBLIC|GATSBY|VUE_APP|"
+                             r"PUBLIC|STORYBOOK)_|(^|_)SITE_?KEY$|(^|_)SENTRY_DSN$", re.IGNORECASE)
+
+
 def check(res, ctx):
     for copy in res.copies:
-        instruction, sources, flags = copy.value
+        instruction, sources, flags = copy.value[:3]
+        dest = copy.value[3] if len(copy.value) > 3 else ""
         if "from" in flags:  # copied from another stage, not the build context
             continue
         for source in sources:
             clean = source.rstrip("/")
+            if CERTIFICATE_FILE.search(clean) and TRUST_STORE.match(dest):
+                continue  # added to the trust store: a certificate
             if SECRET_FILE.search(clean) and not NOT_SECRET_FILE.search(clean):
                 yield Hit(copy.loc, f"{label_at(res, copy.loc)} copies {source} into the image with {instruction}",
                           key=f"copy:{source}", evidence=f"{instruction} {source}")
     for arg in res.build_args:
         # a default that is a literal secret is HS401's finding (the value written in the file): one per line
-        if secret_name(arg.name) and not _literal_secret(arg):
+        if secret_name(arg.name) and not _literal_secret(arg) and not PUBLIC_BUILD_VARIABLE.search(arg.name):
             yield Hit(arg.loc, f"{label_at(res, arg.loc)} takes the secret {arg.name} as a build argument, kept in "
                                "image history",
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")
