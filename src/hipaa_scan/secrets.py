@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 SECRET_NAME = lazy(
     r"(PASSWORD|PASSWD|PASSPHRASE|(^|_)PASS$|(^|_)PWD$|SECRET|TOKEN|API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|"
     r"ENCRYPTION_?KEY|SIGNING_?KEY|SESSION_?KEY|MASTER_?KEY|AUTH_?KEY|CREDENTIAL|(^|_)DSN$|CONNECTION_?STRING|"
-    r"(^|_)SALT$|(^|_)KEY$)"
+    r"(^|_)SALT$|(^|_)KEY$|(^|_)AUTH$)"
 )
 # Names that mention a secret but hold something else: a path, a switch, a size, a duration, a public id.
 NOT_SECRET_NAME = lazy(
@@ -149,6 +149,7 @@ DEFAULT_PAIRS = {
     ("neo4j", "neo4j"): "Neo4j", ("postgres", "postgres"): "PostgreSQL", ("root", "root"): "the service",
     ("admin", "password"): "the service", ("root", "password"): "the service", ("sa", "sa"): "the service",
     ("kibana", "changeme"): "Kibana", ("admin", "changeme"): "the service", ("grafana", "admin"): "Grafana",
+    ("orthanc", "orthanc"): "Orthanc",
 }
 
 
@@ -370,6 +371,30 @@ def default_pairs(names_values: Iterable[Tuple[str, Optional[str]]]) -> Dict[str
         if product is not None:
             out[name] = product
     return out
+
+
+# A JSON user list: an object mapping user names to passwords, under a key that says so (Orthanc's
+# `"RegisteredUsers": {"alice": "pw"}`), or the whole value of a variable named so (`ORTHANC__REGISTERED_USERS`)
+USER_LIST_NAME = lazy(r"(^|_)(REGISTERED_?USERS|BASIC_?AUTH_?USERS|HTTP_?USERS|USERS)$")
+USER_LIST_KEY = lazy(r'"(RegisteredUsers|BasicAuthUsers|HttpUsers|Users|users|registered_users|basic_auth_users)"'
+                     r'\s*:\s*\{([^{}]*)\}')
+JSON_PAIR = lazy(r'"([^"\\\n]{1,256})"\s*:\s*"([^"\\\n]{0,256})"')
+
+
+def user_list(name: str, value: str) -> List[Tuple[str, str]]:
+    """The (user, password) pairs of the JSON user lists written in a value; comment lines (`//`) are skipped."""
+    if "{" not in value:
+        return []
+    text = value[:MAX_SHAPE_TEXT]
+    if "//" in text:
+        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+    bodies = [m.group(2) for m in USER_LIST_KEY.finditer(text)]
+    upper = name.upper().replace("-", "_").replace(".", "_")
+    stripped = text.strip()
+    if not bodies and USER_LIST_NAME.search(upper) and stripped.startswith("{") and stripped.endswith("}") and \
+            "{" not in stripped[1:-1]:
+        bodies = [stripped[1:-1]]
+    return [(m.group(1), m.group(2)) for body in bodies for m in JSON_PAIR.finditer(body)]
 
 
 def mask(value: Optional[str], visible: int = 0) -> str:

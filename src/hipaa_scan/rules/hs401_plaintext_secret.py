@@ -5,9 +5,9 @@ import re
 from hipaa_scan.model import Hit, Written
 from hipaa_scan.rules.base import label_at, meta, user_placeholders
 from hipaa_scan.lazyre import lazy
-from hipaa_scan.secrets import (URL_LABEL, default_credential, default_in_url, default_pairs, is_placeholder,
+from hipaa_scan.secrets import (DEFAULT_PAIRS, URL_LABEL, default_credential, default_in_url, default_pairs, is_placeholder,
                                 literal_fallback, mask,
-                                may_hold_credential, secret_name, shape_of)
+                                may_hold_credential, secret_name, shape_of, user_list)
 
 META = meta(
     id="HS401", name="plaintext-secret", severity="high", confidence="medium",
@@ -88,6 +88,17 @@ def check(res, ctx):
         shape = shape_of(value) if value else None
         if example and shape is not None and shape[0] == URL_LABEL:
             shape = None  # an example file's `user:password@` is local-development filler, not a real token
+        if "{" in value and not example:
+            users = [(u, p) for u, p in user_list(var.name, value) if p and not is_placeholder(p, extra)]
+            plain = [(u, p) for u, p in users if (u.lower(), p.lower()) not in DEFAULT_PAIRS]
+            if plain:  # default pairs alone are HS402's
+                if _first(reported, var.loc):
+                    count = f"{len(plain)} plaintext passwords" if len(plain) > 1 else "a plaintext password"
+                    shown = ", ".join(mask(p) for _u, p in plain[:3])
+                    yield Hit(var.loc, f"{label_at(res, var.loc)} writes {count} in a JSON user list in {var.name} "
+                                       f"({shown})",
+                              key=f"env:{var.name}:users", evidence=f"{var.name}: user list {shown}")
+                continue
         if shape is None and (example or not secret_name(var.name) or CONTAINER_NAME.search(var.name)):
             # a connection string, a JSON registry login, an argument string: credentials inside a value whose
             # name does not say secret (`JDBC_URL=...?password=...`, `DOCKER_AUTH_CONFIG`, `REDIS_ARGS=--requirepass`)

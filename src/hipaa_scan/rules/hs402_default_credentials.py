@@ -2,7 +2,8 @@
 
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.secrets import default_credential, default_in_url, default_pairs, may_hold_credential, secret_name
+from hipaa_scan.secrets import (DEFAULT_PAIRS, default_credential, default_in_url, default_pairs, may_hold_credential,
+                                secret_name, user_list)
 
 META = meta(
     id="HS402", name="default-credentials", severity="critical", confidence="high",
@@ -30,6 +31,12 @@ def check(res, ctx):
         if product:
             yield Hit(var.loc, f"{label_at(res, var.loc)} uses {_default(product)} in {var.name}",
                       key=f"env:{var.name}", evidence=f"{var.name}=<vendor default>")
+        elif var.value and "{" in var.value:  # `{"admin": "admin"}`: a default pair in a JSON user list
+            found = next((DEFAULT_PAIRS[(u.lower(), p.lower())] for u, p in user_list(var.name, var.value)
+                          if (u.lower(), p.lower()) in DEFAULT_PAIRS), None)
+            if found:
+                yield Hit(var.loc, f"{label_at(res, var.loc)} uses {_default(found)} in a JSON user list in "
+                                   f"{var.name}", key=f"env:{var.name}:users", evidence=f"{var.name}=<vendor default>")
     # `curl -u elastic:changeme`, `amqp://guest:guest@...` in a command, a RUN line, a label or a healthcheck
     yield from _in_text(res)
     if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None:
