@@ -436,6 +436,12 @@ def classify_sensitive(names_values: Iterable[Tuple[str, Optional[str]]]) -> Tup
             every.extend(found)
             if not is_default:
                 not_defaults.extend(found)
+        if "{" in v:  # a JSON user list's passwords (`{"alice": "pw"}`)
+            for user, password in user_list(name, v):
+                if len(password) >= 3 and not is_placeholder(password):
+                    every.append(password)
+                    if (user.lower(), password.lower()) not in DEFAULT_PAIRS:  # a default is a public word
+                        not_defaults.append(password)
         if "@" in v and "://" in v:
             for match in URL_CREDENTIAL.finditer(v):
                 if len(match.group(3)) >= 3:

@@ -83,6 +83,7 @@ def check(res, ctx):
     reported: set = set()  # one finding per line (or live key): a second credential there adds nothing to fix
     names = {v.name.upper().replace("-", "_").replace(".", "_") for v in variables}
     pairs = default_pairs((v.name, v.value) for v in res.env)  # user and password a vendor default pair: HS402's
+    defined = {v.name: v for v in variables if v.value}
     for var in variables:
         value = (var.value or "").strip()
         shape = shape_of(value) if value else None
@@ -108,7 +109,8 @@ def check(res, ctx):
                     yield hit
             continue  # neither a secret's shape nor a secret's name: the common case, ruled out cheaply first
         if is_placeholder(value, extra) or default_credential(var.name, value) or _reported_as_build_arg(var, res) \
-                or var.name in pairs or (shape is None and not_a_secret(var, value, names)):
+                or var.name in pairs or (shape is None and not_a_secret(var, value, names)) \
+                or _defined_beside(var, value, defined, extra):
             continue
         if shape is not None and shape[0] == URL_LABEL and default_in_url(value):
             continue  # `amqp://guest:guest@...`: a vendor default, HS402's finding
@@ -169,6 +171,22 @@ def _inside(res, var, value, extra):
     names = group.what()
     return Hit(var.loc, f"{label_at(res, var.loc)} writes a plaintext credential inside {var.name} ({names}: "
                         f"{group.masked()})", key=f"env:{var.name}", evidence=f"{var.name}: {names} {group.masked()}")
+
+
+REFERENCE = lazy(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])")
+
+
+def _defined_beside(var, value, defined, extra):
+    """`OB_SYS_PASSWORD=${OCEANBASE_PASSWORD:-pw}` where the same file defines OCEANBASE_PASSWORD with a secret: the
+    value used is the one reported at that variable's own line."""
+    match = REFERENCE.match(value)
+    if match is None or match.group(1) == var.name:
+        return False
+    other = defined.get(match.group(1))
+    if other is None or other.loc == var.loc:
+        return False
+    source = (other.value or "").strip()
+    return secret_name(other.name) and not is_placeholder(source, extra) and literal_fallback(source) is None
 
 
 def _first(reported, loc):

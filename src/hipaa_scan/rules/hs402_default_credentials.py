@@ -1,5 +1,7 @@
 """HS402 default-credentials: a vendor's default user or password is in use."""
 
+from hipaa_scan.catalog import image_repository
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
 from hipaa_scan.secrets import (DEFAULT_PAIRS, default_credential, default_in_url, default_pairs, may_hold_credential,
@@ -19,6 +21,10 @@ META = meta(
     remediation="Set a unique, generated credential from a secret store, and rotate any default that was ever deployed.",
 )
 
+GRAFANA_IMAGE = lazy(r"(^|/)grafana(-oss|-enterprise)?$")
+GRAFANA_PASSWORD_VARS = ("GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD__FILE")
+# a configuration file we cannot see may set the password (grafana.ini, or a whole /etc/grafana)
+GRAFANA_CONFIG = lazy(r"^/etc/grafana/?$|grafana\.ini$")
 MINIO_PASSWORD_VARS = ("MINIO_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD_FILE", "MINIO_SECRET_KEY", "MINIO_SECRET_KEY_FILE")
 
 
@@ -44,6 +50,12 @@ def check(res, ctx):
                 not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.extra.get("env_file"):
             yield Hit(res.anchor, f"{res.label} runs MinIO without a root password, so minioadmin/minioadmin applies",
                       key="minio-default", evidence="no MINIO_ROOT_PASSWORD")
+    if res.kind in ("compose", "container") and res.image is not None and not res.builds and \
+            GRAFANA_IMAGE.search(image_repository(str(res.image.value))) and not res.extra.get("env_file") and \
+            not any(v.name in GRAFANA_PASSWORD_VARS for v in res.env) and \
+            not any(GRAFANA_CONFIG.search(m.target or "") for m in res.mounts):
+        yield Hit(res.anchor, f"{res.label} runs Grafana without an admin password, so admin/admin applies",
+                  key="grafana-default", evidence="no GF_SECURITY_ADMIN_PASSWORD")
 
 
 def _default(product):
