@@ -25,8 +25,15 @@ META = meta(
         "variable is called), a registry login in `DOCKER_AUTH_CONFIG`, a secret flag in a `sh -c` string, a "
         "label or logging option under a secret's name. One finding per line. Placeholders (`${VAR}`, `<...>`, "
         "`your_...`, `changeme`, `__REPLACE_ME__`, `sk-xxxx...`, empty, `/run/secrets/...`, `*_FILE` indirection, "
-        "`$(cat ...)`) are not findings; values that are a vendor default are reported by HS402 instead, and "
-        "credentials in an image's RUN, LABEL, HEALTHCHECK or ONBUILD by HS405."),
+        "`$(cat ...)`, camel-case fillers such as `dummyKey...` or `yourApiKeyHere`) are not findings, nor are "
+        "values that are not the secret their name suggests: a key file's path (`*_TLS_KEY=/certs/redis.key`), an "
+        "access key's id beside its secret key, a compose secret's name (`*_PASSWORD_SECRET`), an ODBC `DSN=name`, "
+        "a connection string whose password is `${VAR}`, and a URL's `user:password@` in an example file. A JSON "
+        "user list (`\"RegisteredUsers\": {\"alice\": \"...\"}`, `ORTHANC__REGISTERED_USERS`) is a list of "
+        "plaintext passwords. Values that are a vendor default (also `PG_PWD=postgres`, a user and password pair "
+        "such as admin/admin) are reported by HS402 instead, and credentials in an image's RUN, LABEL, "
+        "HEALTHCHECK or ONBUILD by HS405. One finding per written line: a line several services share through a "
+        "YAML anchor, or a Dockerfile two services build, is reported once."),
     remediation=(
         "Remove the value from the file and rotate it. Supply it at run time from a secret store: compose "
         "`secrets:` (read from /run/secrets), `*_FILE` variables, or the orchestrator's secret mechanism; for builds, "

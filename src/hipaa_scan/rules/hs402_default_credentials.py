@@ -16,7 +16,12 @@ META = meta(
     description=(
         "Default credentials are the first thing an attacker tries and are published in every vendor's "
         "documentation. A datastore guarded by them is effectively unauthenticated. MinIO started without a root "
-        "password falls back to minioadmin/minioadmin. Example files (`.env.example`, `.sample`, `.template`...) "
+        "password falls back to minioadmin/minioadmin, Grafana without an admin password to admin/admin. A "
+        "client setting named after the product it logs in to holds that product's default (`PG_PWD=postgres`, "
+        "`MYSQL_PWD=root`, `ES_PWD=elastic`, `ORTHANC__POSTGRESQL__PASSWORD=postgres`), a user and password set "
+        "side by side make a default pair (`spring.datasource.username=admin` with `...password=admin`), and a "
+        "JSON user list may hold one (`{\"admin\": \"admin\"}`, Orthanc's orthanc/orthanc). HS402 owns these: "
+        "HS401 does not report them again. Example files (`.env.example`, `.sample`, `.template`...) "
         "show what to set: a default there is the placeholder users replace, and is not reported."),
     remediation="Set a unique, generated credential from a secret store, and rotate any default that was ever deployed.",
 )

@@ -14,14 +14,19 @@ META = meta(
     summary=("Authentication switched off: POSTGRES_HOST_AUTH_METHOD=trust, ALLOW_EMPTY_PASSWORD, "
              "MYSQL_ALLOW_EMPTY_PASSWORD, Redis without a password (the official image ignores REDIS_PASSWORD) or "
              "with --protected-mode no, MongoDB without a root user, etcd serving clients over plain HTTP beyond "
-             "loopback."),
+             "loopback, Orthanc (a PACS) with AuthenticationEnabled false, NEO4J_AUTH=none, PgBouncer AUTH_TYPE "
+             "trust, Grafana's anonymous Admin."),
     description=(
         "A datastore that lets any client in turns every container on its network, and anything that can reach a "
         "published port, into a reader and writer of the ePHI it holds. Redis is judged by its image's own "
         "mechanism: the official image (and Valkey, KeyDB) takes a password only from `--requirepass` or a "
         "configuration file, Bitnami's from REDIS_PASSWORD, Redis Stack's from REDIS_ARGS. A configuration file we "
         "cannot see is given the benefit of the doubt. etcd checks client certificates only on HTTPS: a plain "
-        "`http://` client URL on anything but loopback is unauthenticated whatever `--client-cert-auth` says."),
+        "`http://` client URL on anything but loopback is unauthenticated whatever `--client-cert-auth` says. "
+        "Orthanc serves DICOM studies, ePHI, over its REST API: `AuthenticationEnabled` false (the "
+        "`ORTHANC__AUTHENTICATION_ENABLED` switch, or in a JSON value such as `ORTHANC_JSON`) is reported unless "
+        "the authorization plugin is configured beside it (`ORTHANC__AUTHORIZATION__*`, an `Authorization` "
+        "block, a mounted `auth*.json`), which authenticates every request itself."),
     remediation=(
         "Enable authentication: a password from a secret store (`--requirepass` via a config file, "
         "`POSTGRES_PASSWORD_FILE`), scram-sha-256 instead of trust, HTTPS client URLs with client certificates for "

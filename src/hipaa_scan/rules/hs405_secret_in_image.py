@@ -19,7 +19,10 @@ META = meta(
         "even if a later step deletes the file. Every RUN command is kept in the image history (`docker history`), "
         "and LABEL, HEALTHCHECK and ONBUILD in its configuration (`docker inspect`): a token in a `curl -H`, a "
         "password in a URL or a credential file written by `echo` or a heredoc ships with the image. Image "
-        "registries are rarely guarded like ePHI stores."),
+        "registries are rarely guarded like ePHI stores. Build variables public by design are not secrets: "
+        "`NEXT_PUBLIC_*`, `VITE_*`, `REACT_APP_*` and the like end up in code shipped to browsers, as do site "
+        "keys and Sentry DSNs; nor is a certificate copied into a CA trust store (`/etc/ssl/certs`, "
+        "`/usr/local/share/ca-certificates`)."),
     remediation=(
         "Exclude such files with .dockerignore and mount secrets at build time (`RUN --mount=type=secret,id=...`, "
         "read from /run/secrets) or at run time; never pass secrets as build arguments, labels or in commands; "
