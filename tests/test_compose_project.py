@@ -21,7 +21,7 @@ from hipaa_scan.sources.project import Spec, load_project
 CASES = os.path.join(FIXTURES, "compose-project")
 REL = "fixtures/compose-project"
 # Variables the fixtures use: the tests decide them, not the shell that runs pytest.
-FIXTURE_VARIABLES = ("REDIS_TAG", "CACHE_USER", "PRIVILEGED", "REDIS_AUTH", "BIND_EMPTY", "DEV_MODE", "NOT_SET",
+FIXTURE_VARIABLES = ("REDIS_TAG", "CACHE_USER", "PRIVILEGED", "REDIS_PHRASE", "BIND_EMPTY", "DEV_MODE", "NOT_SET",
                      "LEVEL", "FALLBACK_LEVEL", "API_TOKEN", "REQUIRED_SET", "OPTIONAL", "MISSING_VAR", "MUST_HAVE",
                      "QUOTED", "EXPANDED", "APP_TAG", "INHERITED", "DB_PASSWORD", "PG_VERSION", "DB_AUTH",
                      "APP_VERSION", "MINIO_ROOT_PASSWORD", "COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR")
@@ -124,7 +124,7 @@ def test_interpolated_findings_name_the_variable_and_the_file():
     env_line = line_of("interpolation", ".env", "REDIS_TAG=")
     assert f"via REDIS_TAG from {path('interpolation', '.env')}:{env_line}" in by_rule["HS301"].message
     command = at("HS401", "interpolation", "compose.yaml", "--requirepass")
-    assert "REDIS_AUTH from" in next(f.message for f in result.findings
+    assert "REDIS_PHRASE from" in next(f.message for f in result.findings
                                      if (f.rule_id, f.location.path, f.location.line) == command)
     assert any("MISSING_VAR" in note for note in result.notes)
 
@@ -262,7 +262,8 @@ def test_extends_same_file_and_other_file():
         at("HS401", "extends", "common/worker.env", "WORKER_PASSWORD"),
     }
     privileged = sorted(f.resource for f in result.findings if f.rule_id == "HS102")
-    assert privileged == ["service:base", "service:web"]  # one finding per service, at the line to fix
+    # web extends base: one written `privileged: true`, one finding (issue 15: one finding per written element)
+    assert privileged == ["service:base"]
     loaded = project("extends")
     worker = resource(loaded, "service:worker")
     assert worker.image.value == "example/worker:1.0" and worker.read_only.value == "true"
@@ -371,7 +372,7 @@ DEV = {
     at("HS101", "realistic", "api/Dockerfile", "FROM"),
     at("HS303", "realistic", "api/Dockerfile", "FROM"),
     at("HS305", "realistic", "compose.override.yaml", "FLASK_ENV"),
-    at("HS401", "realistic", "compose.yaml", "--requirepass"),  # only once REDIS_AUTH is interpolated
+    at("HS401", "realistic", "compose.yaml", "--requirepass"),  # only once REDIS_PHRASE is interpolated
     at("HS401", "realistic", ".env", "MINIO_ROOT_PASSWORD="),
     at("HS401", "realistic", "config/api.vars", "SESSION_SECRET"),  # read through env_file only
     at("HS501", "realistic", "compose.yaml", "6379:6379"),

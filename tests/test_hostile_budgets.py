@@ -254,8 +254,11 @@ def test_many_services_extending_one_chain_resolve_it_once(tmp_path):
     users = "".join(f"  u{i}:\n    extends: b0\n" for i in range(3000))
     result = scan(tmp_path, {"fanin/compose.yaml": "services:\n" + chain + users})
     assert not [e for e in result.errors if "fanin/" in e.path]
-    assert sum(f.rule_id == "HS301" and f.location.path.endswith("fanin/compose.yaml")
-               for f in result.findings) >= 3000
+    fanin = [f for f in result.findings if f.location.path.endswith("fanin/compose.yaml")]
+    # every service is judged (one HS108 per service key), and the one `image: redis` they all inherit is one
+    # written element, so one HS301 (issue 15: one finding per element)
+    assert sum(f.rule_id == "HS108" for f in fanin) >= 3000
+    assert [f.location.line for f in fanin if f.rule_id == "HS301"] == [53]  # b25's `image: redis`
 
 
 def test_extends_across_files_many_times(tmp_path):
@@ -263,7 +266,11 @@ def test_extends_across_files_many_times(tmp_path):
         f"  s{i}:\n    extends: {{file: base.yaml, service: b}}\n" for i in range(2000)),
         "xf/base.yaml": "services:\n  b:\n    image: redis\n    privileged: true\n"}
     result = scan(tmp_path, files)
-    assert sum(f.rule_id == "HS102" for f in result.findings) >= 2000
+    # each of the 2000 services is judged (HS108 at its own key); the `privileged: true` they all inherit is one
+    # written element in base.yaml, so one HS102 (issue 15: one finding per element)
+    assert sum(f.rule_id == "HS108" and f.location.path.endswith("xf/compose.yaml") for f in result.findings) >= 2000
+    assert [(f.location.path.rsplit("/", 1)[-1], f.location.line) for f in result.findings
+            if f.rule_id == "HS102"] == [("base.yaml", 4)]
 
 
 # -- YAML --------------------------------------------------------------------------------------------------------

@@ -370,10 +370,10 @@ def test_realistic_files_without_credentials_give_no_finding(tmp_path):
 
 def test_a_secret_env_variable_used_through_interpolation_is_reported_once_at_its_env_line(tmp_path):
     """`.env` writes REDIS_PASSWORD (a secret's name): reported there; the healthcheck, label and command that use it
-    through `${REDIS_PASSWORD}` are not reported again. A value under a name that does not say secret (REDIS_AUTH)
+    through `${REDIS_PASSWORD}` are not reported again. A value under a name that does not say secret (REDIS_PHRASE)
     is judged where it is used, as before."""
     password, auth = fresh(), fresh()
-    (tmp_path / ".env").write_text(f"REDIS_PASSWORD={password}\nREDIS_AUTH={auth}\n")
+    (tmp_path / ".env").write_text(f"REDIS_PASSWORD={password}\nREDIS_PHRASE={auth}\n")
     (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
         services:
           redis:
@@ -385,7 +385,7 @@ def test_a_secret_env_variable_used_through_interpolation_is_reported_once_at_it
               test: redis-cli -a ${REDIS_PASSWORD} ping
           replica:
             image: redis:7.2.4
-            command: redis-server --masterauth ${REDIS_AUTH}
+            command: redis-server --masterauth ${REDIS_PHRASE}
         """).lstrip())
     result = scan_paths([str(tmp_path)], ScanOptions(select=["HS401"]))
     assert not result.errors

@@ -177,6 +177,8 @@ def _unquoted(text: str, start: int, end: int) -> Tuple[int, int]:
 
 def _secret_key(name: str) -> bool:
     bare = name.strip("-_.\"'")
+    if bare.upper() == "DSN":  # an ODBC connection string's `DSN=name` names a data source, not a credential
+        return False
     return secrets.secret_name(bare) or bool(_EXTRA_SECRET_KEYS.match(bare)) or \
         bool(_EXTRA_SECRET_KEYS.match(name.strip("\"'")))
 

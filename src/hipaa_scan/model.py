@@ -214,7 +214,7 @@ class Resource(Record):
         self.limits = {} if limits is None else limits  # memory, cpus, pids
         self.command = [] if command is None else command  # entrypoint + command tokens
         self.run = [] if run is None else run  # Dockerfile RUN command text (all stages)
-        self.copies = [] if copies is None else copies  # Dockerfile COPY/ADD: value (instruction, [sources], flags)
+        self.copies = [] if copies is None else copies  # Dockerfile COPY/ADD: value (instruction, [sources], flags, destination)
         self.build_args = [] if build_args is None else build_args  # Dockerfile ARG declarations (all stages)
 
         # Facts of several kinds.

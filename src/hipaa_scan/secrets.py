@@ -12,13 +12,13 @@ from hipaa_scan.lazyre import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterable, List, Optional, Tuple
+    from typing import Dict, Iterable, List, Optional, Tuple
 
 # Variable names that hold secrets. Matched against the upper-cased name.
 SECRET_NAME = lazy(
     r"(PASSWORD|PASSWD|PASSPHRASE|(^|_)PASS$|(^|_)PWD$|SECRET|TOKEN|API_?KEY|APIKEY|ACCESS_?KEY|PRIVATE_?KEY|"
     r"ENCRYPTION_?KEY|SIGNING_?KEY|SESSION_?KEY|MASTER_?KEY|AUTH_?KEY|CREDENTIAL|(^|_)DSN$|CONNECTION_?STRING|"
-    r"(^|_)SALT$|(^|_)KEY$)"
+    r"(^|_)SALT$|(^|_)KEY$|(^|_)AUTH$)"
 )
 # Names that mention a secret but hold something else: a path, a switch, a size, a duration, a public id.
 NOT_SECRET_NAME = lazy(
@@ -28,7 +28,9 @@ NOT_SECRET_NAME = lazy(
     r"_ROTATION|_PROVIDER|_BACKEND|_STORE|_KEYS_?URL|_FORMAT|_METHOD|_SOURCE)$|^MAX_|_TOKENS$|TOKENIZER|"
     r"^(PUBLIC|PUBLISHABLE)_|_PUBLIC_?KEY|_PUBLISHABLE_?KEY|_KEY_ID$|ACCESS_KEY_ID$|^KEY$|"
     # a signing key's public fingerprint (official images' GPG_KEY), a hashing setting, a token's audience or issuer
-    r"(^|_)GPG_KEYS?$|_FINGERPRINTS?$|_ENCRYPTION$|_AUDIENCE$|_ISSUER$|_SCOPES?$|_CLAIMS?$"
+    r"(^|_)GPG_KEYS?$|_FINGERPRINTS?$|_ENCRYPTION$|_AUDIENCE$|_ISSUER$|_SCOPES?$|_CLAIMS?$|"
+    # where a service is reached (`TOKEN_SERVICE_ADDRESS`), not what it is reached with
+    r"_ADDRESS$|_ADDR$"
 )
 
 # Value shapes that are secrets whatever the variable is called: (label, pattern, visible prefix length).
@@ -101,6 +103,10 @@ PLACEHOLDER = lazy(
     r"true|false|yes|no|on|off|\d{1,6})$",
     re.IGNORECASE,
 )
+# camel case placeholders, which the case-blind pattern above cannot tell from words: `dummyKeyWithMinimumLength`,
+# `yourApiKeyHere`, `exampleSecret`, `changeMe` (a lower-case filler word, then an upper-case letter or a digit)
+CAMEL_PLACEHOLDER = lazy(r"^(dummy|fake|example|sample|placeholder|your|insert|enter|replace|change)"
+                         r"[A-Z0-9]")
 
 # Vendor default credentials: variable name pattern, default values, product.
 DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] = (
@@ -124,6 +130,14 @@ DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] 
     (lazy(r"^(ETCD_ROOT_PASSWORD)$"), ("root", "password"), "etcd"),
     (lazy(r"(^|_)(ADMIN_PASSWORD|ROOT_PASSWORD)$"), ("admin", "password", "root", "123456", "changeme"),
      "the service"),
+    # a client's setting named after the product it logs in to, holding that product's own default:
+    # `PG_PWD=postgres`, `ORTHANC__POSTGRESQL__PASSWORD=postgres`, `MYSQL_PWD=root`, `ES_PWD=elastic`
+    (lazy(r"(^|_)(PG|POSTGRES|POSTGRESQL)_+(\w*_)?(PASSWORD|PASS|PWD)$"), ("postgres",), "PostgreSQL"),
+    (lazy(r"(^|_)(MYSQL|MARIADB)_+(\w*_)?(PASSWORD|PASS|PWD)$"), ("root",), "MySQL/MariaDB"),
+    (lazy(r"(^|_)(ES|ELASTIC|ELASTICSEARCH)_+(\w*_)?(PASSWORD|PASS|PWD)$"), ("elastic", "changeme"), "Elasticsearch"),
+    (lazy(r"(^|_)ORTHANC_+(\w*_)?(PASSWORD|PASS|PWD)$"), ("orthanc",), "Orthanc"),
+    # OpenEMR's documented first login (admin/pass)
+    (lazy(r"^(OE_PASS|OPENEMR_ADMIN_PASS(WORD)?)$"), ("pass",), "OpenEMR"),
 )
 
 
@@ -135,6 +149,7 @@ DEFAULT_PAIRS = {
     ("neo4j", "neo4j"): "Neo4j", ("postgres", "postgres"): "PostgreSQL", ("root", "root"): "the service",
     ("admin", "password"): "the service", ("root", "password"): "the service", ("sa", "sa"): "the service",
     ("kibana", "changeme"): "Kibana", ("admin", "changeme"): "the service", ("grafana", "admin"): "Grafana",
+    ("orthanc", "orthanc"): "Orthanc",
 }
 
 
@@ -203,7 +218,7 @@ def _placeholder_with(value: str, extra: Iterable["re.Pattern[str]"]) -> bool:
     if fallback is not None:  # a reference is a placeholder only if its written fallback is one too
         return is_placeholder(fallback, extra)
     v = value.strip().strip("'\"")
-    if PLACEHOLDER.match(v) or (v[:1] == "_" and PLACEHOLDER.match(v.strip("_"))):
+    if PLACEHOLDER.match(v) or (v[:1] == "_" and PLACEHOLDER.match(v.strip("_"))) or CAMEL_PLACEHOLDER.match(v):
         return True
     return any(p.search(v) for p in extra)
 
@@ -321,10 +336,65 @@ def default_credential(name: str, value: Optional[str]) -> Optional[str]:
     v = (value if fallback is None else fallback).strip().strip("'\"").lower()
     if v not in ALL_DEFAULTS:
         return None
+    upper = name.upper().replace("-", "_").replace(".", "_")  # `spring.datasource.password`, `es-password`
     for pattern, defaults, product in DEFAULT_CREDENTIALS:
-        if pattern.search(name) and v in defaults:
+        if pattern.search(upper) and v in defaults:
             return product
     return None
+
+
+_USER_NAME = lazy(r"^(.*?)(USER|USERNAME|LOGIN|ACCOUNT)$")
+_PASSWORD_NAME = lazy(r"^(.*?)(PASSWORD|PASS|PWD)$")
+
+
+def default_pairs(names_values: Iterable[Tuple[str, Optional[str]]]) -> Dict[str, str]:
+    """{password variable: product} for a user and a password set side by side under one prefix that together
+    make a vendor default pair (`spring.datasource.username=admin` with `spring.datasource.password=admin`)."""
+    users: Dict[str, str] = {}
+    passwords: List[Tuple[str, str, str]] = []
+    for name, value in names_values:
+        if not value:
+            continue
+        fallback = literal_fallback(value)
+        v = (value if fallback is None else fallback).strip().strip("'\"").lower()
+        upper = name.upper().replace("-", "_").replace(".", "_")
+        user = _USER_NAME.match(upper)
+        if user is not None:
+            users[user.group(1)] = v
+            continue
+        password = _PASSWORD_NAME.match(upper)
+        if password is not None:
+            passwords.append((name, password.group(1), v))
+    out: Dict[str, str] = {}
+    for name, prefix, v in passwords:
+        product = DEFAULT_PAIRS.get((users.get(prefix, ""), v))
+        if product is not None:
+            out[name] = product
+    return out
+
+
+# A JSON user list: an object mapping user names to passwords, under a key that says so (Orthanc's
+# `"RegisteredUsers": {"alice": "pw"}`), or the whole value of a variable named so (`ORTHANC__REGISTERED_USERS`)
+USER_LIST_NAME = lazy(r"(^|_)(REGISTERED_?USERS|BASIC_?AUTH_?USERS|HTTP_?USERS|USERS)$")
+USER_LIST_KEY = lazy(r'"(RegisteredUsers|BasicAuthUsers|HttpUsers|Users|users|registered_users|basic_auth_users)"'
+                     r'\s*:\s*\{([^{}]*)\}')
+JSON_PAIR = lazy(r'"([^"\\\n]{1,256})"\s*:\s*"([^"\\\n]{0,256})"')
+
+
+def user_list(name: str, value: str) -> List[Tuple[str, str]]:
+    """The (user, password) pairs of the JSON user lists written in a value; comment lines (`//`) are skipped."""
+    if "{" not in value:
+        return []
+    text = value[:MAX_SHAPE_TEXT]
+    if "//" in text:
+        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+    bodies = [m.group(2) for m in USER_LIST_KEY.finditer(text)]
+    upper = name.upper().replace("-", "_").replace(".", "_")
+    stripped = text.strip()
+    if not bodies and USER_LIST_NAME.search(upper) and stripped.startswith("{") and stripped.endswith("}") and \
+            "{" not in stripped[1:-1]:
+        bodies = [stripped[1:-1]]
+    return [(m.group(1), m.group(2)) for body in bodies for m in JSON_PAIR.finditer(body)]
 
 
 def mask(value: Optional[str], visible: int = 0) -> str:
@@ -366,6 +436,12 @@ def classify_sensitive(names_values: Iterable[Tuple[str, Optional[str]]]) -> Tup
             every.extend(found)
             if not is_default:
                 not_defaults.extend(found)
+        if "{" in v:  # a JSON user list's passwords (`{"alice": "pw"}`)
+            for user, password in user_list(name, v):
+                if len(password) >= 3 and not is_placeholder(password):
+                    every.append(password)
+                    if (user.lower(), password.lower()) not in DEFAULT_PAIRS:  # a default is a public word
+                        not_defaults.append(password)
         if "@" in v and "://" in v:
             for match in URL_CREDENTIAL.finditer(v):
                 if len(match.group(3)) >= 3:

@@ -28,7 +28,7 @@ PIPE_TO_SHELL = lazy(
 
 def check(res, ctx):
     for copy in res.copies:
-        instruction, sources, flags = copy.value
+        instruction, sources, flags = copy.value[:3]
         if instruction == "ADD" and "checksum" not in flags:
             for source in sources:
                 if URL.match(source):

@@ -14,14 +14,19 @@ META = meta(
     summary=("Authentication switched off: POSTGRES_HOST_AUTH_METHOD=trust, ALLOW_EMPTY_PASSWORD, "
              "MYSQL_ALLOW_EMPTY_PASSWORD, Redis without a password (the official image ignores REDIS_PASSWORD) or "
              "with --protected-mode no, MongoDB without a root user, etcd serving clients over plain HTTP beyond "
-             "loopback."),
+             "loopback, Orthanc (a PACS) with AuthenticationEnabled false, NEO4J_AUTH=none, PgBouncer AUTH_TYPE "
+             "trust, Grafana's anonymous Admin."),
     description=(
         "A datastore that lets any client in turns every container on its network, and anything that can reach a "
         "published port, into a reader and writer of the ePHI it holds. Redis is judged by its image's own "
         "mechanism: the official image (and Valkey, KeyDB) takes a password only from `--requirepass` or a "
         "configuration file, Bitnami's from REDIS_PASSWORD, Redis Stack's from REDIS_ARGS. A configuration file we "
         "cannot see is given the benefit of the doubt. etcd checks client certificates only on HTTPS: a plain "
-        "`http://` client URL on anything but loopback is unauthenticated whatever `--client-cert-auth` says."),
+        "`http://` client URL on anything but loopback is unauthenticated whatever `--client-cert-auth` says. "
+        "Orthanc serves DICOM studies, ePHI, over its REST API: `AuthenticationEnabled` false (the "
+        "`ORTHANC__AUTHENTICATION_ENABLED` switch, or in a JSON value such as `ORTHANC_JSON`) is reported unless "
+        "the authorization plugin is configured beside it (`ORTHANC__AUTHORIZATION__*`, an `Authorization` "
+        "block, a mounted `auth*.json`), which authenticates every request itself."),
     remediation=(
         "Enable authentication: a password from a secret store (`--requirepass` via a config file, "
         "`POSTGRES_PASSWORD_FILE`), scram-sha-256 instead of trust, HTTPS client URLs with client certificates for "
@@ -37,7 +42,19 @@ ENV_CHECKS = (
      "allows an empty password"),
     (lazy(r"^(ETCD_AUTH_TOKEN_DISABLED|REDIS_DISABLE_AUTH|AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED)$"), TRUTHY,
      "turns authentication off"),
+    (lazy(r"^NEO4J_AUTH$"), lazy(r"^none$", re.IGNORECASE), "turns authentication off"),
+    (lazy(r"^PGBOUNCER_AUTH_TYPE$"), lazy(r"^(trust|any)$", re.IGNORECASE),
+     "lets clients in without a password"),
 )
+FALSY = lazy(r"^(no|false|0|off)$", re.IGNORECASE)
+# Orthanc (a PACS: DICOM images and reports, ePHI) with its HTTP authentication off, as an environment switch or
+# inside a JSON configuration value (`ORTHANC_JSON`, any variable holding JSON); a `//` comment line is not a setting
+ORTHANC_AUTH_SWITCH = lazy(r"^ORTHANC__AUTHENTICATION_ENABLED$")
+JSON_AUTH_OFF = lazy(r"^[^/]*?\"AuthenticationEnabled\"\s*:\s*false\b", re.MULTILINE)
+# The authorization plugin authenticates every request itself: with it, AuthenticationEnabled false is its setting
+AUTHORIZATION_PLUGIN = lazy(r"^ORTHANC__AUTHORIZATION__")
+JSON_AUTHORIZATION = lazy(r"^[^/]*?\"Authorization\"\s*:\s*\{", re.MULTILINE)
+AUTH_CONFIG_MOUNT = lazy(r"auth[\w.\-]*\.jsonc?$", re.IGNORECASE)
 CONF_ARG = lazy(r"\.conf$")
 # `--requirepass` with a value: an empty one (`--requirepass ""`) leaves Redis without a password
 REQUIREPASS = lazy(r"--requirepass(=|\s+)(?![\"']{2}(\s|$))\S")
@@ -65,6 +82,14 @@ def check(res, ctx):
                 yield Hit(var.loc, f"{label_at(res, var.loc)} sets {var.name}={var.value.strip()}, which {what}",
                           key=f"env:{var.name}", evidence=f"{var.name}={var.value.strip()}")
     yield from _etcd(res)
+    yield from _orthanc(res)
+    yield from _grafana_anonymous_admin(res)
+    pgbouncer = res.image is not None and "pgbouncer" in image_repository(str(res.image.value))
+    auth_type = res.env_value("AUTH_TYPE") if pgbouncer else None
+    if auth_type is not None and (auth_type.value or "").strip().lower() in ("trust", "any"):
+        yield Hit(auth_type.loc, f"{label_at(res, auth_type.loc)} sets AUTH_TYPE={auth_type.value.strip()} on "
+                                 "PgBouncer, which lets clients in without a password",
+                  key="env:AUTH_TYPE", evidence=f"AUTH_TYPE={auth_type.value.strip()}")
     if res.kind not in ("compose", "container") or ctx.datastores is None or res.builds:
         return  # a service built from a Dockerfile: its `image:` names the result, not what it is built from
     image = str(res.image.value) if res.image is not None else None
@@ -78,6 +103,40 @@ def check(res, ctx):
         if "--auth" not in args and not res.env_file:
             yield Hit(res.anchor, f"{res.label} runs MongoDB without a root user, so authentication is off",
                       key="mongo-auth", evidence="no MONGO_INITDB_ROOT_PASSWORD")
+
+
+# -- Orthanc, Grafana ----------------------------------------------------------------------------------------------
+
+def _orthanc(res):
+    """Orthanc's HTTP authentication switched off, unless the authorization plugin is configured beside it."""
+    hits = []
+    plugin = False
+    for var in res.env:
+        value = var.value or ""
+        if AUTHORIZATION_PLUGIN.match(var.name) or ("Authorization" in value and JSON_AUTHORIZATION.search(value)):
+            plugin = True
+        if ORTHANC_AUTH_SWITCH.match(var.name) and FALSY.match(value.strip().strip("\"'")):
+            hits.append((var, f"sets {var.name}={value.strip()}"))
+        elif "AuthenticationEnabled" in value and JSON_AUTH_OFF.search(value):
+            hits.append((var, f"sets \"AuthenticationEnabled\": false in {var.name}"))
+    if not hits or plugin or any(AUTH_CONFIG_MOUNT.search(m.source or "") for m in res.mounts):
+        return
+    for var, what in hits:
+        yield Hit(var.loc, f"{label_at(res, var.loc)} {what}: Orthanc then serves its REST API and viewer, and the "
+                           "medical images they hold, to any client without a login",
+                  key=f"env:{var.name}:orthanc-auth", evidence=what)
+
+
+def _grafana_anonymous_admin(res):
+    enabled = res.env_value("GF_AUTH_ANONYMOUS_ENABLED")
+    role = res.env_value("GF_AUTH_ANONYMOUS_ORG_ROLE")
+    if enabled is None or role is None or not TRUTHY.match((enabled.value or "").strip()):
+        return
+    if (role.value or "").strip().lower() != "admin":
+        return
+    yield Hit(enabled.loc, f"{label_at(res, enabled.loc)} lets anonymous visitors into Grafana with the Admin role "
+                        "(GF_AUTH_ANONYMOUS_ENABLED with GF_AUTH_ANONYMOUS_ORG_ROLE=Admin)",
+              key="env:GF_AUTH_ANONYMOUS_ORG_ROLE", evidence="anonymous Admin")
 
 
 # -- Redis -------------------------------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ META = meta(
         "even if a later step deletes the file. Every RUN command is kept in the image history (`docker history`), "
         "and LABEL, HEALTHCHECK and ONBUILD in its configuration (`docker inspect`): a token in a `curl -H`, a "
         "password in a URL or a credential file written by `echo` or a heredoc ships with the image. Image "
-        "registries are rarely guarded like ePHI stores."),
+        "registries are rarely guarded like ePHI stores. Build variables public by design are not secrets: "
+        "`NEXT_PUBLIC_*`, `VITE_*`, `REACT_APP_*` and the like end up in code shipped to browsers, as do site "
+        "keys and Sentry DSNs; nor is a certificate copied into a CA trust store (`/etc/ssl/certs`, "
+        "`/usr/local/share/ca-certificates`)."),
     remediation=(
         "Exclude such files with .dockerignore and mount secrets at build time (`RUN --mount=type=secret,id=...`, "
         "read from /run/secrets) or at run time; never pass secrets as build arguments, labels or in commands; "
@@ -37,19 +40,32 @@ NOT_SECRET_FILE = lazy(
     r"intermediate|trust|truststore)([-_.][^/]*)?\.pem$", re.IGNORECASE)
 
 
+# Where certificates go to be trusted: a PEM file copied there is a CA or server certificate, not a key
+TRUST_STORE = lazy(r"^/(usr/local/share/ca-certificates|usr/share/ca-certificates|etc/ssl/certs|etc/pki/ca-trust|"
+                   r"etc/pki/tls/certs|etc/ca-certificates)(/|$)")
+CERTIFICATE_FILE = lazy(r"\.(pem|crt|cer)$", re.IGNORECASE)
+# Build variables that the build writes into code shipped to browsers, public by design: `NEXT_PUBLIC_*`, `VITE_*`,
+# `REACT_APP_*`..., a captcha's site key, a browser error reporter's DSN
+PUBLIC_BUILD_VARIABLE = lazy(r"^(NEXT_PUBLIC|VITE|REACT_APP|NUXT_PUBLIC|NUXT_ENV|EXPO_PUBLIC|GATSBY|VUE_APP|"
+                             r"PUBLIC|STORYBOOK)_|(^|_)SITE_?KEY$|(^|_)SENTRY_DSN$", re.IGNORECASE)
+
+
 def check(res, ctx):
     for copy in res.copies:
-        instruction, sources, flags = copy.value
+        instruction, sources, flags = copy.value[:3]
+        dest = copy.value[3] if len(copy.value) > 3 else ""
         if "from" in flags:  # copied from another stage, not the build context
             continue
         for source in sources:
             clean = source.rstrip("/")
+            if CERTIFICATE_FILE.search(clean) and TRUST_STORE.match(dest):
+                continue  # added to the trust store: a certificate
             if SECRET_FILE.search(clean) and not NOT_SECRET_FILE.search(clean):
                 yield Hit(copy.loc, f"{label_at(res, copy.loc)} copies {source} into the image with {instruction}",
                           key=f"copy:{source}", evidence=f"{instruction} {source}")
     for arg in res.build_args:
         # a default that is a literal secret is HS401's finding (the value written in the file): one per line
-        if secret_name(arg.name) and not _literal_secret(arg):
+        if secret_name(arg.name) and not _literal_secret(arg) and not PUBLIC_BUILD_VARIABLE.search(arg.name):
             yield Hit(arg.loc, f"{label_at(res, arg.loc)} takes the secret {arg.name} as a build argument, kept in "
                                "image history",
                       key=f"arg:{arg.name}", evidence=f"ARG {arg.name}")

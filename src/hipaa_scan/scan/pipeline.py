@@ -105,10 +105,18 @@ class Runner:
 
     def run(self, doc: Document) -> List[Finding]:
         findings: List[Finding] = []
+        # one finding per element written in the source: a line that several services share (a YAML anchor or merge
+        # key, a Dockerfile two services build) is reported once, for the first resource that reaches it
+        written: Set[Tuple[str, str, int, str]] = set()
         for res in doc.resources:
             for rule, context in self.by_kind.get(res.kind, ()):
                 try:
                     for hit in rule.check(res, context):
+                        if hit.loc.line:
+                            element = (rule.meta.id, hit.loc.path, hit.loc.line, hit.key)
+                            if element in written:
+                                continue
+                            written.add(element)
                         findings.append(self._finding(rule, res, doc, hit))
                 except Exception as exc:  # one broken rule is reported, the others go on
                     self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "

@@ -407,7 +407,8 @@ def _apply(ins: Instruction, stage: Stage, shipped: bool, variables: Dict[str, s
         if ins.value.strip().startswith("["):
             words = _exec_form(ins.value)
         sources = [substitute(w, variables, budget) for w in words[:-1]] if len(words) > 1 else []
-        res.copies.append(Value((name, sources, flags), loc))
+        dest = substitute(words[-1], variables, budget) if len(words) > 1 else ""
+        res.copies.append(Value((name, sources, flags, dest), loc))
     elif name in ("LABEL", "HEALTHCHECK", "ONBUILD"):
         # kept in the image's configuration (and ONBUILD in every image built FROM it) when the stage ships
         _written(res, name, ins.value, loc, shipped, lines, ins)

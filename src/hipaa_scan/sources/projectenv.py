@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # `${VAR}`, `$VAR`, `${VAR:-default}`, `${VAR?error}`...: forms whose value, when VAR is set, is VAR's value
 REQUIRED = lazy(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?")  # `${VAR:?error}`, `${VAR?error}`
 SINGLE_REFERENCE = lazy(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?])[^${}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))$")
+ENTRY_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 PosKey = tuple[str, int, int]  # (path, line, column) of a written value
 
 
@@ -64,7 +65,11 @@ class Uses(Record):
 
     def single(self) -> Optional[Supplied]:
         """The env-file variable that alone makes up the value (`${PG_PASSWORD}`), if that is what was written."""
-        match = SINGLE_REFERENCE.match(self.raw.strip())
+        raw = self.raw.strip()
+        name, eq, rest = raw.partition("=")
+        if eq and ENTRY_NAME.match(name):  # a list entry `- NAME=${VAR}`: the value is what follows `=`
+            raw = rest.strip()
+        match = SINGLE_REFERENCE.match(raw)
         if not match:
             return None
         name = match.group(1) or match.group(2)
