@@ -140,7 +140,7 @@ def test_builtin_options_are_declared_once_with_kind_default_and_description():
     assert schema["properties"]["rules"]["properties"]["HS201"] == {
         "type": "object", "additionalProperties": False,
         "properties": {"min_days": {"type": "integer", "minimum": 1,
-                                    "description": "Minimum audit-log retention in days (default 2555)."}}}
+                                    "description": "Your audit-log retention policy in days: shorter retention is reported (default 2555)."}}}
 
 
 def test_an_option_of_an_unknown_kind_is_refused_where_it_is_declared():
