@@ -15,7 +15,7 @@ from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
+    from typing import Any, Dict, Iterable, Iterator, List, Sequence, Set, Tuple
 
     from hipaa_scan.discover import Target
     from hipaa_scan.model import Document, Finding, ScanError, ScanResult
@@ -102,7 +102,7 @@ def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Seque
     runner = Runner(rules, options)
     findings: List[Finding] = []
     count = resources = 0
-    kinds = set()
+    kinds: Set[str] = set()
     for doc in docs:
         count += 1
         resources += len(doc.resources)
