@@ -51,8 +51,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     console.print(f"[bold]hipaa-scan {mode} audit{markup(when)}:[/] {_count(len(containers), 'container')} on "
                   f"{_count(len(engines), 'engine') if engines else 'no engine info'}")
     console.print()
-    if result.record is not None:
-        plain.header(console, buffer, result, color)
+    plain.header(console, buffer, result, color)
 
     for item in engines:
         facts = ", ".join(x for x in (f"Docker {item['version']}" if item.get("version") else "",

@@ -76,7 +76,8 @@ def write(result: ScanResult, handle: TextIO, show_suppressed: bool = False, run
     tally = result.tally()
     controls = view(result)
     metas = {m.id: m for m in result.rules}
-    title = "live audit" if record.command == "live" else "scan"
+    live = run is not None or record.command == "live"
+    title = "live audit" if live else "scan"
     handle.write(f"# hipaa-scan {title} report\n\n")
     handle.write("Findings *relate to* provisions of 45 CFR Part 164; they are not a legal verdict. "
                  "Not assessable means no Dockerfile, Compose file, env file or engine setting can show it.\n\n")
@@ -85,7 +86,7 @@ def write(result: ScanResult, handle: TextIO, show_suppressed: bool = False, run
     handle.write("## Summary\n\n")
     parts = [f"{tally.by_severity[s]} {s}" for s in reversed(SEVERITIES) if tally.by_severity[s]]
     handle.write(f"- **{_plural(tally.active, 'finding')}**" + (f" ({', '.join(parts)})" if parts else "")
-                 + f" in {_plural(result.files_scanned, 'file' if record.command == 'scan' else 'document')}, "
+                 + f" in {_plural(result.files_scanned, 'document' if live else 'file')}, "
                  f"{_plural(len(result.rules), 'rule')} run\n")
     handle.write(f"- {tally.suppressed} suppressed, {_plural(len(result.errors), 'error')}\n")
     n = counts(controls)
