@@ -60,6 +60,12 @@ SKIP_REASONS: Dict[str, str] = {
     "not_regular": "FIFOs, sockets and devices (never opened)",
     "duplicate": "files already reached by another path",
 }
+# The same, as the text header's few words
+SKIP_SHORT: Dict[str, str] = {
+    "unrecognised_file": "other files", "excluded_file": "excluded files", "excluded_dir": "excluded folders",
+    "skipped_dir": "tool folders", "link_outside_root": "links out of the root", "not_regular": "special files",
+    "duplicate": "duplicates",
+}
 
 
 def utc_now() -> str:
@@ -429,7 +435,7 @@ def header_lines(record: RunRecord) -> List[str]:
     if record.files_by_kind:
         scope.append(", ".join(f"{n} {k}" for k, n in sorted(record.files_by_kind.items())))
     if record.skipped:
-        scope.append("skipped " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(record.skipped.items())))
+        scope.append("skipped " + ", ".join(f"{n} {SKIP_SHORT.get(k, k)}" for k, n in sorted(record.skipped.items())))
     if record.engines:
         scope.append(f"{len(record.engines)} engine{'s' if len(record.engines) != 1 else ''}, "
                      f"{record.containers} container{'s' if record.containers != 1 else ''}")
