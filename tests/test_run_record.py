@@ -86,6 +86,21 @@ def test_git_commit_detached_unborn_and_none(tmp_path):
     assert git_commit(str(tmp_path / "e")) is None
 
 
+def test_git_files_that_are_fifos_are_never_read(tmp_path):
+    """A FIFO planted as .git/HEAD or packed-refs would block a reader forever: it is not opened for reading."""
+    git = tmp_path / ".git"
+    git.mkdir()
+    os.mkfifo(git / "HEAD")
+    assert git_commit(str(tmp_path)) is None
+    (git / "HEAD").unlink()
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    os.mkfifo(git / "packed-refs")
+    assert git_commit(str(tmp_path)) == {"root": str(tmp_path), "commit": None, "ref": "refs/heads/main"}
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\n")
+    run = json_report("scan", ".", cwd=tmp_path)["run"]
+    assert run["repositories"] == [{"root": str(tmp_path), "commit": None, "ref": "refs/heads/main"}]
+
+
 def test_git_commit_of_a_worktree_reads_the_common_folder(tmp_path):
     main = _repo(tmp_path / "main", "ref: refs/heads/main\n", packed=f"{COMMIT} refs/heads/feature\n")
     gitdir = main / ".git" / "worktrees" / "wt"

@@ -41,7 +41,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Any, BinaryIO, Dict, Iterable, List, Optional, Sequence, Tuple
 
     from hipaa_scan.rules.base import RuleMeta
 
@@ -78,14 +78,36 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
+def _open_regular(path: str) -> Optional[BinaryIO]:
+    """`path` opened for reading if it is a regular file (a FIFO or device is never read: it could block forever),
+    else None."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        return os.fdopen(fd, "rb")
+    except OSError:
+        os.close(fd)
+        return None
+
+
 def file_sha256(path: str, limit: int = MAX_INPUT_HASH) -> Optional[str]:
     """The SHA-256 of a file's bytes, read in chunks; None when it cannot be read (or is larger than `limit`)."""
     from hipaa_scan.model import sha256
 
     digest = sha256()
     size = 0
+    handle = _open_regular(path)
+    if handle is None:
+        return None
     try:
-        with open(path, "rb") as handle:
+        with handle:
             while True:
                 chunk = handle.read(1024 * 1024)
                 if not chunk:
@@ -142,8 +164,11 @@ def operator() -> str:
 
 
 def _read_small(path: str, limit: int = 4096) -> Optional[str]:
+    handle = _open_regular(path)
+    if handle is None:
+        return None
     try:
-        with open(path, "rb") as handle:
+        with handle:
             data = handle.read(limit + 1)
     except OSError:
         return None
@@ -185,10 +210,14 @@ def git_dir_of(start: str) -> Optional[Tuple[str, str]]:
 
 def _packed_ref(common: str, ref: str) -> Optional[str]:
     path = os.path.join(common, "packed-refs")
+    handle = _open_regular(path)
+    if handle is None:
+        return None
     try:
-        if os.path.getsize(path) > MAX_GIT_FILE:
+        if os.fstat(handle.fileno()).st_size > MAX_GIT_FILE:
+            handle.close()
             return None
-        with open(path, "rb") as handle:
+        with handle:
             for raw in handle:
                 line = raw.decode("utf-8", "replace").strip()
                 if line.startswith(("#", "^")) or " " not in line:
