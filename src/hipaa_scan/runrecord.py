@@ -7,7 +7,7 @@ record. Its JSON form (`as_dict`, the report schema's `run` object):
 
 ```
 {"command": "scan" | "live",
- "started": "2026-12-03T14:55:54Z", "ended": "...",                  # UTC, to the second
+ "started": "2026-12-03T14:55:54Z", "ended": "...",  # UTC, to the second; null when not recorded (library)
  "tool": {"name": "hipaa-scan", "version": "..."},
  "catalog": {"sha256": "<hex>", "rules": 31},                         # every rule available, selected or not
  "configuration": {"path": str | null, "sha256": str | null,
@@ -278,7 +278,7 @@ class RunRecord:
         from hipaa_scan import __version__
 
         self.command = command
-        self.started = utc_now()
+        self.started: Optional[str] = utc_now()
         self.ended: Optional[str] = None
         self.version = __version__
         # every rule available, selected or not, default metadata: loaded when first asked for (a quiet scan with
@@ -419,12 +419,12 @@ class RunRecord:
 
 def record_of(result: Any) -> RunRecord:
     """The result's run record; for a result made without one (a library caller), a record of the rules that ran,
-    started and ended now."""
+    with no times (null in JSON): a report of the same result is then the same whenever it is rendered."""
     record: Optional[RunRecord] = result.record
     if record is None:
         record = RunRecord()
         record.set_catalog(result.rules)
-        record.end()
+        record.started = None  # no command recorded the run: its times are not known
     return record
 
 
@@ -440,7 +440,8 @@ def _short(digest: Optional[str]) -> str:
 def header_lines(record: RunRecord) -> List[str]:
     """The run record as the text reports' short header (plain text: the caller shows control characters as
     escapes): when, tool and catalog, configuration, baseline, scope, repository, operator."""
-    lines = [f"hipaa-scan {record.version} {record.command}, {record.started} to {record.ended or '(running)'} UTC, "
+    when = f"{record.started} to {record.ended or '(running)'} UTC" if record.started else "time not recorded"
+    lines = [f"hipaa-scan {record.version} {record.command}, {when}, "
              f"by {record.operator}; rule catalog sha256 {record.digest[:12]} ({len(record.catalog)} rules)"]
     config = (f"configuration {record.config_path} ({_short(record.config_sha256)})" if record.config_path
               else "no configuration file")
