@@ -144,8 +144,6 @@ def catalog_digest(catalog: Iterable[RuleMeta]) -> str:
 
 def operator() -> str:
     """`user@host` of the process running the scan (from the password database, else the environment)."""
-    import socket
-
     user = ""
     try:
         import pwd
@@ -154,9 +152,9 @@ def operator() -> str:
     except (ImportError, KeyError, OSError):
         user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
     try:
-        host = socket.gethostname()
-    except OSError:
-        host = ""
+        host = os.uname().nodename  # what socket.gethostname() answers, without importing socket
+    except (AttributeError, OSError):  # (no os.uname on Windows)
+        host = os.environ.get("COMPUTERNAME", "")
     return f"{user or 'unknown'}@{host or 'unknown'}"
 
 
