@@ -460,6 +460,10 @@ class ScanResult:
         # how the run was made (a runrecord.RunRecord, which imports this module), set by the command that ran it;
         # None for a library caller
         self.record: Any = None
+        # a path scan's scope: the files the walk chose to scan by kind (as named: `yaml` is a YAML file read as
+        # Compose if its content is), and what it left out by reason (runrecord.SKIP_REASONS)
+        self.files_by_kind: Dict[str, int] = {}
+        self.skipped: Dict[str, int] = {}
 
     def active(self) -> Iterable[Finding]:
         if isinstance(self.findings, list):

@@ -63,9 +63,9 @@ SKIP_REASONS: Dict[str, str] = {
 
 
 def utc_now() -> str:
-    from datetime import datetime, timezone
+    import time
 
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def file_sha256(path: str, limit: int = MAX_INPUT_HASH) -> Optional[str]:
@@ -230,10 +230,10 @@ def git_commit(start: str) -> Optional[Dict[str, Any]]:
 class RunRecord:
     """How one run was made (see the module docstring for its JSON form)."""
 
-    __slots__ = ("command", "started", "ended", "version", "catalog", "digest", "config_path", "config_sha256",
-                 "select", "ignore", "severity", "rule_options", "fail_on", "baseline_path", "baseline_sha256",
-                 "roots", "files_by_kind", "skipped", "engines", "containers", "repositories", "operator",
-                 "working_directory", "inputs", "kinds_scanned")
+    __slots__ = ("command", "started", "ended", "version", "_catalog", "_digest", "rules_dirs", "config_path",
+                 "config_sha256", "select", "ignore", "severity", "configured_options", "fail_on", "baseline_path",
+                 "baseline_sha256", "roots", "files_by_kind", "skipped", "engines", "containers", "repositories",
+                 "_operator", "working_directory", "inputs", "kinds_scanned")
 
     def __init__(self, command: str = "scan") -> None:
         from hipaa_scan import __version__
@@ -242,14 +242,17 @@ class RunRecord:
         self.started = utc_now()
         self.ended: Optional[str] = None
         self.version = __version__
-        self.catalog: List[RuleMeta] = []  # every rule available, selected or not, default metadata
-        self.digest = ""
+        # every rule available, selected or not, default metadata: loaded when first asked for (a quiet scan with
+        # nothing to report never asks), unless set_catalog gave it
+        self._catalog: Optional[List[RuleMeta]] = None
+        self._digest: Optional[str] = None
+        self.rules_dirs: List[str] = []
         self.config_path: Optional[str] = None
         self.config_sha256: Optional[str] = None
         self.select: List[Tuple[str, str]] = []  # (selector, where from: COMMAND_LINE or the configuration path)
         self.ignore: List[Tuple[str, str]] = []
         self.severity: Dict[str, str] = {}  # rule id -> effective severity override
-        self.rule_options: Dict[str, Dict[str, Any]] = {}  # rule id -> option -> effective value
+        self.configured_options: Dict[str, Dict[str, Any]] = {}  # rule id -> option -> configured value
         self.fail_on = "high"
         self.baseline_path: Optional[str] = None
         self.baseline_sha256: Optional[str] = None
@@ -259,7 +262,7 @@ class RunRecord:
         self.engines: List[Dict[str, Any]] = []
         self.containers = 0
         self.repositories: List[Dict[str, Any]] = []
-        self.operator = operator()
+        self._operator: Optional[str] = None
         self.working_directory = os.getcwd()
         self.inputs: List[Dict[str, Any]] = []
         # the source kinds the scan saw resources of (None: unknown); a rule none of whose kinds was scanned did not
@@ -269,12 +272,39 @@ class RunRecord:
     # -- filling in
 
     def set_catalog(self, catalog: Sequence[RuleMeta]) -> None:
-        self.catalog = sorted(catalog, key=lambda m: m.id)
-        self.digest = catalog_digest(self.catalog)
+        self._catalog = sorted(catalog, key=lambda m: m.id)
+        self._digest = None
+
+    @property
+    def catalog(self) -> List[RuleMeta]:
+        if self._catalog is None:
+            from hipaa_scan.rules import load_rules
+
+            self._catalog = [r.meta for r in load_rules(rules_dirs=self.rules_dirs)]
+        return self._catalog
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._digest = catalog_digest(self.catalog)
+        return self._digest
+
+    @property
+    def operator(self) -> str:
+        if self._operator is None:
+            self._operator = operator()
+        return self._operator
+
+    @property
+    def rule_options(self) -> Dict[str, Dict[str, Any]]:
+        """Every option the catalog's rules declare, at its effective value (configured, else default)."""
+        return {m.id: {**m.option_defaults(), **self.configured_options.get(m.id, {})}
+                for m in self.catalog if m.options}
 
     def set_configuration(self, path: Optional[str], select_cli: Sequence[str], select_cfg: Sequence[str],
                           ignore_cli: Sequence[str], ignore_cfg: Sequence[str], severity: Dict[str, str],
-                          rule_options: Dict[str, Dict[str, Any]], fail_on: Optional[str]) -> None:
+                          rule_options: Dict[str, Dict[str, Any]], fail_on: Optional[str],
+                          rules_dirs: Sequence[str] = ()) -> None:
         """The effective configuration: the command line's select replaces the configuration's, ignores add up."""
         self.config_path = path
         self.config_sha256 = file_sha256(path) if path else None
@@ -282,12 +312,9 @@ class RunRecord:
         self.select = [(s, COMMAND_LINE) for s in select_cli] if select_cli else [(s, where) for s in select_cfg]
         self.ignore = [(s, COMMAND_LINE) for s in ignore_cli] + [(s, where) for s in ignore_cfg]
         self.severity = dict(severity)
-        options: Dict[str, Dict[str, Any]] = {}
-        for m in self.catalog:
-            if m.options:
-                options[m.id] = {**m.option_defaults(), **rule_options.get(m.id, {})}
-        self.rule_options = options
+        self.configured_options = {k: dict(v) for k, v in rule_options.items()}
         self.fail_on = fail_on or "high"
+        self.rules_dirs = list(rules_dirs)
 
     def set_baseline(self, path: Optional[str]) -> None:
         self.baseline_path = path or None
@@ -352,6 +379,17 @@ class RunRecord:
             "working_directory": self.working_directory,
             "inputs": list(self.inputs),
         }
+
+
+def record_of(result: Any) -> RunRecord:
+    """The result's run record; for a result made without one (a library caller), a record of the rules that ran,
+    started and ended now."""
+    record: Optional[RunRecord] = result.record
+    if record is None:
+        record = RunRecord()
+        record.set_catalog(result.rules)
+        record.end()
+    return record
 
 
 def _from(sources: Sequence[str]) -> str:
