@@ -32,7 +32,7 @@ def _choices(command):
 
 
 def test_format_choices_are_the_registry():
-    assert report.names() == ["text", "json", "sarif"]
+    assert report.names() == ["text", "json", "sarif", "html"]
     from hipaa_scan import commands, options
 
     assert options.FORMATS is report.FORMATS
@@ -75,6 +75,8 @@ def _rule_ids(fmt, text):
         log = json.loads(text)
         assert log["version"] == "2.1.0"
         return sorted({r["ruleId"] for r in log["runs"][0]["results"]})
+    if fmt == "html":  # each finding is one <article> in full
+        return sorted(set(re.findall(r'<article class="[^"]*" id="finding-\d+" data-rule="([^"]+)"', text)))
     return None
 
 
@@ -83,7 +85,11 @@ def test_every_format_renders_the_demo_stack_scan(fmt, tmp_path):
     code, text, err = _run(["scan", DEMO, "--format", fmt], tmp_path, f"demo.{fmt}")
     assert code == 1 and err == ""
     result = scan_paths([DEMO], ScanOptions())
-    assert text == report.get(fmt).render(result, color=False, fail_on="high")
+    rendered = report.get(fmt).render(result, color=False, fail_on="high")
+    if fmt == "html":  # the command's page also holds its run record (times, configuration): the findings agree
+        assert _rule_ids(fmt, text) == _rule_ids(fmt, rendered) and text.count("<article") == rendered.count("<art")
+    else:
+        assert text == rendered
     expected = sorted({f.rule_id for f in result.findings if not f.suppressed})
     assert {"HS101", "HS401", "HS501"} <= set(expected)
     if fmt == "text":
@@ -122,10 +128,10 @@ def _offline_evidence(tmp_path, name="evidence"):
 def test_the_evidence_folder_keeps_a_report_per_registered_format_and_verifies(tmp_path):
     evidence, run, result = _offline_evidence(tmp_path)
     files = sorted(os.listdir(evidence.folder))
-    assert [f for f in files if f.startswith("report.")] == ["report.json", "report.sarif", "report.txt"]
+    assert [f for f in files if f.startswith("report.")] == ["report.html", "report.json", "report.sarif", "report.txt"]
     manifest = json.load(open(os.path.join(evidence.folder, "manifest.json"), encoding="utf-8"))
     listed = {f["path"] for f in manifest["files"]}
-    assert {"report.json", "report.sarif", "report.txt"} <= listed
+    assert {"report.html", "report.json", "report.sarif", "report.txt"} <= listed
     assert ev.verify(evidence.folder) == []
     text = open(os.path.join(evidence.folder, "report.txt"), encoding="utf-8").read()
     assert text == report.get("text").render(result, run, color=False)
