@@ -53,6 +53,8 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { border: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
 tbody.section th.section { background: #e3e8ee; font-size: 1rem; }
+table.controls td:nth-child(1) { width: 8.5rem; } table.controls td:nth-child(2) { width: 32%; }
+table.controls td:nth-child(5) { width: 16%; } table.controls td:nth-child(6) { width: 4.5rem; }
 code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
 pre { background: var(--soft); border: 1px solid var(--line); padding: .4rem .6rem; white-space: pre-wrap;
       overflow-wrap: anywhere; margin: .3rem 0; }
