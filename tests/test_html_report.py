@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -144,7 +145,14 @@ def test_demo_stack_page_is_inert_and_complete(demo):
     links = {a["href"] for a in page.having("a", class_="rule-link")}
     assert "https://github.com/hipaa-scan/hipaa-scan/blob/main/docs/rules/HS401.md" in links
     assert "Remediation" in page.text
-    # a finding that relates to several safeguards is in full once, then linked
+    # a finding that relates to several safeguards is in full once, under its primary (first) citation, then linked
+    primary: dict = {}
+    for f in report["findings"]:
+        primary.setdefault(f["rule_id"], set()).add(f["hipaa"][0])
+    for chunk in text.split('<section class="safeguard" ')[1:]:
+        cite = re.match(r'id="[^"]+" data-citation="([^"]+)"', chunk).group(1)
+        for rule in re.findall(r'<article class="[^"]*" id="finding-\d+" data-rule="([^"]+)"', chunk):
+            assert cite in primary[rule], (rule, cite)
     anchors = {a["href"] for t, a in page.elements if t == "a" and a.get("href", "").startswith("#finding-")}
     assert anchors and anchors <= {f"#{a['id']}" for a in articles}
     # print styles

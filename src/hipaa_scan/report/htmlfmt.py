@@ -15,8 +15,8 @@ escapes) then html.escape with quotes, so a file name, message, label or rule te
 
 Findings are read from the result's finding stream once per safeguard that has findings (a stream may be iterated
 again and again; a large scan's is merged from files as it is read), so the page is written as it is produced and
-the findings are never all held. A finding relating to several safeguards is shown in full under the first of them
-(in the control table's order) and named with a link under the others.
+the findings are never all held. A finding relating to several safeguards is shown in full under its rule's first
+(primary) citation and named with a link under the others.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ ul.tight { margin: .2rem 0; padding-left: 1.2rem; }
 .counts li { border: 1px solid var(--line); border-radius: .3rem; padding: .3rem .6rem; background: var(--soft); }
 .sev { display: inline-block; min-width: 4.8rem; text-align: center; border-radius: .25rem; padding: 0 .3rem;
        color: #fff; font-weight: 600; font-size: .8rem; text-transform: uppercase; }
-.sev-critical { background: var(--crit); } .sev-high { background: var(--high); }
-.sev-medium { background: var(--med); } .sev-low { background: var(--low); } .sev-info { background: var(--info); }
+.sev.sev-critical { background: var(--crit); } .sev.sev-high { background: var(--high); }
+.sev.sev-medium { background: var(--med); } .sev.sev-low { background: var(--low); }
+.sev.sev-info { background: var(--info); }
 .status { font-weight: 600; white-space: nowrap; }
 .status-findings { color: var(--high); } .status-suppressed { color: var(--med); }
 .status-passed { color: var(--ok); } .status-not-applicable, .status-excluded, .status-not-assessable { color: #555; }
@@ -351,12 +352,12 @@ def _findings(result: ScanResult, controls: Sequence[Control], metas: Mapping[st
               show_suppressed: bool) -> None:
     """The findings, grouped by safeguard in the control table's order: one pass over the finding stream per
     safeguard that has findings to show."""
-    order = {c.citation: i for i, c in enumerate(controls)}
     tally = result.tally()
     with_findings = [c for c in controls if c.findings]
     if show_suppressed and tally.suppressed:  # suppressed findings' safeguards are not counted in the controls
         cited = {cite for f in result.findings if f.suppressed for cite in f.hipaa}
         with_findings = [c for c in controls if c.findings or c.citation in cited]
+    shown = {c.citation for c in with_findings}
     handle.write('<section id="findings">\n<h2>Findings by safeguard</h2>\n')
     if not with_findings:
         handle.write('<p class="none">No finding.</p>\n')
@@ -368,7 +369,7 @@ def _findings(result: ScanResult, controls: Sequence[Control], metas: Mapping[st
         for index, f in enumerate(result.findings):
             if c.citation not in f.hipaa or (f.suppressed and not show_suppressed):
                 continue
-            home = min(f.hipaa, key=lambda cite: order.get(cite, len(order)))
+            home = f.hipaa[0] if f.hipaa[0] in shown else c.citation  # its rule's first (primary) citation
             if f.rule_id not in seen_rules:
                 seen_rules.append(f.rule_id)
             if home == c.citation:
