@@ -7,7 +7,7 @@ Layout (one scan; see docs/live.md):
     engines/<engine>/info.json           `docker info`
     engines/<engine>/version.json        `docker version`
     engines/<engine>/connection.json     how the scan connected (host with any password masked, TLS)
-    report.json  report.sarif  report.txt  one report per format the report registry keeps in evidence
+    report.json  report.sarif  report.txt  report.html   one report per format the registry keeps in evidence
     manifest.json                        UTC scan time, tool version, hosts, rule catalog, every file with its SHA-256
     MANIFEST.sha256                      `sha256sum -c MANIFEST.sha256` verifies every other file
     MANIFEST.sha256.sig                  with --sign-key: `ssh-keygen -Y sign` of MANIFEST.sha256 (namespace
