@@ -193,8 +193,6 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
     except RuleLoadError as exc:
         fail(str(exc))
     record.files_by_kind, record.skipped = dict(result.files_by_kind), dict(result.skipped)
-    if not compose_files:  # (a -f project reads files the walk does not count: kinds unknown)
-        record.kinds_scanned = sorted({"compose" if k == "yaml" else k for k in result.files_by_kind})
     record.end()
     result.record = record
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,

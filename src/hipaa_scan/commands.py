@@ -125,7 +125,10 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
         fail("--sign-key signs the evidence manifest: give --evidence DIR too")
     if sign_key is not None and not os.path.isfile(sign_key):
         fail(f"cannot sign the evidence manifest with {sign_key}: no such key file")
-    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict)
+    from hipaa_scan.runrecord import RunRecord
+
+    record = RunRecord("live")
+    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict, record)
     guard = output_guard(output, list(from_inspect) + [from_info, config_path or found_config(), baseline_path,
                                                        sign_key], list(rules_dir)) if output else None
     fail_on = fail_on or options.fail_on or "high"  # (the configuration's, set by build_options)
@@ -137,6 +140,9 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
             targets = live_mod.resolve_targets(hosts, context)
             run = live_mod.audit(targets, selection, timeout, live_mod.Progress(), audit_timeout)
         result = live_mod.scan(run, options)
+        record.fail_on = fail_on
+        live_mod.record_run(record, run, from_inspect, from_info)
+        result.record = record
         evidence = live_mod.write_evidence(evidence_dir, run, result, category, sign_key) if evidence_dir else None
     except (live_mod.LiveError, RuleLoadError) as exc:
         fail(str(exc))

@@ -3,8 +3,9 @@ implementation specification it does not, each with the rules that assess it and
 disappear: a rule the configuration ignores or does not select is listed as excluded, with the reason.
 
 `view(result)` builds it from the citation table (hipaa.PROVISIONS), the run record attached to the result
-(`result.record`: the whole catalog, the effective configuration, the kinds of source scanned) and the result's
-tally. Without a record (a library caller), the catalog is the rules that ran and nothing is excluded.
+(`result.record`: the whole catalog, the effective configuration) and the result (its tally, the kinds of source
+it read: `ScanResult.kinds_scanned`). Without a record (a library caller), the catalog is the rules that ran and
+nothing is excluded.
 
 A `Control` (JSON: `Control.as_dict`, the report schema's `controls` items):
 
@@ -122,11 +123,20 @@ def _rule_status(meta: RuleMeta, cite: str, result: ScanResult, ran: Dict[str, R
     if suppressed:
         return RuleStatus(meta.id, meta.name, severity, SUPPRESSED, 0, suppressed,
                           f"{suppressed} finding{'s' if suppressed != 1 else ''} suppressed")
-    kinds = record.kinds_scanned if record is not None else None
+    kinds = result.kinds_scanned
     if kinds is not None and not set(map(str, meta.sources)) & set(kinds):
         reads = ", ".join(sorted(map(str, meta.sources)))
         return RuleStatus(meta.id, meta.name, severity, NOT_APPLICABLE, reason=f"no {reads} source was scanned")
     return RuleStatus(meta.id, meta.name, severity, PASSED)
+
+
+def _reasons(rules: Sequence[RuleStatus], status: str) -> str:
+    """The rules of one status grouped by reason: `HS501, HS502: ignored by configuration x (ignore: HS5)`."""
+    grouped: Dict[str, List[str]] = {}
+    for r in rules:
+        if r.status == status and r.reason:
+            grouped.setdefault(r.reason, []).append(r.id)
+    return "; ".join(f"{', '.join(ids)}: {reason}" for reason, ids in grouped.items())
 
 
 def view(result: ScanResult) -> List[Control]:
@@ -149,8 +159,7 @@ def view(result: ScanResult) -> List[Control]:
         worst = max((s for s in SEVERITIES if counts.get(s)), key=SEVERITY_RANK.__getitem__, default=None)
         if rules:
             status = min((r.status for r in rules), key=_RANK.__getitem__)
-            reason = "; ".join(f"{r.id}: {r.reason}" for r in rules if r.status == status and r.reason) \
-                if status in (EXCLUDED, NOT_APPLICABLE) else ""
+            reason = _reasons(rules, status) if status in (EXCLUDED, NOT_APPLICABLE) else ""
         else:
             status = NOT_ASSESSABLE
             reason = (p.not_assessable if p is not None else "") or "no rule loaded assesses it"
@@ -169,3 +178,22 @@ def counts(controls: Sequence[Control]) -> Dict[str, int]:
     for c in controls:
         out[c.status] += 1
     return out
+
+
+def summary_lines(controls: Sequence[Control]) -> List[str]:
+    """The text reports' compact control summary (plain text: the caller shows control characters as escapes): the
+    count per status, then one line per control that rules assessed without active findings (those are in the
+    per-safeguard table), with its rules and, when excluded, why."""
+    n = counts(controls)
+    head = "HIPAA controls (45 CFR Part 164): " + ", ".join(
+        f"{n[status]} {STATUS_TEXT[status].split(' (')[0]}" for status in STATUSES if n[status])
+    lines = [head]
+    for c in controls:
+        if c.status in (FINDINGS, NOT_ASSESSABLE):
+            continue
+        if c.reason:  # excluded, not applicable: the reason names the rules
+            lines.append(f"  {c.status:<14} {c.citation} ({c.label}) {c.title}: {c.reason}")
+        else:
+            rules = ", ".join(r.id for r in c.rules if r.status == c.status)
+            lines.append(f"  {c.status:<14} {c.citation} ({c.label}) {c.title}: {rules}")
+    return lines

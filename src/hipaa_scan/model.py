@@ -464,6 +464,9 @@ class ScanResult:
         # Compose if its content is), and what it left out by reason (runrecord.SKIP_REASONS)
         self.files_by_kind: Dict[str, int] = {}
         self.skipped: Dict[str, int] = {}
+        # the kinds of source the scan read resources of (None: not known); a rule that reads none of them assessed
+        # nothing (controls.py: not applicable)
+        self.kinds_scanned: Optional[List[str]] = None
 
     def active(self) -> Iterable[Finding]:
         if isinstance(self.findings, list):

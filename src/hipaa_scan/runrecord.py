@@ -63,9 +63,13 @@ SKIP_REASONS: Dict[str, str] = {
 
 
 def utc_now() -> str:
+    """The time now in UTC, to the second; SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+    convention) stands for it when set, so that two runs over the same input can give the same report."""
     import time
 
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = int(fixed) if fixed.isdigit() else None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
 def file_sha256(path: str, limit: int = MAX_INPUT_HASH) -> Optional[str]:
@@ -233,7 +237,7 @@ class RunRecord:
     __slots__ = ("command", "started", "ended", "version", "_catalog", "_digest", "rules_dirs", "config_path",
                  "config_sha256", "select", "ignore", "severity", "configured_options", "fail_on", "baseline_path",
                  "baseline_sha256", "roots", "files_by_kind", "skipped", "engines", "containers", "repositories",
-                 "_operator", "working_directory", "inputs", "kinds_scanned")
+                 "_operator", "working_directory", "inputs")
 
     def __init__(self, command: str = "scan") -> None:
         from hipaa_scan import __version__
@@ -265,9 +269,6 @@ class RunRecord:
         self._operator: Optional[str] = None
         self.working_directory = os.getcwd()
         self.inputs: List[Dict[str, Any]] = []
-        # the source kinds the scan saw resources of (None: unknown); a rule none of whose kinds was scanned did not
-        # assess anything
-        self.kinds_scanned: Optional[List[str]] = None
 
     # -- filling in
 
@@ -395,3 +396,48 @@ def record_of(result: Any) -> RunRecord:
 def _from(sources: Sequence[str]) -> str:
     return " and ".join("on the command line" if s == COMMAND_LINE else
                         "by the configuration" if s == "configuration" else f"by configuration {s}" for s in sources)
+
+
+def _short(digest: Optional[str]) -> str:
+    return f"sha256 {digest[:12]}" if digest else "unreadable"
+
+
+def header_lines(record: RunRecord) -> List[str]:
+    """The run record as the text reports' short header (plain text: the caller shows control characters as
+    escapes): when, tool and catalog, configuration, baseline, scope, repository, operator."""
+    lines = [f"hipaa-scan {record.version} {record.command}, {record.started} to {record.ended or '(running)'} UTC, "
+             f"by {record.operator}; rule catalog sha256 {record.digest[:12]} ({len(record.catalog)} rules)"]
+    config = (f"configuration {record.config_path} ({_short(record.config_sha256)})" if record.config_path
+              else "no configuration file")
+    parts = [config]
+    if record.select:
+        parts.append("select " + ", ".join(s for s, _ in record.select))
+    if record.ignore:
+        parts.append("ignore " + ", ".join(s for s, _ in record.ignore))
+    if record.severity:
+        parts.append("severity " + ", ".join(f"{k}={v}" for k, v in sorted(record.severity.items())))
+    changed = {rule: {k: v for k, v in opts.items()} for rule, opts in record.configured_options.items() if opts}
+    if changed:
+        parts.append("options " + ", ".join(f"{rule}.{k}={v!r}" for rule, opts in sorted(changed.items())
+                                            for k, v in sorted(opts.items())))
+    if record.baseline_path:
+        parts.append(f"baseline {record.baseline_path} ({_short(record.baseline_sha256)})")
+    lines.append("; ".join(parts))
+    scope = []
+    if record.roots:
+        scope.append("scanned " + ", ".join(record.roots))
+    if record.files_by_kind:
+        scope.append(", ".join(f"{n} {k}" for k, n in sorted(record.files_by_kind.items())))
+    if record.skipped:
+        scope.append("skipped " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(record.skipped.items())))
+    if record.engines:
+        scope.append(f"{len(record.engines)} engine{'s' if len(record.engines) != 1 else ''}, "
+                     f"{record.containers} container{'s' if record.containers != 1 else ''}")
+    for item in record.inputs:
+        scope.append(f"{item['kind']} {item['path']} ({_short(item['sha256'])})")
+    for repo in record.repositories:
+        commit = repo["commit"][:12] if repo["commit"] else "no commit"
+        scope.append(f"git {commit}" + (f" ({repo['ref']})" if repo["ref"] else " (detached)"))
+    if scope:
+        lines.append("; ".join(scope))
+    return lines

@@ -472,6 +472,10 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                              reporter.render(result, run, category=category, artifact_paths=rel_files,
                                              artifact_lines=lines, srcroot=folder))
         summary = jsonfmt.summary(result)
+        from hipaa_scan.controls import view
+        from hipaa_scan.runrecord import record_of
+
+        record = record_of(result)
         manifest = {
             "format": "hipaa-scan-evidence/1",
             "tool": {"name": "hipaa-scan", "version": __version__},
@@ -487,8 +491,12 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                             "state": item.get("state"), "engine": item.get("engine"),
                             "evidence": rel_files.get(item["path"])}
                            for item in run.inventory if item["kind"] == "container"],
-            "rule_catalog": [{"id": m.id, "name": m.name, "severity": m.severity, "origin": m.origin}
+            # effective severities (the configuration's overrides applied), as the findings carry them
+            "rule_catalog": [{"id": m.id, "name": m.name, "severity": record.severity_of(m),
+                              "default_severity": m.severity, "origin": m.origin}
                              for m in sorted(result.rules, key=lambda m: m.id)],
+            "run": record.as_dict(),
+            "controls": [c.as_dict() for c in view(result)],
             "summary": {k: summary[k] for k in ("findings", "suppressed", "errors", "by_severity", "by_rule")},
             "notes": list(result.notes),
             "errors": [{"path": e.path, "kind": e.kind, "message": e.message} for e in result.errors],
