@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,3 +198,38 @@ def test_browser_runs_nothing_from_hostile_names(tmp_path):
     titles = [a for t, a in dom.elements if t == "title"]
     assert len(titles) == 1 and "pwned" not in "".join(dom.all_text[:5])
     assert any(hostile in text for text in dom.text_of.values())
+
+
+def test_browser_prints_the_page(demo_page, tmp_path):
+    """@media print: Chromium prints the page to PDF, several pages, with no header or footer of its own."""
+    folder, page, _ = demo_page
+    pdf = tmp_path / "report.pdf"
+    proc = chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))  # page objects (not the /Pages tree)
+    assert pages >= 10, pages  # the control table alone runs to several pages
+
+
+def test_browser_shows_rules_excluded_by_an_ignoring_config(tmp_path):
+    """The issue's case: `ignore: [HS5, HS404]` and a severity override. In the browser every control row is still
+    there, the excluded rules are shown as excluded with the configuration that excluded them."""
+    stack = tmp_path / "stack"
+    shutil.copytree(DEMO, stack)
+    config = tmp_path / "hipaa.yaml"
+    config.write_text("ignore: [HS5, HS404]\nseverity: {HS105: low}\n")
+    page = tmp_path / "page.html"
+    plain = scan(str(stack), "--format", "json", cwd=tmp_path)
+    proc = scan(str(stack), "--format", "html", "--config", str(config), "--output", str(page), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    dom_proc = chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert dom_proc.returncode == 0, dom_proc.stderr[-2000:]
+    dom = Dom(dom_proc.stdout)
+    rows = dom.having("tr", cls="control")
+    assert [r["data-citation"] for r in rows] == [c["citation"] for c in json.loads(plain.stdout)["controls"]]
+    excluded = {a["data-rule"] for a in dom.having("span", cls="rule-status", data_status="excluded")}
+    assert excluded == {"HS404", "HS501", "HS502", "HS503", "HS504"}
+    run = " ".join(dom.text_of["run"].split())
+    assert f"{config}, SHA-256" in run and "HS105: low" in run and "HS5 (" in run
+    assert f"ignored by configuration {config} (ignore: HS5)" in " ".join(dom.text_of["controls"].split())
