@@ -280,3 +280,35 @@ def test_html_does_not_load_at_start_up_of_other_formats():
             "print('hipaa_scan.report.htmlfmt' in sys.modules, 'html' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_every_finding_is_on_the_page_once_whatever_it_cites():
+    """A finding citing nothing (a pack's rule may), one citing only a provision outside the table, and one citing
+    two: each is shown in full exactly once, and the suppressed one only with show_suppressed."""
+    from hipaa_scan.model import Finding, Location, ScanResult, Suppression
+    from hipaa_scan.report import get
+    from hipaa_scan.rules.base import RuleMeta
+
+    def meta(rule_id, cites):
+        return RuleMeta(rule_id, f"rule-{rule_id.lower()}", "high", "high", cites, ("env",), "s", "d", "fix it",
+                        origin="pack:acme")
+
+    metas = [meta("AC101", ()), meta("AC102", ("164.999(z)",)), meta("AC103", ("164.312(b)", "164.312(a)(1)"))]
+    findings = [Finding(m.id, m.name, "high", "high", f"msg {m.id}", Location("a.env", i + 1), "env:a.env",
+                        m.hipaa, f"{i}" * 64) for i, m in enumerate(metas)]
+    hidden = Finding("AC103", "rule-ac103", "high", "high", "hidden one", Location("a.env", 9), "env:a.env",
+                     ("164.312(b)",), "9" * 64, suppression=Suppression("inline", "accepted"))
+    result = ScanResult(findings + [hidden], [], 1, 1, metas)
+    text = get("html").render(result)
+    page = assert_inert(text)
+    assert sorted(a["data-rule"] for a in page.having("article")) == ["AC101", "AC102", "AC103"]
+    assert "hidden one" not in text
+    # the two-citation finding in full under its first citation, linked under the second
+    full = text.index('id="finding-2"')
+    assert text.rfind('data-citation="164.312(b)"', 0, full) > text.rfind('data-citation="164.312(a)(1)"', 0, full)
+    assert text.count('href="#finding-2"') == 1
+    assert "Findings that name no safeguard of the table" in page.text
+    assert not page.having("a", class_="rule-link")  # a pack's rules have no page in docs/rules
+    with_suppressed = assert_inert(get("html").render(result, show_suppressed=True))
+    assert sorted(a["data-rule"] for a in with_suppressed.having("article")) == ["AC101", "AC102", "AC103", "AC103"]
+    assert "Suppressed (inline): accepted" in with_suppressed.text

@@ -351,15 +351,21 @@ def _slug(citation: str) -> str:
 def _findings(result: ScanResult, controls: Sequence[Control], metas: Mapping[str, RuleMeta], handle: TextIO,
               show_suppressed: bool) -> None:
     """The findings, grouped by safeguard in the control table's order: one pass over the finding stream per
-    safeguard that has findings to show."""
+    safeguard that has findings to show, and one for the findings that name no safeguard of the table (a rule pack's
+    rule may cite none)."""
     tally = result.tally()
     with_findings = [c for c in controls if c.findings]
     if show_suppressed and tally.suppressed:  # suppressed findings' safeguards are not counted in the controls
         cited = {cite for f in result.findings if f.suppressed for cite in f.hipaa}
         with_findings = [c for c in controls if c.findings or c.citation in cited]
     shown = {c.citation for c in with_findings}
+
+    def home(f: Finding) -> Optional[str]:
+        """Where a finding is shown in full: its first (primary) citation that has a group."""
+        return next((cite for cite in f.hipaa if cite in shown), None)
+
     handle.write('<section id="findings">\n<h2>Findings by safeguard</h2>\n')
-    if not with_findings:
+    if not tally.active and not (show_suppressed and tally.suppressed):
         handle.write('<p class="none">No finding.</p>\n')
     for c in with_findings:
         label = f"{c.citation} {c.title}".strip()
@@ -369,22 +375,38 @@ def _findings(result: ScanResult, controls: Sequence[Control], metas: Mapping[st
         for index, f in enumerate(result.findings):
             if c.citation not in f.hipaa or (f.suppressed and not show_suppressed):
                 continue
-            home = f.hipaa[0] if f.hipaa[0] in shown else c.citation  # its rule's first (primary) citation
             if f.rule_id not in seen_rules:
                 seen_rules.append(f.rule_id)
-            if home == c.citation:
+            if home(f) == c.citation:
                 _finding(f, index, metas.get(f.rule_id), handle)
             else:
                 handle.write(f'<p class="also">Also: <a href="#finding-{index}">{_e(f.rule_id)} {_e(f.message)}</a> '
                              f'<span class="muted">({_e(_where(f))})</span></p>\n')
-        notes = [(rid, metas[rid]) for rid in seen_rules if rid in metas and metas[rid].remediation]
-        if notes:
-            handle.write('<div class="remediation"><strong>Remediation</strong>\n<ul class="tight">\n')
-            for rid, meta in notes:
-                handle.write(f'<li>{_rule_link(meta)}: {_e(meta.remediation)}</li>\n')
-            handle.write('</ul>\n</div>\n')
+        _remediation(seen_rules, metas, handle)
+        handle.write('</section>\n')
+    seen_rules = []
+    for index, f in enumerate(result.findings):  # findings of no safeguard in the table
+        if home(f) is not None or (f.suppressed and not show_suppressed):
+            continue
+        if not seen_rules:
+            handle.write('<section class="safeguard" id="safeguard-none" data-citation="">\n'
+                         '<h3>Findings that name no safeguard of the table</h3>\n')
+        if f.rule_id not in seen_rules:
+            seen_rules.append(f.rule_id)
+        _finding(f, index, metas.get(f.rule_id), handle)
+    if seen_rules:
+        _remediation(seen_rules, metas, handle)
         handle.write('</section>\n')
     handle.write('</section>\n')
+
+
+def _remediation(rule_ids: Sequence[str], metas: Mapping[str, RuleMeta], handle: TextIO) -> None:
+    notes = [metas[rid] for rid in rule_ids if rid in metas and metas[rid].remediation]
+    if notes:
+        handle.write('<div class="remediation"><strong>Remediation</strong>\n<ul class="tight">\n')
+        for meta in notes:
+            handle.write(f'<li>{_rule_link(meta)}: {_e(meta.remediation)}</li>\n')
+        handle.write('</ul>\n</div>\n')
 
 
 def _where(f: Finding) -> str:
