@@ -192,6 +192,8 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
         result = scan_paths(roots, options)
     except RuleLoadError as exc:
         fail(str(exc))
+    if not record.select and not record.ignore:  # every rule ran: the catalog is the rules that ran
+        record.set_catalog(result.rules)
     record.files_by_kind, record.skipped = dict(result.files_by_kind), dict(result.skipped)
     record.end()
     result.record = record

@@ -12,7 +12,8 @@ A `Control` (JSON: `Control.as_dict`, the report schema's `controls` items):
 ```
 {"citation": "164.312(a)(1)", "title": "Access control", "text": "...", "section": "164.312 Technical safeguards",
  "rule": "Security Rule", "kind": "standard" | "implementation specification" | "general requirement",
- "requirement": "required" | "addressable" | null, "label": "required" | "addressable" | "standard" | ...,
+ "requirement": "required" | "addressable" | null,   # a safeguard standard with no specifications: required
+ "label": "required" | "addressable" | "standard" | ...,
  "status": "findings" | "suppressed" | "passed" | "not-applicable" | "excluded" | "not-assessable",
  "reason": "..."          # why not assessable / excluded / not applicable; "" otherwise
  "findings": 3, "worst": "high" | null,
@@ -37,6 +38,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence
 
+    from hipaa_scan.hipaa import Provision
     from hipaa_scan.model import ScanResult
     from hipaa_scan.rules.base import RuleMeta
 
@@ -130,6 +132,17 @@ def _rule_status(meta: RuleMeta, cite: str, result: ScanResult, ran: Dict[str, R
     return RuleStatus(meta.id, meta.name, severity, PASSED)
 
 
+def _requirement(p: Provision) -> Optional[str]:
+    """Required or addressable: an implementation specification's own; a Security Rule standard with no
+    implementation specifications is itself required (as docs/hipaa-mapping.md labels it); None otherwise."""
+    if p.requirement:
+        return p.requirement
+    if p.kind == hipaa.STANDARD and p.rule == hipaa.SECURITY and p.section in hipaa.SECTIONS \
+            and not any(q.standard == p.cite != q.cite for q in hipaa.PROVISIONS):
+        return hipaa.REQUIRED
+    return None
+
+
 def _reasons(rules: Sequence[RuleStatus], status: str) -> str:
     """The rules of one status grouped by reason: `HS501, HS502: ignored by configuration x (ignore: HS5)`."""
     grouped: Dict[str, List[str]] = {}
@@ -167,7 +180,7 @@ def view(result: ScanResult) -> List[Control]:
         if p is None:
             out.append(Control(cite, "", "", "", "45 CFR", "", None, status, reason, findings, worst, rules))
         else:
-            out.append(Control(cite, p.title, p.text, p.section, p.rule, p.kind, p.requirement, status, reason,
+            out.append(Control(cite, p.title, p.text, p.section, p.rule, p.kind, _requirement(p), status, reason,
                                findings, worst, rules))
     return out
 

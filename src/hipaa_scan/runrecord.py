@@ -7,7 +7,7 @@ record. Its JSON form (`as_dict`, the report schema's `run` object):
 
 ```
 {"command": "scan" | "live",
- "started": "2026-12-03T14:55:54Z", "ended": "...",                  # UTC, to the second
+ "started": "2026-12-03T14:55:54Z", "ended": "...",  # UTC, to the second; null when not recorded (library)
  "tool": {"name": "hipaa-scan", "version": "..."},
  "catalog": {"sha256": "<hex>", "rules": 31},                         # every rule available, selected or not
  "configuration": {"path": str | null, "sha256": str | null,
@@ -41,7 +41,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import Any, BinaryIO, Dict, Iterable, List, Optional, Sequence, Tuple
 
     from hipaa_scan.rules.base import RuleMeta
 
@@ -60,6 +60,12 @@ SKIP_REASONS: Dict[str, str] = {
     "not_regular": "FIFOs, sockets and devices (never opened)",
     "duplicate": "files already reached by another path",
 }
+# The same, as the text header's few words
+SKIP_SHORT: Dict[str, str] = {
+    "unrecognised_file": "other files", "excluded_file": "excluded files", "excluded_dir": "excluded folders",
+    "skipped_dir": "tool folders", "link_outside_root": "links out of the root", "not_regular": "special files",
+    "duplicate": "duplicates",
+}
 
 
 def utc_now() -> str:
@@ -72,14 +78,36 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
+def _open_regular(path: str) -> Optional[BinaryIO]:
+    """`path` opened for reading if it is a regular file (a FIFO or device is never read: it could block forever),
+    else None."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        return os.fdopen(fd, "rb")
+    except OSError:
+        os.close(fd)
+        return None
+
+
 def file_sha256(path: str, limit: int = MAX_INPUT_HASH) -> Optional[str]:
     """The SHA-256 of a file's bytes, read in chunks; None when it cannot be read (or is larger than `limit`)."""
     from hipaa_scan.model import sha256
 
     digest = sha256()
     size = 0
+    handle = _open_regular(path)
+    if handle is None:
+        return None
     try:
-        with open(path, "rb") as handle:
+        with handle:
             while True:
                 chunk = handle.read(1024 * 1024)
                 if not chunk:
@@ -116,8 +144,6 @@ def catalog_digest(catalog: Iterable[RuleMeta]) -> str:
 
 def operator() -> str:
     """`user@host` of the process running the scan (from the password database, else the environment)."""
-    import socket
-
     user = ""
     try:
         import pwd
@@ -126,9 +152,9 @@ def operator() -> str:
     except (ImportError, KeyError, OSError):
         user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
     try:
-        host = socket.gethostname()
-    except OSError:
-        host = ""
+        host = os.uname().nodename  # what socket.gethostname() answers, without importing socket
+    except (AttributeError, OSError):  # (no os.uname on Windows)
+        host = os.environ.get("COMPUTERNAME", "")
     return f"{user or 'unknown'}@{host or 'unknown'}"
 
 
@@ -136,8 +162,11 @@ def operator() -> str:
 
 
 def _read_small(path: str, limit: int = 4096) -> Optional[str]:
+    handle = _open_regular(path)
+    if handle is None:
+        return None
     try:
-        with open(path, "rb") as handle:
+        with handle:
             data = handle.read(limit + 1)
     except OSError:
         return None
@@ -179,10 +208,14 @@ def git_dir_of(start: str) -> Optional[Tuple[str, str]]:
 
 def _packed_ref(common: str, ref: str) -> Optional[str]:
     path = os.path.join(common, "packed-refs")
+    handle = _open_regular(path)
+    if handle is None:
+        return None
     try:
-        if os.path.getsize(path) > MAX_GIT_FILE:
+        if os.fstat(handle.fileno()).st_size > MAX_GIT_FILE:
+            handle.close()
             return None
-        with open(path, "rb") as handle:
+        with handle:
             for raw in handle:
                 line = raw.decode("utf-8", "replace").strip()
                 if line.startswith(("#", "^")) or " " not in line:
@@ -243,7 +276,7 @@ class RunRecord:
         from hipaa_scan import __version__
 
         self.command = command
-        self.started = utc_now()
+        self.started: Optional[str] = utc_now()
         self.ended: Optional[str] = None
         self.version = __version__
         # every rule available, selected or not, default metadata: loaded when first asked for (a quiet scan with
@@ -384,12 +417,12 @@ class RunRecord:
 
 def record_of(result: Any) -> RunRecord:
     """The result's run record; for a result made without one (a library caller), a record of the rules that ran,
-    started and ended now."""
+    with no times (null in JSON): a report of the same result is then the same whenever it is rendered."""
     record: Optional[RunRecord] = result.record
     if record is None:
         record = RunRecord()
         record.set_catalog(result.rules)
-        record.end()
+        record.started = None  # no command recorded the run: its times are not known
     return record
 
 
@@ -405,7 +438,8 @@ def _short(digest: Optional[str]) -> str:
 def header_lines(record: RunRecord) -> List[str]:
     """The run record as the text reports' short header (plain text: the caller shows control characters as
     escapes): when, tool and catalog, configuration, baseline, scope, repository, operator."""
-    lines = [f"hipaa-scan {record.version} {record.command}, {record.started} to {record.ended or '(running)'} UTC, "
+    when = f"{record.started} to {record.ended or '(running)'} UTC" if record.started else "time not recorded"
+    lines = [f"hipaa-scan {record.version} {record.command}, {when}, "
              f"by {record.operator}; rule catalog sha256 {record.digest[:12]} ({len(record.catalog)} rules)"]
     config = (f"configuration {record.config_path} ({_short(record.config_sha256)})" if record.config_path
               else "no configuration file")
@@ -429,7 +463,7 @@ def header_lines(record: RunRecord) -> List[str]:
     if record.files_by_kind:
         scope.append(", ".join(f"{n} {k}" for k, n in sorted(record.files_by_kind.items())))
     if record.skipped:
-        scope.append("skipped " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(record.skipped.items())))
+        scope.append("skipped " + ", ".join(f"{n} {SKIP_SHORT.get(k, k)}" for k, n in sorted(record.skipped.items())))
     if record.engines:
         scope.append(f"{len(record.engines)} engine{'s' if len(record.engines) != 1 else ''}, "
                      f"{record.containers} container{'s' if record.containers != 1 else ''}")

@@ -132,7 +132,7 @@ def _run_record(handle: TextIO, record: Any) -> None:
     handle.write("## Run record\n\n")
     rows = [
         ("Command", md(record.command)),
-        ("Started (UTC)", md(record.started)),
+        ("Started (UTC)", md(record.started or "not recorded")),
         ("Ended (UTC)", md(record.ended or "not recorded")),
         ("Tool", f"hipaa-scan {md(record.version)}"),
         ("Rule catalog", f"{_digest(record.digest)}, {len(record.catalog)} rules"),
