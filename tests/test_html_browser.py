@@ -26,6 +26,7 @@ from conftest import FIXTURES, ROOT
 BROWSERS = ("chromium", "chromium-browser")
 DEMO = Path(FIXTURES) / "demo-stack"
 BROWSER_SECONDS = 120
+EPOCH = "1764770400"  # 2025-12-03T14:00:00Z
 
 
 def browser() -> str:
@@ -111,6 +112,7 @@ def announce(capsys, line: str) -> None:
 
 def scan(*args: str, cwd: Path | str = ROOT) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["SOURCE_DATE_EPOCH"] = EPOCH  # the HTML and JSON runs record the same time
     return subprocess.run([sys.executable, "-m", "hipaa_scan", "scan", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=120)
 
@@ -157,6 +159,7 @@ def test_browser_dom_of_the_demo_stack_report(demo_page):
     summary = dom.text_of["summary"]
     assert f"{report['summary']['findings']} active findings" in " ".join(summary.split())
     run = dom.text_of["run"]
+    assert report["run"]["started"] == "2025-12-03T14:00:00Z"
     for value in (report["run"]["started"], report["run"]["catalog"]["sha256"], "Effective configuration", "Scope"):
         assert value in run, value
     # nothing executable came to life

@@ -194,84 +194,64 @@ def _code(value: Any) -> str:
 
 def _run_record(result: ScanResult, handle: TextIO, run: Any,
                 inventory: Optional[Sequence[Dict[str, Any]]]) -> None:
-    from hipaa_scan.runrecord import SKIP_REASONS
+    from hipaa_scan.runrecord import SKIP_REASONS, record_of
 
-    record = result.record
+    record = record_of(result)  # a library caller's result: the rules that ran, no times
     handle.write('<section id="run">\n<h2>Run record</h2>\n')
-    if record is None:
-        started = getattr(run, "started", None)
-        rows = [("Tool", _e(f"hipaa-scan {_version()}"))]
-        if started is not None:
-            rows.append(("Started (UTC)", _e(started.strftime("%Y-%m-%dT%H:%M:%SZ"))))
-        rows.append(("Rules run", _e(", ".join(sorted(_rule_ids(result))) or "none")))
-        _facts(handle, rows)
-        handle.write('<p class="muted">No run record was attached to this result (it was not made by the '
-                     'hipaa-scan command).</p>\n')
-    else:
-        data = record.as_dict()
-        config = data["configuration"]
-        baseline = data["baseline"]
-        scope = data["scope"]
-        rows = [
-            ("Command", _e(f"hipaa-scan {data['command']}")),
-            ("Started (UTC)", _e(data["started"])),
-            ("Ended (UTC)", _e(data["ended"] or "not recorded")),
-            ("Tool", _e(f"{data['tool']['name']} {data['tool']['version']}")),
-            ("Rule catalog", f"{_e(_count(data['catalog']['rules'], 'rule'))}, SHA-256 "
-                             f"{_code(data['catalog']['sha256'])}"),
-            ("Operator", _e(data["operator"])),
-            ("Working directory", _code(data["working_directory"])),
-        ]
-        _facts(handle, rows)
-        handle.write('<h3>Effective configuration</h3>\n')
-        path = config["path"]
-        rows = [
-            ("Configuration file", (f"{_code(path)}, SHA-256 {_code(config['sha256'] or 'unreadable')}" if path
-                                    else '<span class="muted">none (defaults and the command line)</span>')),
-            ("Select", _list([f"{_code(s['selector'])} <span class=\"muted\">({_e(s['from'])})</span>"
-                              for s in config["select"]]) if config["select"] else _e("every rule")),
-            ("Ignore", _list([f"{_code(s['selector'])} <span class=\"muted\">({_e(s['from'])})</span>"
-                              for s in config["ignore"]])),
-            ("Severity overrides", _list([f"{_code(rule)}: {_e(sev)}" for rule, sev in config["severity"].items()])),
-            ("Rule options", _list([f"{_code(rule)} {_code(name)} = {_code(_json(value))}"
-                                    for rule, options in config["rule_options"].items()
-                                    for name, value in options.items()])),
-            ("Fail on", _e(config["fail_on"])),
-            ("Baseline", (f"{_code(baseline['path'])}, SHA-256 {_code(baseline['sha256'] or 'unreadable')}"
-                          if baseline else '<span class="muted">none</span>')),
-        ]
-        _facts(handle, rows)
-        handle.write('<h3>Scope</h3>\n')
-        skipped = [f"{_e(SKIP_REASONS.get(reason, reason))}: {n}" for reason, n in scope["skipped"].items()]
-        rows = [("Roots", _list([_code(r) for r in scope["roots"]]))] if scope["roots"] or not run else []
-        if scope["files_by_kind"] or not run:
-            rows.append(("Files scanned", _list([f"{_e(kind)}: {n}" for kind, n in scope["files_by_kind"].items()])))
-            rows.append(("Not scanned", _list(skipped)))
-        if scope["engines"]:
-            rows.append(("Engines", _list([_e(", ".join(f"{k}: {v}" for k, v in engine.items() if v not in (None, "")))
-                                           for engine in scope["engines"]])))
-        if run is not None or scope["containers"]:
-            rows.append(("Containers", _e(scope["containers"])))
-        rows.append(("Repositories", _list([f"{_code(r['root'])}: commit {_code(r['commit'] or 'none yet')}"
-                                            + (f" ({_e(r['ref'])})" if r.get("ref") else "")
-                                            for r in data["repositories"]])))
-        if data["inputs"]:
-            rows.append(("Offline inputs", _list([f"{_code(i['path'])} ({_e(i['kind'])}), SHA-256 "
-                                                  f"{_code(i['sha256'] or 'unreadable')}" for i in data["inputs"]])))
-        _facts(handle, rows)
+    data = record.as_dict()
+    config = data["configuration"]
+    baseline = data["baseline"]
+    scope = data["scope"]
+    rows = [
+        ("Command", _e(f"hipaa-scan {data['command']}")),
+        ("Started (UTC)", _e(data["started"] or "not recorded")),
+        ("Ended (UTC)", _e(data["ended"] or "not recorded")),
+        ("Tool", _e(f"{data['tool']['name']} {data['tool']['version']}")),
+        ("Rule catalog", f"{_e(_count(data['catalog']['rules'], 'rule'))}, SHA-256 "
+                         f"{_code(data['catalog']['sha256'])}"),
+        ("Operator", _e(data["operator"])),
+        ("Working directory", _code(data["working_directory"])),
+    ]
+    _facts(handle, rows)
+    handle.write('<h3>Effective configuration</h3>\n')
+    path = config["path"]
+    rows = [
+        ("Configuration file", (f"{_code(path)}, SHA-256 {_code(config['sha256'] or 'unreadable')}" if path
+                                else '<span class="muted">none (defaults and the command line)</span>')),
+        ("Select", _list([f"{_code(s['selector'])} <span class=\"muted\">({_e(s['from'])})</span>"
+                          for s in config["select"]]) if config["select"] else _e("every rule")),
+        ("Ignore", _list([f"{_code(s['selector'])} <span class=\"muted\">({_e(s['from'])})</span>"
+                          for s in config["ignore"]])),
+        ("Severity overrides", _list([f"{_code(rule)}: {_e(sev)}" for rule, sev in config["severity"].items()])),
+        ("Rule options", _list([f"{_code(rule)} {_code(name)} = {_code(_json(value))}"
+                                for rule, options in config["rule_options"].items()
+                                for name, value in options.items()])),
+        ("Fail on", _e(config["fail_on"])),
+        ("Baseline", (f"{_code(baseline['path'])}, SHA-256 {_code(baseline['sha256'] or 'unreadable')}"
+                      if baseline else '<span class="muted">none</span>')),
+    ]
+    _facts(handle, rows)
+    handle.write('<h3>Scope</h3>\n')
+    skipped = [f"{_e(SKIP_REASONS.get(reason, reason))}: {n}" for reason, n in scope["skipped"].items()]
+    rows = [("Roots", _list([_code(r) for r in scope["roots"]]))] if scope["roots"] or not run else []
+    if scope["files_by_kind"] or not run:
+        rows.append(("Files scanned", _list([f"{_e(kind)}: {n}" for kind, n in scope["files_by_kind"].items()])))
+        rows.append(("Not scanned", _list(skipped)))
+    if scope["engines"]:
+        rows.append(("Engines", _list([_e(", ".join(f"{k}: {v}" for k, v in engine.items() if v not in (None, "")))
+                                       for engine in scope["engines"]])))
+    if run is not None or scope["containers"]:
+        rows.append(("Containers", _e(scope["containers"])))
+    rows.append(("Repositories", _list([f"{_code(r['root'])}: commit {_code(r['commit'] or 'none yet')}"
+                                        + (f" ({_e(r['ref'])})" if r.get("ref") else "")
+                                        for r in data["repositories"]])))
+    if data["inputs"]:
+        rows.append(("Offline inputs", _list([f"{_code(i['path'])} ({_e(i['kind'])}), SHA-256 "
+                                              f"{_code(i['sha256'] or 'unreadable')}" for i in data["inputs"]])))
+    _facts(handle, rows)
     if inventory:
         _inventory(handle, inventory)
     handle.write('</section>\n')
-
-
-def _rule_ids(result: ScanResult) -> List[str]:
-    return [m.id for m in result.rules]
-
-
-def _version() -> str:
-    from hipaa_scan import __version__
-
-    return __version__
 
 
 def _json(value: Any) -> str:
