@@ -32,7 +32,7 @@ def _choices(command):
 
 
 def test_format_choices_are_the_registry():
-    assert report.names() == ["text", "json", "sarif", "markdown"]
+    assert report.names() == ["text", "json", "sarif", "markdown", "html"]
     from hipaa_scan import commands, options
 
     assert options.FORMATS is report.FORMATS
@@ -83,6 +83,8 @@ def _without_record(fmt, text):
         return data
     if fmt == "markdown":
         return re.sub(r"## Run record\n\n.*?\n\n", "", text, flags=re.S)
+    if fmt == "html":  # the findings by safeguard, errors and notes (the run record also decides control statuses)
+        return text[text.index('<section id="findings">'):]
     # the text reports' header (its lines up to a blank one) and the live text report's first line's time
     stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
     return re.sub(r"^hipaa-scan \S+ (scan|live), .*?\n\n", "", stamp.sub("TIME", text), count=1, flags=re.S | re.M)
@@ -97,6 +99,8 @@ def _rule_ids(fmt, text):
         return sorted({r["ruleId"] for r in log["runs"][0]["results"]})
     if fmt == "markdown":  # the findings tables' rows: | SEVERITY | ID name | ...
         return sorted(set(re.findall(r"^\| (?:CRITICAL|HIGH|MEDIUM|LOW|INFO) \| (\S+) ", text, re.M)))
+    if fmt == "html":  # each finding is one <article> in full
+        return sorted(set(re.findall(r'<article class="[^"]*" id="finding-\d+" data-rule="([^"]+)"', text)))
     return None
 
 
@@ -144,11 +148,11 @@ def _offline_evidence(tmp_path, name="evidence"):
 def test_the_evidence_folder_keeps_a_report_per_registered_format_and_verifies(tmp_path):
     evidence, run, result = _offline_evidence(tmp_path)
     files = sorted(os.listdir(evidence.folder))
-    assert [f for f in files if f.startswith("report.")] == ["report.json", "report.md", "report.sarif",
-                                                             "report.txt"]
+    assert [f for f in files if f.startswith("report.")] == ["report.html", "report.json", "report.md",
+                                                             "report.sarif", "report.txt"]
     manifest = json.load(open(os.path.join(evidence.folder, "manifest.json"), encoding="utf-8"))
     listed = {f["path"] for f in manifest["files"]}
-    assert {"report.json", "report.md", "report.sarif", "report.txt"} <= listed
+    assert {"report.html", "report.json", "report.md", "report.sarif", "report.txt"} <= listed
     assert ev.verify(evidence.folder) == []
     text = open(os.path.join(evidence.folder, "report.txt"), encoding="utf-8").read()
     assert text == report.get("text").render(result, run, color=False)
