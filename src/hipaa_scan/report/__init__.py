@@ -87,6 +87,9 @@ REPORTERS: Dict[str, Reporter] = {
     "text": Format("text", "txt", scan="text", live="livetext", evidence=True),
     "json": Format("json", "json", scan="jsonfmt", live="jsonfmt", evidence=True),
     "sarif": Format("sarif", "sarif", scan="sarif", live="sarif", evidence=True),
+    "github": Format("github", "github.txt", scan="github", live="github"),
+    "gitlab": Format("gitlab", "gitlab.json", scan="gitlab", live="gitlab"),
+    "junit": Format("junit", "junit.xml", scan="junit", live="junit"),
 }
 
 FORMATS: List[str] = list(REPORTERS)  # the --format choices, in the order the help lists them
