@@ -76,6 +76,15 @@ def _rule_ids(fmt, text):
         log = json.loads(text)
         assert log["version"] == "2.1.0"
         return sorted({r["ruleId"] for r in log["runs"][0]["results"]})
+    if fmt == "gitlab":
+        return sorted({issue["check_name"] for issue in json.loads(text)})
+    if fmt == "junit":
+        from xml.etree import ElementTree
+
+        cases = ElementTree.fromstring(text).iter("testcase")
+        return sorted({case.get("name").split()[0] for case in cases if case.find("failure") is not None})
+    if fmt == "github":
+        return sorted({re.search(r"[ ,]title=(HS\d+) ", line).group(1) for line in text.splitlines()})
     return None
 
 

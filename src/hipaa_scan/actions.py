@@ -109,9 +109,23 @@ def emit(result: ScanResult, fmt: str, output: Optional[str], no_color: bool, qu
 
     reporter = get(fmt)
     color = use_color(no_color, output)
+    to_terminal = fmt == "text" and not output
+    if to_terminal:  # the text report writes its errors and notes to stderr itself, grouped, before its summary
+        report_options["err"] = sys.stderr
     write_output(output, lambda handle: reporter.write(result, handle, color=color, quiet=quiet, fail_on=fail_on,
                                                         show_suppressed=show_suppressed, category=category,
                                                         **report_options), guard)
+    if not to_terminal:
+        tell(result)
+
+
+def tell(result: ScanResult) -> None:
+    """Every error on stderr, one line each, whatever the format and wherever the report went (with -q too): an
+    exit 2 always explains itself. The notes stay in the report (JSON, SARIF, an --output text file)."""
+    from hipaa_scan.diagnostics import report_lines
+
+    for line in report_lines(result.errors, (), quiet=True):
+        echo_err(line)
 
 
 def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterable[str], rules_dir: Sequence[str],
