@@ -9,6 +9,8 @@ secret value the scan has seen can leave.
 
 from __future__ import annotations
 
+import os
+
 from hipaa_scan.rules import load_rules
 from hipaa_scan.scan.options import ScanOptions
 from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, resource_secrets
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Iterable, List, Sequence
 
     from hipaa_scan.model import Document, Finding, ScanError, ScanResult
+    from hipaa_scan.scan.plan import Named
 
 __all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths"]
 
@@ -28,10 +31,16 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     # Reference counting frees everything else; the collector resumes afterwards.
     import gc
 
+    from hipaa_scan.scan.plan import named
+
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _scan_paths(list(paths), options)
+        given = list(paths)
+        widened = named(given, options)
+        if widened is None:
+            return _scan_paths(given, options)
+        return _only_named(_scan_paths(widened.paths, options), widened)
     finally:
         if enabled:
             gc.enable()
@@ -64,6 +73,36 @@ def _scan_paths(paths: List[str], options: ScanOptions) -> ScanResult:
         return result
     targets, errors = discover(paths, options.excludes)  # walked again, for one process
     return serial.execute(targets, errors, paths, options, runner)
+
+
+def _only_named(result: ScanResult, widened: Named) -> ScanResult:
+    """The result of a scan widened to the named files' projects, cut to what is in the named files (and below the
+    directories given): the verdict `scan .` gives them, and nothing about files not named."""
+    from hipaa_scan.model import ScanResult
+
+    findings = [f for f in result.findings if widened.reports(f.location.path)]
+    errors = [e for e in result.errors if widened.reports(e.path) or _blocks_project(e)]
+    notes = [n for n in result.notes if _note_reported(n, widened)]
+    files = len(widened.files) + (result.files_scanned if widened.dirs else 0)
+    return ScanResult(findings, errors, min(files, result.files_scanned) if files else result.files_scanned,
+                      result.resources_scanned, result.rules, notes)
+
+
+def _blocks_project(error: ScanError) -> bool:
+    """A Compose file that could not be read or parsed: the project's verdict on the named files is not known."""
+    from hipaa_scan.sources.kinds import SourceKind
+    from hipaa_scan.sources.registry import kind_by_name
+
+    return kind_by_name(error.path.rsplit("/", 1)[-1]) == SourceKind.COMPOSE
+
+
+def _note_reported(note: str, widened: Named) -> bool:
+    """A note placed in a file (`warning: PATH:LINE: ...`) is kept when that file is reported; others are kept."""
+    head, sep, rest = note.partition(": ")
+    if not sep or head not in ("warning", "note"):
+        return True
+    place = rest.split(": ", 1)[0].rsplit(":", 1)[0]
+    return not os.path.exists(place) or widened.reports(place)
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
