@@ -13,7 +13,7 @@ import os
 
 from hipaa_scan.rules import load_rules
 from hipaa_scan.scan.options import ScanOptions
-from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, resource_secrets
+from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, parse_target, resource_secrets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from hipaa_scan.model import Document, Finding, ScanError, ScanResult
     from hipaa_scan.scan.plan import Named
 
-__all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths"]
+__all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths",
+           "scan_text"]
 
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
@@ -103,6 +104,33 @@ def _note_reported(note: str, widened: Named) -> bool:
         return True
     place = rest.split(": ", 1)[0].rsplit(":", 1)[0]
     return not os.path.exists(place) or widened.reports(place)
+
+
+def scan_text(text: str, name: str, options: ScanOptions) -> ScanResult:
+    """Scan `text` as the file `name` (stdin with --stdin-filename): of the kind its name says (else as its content
+    shows), judged as written, reported under `name`. Nothing is read from disk or written."""
+    from hipaa_scan.discover import display_path
+    from hipaa_scan.model import ScanError
+    from hipaa_scan.sources.registry import kind_by_name
+
+    runner = Runner(load_rules(options.select, options.ignore, options.rules_dirs), options)
+    display = display_path(name) if name != "-" else "-"
+    findings: List[Finding] = []
+    errors: List[ScanError] = []
+    files = resources = 0
+    try:
+        doc = parse_target(name, display, kind_by_name(os.path.basename(name)), options.max_file_bytes, text)
+    except ParseFailure as exc:
+        doc = None
+        errors.append(ScanError(display, str(exc), exc.kind))
+    if doc is None and not errors:
+        errors.append(ScanError(display, "not a Dockerfile, compose file or env file (name it with --stdin-filename)",
+                                "parse"))
+    if doc is not None:
+        errors.extend(ScanError(display, message, "parse") for message in doc.errors)
+        files, resources = 1, len(doc.resources)
+        findings.extend(runner.run(doc))
+    return runner.finish(findings, errors, files, resources)
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
