@@ -435,6 +435,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                             "state": item.get("state"), "engine": item.get("engine"),
                             "evidence": rel_files.get(item["path"])}
                            for item in run.inventory if item["kind"] == "container"],
+            "config": run.config,  # the configuration file the findings were judged with (path, sha256), or null
             "rule_catalog": [{"id": m.id, "name": m.name, "severity": m.severity, "origin": m.origin}
                              for m in sorted(result.rules, key=lambda m: m.id)],
             "summary": {k: summary[k] for k in ("findings", "suppressed", "errors", "by_severity", "by_rule")},

@@ -50,12 +50,16 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     mode = "saved inspect JSON" if run is not None and getattr(run, "offline", False) else "live"
     console.print(f"[bold]hipaa-scan {mode} audit{markup(when)}:[/] {_count(len(containers), 'container')} on "
                   f"{_count(len(engines), 'engine') if engines else 'no engine info'}")
+    config = getattr(run, "config", None) if run is not None else None
+    if config:
+        console.print(f"configuration: {markup(str(config['path']))} (sha256 {markup(str(config['sha256']))})")
     console.print()
 
     for item in engines:
         facts = ", ".join(x for x in (f"Docker {item['version']}" if item.get("version") else "",
                                       f"API {item['api']}" if item.get("api") else "", item.get("os") or "",
-                                      item.get("host") or "") if x)
+                                      item.get("host") or "",
+                                      f"chosen by {item['origin']}" if item.get("origin") else "") if x)
         _section(console, f'engine "{item["name"]}"', facts, by_path.pop(item["path"], []))
     for item in containers:
         facts = "  ".join(x for x in (item.get("image") or "", item.get("state") or "") if x)
