@@ -62,9 +62,7 @@ def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, 
             names.setdefault(os.path.dirname(path), {})[os.path.basename(path)] = target.kind
     if not names:
         return []  # only files named on the command line, each scanned on its own: sources.project is not needed
-    from hipaa_scan.sources.project import Spec
-
-    specs = []
+    specs: List[Spec] = []
     for directory in sorted(names, key=lambda d: (d.count(os.sep), d)):
         here = names[directory]
         files = _compose_file_setting(directory, env_files, here, options.max_file_bytes, texts)
@@ -74,6 +72,7 @@ def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, 
                 continue
             override = next((n for n in OVERRIDE_FILES if n in here), None)
             files = [os.path.join(directory, n) for n in (default, override) if n]
+        from hipaa_scan.sources.project import Spec  # only once a project is found (a lone .env is none)
         root = next((p for p in given if directory == p or directory.startswith(p.rstrip(os.sep) + os.sep)), directory)
         shown = written.get(root)
         specs.append(Spec(files, directory, env_files, profiles, (cwd, root), given=shown))
