@@ -34,7 +34,12 @@ def group_notes(notes: Iterable[str]) -> List[Tuple[str, int, List[str]]]:
         count[0] += 1
         if place and place not in places:
             places.append(place)
-    return [(key, count[0], places) for key, (count, places) in kinds.items()]
+    return [(key, count[0], sorted(places, key=_place_order)) for key, (count, places) in kinds.items()]
+
+
+def _place_order(place: str) -> Tuple[str, int]:
+    path, _, line = place.rpartition(":")
+    return path, int(line) if line.isdigit() else 0
 
 
 def note_lines(notes: Iterable[str]) -> Tuple[int, List[str]]:
