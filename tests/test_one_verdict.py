@@ -132,3 +132,28 @@ def test_pre_commit_try_repo_gives_the_verdict_of_scan_dot(tmp_path):
     assert whole.returncode == 1 and "HS501" in whole.stdout  # scan . blocks on the compose file's port...
     proc = try_repo("compose.yaml", *named)  # ...and so does the hook once compose.yaml is in the commit
     assert proc.returncode == 1 and "HS501" in proc.stdout and "Failed" in proc.stdout
+
+
+def test_the_readme_pre_commit_snippet_names_a_revision_that_exists():
+    """README's snippet is true as written: its hook id is the one .pre-commit-hooks.yaml declares, and its `rev:`
+    names a tag, branch or commit of this repository."""
+    import re
+
+    import yaml
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    snippet = re.search(r"```yaml\n# \.pre-commit-config\.yaml\n(.*?)```", readme, re.S).group(1)
+    [repo] = yaml.safe_load(snippet)["repos"]
+    with open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8") as handle:
+        hooks = [hook["id"] for hook in yaml.safe_load(handle)]
+    assert [hook["id"] for hook in repo["hooks"]] == hooks == ["hipaa-scan"]
+    rev = str(repo["rev"])
+    if shutil.which("git") is None or not os.path.exists(os.path.join(ROOT, ".git")):
+        pytest.skip("not a git checkout")
+    refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.split()
+    known = {ref.rsplit("/", 1)[-1] for ref in refs if ref.startswith(("refs/tags/", "refs/heads/", "refs/remotes/"))}
+    commit = subprocess.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True)
+    assert rev in known or (re.fullmatch(r"[0-9a-f]{40}", rev) and commit.returncode == 0), rev
+    assert not re.fullmatch(r"v\d+(\.\d+)*", rev) or f"refs/tags/{rev}" in refs  # a release tag must exist
