@@ -157,3 +157,12 @@ def test_the_readme_pre_commit_snippet_names_a_revision_that_exists():
     commit = subprocess.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True)
     assert rev in known or (re.fullmatch(r"[0-9a-f]{40}", rev) and commit.returncode == 0), rev
     assert not re.fullmatch(r"v\d+(\.\d+)*", rev) or f"refs/tags/{rev}" in refs  # a release tag must exist
+
+
+def test_a_missing_named_file_is_still_an_error_beside_a_widened_one(tmp_path, monkeypatch):
+    files, named, _ = CASES["compose user: overrides a Dockerfile without USER"]
+    _write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    result = scan_paths([*named, "gone/Dockerfile"], ScanOptions())
+    assert [(e.path, e.message) for e in result.errors] == [("gone/Dockerfile", "no such file or directory")]
+    assert _seen(result) == [("HS101", "api/Dockerfile", 1, True)]

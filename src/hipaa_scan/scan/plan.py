@@ -250,6 +250,8 @@ def named(paths: Sequence[str], options: ScanOptions) -> Optional[Named]:
         if not os.path.isfile(path):
             if os.path.isdir(path):
                 dirs.append(os.path.realpath(path))
+            else:  # missing or not a regular file: its error is reported
+                files.add(os.path.realpath(path))
             out.append(path)
             continue
         real = os.path.realpath(path)
