@@ -96,8 +96,12 @@ def test_unparseable_file_is_one_error_line(tmp_path):
     proc = run("scan", str(tmp_path), "--no-color")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert "compose.yaml" in proc.stdout and "error" in proc.stdout
-    assert "HS101" in proc.stdout
+    # the report on stdout; the error on stderr (counted), before the summary line that ends stdout
+    assert "HS101" in proc.stdout and "compose.yaml" not in proc.stdout.replace("Dockerfile", "")
+    assert proc.stdout.rstrip().splitlines()[-1].endswith(", 1 error")
+    assert proc.stderr.splitlines() == [
+        "hipaa-scan: 1 error:",
+        f"  error: {tmp_path}/compose.yaml: did not find expected node content at line 3, column 1"]
 
 
 def test_usage_error_exit_2():

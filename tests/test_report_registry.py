@@ -32,7 +32,7 @@ def _choices(command):
 
 
 def test_format_choices_are_the_registry():
-    assert report.names() == ["text", "json", "sarif", "markdown", "html"]
+    assert report.names() == ["text", "json", "sarif", "markdown", "html", "github", "gitlab", "junit"]
     from hipaa_scan import commands, options
 
     assert options.FORMATS is report.FORMATS
@@ -101,6 +101,15 @@ def _rule_ids(fmt, text):
         return sorted(set(re.findall(r"^\| (?:CRITICAL|HIGH|MEDIUM|LOW|INFO) \| (\S+) ", text, re.M)))
     if fmt == "html":  # each finding is one <article> in full
         return sorted(set(re.findall(r'<article class="[^"]*" id="finding-\d+" data-rule="([^"]+)"', text)))
+    if fmt == "gitlab":
+        return sorted({issue["check_name"] for issue in json.loads(text)})
+    if fmt == "junit":
+        from xml.etree import ElementTree
+
+        cases = ElementTree.fromstring(text).iter("testcase")
+        return sorted({case.get("name").split()[0] for case in cases if case.find("failure") is not None})
+    if fmt == "github":
+        return sorted({re.search(r"[ ,]title=(HS\d+) ", line).group(1) for line in text.splitlines()})
     return None
 
 

@@ -137,7 +137,7 @@ def test_scan_command_stdout_and_stderr(hostile_tree, args):
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
     assert_safe(out)
     assert_safe(err)
-    assert "d\\x1b[31m\\u2028:warning:/Dockerfile: no FROM instruction" in out
+    assert "d\\x1b[31m\\u2028:warning:/Dockerfile: no FROM instruction" in err  # errors go to stderr
     assert "evil\\n  forged.env" in out and 'service "web\\x1b[31m\\u202e\\r\\nforged"' in out
 
 

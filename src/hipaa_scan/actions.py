@@ -66,16 +66,22 @@ def fail(message: str) -> NoReturn:
 
 
 def use_color(no_color: bool, output: Optional[str]) -> bool:
-    if no_color or output or os.environ.get("NO_COLOR"):
+    """Colour for a report on stdout: never with --no-color or NO_COLOR (any value but empty), always with
+    FORCE_COLOR (likewise; `0` and `false` too, as the convention has it, except that those two say no), else
+    when stdout is a terminal. A report written to a file (--output FILE) is never coloured."""
+    if no_color or (output and output != "-") or os.environ.get("NO_COLOR"):
         return False
+    force = os.environ.get("FORCE_COLOR")
+    if force:
+        return force.lower() not in ("0", "false")
     return sys.stdout.isatty()
 
 
 def write_output(output: Optional[str], write: Callable[[TextIO], Any], guard: Optional[Guard] = None) -> None:
     """Call `write(handle)` on the --output file or on stdout. The file is written by safewrite: never through a
     link, never over one of the scan's inputs (`guard`: safewrite.check's inputs, scanned_dirs, excludes), and
-    atomically; one clear line and exit 2 if it cannot be."""
-    if not output:
+    atomically; one clear line and exit 2 if it cannot be. `-` is stdout."""
+    if not output or output == "-":
         write(sys.stdout)
         return
     from hipaa_scan import safewrite
@@ -93,7 +99,7 @@ def output_guard(output: Optional[str], files: Iterable[Optional[str]] = (), dir
     from hipaa_scan import safewrite
 
     guard = {"inputs": [f for f in files if f], "scanned_dirs": [d for d in dirs if d], "excludes": list(excludes)}
-    if output:
+    if output and output != "-":
         try:
             safewrite.check(output, **guard)
         except safewrite.OutputError as exc:
@@ -110,27 +116,45 @@ def emit(result: ScanResult, fmt: str, output: Optional[str], no_color: bool, qu
 
     reporter = get(fmt)
     color = use_color(no_color, output)
+    to_terminal = fmt == "text" and (not output or output == "-")
+    if to_terminal:  # the text report writes its errors and notes to stderr itself, grouped, before its summary
+        report_options["err"] = sys.stderr
     write_output(output, lambda handle: reporter.write(result, handle, color=color, quiet=quiet, fail_on=fail_on,
                                                         show_suppressed=show_suppressed, category=category,
                                                         **report_options), guard)
+    if not to_terminal:
+        tell(result)
+
+
+def tell(result: ScanResult) -> None:
+    """Every error on stderr, one line each, whatever the format and wherever the report went (with -q too): an
+    exit 2 always explains itself. The notes stay in the report (JSON, SARIF, an --output text file)."""
+    from hipaa_scan.diagnostics import report_lines
+
+    for line in report_lines(result.errors, (), quiet=True):
+        echo_err(line)
 
 
 def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterable[str], rules_dir: Sequence[str],
                   config_path: Optional[str] = None, baseline_path: Optional[str] = None,
-                  strict: bool = False, record: Optional[RunRecord] = None) -> ScanOptions:
+                  strict: bool = False, no_config: bool = False, record: Optional[RunRecord] = None) -> ScanOptions:
     """ScanOptions from the command line and the configuration (the command line wins). Exits 2 on a bad
-    configuration, baseline or rule folder. With `record`, the effective configuration is written into it."""
+    configuration, baseline or rule folder. `no_config`: no configuration file is looked for or read (--config
+    then makes no sense: refused). With `record`, the effective configuration is written into it."""
+    if no_config and config_path:
+        fail("--config and --no-config contradict each other; give one")
     from hipaa_scan import baseline as baseline_mod
     from hipaa_scan.catalog import DEFAULT_DATASTORES
-    from hipaa_scan.config import ConfigError, load_config, severity_overrides
+    from hipaa_scan.config import Config, ConfigError, load_config, severity_overrides
     from hipaa_scan.engine import ScanOptions
     from hipaa_scan.rules import RuleLoadError, load_rules
 
     try:
         known = []
-        if config_path or _config_present():
+        if not no_config and (config_path or _config_present()):
             known = [r.meta for r in load_rules(rules_dirs=rules_dir)]
-        cfg = load_config(config_path, known)
+        cfg = Config() if no_config else load_config(config_path, known)
+        baseline_path = baseline_path or cfg.baseline  # the command line's, else the configuration's `baseline:`
         data = baseline_mod.load(baseline_path) if baseline_path else None
     except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
         fail(str(exc))
@@ -139,7 +163,8 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
         excludes=list(excludes) + cfg.exclude, rules_dirs=list(rules_dir), rule_options=cfg.rules,
         severity_overrides=severity_overrides(cfg, known),
         datastores=DEFAULT_DATASTORES.extended(cfg.datastores) if cfg.datastores else DEFAULT_DATASTORES,
-        per_path_ignores=cfg.per_path_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "")
+        per_path_ignores=cfg.per_path_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "",
+        config_path=cfg.path, config_sha256=cfg.sha256)
     if cfg.max_file_bytes:
         from hipaa_scan.config import MAX_FILE_BYTES_CAP
 
@@ -162,17 +187,24 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
             ignore: Sequence[str], rules_dir: Sequence[str], category: Optional[str], no_color: bool, quiet: bool,
             config_path: Optional[str], baseline_path: Optional[str], show_suppressed: bool, strict: bool,
             exclude: Sequence[str], compose_files: Sequence[str], env_files: Sequence[str], profiles: Sequence[str],
-            jobs: int) -> NoReturn:
+            jobs: int, no_config: bool = False, stdin_filename: Optional[str] = None) -> NoReturn:
     """The `scan` command: the parameters are those click passes to it (options.parse_fast returns the same).
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
     from hipaa_scan.rules import RuleLoadError
     from hipaa_scan.runrecord import RunRecord
 
+    stdin = "-" in paths
+    if stdin and (len(paths) > 1 or compose_files):
+        fail("`-` (stdin) is scanned alone: name no other path and no -f file with it")
+    if stdin_filename is not None and not stdin:
+        fail("--stdin-filename names the file read from stdin: give the path `-` too")
     record = RunRecord("scan")
-    options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict, record)
+    options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict, no_config, record)
+    if options.config_path and options.baseline_path:
+        baseline_path = options.baseline_path  # the configuration's `baseline:`, guarded as --baseline is
     guard = None
-    if output:
+    if output and output != "-":
         scanned = list(paths) or ([] if compose_files else ["."])
         files: List[Optional[str]] = [p for p in scanned if not os.path.isdir(p)]
         files += [*compose_files, *env_files, config_path or found_config(), baseline_path]
@@ -189,7 +221,12 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
     record.fail_on = fail_on
     record.set_roots(roots + [f for f in compose_files if not roots])
     try:
-        result = scan_paths(roots, options)
+        if stdin:
+            from hipaa_scan.engine import scan_text
+
+            result = scan_text(read_stdin(options.max_file_bytes), stdin_filename or "-", options)
+        else:
+            result = scan_paths(roots, options)
     except RuleLoadError as exc:
         fail(str(exc))
     if not record.select and not record.ignore:  # every rule ran: the catalog is the rules that ran
@@ -200,6 +237,21 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
          guard=guard)
     sys.exit(result.exit_code(fail_on))
+
+
+def read_stdin(max_bytes: int) -> str:
+    """The text on stdin, as a file of the scan is read: at most `max_bytes`, UTF-8 (a BOM dropped); one line and
+    exit 2 otherwise."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        fail("`-`: no standard input to read")
+    data: bytes = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        fail(f"`-`: standard input is larger than {max_bytes} bytes; not scanned")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail("`-`: standard input is not valid UTF-8; not scanned")
 
 
 def found_config() -> Optional[str]:

@@ -11,7 +11,7 @@ import sys
 import click
 
 from hipaa_scan import __version__, options
-from hipaa_scan.actions import (EXIT_HELP, build_options, do_scan, echo_err, emit, fail, found_config, output_guard,
+from hipaa_scan.actions import (EXIT_HELP, build_options, do_scan, echo_err, emit, fail, output_guard,
                                 visible_lines)
 
 TYPE_CHECKING = False
@@ -109,7 +109,7 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
          labels: Tuple[str, ...], from_inspect: Tuple[str, ...], from_info: Optional[str],
          evidence_dir: Optional[str], sign_key: Optional[str], timeout: float, audit_timeout: float, fmt: str, output: Optional[str],
          fail_on: Optional[str], select: Tuple[str, ...], ignore: Tuple[str, ...], rules_dir: Tuple[str, ...],
-         category: Optional[str], no_color: bool, quiet: bool, config_path: Optional[str],
+         category: Optional[str], no_color: bool, quiet: bool, config_path: Optional[str], no_config: bool,
          baseline_path: Optional[str], show_suppressed: bool, strict: bool) -> None:
     """Audit the containers of live Docker engines, read-only (GET requests only), or saved inspect JSON.
 
@@ -128,9 +128,12 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
     from hipaa_scan.runrecord import RunRecord
 
     record = RunRecord("live")
-    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict, record)
-    guard = output_guard(output, list(from_inspect) + [from_info, config_path or found_config(), baseline_path,
+    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict, no_config, record)
+    guard = output_guard(output, list(from_inspect) + [from_info, options.config_path, options.baseline_path,
                                                        sign_key], list(rules_dir)) if output else None
+    if options.config_path:  # a configuration changes what an audit reports: say which one, as the evidence does
+        echo_err(f"hipaa-scan: configuration {options.config_path} (sha256 {options.config_sha256}); --no-config "
+                 "to audit without it")
     fail_on = fail_on or options.fail_on or "high"  # (the configuration's, set by build_options)
     try:
         selection = live_mod.Selection(all_containers, tuple(containers), tuple(labels)).check()
@@ -138,7 +141,10 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
             run = live_mod.analyse_files(from_inspect, from_info, selection)
         else:
             targets = live_mod.resolve_targets(hosts, context)
+            for target in targets:
+                echo_err(f"hipaa-scan: auditing the Docker engine at {target.shown} (chosen by {target.origin})")
             run = live_mod.audit(targets, selection, timeout, live_mod.Progress(), audit_timeout)
+        run.config = {"path": options.config_path, "sha256": options.config_sha256} if options.config_path else None
         result = live_mod.scan(run, options)
         record.fail_on = fail_on
         live_mod.record_run(record, run, from_inspect, from_info)

@@ -42,15 +42,17 @@ class Config(Record):
     """The configuration file's settings; empty when there is no file."""
 
     __slots__ = ("path", "select", "ignore", "exclude", "fail_on", "severity", "per_path_ignores", "rules",
-                 "datastores", "max_file_bytes")
+                 "datastores", "max_file_bytes", "baseline", "sha256")
 
     def __init__(self, path: Optional[str] = None, select: Optional[List[str]] = None,
                  ignore: Optional[List[str]] = None, exclude: Optional[List[str]] = None,
                  fail_on: Optional[str] = None, severity: Optional[Dict[str, str]] = None,
                  per_path_ignores: Optional[List[Dict[str, Any]]] = None,
                  rules: Optional[Dict[str, Dict[str, Any]]] = None, datastores: Optional[List[Dict[str, Any]]] = None,
-                 max_file_bytes: Optional[int] = None) -> None:
-        self.path = path
+                 max_file_bytes: Optional[int] = None, baseline: Optional[str] = None,
+                 sha256: Optional[str] = None) -> None:
+        self.path = path  # the file read (None: no configuration), as found or given
+        self.sha256 = sha256  # the SHA-256 of its bytes as read: which configuration a run had (evidence, run record)
         self.select = select or []
         self.ignore = ignore or []
         self.exclude = exclude or []
@@ -60,6 +62,7 @@ class Config(Record):
         self.rules = rules or {}
         self.datastores = datastores or []
         self.max_file_bytes = max_file_bytes
+        self.baseline = baseline  # the `baseline:` key, resolved against the configuration file's folder
 
 
 def find_config(start: Optional[str] = None) -> Optional[str]:
@@ -245,9 +248,24 @@ def load_config(path: Optional[str], known_rules: Sequence[Any] = ()) -> Config:
         exclude=list(data.get("exclude", [])), fail_on=data.get("fail-on"),
         severity=dict(data.get("severity", {})), per_path_ignores=list(data.get("per-path-ignores", [])),
         rules=dict(data.get("rules", {})), datastores=list(data.get("datastores", [])),
-        max_file_bytes=data.get("max-file-bytes"))
+        max_file_bytes=data.get("max-file-bytes"), sha256=file_sha256(path),
+        baseline=os.path.join(os.path.dirname(path), data["baseline"]) if data.get("baseline") else None)
     _check_rule_refs(cfg, known)
     return cfg
+
+
+def file_sha256(path: str) -> Optional[str]:
+    """The SHA-256 of a file's bytes (None if it cannot be read again)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _builtin_metas() -> List[Any]:

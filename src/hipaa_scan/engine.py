@@ -9,9 +9,11 @@ secret value the scan has seen can leave.
 
 from __future__ import annotations
 
+import os
+
 from hipaa_scan.rules import load_rules
 from hipaa_scan.scan.options import ScanOptions
-from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, resource_secrets
+from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, parse_target, resource_secrets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,8 +21,10 @@ if TYPE_CHECKING:
 
     from hipaa_scan.discover import Target
     from hipaa_scan.model import Document, Finding, ScanError, ScanResult
+    from hipaa_scan.scan.plan import Named
 
-__all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths"]
+__all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths",
+           "scan_text"]
 
 
 def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
@@ -29,10 +33,16 @@ def scan_paths(paths: Iterable[str], options: ScanOptions) -> ScanResult:
     # Reference counting frees everything else; the collector resumes afterwards.
     import gc
 
+    from hipaa_scan.scan.plan import named
+
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _scan_paths(list(paths), options)
+        given = list(paths)
+        widened = named(given, options)
+        if widened is None:
+            return _scan_paths(given, options)
+        return _only_named(_scan_paths(widened.paths, options), widened)
     finally:
         if enabled:
             gc.enable()
@@ -94,6 +104,63 @@ def _scoped(result: ScanResult, targets: List[Target], skipped: Dict[str, int], 
 def _kinds(by_kind: Dict[str, int]) -> List[str]:
     """The kinds of resource a walk's files give (a YAML file of no Compose name is read as Compose)."""
     return sorted({"compose" if kind == "yaml" else kind for kind in by_kind})
+
+
+def _only_named(result: ScanResult, widened: Named) -> ScanResult:
+    """The result of a scan widened to the named files' projects, cut to what is in the named files (and below the
+    directories given): the verdict `scan .` gives them, and nothing about files not named."""
+    from hipaa_scan.model import ScanResult
+
+    findings = [f for f in result.findings if widened.reports(f.location.path)]
+    errors = [e for e in result.errors if widened.reports(e.path) or _blocks_project(e)]
+    notes = [n for n in result.notes if _note_reported(n, widened)]
+    files = len(widened.files) + (result.files_scanned if widened.dirs else 0)
+    return ScanResult(findings, errors, min(files, result.files_scanned) if files else result.files_scanned,
+                      result.resources_scanned, result.rules, notes)
+
+
+def _blocks_project(error: ScanError) -> bool:
+    """A Compose file that could not be read or parsed: the project's verdict on the named files is not known."""
+    from hipaa_scan.sources.kinds import SourceKind
+    from hipaa_scan.sources.registry import kind_by_name
+
+    return kind_by_name(error.path.rsplit("/", 1)[-1]) == SourceKind.COMPOSE
+
+
+def _note_reported(note: str, widened: Named) -> bool:
+    """A note placed in a file (`warning: PATH:LINE: ...`) is kept when that file is reported; others are kept."""
+    head, sep, rest = note.partition(": ")
+    if not sep or head not in ("warning", "note"):
+        return True
+    place = rest.split(": ", 1)[0].rsplit(":", 1)[0]
+    return not os.path.exists(place) or widened.reports(place)
+
+
+def scan_text(text: str, name: str, options: ScanOptions) -> ScanResult:
+    """Scan `text` as the file `name` (stdin with --stdin-filename): of the kind its name says (else as its content
+    shows), judged as written, reported under `name`. Nothing is read from disk or written."""
+    from hipaa_scan.discover import display_path
+    from hipaa_scan.model import ScanError
+    from hipaa_scan.sources.registry import kind_by_name
+
+    runner = Runner(load_rules(options.select, options.ignore, options.rules_dirs), options)
+    display = display_path(name) if name != "-" else "-"
+    findings: List[Finding] = []
+    errors: List[ScanError] = []
+    files = resources = 0
+    try:
+        doc = parse_target(name, display, kind_by_name(os.path.basename(name)), options.max_file_bytes, text)
+    except ParseFailure as exc:
+        doc = None
+        errors.append(ScanError(display, str(exc), exc.kind))
+    if doc is None and not errors:
+        errors.append(ScanError(display, "not a Dockerfile, compose file or env file (name it with --stdin-filename)",
+                                "parse"))
+    if doc is not None:
+        errors.extend(ScanError(display, message, "parse") for message in doc.errors)
+        files, resources = 1, len(doc.resources)
+        findings.extend(runner.run(doc))
+    return runner.finish(findings, errors, files, resources)
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:

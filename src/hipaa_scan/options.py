@@ -83,7 +83,7 @@ _SELECTORS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 SETTINGS: Dict[str, Setting] = {s.name: s for s in [
     # scan and live: the report
     Setting("fmt", CHOICE, ("--format",), "text", "Report format.", choices=FORMATS, show_default=True),
-    Setting("output", FILE, ("--output", "-o"), help="Write the report to FILE instead of stdout."),
+    Setting("output", FILE, ("--output", "-o"), help="Write the report to FILE instead of stdout (`-`: stdout)."),
     Setting("fail_on", CHOICE, ("--fail-on",), None, choices=FAIL_ON, config="fail-on",
             schema={"enum": SEVERITIES + ["never"]},
             help="Exit 1 when an unsuppressed finding is at or above this severity (default: the configuration's "
@@ -98,19 +98,26 @@ SETTINGS: Dict[str, Setting] = {s.name: s for s in [
             help="Also load declarative YAML rules from DIR (repeatable)."),
     Setting("category", TEXT, ("--category",), help="SARIF runAutomationDetails.id, to keep several uploads apart."),
     Setting("no_color", FLAG, ("--no-color",),
-            help="No colour (also when NO_COLOR is set or output is not a terminal)."),
+            help="No colour (also when NO_COLOR is set or output is not a terminal; FORCE_COLOR colours a report on "
+                 "stdout that is not a terminal)."),
     Setting("quiet", FLAG, ("-q", "--quiet"),
             help="Print only findings at or above --fail-on and errors; nothing when clean."),
     # policy: configuration, suppressions and baselines
     Setting("config_path", FILE, ("--config",),
             help="Configuration file (default: .hipaa-scan.yaml or [tool.hipaa-scan] in pyproject.toml, found from "
                  "the working directory upward)."),
+    Setting("no_config", FLAG, ("--no-config",),
+            help="Read no configuration file (none is looked for; defaults only, plus the command line)."),
     Setting("baseline_path", FILE, ("--baseline",),
-            help="Hide the findings recorded in this baseline (see `hipaa-scan baseline create`)."),
+            help="Hide the findings recorded in this baseline (see `hipaa-scan baseline create`; default: the "
+                 "configuration's baseline)."),
     Setting("show_suppressed", FLAG, ("--show-suppressed",), help="List suppressed findings (with their reasons) too."),
     Setting("strict", FLAG, ("--strict",), help="Report inline suppressions that suppress nothing."),
     # scan: what to read
     Setting("paths", PATH, argument=True, nargs=-1),
+    Setting("stdin_filename", TEXT, ("--stdin-filename",), metavar="NAME",
+            help="With the path `-`: the name of the file read from stdin, which decides its kind and is the path "
+                 "reported."),
     Setting("exclude", TEXT, ("--exclude",), multiple=True, metavar="GLOB", config="exclude",
             schema={"type": "array", "items": {"type": "string"}, "description": "Path globs not scanned."},
             help="Skip paths matching GLOB (repeatable)."),
@@ -179,18 +186,23 @@ SETTINGS: Dict[str, Setting] = {s.name: s for s in [
                                  "ports": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
                                  "distinctive": {"type": "boolean",
                                                  "description": "The ports mark this datastore whatever the image."}}}}),
+    Setting("baseline", config="baseline", schema={
+        "type": "string", "minLength": 1,
+        "description": "Baseline file (relative to this configuration file's folder), as --baseline; the command "
+                       "line's wins."}),
     Setting("max_file_bytes", config="max-file-bytes", schema={
         "type": "integer", "minimum": 1024, "maximum": 33554432,
         "description": "Files larger than this are refused before they are read (default 5 MiB, at most 32 MiB)."}),
 ]}
 
 _REPORT = ("fmt", "output", "fail_on", "select", "ignore", "rules_dir", "category", "no_color", "quiet")
-_POLICY = ("config_path", "baseline_path", "show_suppressed", "strict")
+_POLICY = ("config_path", "no_config", "baseline_path", "show_suppressed", "strict")
 
 # The parameters of each command, in the order its help lists them; a (name, changes) pair is the setting as that
 # command shows it.
 COMMANDS: Dict[str, Tuple[Any, ...]] = {
-    "scan": ("paths",) + _REPORT + _POLICY + ("exclude", "compose_files", "env_files", "profiles", "jobs"),
+    "scan": ("paths",) + _REPORT + _POLICY + ("exclude", "compose_files", "env_files", "profiles", "jobs",
+                                              "stdin_filename"),
     "live": ("hosts", "context", "all_containers", "containers", "labels", "from_inspect", "from_info",
              "evidence_dir", "sign_key", "timeout", "audit_timeout") + _REPORT + _POLICY,
     "baseline create": (
@@ -311,7 +323,7 @@ def parse_fast(argv: Sequence[str]) -> Optional[Dict[str, Any]]:
         if arg == "--":  # everything after it is a path, as with click
             paths.extend(args)
             break
-        if not arg.startswith("-"):
+        if not arg.startswith("-") or arg == "-":  # `-` is stdin, a path as click reads it
             paths.append(arg)
             continue
         # "--name=value"; a short option only alone ("-o=x" and "-ox" mean other things to click)

@@ -13,7 +13,7 @@ from hipaa_scan.model import Document, ScanError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Tuple
+    from typing import Any, Dict, Iterator, List, Tuple, Optional
 
     from hipaa_scan.live.capture import EngineCapture, Packed
 
@@ -54,6 +54,7 @@ class LiveRun:
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     seconds: float = 0.0
     offline: bool = False
+    config: Optional[Dict[str, Any]] = None  # the configuration file the run was judged with: {path, sha256}
 
     def __post_init__(self) -> None:
         if self.documents is None:
@@ -104,6 +105,7 @@ def build_run(captures: List[EngineCapture], offline: bool = False) -> LiveRun:
             run.engines[doc.path] = cap
             run.inventory.append({"kind": "engine", "path": doc.path, "name": cap.label,
                                   "host": cap.target.shown if not offline else "saved docker info",
+                                  "origin": cap.target.origin if not offline else "",
                                   "version": doc.resources[0].server_version or "",
                                   "api": doc.resources[0].api_version or "",
                                   "os": doc.resources[0].os or ""})

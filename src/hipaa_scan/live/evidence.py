@@ -491,6 +491,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                             "state": item.get("state"), "engine": item.get("engine"),
                             "evidence": rel_files.get(item["path"])}
                            for item in run.inventory if item["kind"] == "container"],
+            "config": run.config,  # the configuration file the findings were judged with (path, sha256), or null
             # effective severities (the configuration's overrides applied), as the findings carry them
             "rule_catalog": [{"id": m.id, "name": m.name, "severity": record.severity_of(m),
                               "default_severity": m.severity, "origin": m.origin}

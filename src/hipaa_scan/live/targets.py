@@ -63,14 +63,15 @@ def _env_tls(environ: Mapping[str, str]) -> Any:
 
 def resolve_targets(hosts: Sequence[str], context: Optional[str],
                     environ: Optional[Mapping[str, str]] = None) -> List[Target]:
-    """The engines to audit: each --host; else the --context; else DOCKER_HOST and the TLS variables (docker's own
-    defaults, as docker.from_env reads them)."""
+    """The engines to audit, chosen as the Docker CLI chooses: each --host; else the --context; else DOCKER_HOST
+    (with the TLS variables); else the context DOCKER_CONTEXT names; else the Docker CLI's current context
+    (`docker context use`: currentContext in config.json); else the default socket. Target.origin says which."""
     environ = os.environ if environ is None else environ
     if hosts and context:
         raise LiveError("use --host or --context, not both")
     try:
         if context:
-            return [read_context(context, environ)]
+            return [read_context(context, environ, "--context")]
         if hosts:
             out = []
             for host in hosts:
@@ -80,11 +81,15 @@ def resolve_targets(hosts: Sequence[str], context: Optional[str],
                 tls = _env_tls(environ) if host.startswith(("tcp://", "https://")) else False
                 out.append(Target(host, tls, "--host"))
             return out
-        from docker.utils import kwargs_from_env
-
-        kwargs = kwargs_from_env(environment=dict(environ))
-        url = kwargs.get("base_url") or DEFAULT_HOST
-        return [Target(url, kwargs.get("tls", False), "DOCKER_HOST" if kwargs.get("base_url") else "default")]
+        if not environ.get("DOCKER_HOST"):
+            named = environ.get("DOCKER_CONTEXT")
+            if named:
+                return [read_context(named, environ, "DOCKER_CONTEXT")]
+            current = current_context(environ)
+            if current and current != "default":
+                config = os.path.join(docker_config_dir(environ), "config.json")
+                return [read_context(current, environ, f"currentContext in {config}")]
+        return [_from_environment(environ)]
     except LiveError:
         raise
     except Exception as exc:  # TLSParameterError and the like: a bad cert path
@@ -94,20 +99,53 @@ def resolve_targets(hosts: Sequence[str], context: Optional[str],
                         "(ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY") from None
 
 
+def _from_environment(environ: Mapping[str, str]) -> Target:
+    """DOCKER_HOST and the TLS variables, as docker.from_env reads them; else the default socket."""
+    from docker.utils import kwargs_from_env
+
+    kwargs = kwargs_from_env(environment=dict(environ))
+    url = kwargs.get("base_url") or DEFAULT_HOST
+    return Target(url, kwargs.get("tls", False), "DOCKER_HOST" if kwargs.get("base_url") else "default")
+
+
+def current_context(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The Docker CLI's current context (`docker context use NAME` writes it to config.json), or None. Read with
+    the docker SDK's context API when the environment is the process's own; a config.json that cannot be read is
+    no context, as for the SDK."""
+    environ = os.environ if environ is None else environ
+    if environ is os.environ:
+        from docker.context.config import get_current_context_name
+
+        return get_current_context_name() or None
+    try:
+        with open(os.path.join(docker_config_dir(environ), "config.json"), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    name = data.get("currentContext") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def docker_config_dir(environ: Optional[Mapping[str, str]] = None) -> str:
     environ = os.environ if environ is None else environ
     return environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
 
-def read_context(name: str, environ: Optional[Mapping[str, str]] = None) -> Target:
+def read_context(name: str, environ: Optional[Mapping[str, str]] = None, chosen_by: str = "--context") -> Target:
     """A Docker CLI context: ~/.docker/contexts/meta/<sha256(name)>/meta.json names the host; TLS material, if
-    any, is in ~/.docker/contexts/tls/<sha256(name)>/docker/. `default` is the environment's engine."""
+    any, is in ~/.docker/contexts/tls/<sha256(name)>/docker/. `default` is the environment's engine. Read with the
+    docker SDK's context API (docker.context.ContextAPI) where it finds the context; the SDK looks for contexts only
+    beside an existing config.json, so a context folder without one is read here, the same way."""
     environ = os.environ if environ is None else environ
     if name == "default":
-        env = {k: v for k, v in environ.items() if k != "DOCKER_CONTEXT"}
-        target = resolve_targets((), None, env)[0]
-        target.origin = "context default"
+        env = {k: v for k, v in environ.items() if k not in ("DOCKER_CONTEXT", "DOCKER_HOST")}
+        target = _from_environment(env)
+        target.origin = f"context default ({chosen_by})"
         return target
+    found = _sdk_context(name, environ)
+    if found is not None:
+        found.origin = f"context {name} ({chosen_by})"
+        return found
     root = os.path.join(docker_config_dir(environ), "contexts")
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
     meta_path = os.path.join(root, "meta", digest, "meta.json")
@@ -138,5 +176,30 @@ def read_context(name: str, environ: Optional[Mapping[str, str]] = None) -> Targ
                 raise LiveError(f"Docker context {name!r}: bad TLS material in {tls_dir}: {reason(exc)}") from None
     elif host.startswith("tcp://") and endpoint.get("SkipTLSVerify"):
         tls = True
-    return Target(host, tls, f"context {name}")
+    return Target(host, tls, f"context {name} ({chosen_by})")
+
+
+def _sdk_context(name: str, environ: Mapping[str, str]) -> Optional[Target]:
+    """The context as the docker SDK's ContextAPI reads it, when the SDK reads the same folder as the Docker CLI
+    (the process's environment, a config.json present); None otherwise or when it does not know the context."""
+    if environ is not os.environ:
+        return None
+    from docker.utils.config import find_config_file
+
+    config = str(find_config_file() or "")
+    if not config or os.path.dirname(os.path.abspath(config)) != os.path.abspath(docker_config_dir(environ)):
+        return None  # the SDK would look for contexts elsewhere (a `contexts` folder in the working directory)
+    from docker.context import ContextAPI
+
+    try:
+        ctx = ContextAPI.get_context(name)
+    except Exception as exc:  # the SDK raises a plain Exception for a meta.json it cannot read
+        raise LiveError(f"cannot read Docker context {name!r}: {reason(exc)}") from None
+    if ctx is None:
+        return None
+    host = ctx.Host
+    if not isinstance(host, str) or not host:
+        raise LiveError(f"Docker context {name!r} has no docker endpoint host")
+    tls: Any = ctx.TLSConfig or False  # the SDK reads a context's TLS material only when ca, cert and key are all there
+    return Target(host, tls)
 

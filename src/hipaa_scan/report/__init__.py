@@ -89,6 +89,9 @@ REPORTERS: Dict[str, Reporter] = {
     "sarif": Format("sarif", "sarif", scan="sarif", live="sarif", evidence=True),
     "markdown": Format("markdown", "md", scan="markdown", live="markdown", evidence=True),
     "html": Format("html", "html", scan="htmlfmt", live="htmlfmt", evidence=True),
+    "github": Format("github", "github.txt", scan="github", live="github"),
+    "gitlab": Format("gitlab", "gitlab.json", scan="gitlab", live="gitlab"),
+    "junit": Format("junit", "junit.xml", scan="junit", live="junit"),
 }
 
 FORMATS: List[str] = list(REPORTERS)  # the --format choices, in the order the help lists them

@@ -13,7 +13,7 @@ from hipaa_scan.hipaa import cited
 from hipaa_scan.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from hipaa_scan.report import text as plain
 from hipaa_scan.report.text import STYLE
-from hipaa_scan.visible import markup
+from hipaa_scan.visible import markup, visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ MAX_NAMES = 12  # containers named per safeguard row; the per-container sections
 
 def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on: str = "high",
            show_suppressed: bool = False, width: int = 0, inventory: Optional[Sequence[Dict[str, Any]]] = None,
-           run: Any = None, **_: Any) -> str:
+           run: Any = None, err: Optional[TextIO] = None, **_: Any) -> str:
     if quiet:
         return plain.render(result, color=color, quiet=True, fail_on=fail_on, width=width)
     from rich.console import Console
@@ -50,13 +50,17 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     mode = "saved inspect JSON" if run is not None and getattr(run, "offline", False) else "live"
     console.print(f"[bold]hipaa-scan {mode} audit{markup(when)}:[/] {_count(len(containers), 'container')} on "
                   f"{_count(len(engines), 'engine') if engines else 'no engine info'}")
+    config = getattr(run, "config", None) if run is not None else None
+    if config:
+        console.print(f"configuration: {markup(str(config['path']))} (sha256 {markup(str(config['sha256']))})")
     console.print()
     plain.header(console, buffer, result, color)
 
     for item in engines:
         facts = ", ".join(x for x in (f"Docker {item['version']}" if item.get("version") else "",
                                       f"API {item['api']}" if item.get("api") else "", item.get("os") or "",
-                                      item.get("host") or "") if x)
+                                      item.get("host") or "",
+                                      f"chosen by {item['origin']}" if item.get("origin") else "") if x)
         _section(console, f'engine "{item["name"]}"', facts, by_path.pop(item["path"], []))
     for item in containers:
         facts = "  ".join(x for x in (item.get("image") or "", item.get("state") or "") if x)
@@ -64,10 +68,11 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     for path, findings in by_path.items():  # findings on something not in the inventory (should not happen)
         _section(console, path, "", findings)
 
-    for err in result.errors:
-        console.print(f"[bold red]error[/] {markup(err.path)}: {markup(err.message)}")
-    if result.errors:
-        console.print()
+    if err is None:
+        for error in result.errors:
+            console.print(f"[bold red]error[/] {markup(error.path)}: {markup(error.message)}")
+        if result.errors:
+            console.print()
 
     active = result.active()
     if active:
@@ -92,16 +97,39 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
         line += f", {_count(len(result.errors), 'error')}"
     if run is not None and getattr(run, "seconds", None):
         line += f"; scanned in {run.seconds:.1f} s"
+    if err is not None:  # the errors and notes go to stderr (write()), grouped and counted; the summary comes last
+        body = buffer.getvalue()
+        console.print(line)
+        return body + _SUMMARY + buffer.getvalue()[len(body):]
     console.print(line)
     for note in result.notes:
         console.print(f"[dim]note: {markup(note)}[/]")
     return buffer.getvalue()
 
 
-def write(result: ScanResult, handle: TextIO, **options: Any) -> None:
+_SUMMARY = "\x00summary\x00"  # where the summary line starts, when the errors and notes go to stderr (never in a report)
+
+
+def write(result: ScanResult, handle: TextIO, err: Optional[TextIO] = None, **options: Any) -> None:
     """What render() returns, written to `handle` (the report is laid out whole: its sections are grouped by
-    container and its summary by safeguard)."""
-    handle.write(render(result, **options))
+    container and its summary by safeguard). `err`: as for report/text.py, the errors and notes go there, grouped
+    and counted, before the summary line."""
+    if err is None:
+        handle.write(render(result, **options))
+        return
+    if options.get("quiet"):
+        plain.write(result, handle, err=err, **options)
+        return
+    from hipaa_scan.diagnostics import report_lines
+
+    body, _, summary = render(result, err=err, **options).partition(_SUMMARY)
+    handle.write(body)
+    lines = report_lines(result.errors, result.notes)
+    if lines:
+        handle.flush()
+        err.write("".join(visible(line) + "\n" for line in lines))
+        err.flush()
+    handle.write(summary)
 
 
 def _count(n: int, word: str) -> str:

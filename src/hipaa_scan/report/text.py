@@ -11,7 +11,7 @@ from hipaa_scan.visible import markup, visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, List, Mapping, TextIO, Tuple
+    from typing import Any, Callable, Iterable, List, Mapping, Optional, TextIO, Tuple
 
 STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -24,15 +24,23 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
 
 
 def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool = False, fail_on: str = "high",
-          show_suppressed: bool = False, width: int = 0, **_: Any) -> None:
+          show_suppressed: bool = False, width: int = 0, err: Optional[TextIO] = None, **_: Any) -> None:
     """The report, written to `buffer` as it is produced (a large report is never held as one string, and its
-    findings are read once, in order: they are grouped by file as they come)."""
+    findings are read once, in order: they are grouped by file as they come).
+
+    `err` (the command line's stderr, when the report goes to the terminal): the errors and notes are written there,
+    grouped and counted (diagnostics.report_lines), just before the summary line, which comes last. Without it
+    they are part of the report, as an --output file or an evidence folder keeps them."""
     tally = result.tally()
     if quiet:
         threshold = SEVERITY_RANK.get(fail_on, len(SEVERITIES))
         shown = (f for f in result.findings if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold)
-        if not result.errors and not any(tally.by_severity[s] for s in SEVERITIES[threshold:]):
-            return  # the pre-commit case: nothing to say, and rich is never imported
+        if not any(tally.by_severity[s] for s in SEVERITIES[threshold:]):
+            if err is not None:
+                _diagnostics(result, buffer, err, quiet)
+                return
+            if not result.errors:
+                return  # the pre-commit case: nothing to say, and rich is never imported
     else:
         shown = (f for f in result.findings if show_suppressed or not f.suppressed)
     from rich.console import Console
@@ -75,11 +83,14 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
             buffer.write(f"      HIPAA {visible(cited(f.hipaa))}\n")
     if path is not None:
         buffer.write("\n")
-    for err in result.errors:
-        console.print(f"[bold red]error[/] {markup(err.path)}: {markup(err.message)}")
-    if result.errors:
-        console.print()
+    if err is None:
+        for error in result.errors:
+            console.print(f"[bold red]error[/] {markup(error.path)}: {markup(error.message)}")
+        if result.errors:
+            console.print()
     if quiet:
+        if err is not None:
+            _diagnostics(result, buffer, err, quiet)
         return
 
     if tally.active:
@@ -95,6 +106,10 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
         line += f", {tally.suppressed} suppressed"
     if result.errors:
         line += f", {len(result.errors)} error{'s' if len(result.errors) != 1 else ''}"
+    if err is not None:
+        _diagnostics(result, buffer, err, quiet)
+        console.print(line)
+        return
     console.print(line)
     for note in result.notes:
         console.print(f"[dim]{markup(note)}[/]")
@@ -122,6 +137,18 @@ def _lines(console: Any, buffer: TextIO, lines: List[str], color: bool) -> None:
             console.print(f"[dim]{markup(line)}[/]")
         else:
             buffer.write(visible(line) + "\n")
+
+
+def _diagnostics(result: ScanResult, buffer: TextIO, err: TextIO, quiet: bool) -> None:
+    """The errors and notes on `err`, grouped and counted, after what the report wrote so far."""
+    from hipaa_scan.diagnostics import report_lines
+
+    lines = report_lines(result.errors, result.notes, quiet)
+    if not lines:
+        return
+    buffer.flush()
+    err.write("".join(visible(line) + "\n" for line in lines))
+    err.flush()
 
 
 def _where(f: Finding) -> str:

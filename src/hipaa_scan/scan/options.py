@@ -29,6 +29,8 @@ class ScanOptions:
         self.fail_on: Optional[str] = None  # the configuration file's fail_on, when it sets one (the command line wins)
         self.baseline: Optional[Dict[str, Any]] = None  # loaded baseline data
         self.baseline_path = ""
+        self.config_path: Optional[str] = None  # the configuration file read, if any, and its SHA-256 (config.Config)
+        self.config_sha256: Optional[str] = None
         self.compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
         self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
         self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these

@@ -27,7 +27,7 @@ from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Container, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+    from typing import Container, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
     from hipaa_scan.scan.options import ScanOptions
     from hipaa_scan.scan.walk import Place
@@ -64,7 +64,7 @@ def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, 
         return []  # only files named on the command line, each scanned on its own: sources.project is not needed
     from hipaa_scan.sources.projectstate import Spec
 
-    specs = []
+    specs: List[Spec] = []
     for directory in sorted(names, key=lambda d: (d.count(os.sep), d)):
         here = names[directory]
         files = _compose_file_setting(directory, env_files, here, options.max_file_bytes, texts)
@@ -210,3 +210,86 @@ def jobs(requested: int, files: int) -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, 8))
+
+
+# Files named on the command line (pre-commit passes the names of the files a commit touches): each is judged inside
+# the Compose project it belongs to, as `scan .` judges it, and only what is found in the named files is reported.
+
+class Named:
+    """What a scan of named files becomes: the paths to scan (each named file that belongs to a Compose project
+    replaced by the project's directory), and what to report: findings and errors in the named files (`files`,
+    real paths) or below the directories given (`dirs`, real paths)."""
+
+    __slots__ = ("paths", "files", "dirs")
+
+    def __init__(self, paths: List[str], files: Set[str], dirs: List[str]) -> None:
+        self.paths = paths
+        self.files = files
+        self.dirs = dirs
+
+    def reports(self, path: str) -> bool:
+        """Whether a finding or error at `path` (a display path) is reported."""
+        if not path or "://" in path:
+            return True
+        real = os.path.realpath(path)
+        return real in self.files or any(real == d or real.startswith(d + os.sep) for d in self.dirs)
+
+
+def named(paths: Sequence[str], options: ScanOptions) -> Optional[Named]:
+    """The Named scan for `paths` when some named file belongs to a Compose project, else None (the files are
+    scanned as they are). A file's project is the outermost directory holding one between the working directory
+    and the file's folder (the file's folder alone when it lies outside the working directory): the project
+    `scan .` would judge it in."""
+    if options.compose_files:
+        return None
+    cwd = os.path.realpath(os.getcwd())
+    out: List[str] = []
+    files: Set[str] = set()
+    dirs: List[str] = []
+    widened = False
+    for path in paths:
+        if not os.path.isfile(path):
+            if os.path.isdir(path):
+                dirs.append(os.path.realpath(path))
+            else:  # missing or not a regular file: its error is reported
+                files.add(os.path.realpath(path))
+            out.append(path)
+            continue
+        real = os.path.realpath(path)
+        files.add(real)
+        project = _project_of_file(real, cwd, paths, options)
+        if project is None:
+            out.append(path)
+            continue
+        widened = True
+        shown = os.path.relpath(project, cwd) if project == cwd or project.startswith(cwd + os.sep) else project
+        if shown not in out:
+            out.append(shown)
+    if not widened:
+        return None
+    # a directory already scanned as a whole need not be scanned again below another
+    kept = [p for p in out if not any(p != q and os.path.isdir(q) and os.path.isdir(p) and
+                                      os.path.realpath(p).startswith(os.path.realpath(q).rstrip(os.sep) + os.sep)
+                                      for q in out)]
+    return Named(kept, files, dirs)
+
+
+def _project_of_file(real: str, cwd: str, paths: Sequence[str], options: ScanOptions) -> Optional[str]:
+    from hipaa_scan.scan.walk import Place
+    from hipaa_scan.sources.registry import kind_by_name
+
+    folder = os.path.dirname(real)
+    chain = [folder]
+    if folder.startswith(cwd + os.sep):
+        while chain[-1] != cwd:
+            chain.append(os.path.dirname(chain[-1]))
+    for directory in reversed(chain):  # the outermost first, as plan.project_of answers
+        try:
+            with os.scandir(directory) as entries:
+                names = {e.name: kind for e in entries
+                         if (kind := kind_by_name(e.name)) in (SourceKind.COMPOSE, SourceKind.ENV)}
+        except OSError:
+            continue
+        if names and holds_project(Place(directory, names, None), [directory], options):
+            return directory
+    return None
