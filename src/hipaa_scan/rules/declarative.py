@@ -10,6 +10,7 @@ name the `sources` (resource kinds: dockerfile, compose, env, container) it appl
 its own `severity`; and `when`, conditions on the resource of which one must hold for the alternative to apply:
   - env:   {name: REGEX, value: REGEX}   the resource has such an environment variable
   - label: {name: REGEX, value: REGEX}   the resource has such a label (compose labels, a container's labels)
+  - image: REGEX                          the image it runs (a compose service's `image:`, a container's)
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class _Matcher:
         self.when = [(kind, _compile(cond[kind]["name"], path, checked),
                       _compile(cond[kind].get("value", ".*"), path, checked))
                      for cond in spec.get("when") or () for kind in ("env", "label") if kind in cond]
+        self.when += [("image", _compile(cond["image"], path, checked), None)
+                      for cond in spec.get("when") or () if "image" in cond]
         if "env" in spec:
             self.env_name = _compile(spec["env"]["name"], path, checked)
             self.env_value = _compile(spec["env"].get("value", ".*"), path, checked)
@@ -119,6 +122,10 @@ class _Matcher:
         if not self.when:
             return True
         for kind, name, value in self.when:
+            if kind == "image":
+                if res.image is not None and name.search(str(res.image.value)):
+                    return True
+                continue
             if kind == "env":
                 pairs = [(var.name, var.value) for var in res.env if var.value is not None]
             else:

@@ -54,7 +54,8 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
             return
         shared[name] = publishers
     names = ", ".join(shared)
-    services = ", ".join(dict.fromkeys(s for found in shared.values() for s in found))
+    publishers = list(dict.fromkeys(s for found in shared.values() for s in found))
+    services = ", ".join(publishers[:3]) + (f" and {len(publishers) - 3} more" if len(publishers) > 3 else "")
     where = res.networks[0].loc
     yield Hit(where, f"{res.label} ({product}) shares every network it is on ({names}) with services that publish "
                      f"ports ({services}), and none is `internal: true`: put it on an internal back-end network",
