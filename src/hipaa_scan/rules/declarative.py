@@ -26,7 +26,7 @@ from hipaa_scan.secrets import mask, secret_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, Optional, Tuple
+    from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
              "cwe", "cis")
@@ -96,7 +96,7 @@ class _Matcher:
         self.env_value: Any = None
         self.command = self.run = self.logging = None
         self.severity: Optional[str] = spec.get("severity")
-        self.when = [(kind, _compile(cond[kind]["name"], path, checked),
+        self.when: List[Tuple[str, Any, Any]] = [(kind, _compile(cond[kind]["name"], path, checked),
                       _compile(cond[kind].get("value", ".*"), path, checked))
                      for cond in spec.get("when") or () for kind in ("env", "label") if kind in cond]
         self.when += [("image", _compile(cond["image"], path, checked), None)
