@@ -542,6 +542,28 @@ def test_text_report_has_container_sections_and_safeguard_summary(fleet):
     assert "\x1b[" not in out  # no colour when not a terminal
 
 
+def test_engine_default_log_options_reach_its_containers(fleet, tmp_path_factory):
+    """HS204 judges an engine's default logging through its containers: an engine merges its `log-opts` into a
+    container of its default driver when the container is created. A second private engine with `max-size` set
+    has no HS204 finding; the fleet's engine (no log-opts) has one on a busybox container."""
+    from engine import start_engine
+
+    engine = start_engine(tmp_path_factory.mktemp("logopts"),
+                          daemon_config={"log-opts": {"max-size": "10m", "max-file": "3"}})
+    try:
+        build_busybox_image(engine)
+        engine.client.containers.create("hs-busybox:1.0", SLEEP, name="hs-logopts")
+        config = engine.client.api.inspect_container("hs-logopts")["HostConfig"]["LogConfig"]
+        assert config == {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}
+        proc = hipaa_scan("live", "--host", engine.host, "--all", "--select", "HS204", "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["findings"] == []
+    finally:
+        engine.stop()
+    proc = hipaa_scan("live", "--host", fleet.host, "--container", "hs-root", "--select", "HS204", "--format", "json")
+    assert [f["location"]["key"] for f in json.loads(proc.stdout)["findings"]] == ["HostConfig.LogConfig.Type"]
+
+
 # --- offline: recorded inspect JSON ----------------------------------------------------------------------------
 
 
