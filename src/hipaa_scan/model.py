@@ -162,12 +162,13 @@ class Topology(Record):
     """A Compose file's or project's networks, shared by its services: who is on which network, who publishes a
     port beyond loopback, and which networks are `internal: true` (no route out, no published port)."""
 
-    __slots__ = ("members", "publishing", "internal")
+    __slots__ = ("members", "publishing", "internal", "external")
 
     def __init__(self) -> None:
         self.members: Dict[str, List[str]] = {}  # network -> the services on it, in file order
         self.publishing: Dict[str, str] = {}  # service -> its first port published beyond loopback (`8080:80`)
         self.internal: Set[str] = set()
+        self.external: Set[str] = set()  # `external: true`: made elsewhere, whether internal is not known here
 
 
 class Resource(Record):

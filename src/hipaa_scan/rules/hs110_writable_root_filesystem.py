@@ -23,8 +23,8 @@ META = meta(
         "in the container, and nothing shows which files it was meant to write. A read-only root file system, with "
         "volumes and tmpfs mounts for the paths that must change, protects the integrity of the software that "
         "handles ePHI (CIS Docker Benchmark 5.13; NIST SP 800-190 4.4.3 and 5.4.4). Reported once per service, at "
-        "the service (or its `read_only: false` line); one-shot jobs (jobs.py) and Compose overlay fragments with "
-        "neither `image` nor `build` are not."),
+        "the service (or its `read_only: false` line); one-shot jobs (jobs.py), Compose overlay fragments with "
+        "neither `image` nor `build`, and a `read_only: ${VAR}` a file scanned alone cannot resolve are not."),
     remediation=(
         "Add `read_only: true` to the service (`--read-only` for `docker run`), and give the paths it writes a "
         "volume or a `tmpfs:` mount (`tmpfs: [/tmp, /run]`)."),
@@ -35,8 +35,8 @@ TRUE = ("true", "yes", "1")
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     value = res.read_only
-    if value is not None and str(value.value).strip().lower() in TRUE:
-        return
+    if value is not None and (str(value.value).strip().lower() in TRUE or "${" in str(value.value)):
+        return  # read-only, or decided by a variable this file alone does not set
     if res.one_shot or fragment(res):
         return
     if res.kind == SourceKind.CONTAINER:

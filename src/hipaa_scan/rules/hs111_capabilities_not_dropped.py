@@ -40,8 +40,8 @@ def _name(cap: object) -> str:
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
-    if any(_name(cap.value) == "ALL" for cap in res.cap_drop):
-        return
+    if any(_name(cap.value) == "ALL" or "${" in str(cap.value) for cap in res.cap_drop):
+        return  # ALL dropped, or a variable this file alone does not set decides
     if res.privileged is not None and str(res.privileged.value).strip().lower() in TRUE:
         return
     if res.one_shot or fragment(res):

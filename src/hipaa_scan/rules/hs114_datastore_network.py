@@ -24,7 +24,8 @@ META = meta(
         "the services needing them join separates traffic by sensitivity (NIST SP 800-190 4.3.3 and 5.3.3, 4.4.2; "
         "CIS Docker Benchmark 2.2). The datastore catalogue (catalog.py, extendable with `datastores:` in the "
         "configuration) names the datastores and PHI servers, by image; a service built from source, Kibana (a "
-        "user interface meant to be reached) and one whose `network_mode` decides its network are not judged. A "
+        "user interface meant to be reached), one whose `network_mode` decides its network, and one on an "
+        "`external: true` network (made elsewhere: whether it is internal is not written here) are not judged. A "
         "port published on loopback only (`127.0.0.1:8080:80`) is not a way in from outside. One finding per "
         "datastore, at its `networks:` entry or at the service when it names none (the project's `default` "
         "network)."),
@@ -47,8 +48,8 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     shared: Dict[str, List[str]] = {}
     for net in res.networks:
         name = str(net.value)
-        if name in topology.internal:
-            return
+        if name in topology.internal or name in topology.external:
+            return  # isolated, or made elsewhere (`external: true`), where it may well be internal
         publishers = [s for s in topology.members.get(name, ()) if s != me and s in topology.publishing]
         if not publishers:
             return

@@ -507,6 +507,9 @@ def attach_topology(resources: List[Resource], data: Any) -> None:
         for name, spec in networks.items():
             if isinstance(spec, YMap) and scalar_text(spec.get("internal")) == "true":
                 topology.internal.add(str(name))
+            if isinstance(spec, YMap) and (scalar_text(spec.get("external")) == "true"
+                                           or isinstance(spec.get("external"), YMap)):
+                topology.external.add(str(name))
     for res in resources:
         if res.kind != SourceKind.COMPOSE:
             continue
