@@ -35,6 +35,7 @@ META = meta(
 )
 
 NOT_JUDGED = frozenset(("Kibana",))
+JUDGED_ROLES = frozenset(("datastore", "PHI server"))
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
@@ -43,6 +44,10 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
         return
     product = ctx.datastores.product_of_image(str(res.image.value))
     if product is None or product in NOT_JUDGED:
+        return
+    # the catalogue may give products a role (datastore, PHI server, log collector): only the first two are judged
+    role_of = getattr(ctx.datastores, "role_of", None)
+    if role_of is not None and role_of(product) not in JUDGED_ROLES:
         return
     me = res.name.partition(":")[2]
     shared: Dict[str, List[str]] = {}
