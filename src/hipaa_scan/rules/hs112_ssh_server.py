@@ -106,6 +106,14 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
                                    + (" and starts it" if started is not None else ""),
                           key="ssh-server", evidence=shorten(run.value))
                 return
+    for written in res.written:  # a Compose service's inline Dockerfile
+        if written.place == "build.dockerfile_inline":
+            servers, bundles = _installs(written.value)
+            if servers or (bundles and (RUN_SIGNS.search(written.value) or STARTS.search(written.value))):
+                yield Hit(written.loc, f"{res.label} builds an image that installs an SSH server "
+                                       f"({', '.join(dict.fromkeys(servers or bundles))})", key="ssh-server",
+                          evidence="SSH server in build.dockerfile_inline")
+                return
     if started is not None:
         text = shorten(" ".join(str(t.value) for t in res.command))
         yield Hit(started, f"{res.label} starts an SSH daemon ({text})", key="ssh-server", evidence=text)
