@@ -281,8 +281,10 @@ class Engine:
         atexit.unregister(self.stop)
 
 
-def start_engine(tmpdir: str | os.PathLike, timeout: float = START_TIMEOUT) -> Engine:
-    """Start a private dockerd under ``tmpdir`` and wait until it answers /_ping."""
+def start_engine(tmpdir: str | os.PathLike, timeout: float = START_TIMEOUT,
+                 daemon_config: dict | None = None) -> Engine:
+    """Start a private dockerd under ``tmpdir`` and wait until it answers /_ping. ``daemon_config`` is added to
+    its daemon.json (``{"log-opts": {...}}``)."""
     reason = engine_unavailable_reason()
     if reason:
         raise RuntimeError(reason)
@@ -296,7 +298,7 @@ def start_engine(tmpdir: str | os.PathLike, timeout: float = START_TIMEOUT) -> E
     engine = Engine(root, _create_bridge())
     atexit.register(engine.stop)
     try:
-        config: dict = {}
+        config: dict = dict(daemon_config or {})
         missing = _missing_caps()
         if missing:
             wrapper = root / "hs-runc"

@@ -29,7 +29,9 @@ from engine import build_busybox_image, docker_engine  # noqa: F401  (the shared
 LIVE_FIXTURES = Path(FIXTURES) / "live"
 LABEL_KEY = "hipaa-scan.test"
 LABEL = f"{LABEL_KEY}=live"
-BASE = {"HS101", "HS108", "HS303", "HS304"}  # the busybox image: root, no no-new-privileges, healthcheck, limits
+# the busybox image: root, no no-new-privileges, writable root file system, default capabilities, no health check,
+# no limits, and the engine's default json-file logging without max-size
+BASE = {"HS101", "HS108", "HS110", "HS111", "HS204", "HS303", "HS304"}
 STATIC_ONLY = {"HS302", "HS405"}  # rules that cannot apply to a container
 SERVE = ["sh", "-c", "while true; do nc -l -p 6379 >/dev/null 2>&1; done"]
 SLEEP = ["sleep", "3600"]
@@ -64,7 +66,8 @@ def fleet_specs(tmp: Path):
     return {
         # name: (image, run kwargs, expected rules, start it?)
         "hs-root": ("hs-busybox:1.0", {}, BASE, True),
-        "hs-privileged": ("hs-busybox:1.0", {"privileged": True}, BASE | {"HS102"}, True),
+        # privileged: every capability whatever it drops (HS102 owns it, not HS111)
+        "hs-privileged": ("hs-busybox:1.0", {"privileged": True}, BASE - {"HS111"} | {"HS102"}, True),
         "hs-sysadmin": ("hs-busybox:1.0", {"cap_add": ["SYS_ADMIN"]}, BASE | {"HS104"}, True),
         "hs-seccomp": ("hs-busybox:1.0", {"security_opt": ["seccomp=unconfined"]}, BASE | {"HS105"}, True),
         "hs-pidhost": ("hs-busybox:1.0", {"pid_mode": "host"}, BASE | {"HS106"}, True),
@@ -77,11 +80,19 @@ def fleet_specs(tmp: Path):
         "hs-env": ("hs-busybox:1.0", {"environment": {
             "OPENAI_API_KEY": PLANTED, "xpack.security.enabled": "false", "LANGCHAIN_TRACING_V2": "true",
             "AUDIT_LOG_RETENTION_DAYS": "365"}}, BASE | {"HS401", "HS404", "HS503", "HS201"}, True),
-        "hs-nolog": ("hs-busybox:1.0", {"log_config": {"type": "none"}}, BASE | {"HS202"}, True),
+        "hs-nolog": ("hs-busybox:1.0", {"log_config": {"type": "none"}}, BASE - {"HS204"} | {"HS202"}, True),
+        # an audit trail on stdout kept by json-file on the host (HS202, low); CapDrop without ALL (HS111);
+        # json-file rotated (no HS204)
+        "hs-audit": ("hs-busybox:1.0", {"environment": {"AUDIT_LOG_ENABLED": "true"}, "cap_drop": ["NET_RAW"],
+                                        "log_config": {"type": "json-file", "config": {"max-size": "1m"}}},
+                     BASE - {"HS204"} | {"HS202"}, True),
+        # sshd as the command (created, never started: the image has no sshd)
+        "hs-sshd": ("hs-busybox:1.0", {"command": ["/usr/sbin/sshd", "-D"]}, BASE | {"HS112"}, False),
         "hs-latest": ("hs-busybox:latest", {}, BASE | {"HS301"}, True),
         "hs-created": ("hs-busybox:1.0", {"ports": {"5432/tcp": ("0.0.0.0", kernel_port())}}, BASE | {"HS501"}, False),
         "hs-control": ("hs-hardened:1.0", {
             "user": "10001", "read_only": True, "security_opt": ["no-new-privileges:true"], "mem_limit": "64m",
+            "cap_drop": ["ALL"], "log_config": {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}},
             "nano_cpus": 500_000_000, "pids_limit": 64, "ports": {"6379/tcp": ("127.0.0.1",)},
             "healthcheck": {"test": ["CMD", "true"], "interval": 30_000_000_000}}, set(), True),
     }
@@ -198,6 +209,13 @@ def test_findings_locate_the_inspect_key(fleet, live_json):
     assert keys[("container:hs-created", "HS501")]["key"] == "HostConfig.PortBindings.5432/tcp"
     assert keys[("container:hs-env", "HS401")]["key"].startswith("Config.Env[")
     assert keys[("container:hs-nolog", "HS202")]["key"] == "HostConfig.LogConfig.Type"
+    assert keys[("container:hs-root", "HS110")]["key"] == "HostConfig.ReadonlyRootfs"
+    assert keys[("container:hs-audit", "HS111")]["key"] == "HostConfig.CapDrop[0]"
+    assert keys[("container:hs-root", "HS204")]["key"] == "HostConfig.LogConfig.Type"
+    assert keys[("container:hs-sshd", "HS112")]["key"] == "Config.Cmd[0]"
+    severities = {(f["resource"], f["rule_id"]): f["severity"] for f in report["findings"]}
+    assert severities[("container:hs-audit", "HS202")] == "low"
+    assert severities[("container:hs-nolog", "HS202")] == "high"
     assert keys[("container:hs-docker-sock", "HS103")]["key"].startswith("Mounts[")
 
 
@@ -523,8 +541,30 @@ def test_text_report_has_container_sections_and_safeguard_summary(fleet):
     assert 'container "hs-control"' in out and "no findings" in out
     assert 'container "hs-privileged"' in out and "HostConfig.Privileged" in out
     assert "Findings by HIPAA safeguard" in out and "hs-privileged" in out.split("Findings by HIPAA safeguard")[1]
-    assert f"on 12 of {len(fleet.specs)} containers and 1 engine" in out
+    assert f"on {len(fleet.specs) - 1} of {len(fleet.specs)} containers and 1 engine" in out
     assert "\x1b[" not in out  # no colour when not a terminal
+
+
+def test_engine_default_log_options_reach_its_containers(fleet, tmp_path_factory):
+    """HS204 judges an engine's default logging through its containers: an engine merges its `log-opts` into a
+    container of its default driver when the container is created. A second private engine with `max-size` set
+    has no HS204 finding; the fleet's engine (no log-opts) has one on a busybox container."""
+    from engine import start_engine
+
+    engine = start_engine(tmp_path_factory.mktemp("logopts"),
+                          daemon_config={"log-opts": {"max-size": "10m", "max-file": "3"}})
+    try:
+        build_busybox_image(engine)
+        engine.client.containers.create("hs-busybox:1.0", SLEEP, name="hs-logopts")
+        config = engine.client.api.inspect_container("hs-logopts")["HostConfig"]["LogConfig"]
+        assert config == {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}
+        proc = hipaa_scan("live", "--host", engine.host, "--all", "--select", "HS204", "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["findings"] == []
+    finally:
+        engine.stop()
+    proc = hipaa_scan("live", "--host", fleet.host, "--container", "hs-root", "--select", "HS204", "--format", "json")
+    assert [f["location"]["key"] for f in json.loads(proc.stdout)["findings"]] == ["HostConfig.LogConfig.Type"]
 
 
 # --- offline: recorded inspect JSON ----------------------------------------------------------------------------
@@ -872,6 +912,9 @@ def test_container_mapping_from_recorded_inspect():
     assert {v.name for v in env.env} >= {"OPENAI_API_KEY", "xpack.security.enabled", "LANGCHAIN_TRACING_V2"}
     assert all(v.origin == "container" and v.loc.key.startswith("Config.Env[") for v in env.env)
     assert docs["hs-nolog"].resources[0].logging_driver.value == "none"
+    assert [c.value for c in control.cap_drop] == ["ALL"] and control.cap_drop[0].loc.key == "HostConfig.CapDrop[0]"
+    assert control.logging_options == {"max-size": "10m", "max-file": "3"}
+    assert docs["hs-root"].resources[0].logging_options == {}  # the engine's default: json-file, no options
     assert docs["hs-latest"].resources[0].image.value == "hs-busybox:latest"
 
 

@@ -166,9 +166,12 @@ def test_every_lazily_compiled_pattern_of_the_package_is_valid():
                 plain = declarative._parse(handle.read(), path)
             declarative.validate(plain, path)
             for alternative in plain["match"]:
-                for key, value in alternative.items():
+                # `when` conditions hold patterns too; sources (the kinds an alternative reads) and severity do not
+                items = list(alternative.items()) + [
+                    item for cond in alternative.get("when", ()) for item in cond.items()]
+                for key, value in items:
                     for pattern in (value.values() if isinstance(value, dict) else [value]):
-                        if key not in ("message", "sources"):  # sources: the kinds an alternative reads
+                        if key not in ("message", "sources", "severity", "when"):
                             re.compile(pattern, re.IGNORECASE)
 
 

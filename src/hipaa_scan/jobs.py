@@ -154,3 +154,11 @@ def dockerfile_signal(path: str, final_image: str, command: Iterable[str]) -> Op
     if _IDLE.match(line):
         return "its command only idles"
     return None
+
+
+def development_environment(path: str, final_image: str = "") -> bool:
+    """A file in a development-environment folder (`.devcontainer/`...), or an image from a devcontainer image: a
+    developer's workstation, which never holds production ePHI."""
+    parts = [p for p in re.split(r"[\\/]+", path) if p]
+    low = (final_image or "").lower()
+    return any(p.lower() in DEV_FOLDERS for p in parts[:-1]) or "devcontainers/" in low or "/devcontainer" in low

@@ -158,6 +158,19 @@ class Mount(Record):
         self.loc = loc
 
 
+class Topology(Record):
+    """A Compose file's or project's networks, shared by its services: who is on which network, who publishes a
+    port beyond loopback, and which networks are `internal: true` (no route out, no published port)."""
+
+    __slots__ = ("members", "publishing", "internal", "external")
+
+    def __init__(self) -> None:
+        self.members: Dict[str, List[str]] = {}  # network -> the services on it, in file order
+        self.publishing: Dict[str, str] = {}  # service -> its first port published beyond loopback (`8080:80`)
+        self.internal: Set[str] = set()
+        self.external: Set[str] = set()  # `external: true`: made elsewhere, whether internal is not known here
+
+
 class Resource(Record):
     """One thing that runs (or ships): a Dockerfile's final stage, a compose service, an env file, a container.
 
@@ -166,7 +179,7 @@ class Resource(Record):
     that a misspelt one is an error for mypy and at run time (the class has __slots__), not a silent None."""
 
     __slots__ = ("kind", "name", "label", "path", "anchor", "user", "privileged", "read_only", "cap_add",
-                 "security_opt", "namespaces", "mounts", "ports", "env", "image", "base_images", "builds",
+                 "cap_drop", "security_opt", "namespaces", "mounts", "ports", "env", "image", "base_images", "builds",
                  "healthcheck", "logging_driver", "limits", "command", "run", "copies", "build_args",
                  # facts of several kinds
                  "written", "stage_env", "one_shot", "env_file", "example", "runtime_env",
@@ -175,7 +188,7 @@ class Resource(Record):
                  # the image a compose service builds
                  "service", "built", "overrides", "replaced",
                  # a compose service
-                 "build", "logging_options", "interpolated", "elsewhere",
+                 "build", "logging_options", "interpolated", "elsewhere", "networks", "topology",
                  # a container
                  "container_id", "state", "running", "image_id", "engine_label_disable",
                  # an engine
@@ -191,7 +204,7 @@ class Resource(Record):
                  healthcheck: Optional[Value] = None, logging_driver: Optional[Value] = None,
                  limits: Optional[Dict[str, Value]] = None, command: Optional[List[Value]] = None,
                  run: Optional[List[Value]] = None, copies: Optional[List[Value]] = None,
-                 build_args: Optional[List[EnvVar]] = None) -> None:
+                 build_args: Optional[List[EnvVar]] = None, cap_drop: Optional[List[Value]] = None) -> None:
         self.kind = kind  # a SourceKind (sources/kinds.py), whose values are plain strings
         self.name = name  # stable identifier: stage:<name>, service:<name>, env:<file>, container:<name>, engine:<host>
         self.label = label  # for messages: 'service "redis"'
@@ -201,6 +214,7 @@ class Resource(Record):
         self.privileged = privileged
         self.read_only = read_only
         self.cap_add = [] if cap_add is None else cap_add
+        self.cap_drop = [] if cap_drop is None else cap_drop
         self.security_opt = [] if security_opt is None else security_opt
         self.namespaces = {} if namespaces is None else namespaces  # network/pid/ipc/uts/userns -> mode
         self.mounts = [] if mounts is None else mounts
@@ -248,9 +262,13 @@ class Resource(Record):
 
         # A compose service.
         self.build: Any = None  # its `build:` as written
-        self.logging_options: Any = None  # its `logging.options`, when the driver is its own
+        self.logging_options: Any = None  # its `logging.options` (a container's LogConfig.Config), with its driver
         self.interpolated: List[EnvVar] = []  # the project's interpolation variables (on the first service only)
         self.elsewhere: FrozenSet[str] = frozenset()  # secret values HS401 reports where an env file writes them
+        # the networks the service joins, each at the line naming it (`default` at the service's key when it names
+        # none); empty when `network_mode` decides instead
+        self.networks: List[Value] = []
+        self.topology: Optional[Topology] = None  # the project's networks, shared by all its services (HS114)
 
         # A container.
         self.container_id = ""

@@ -213,3 +213,21 @@ def user_placeholders(ctx: Any) -> List[Any]:
     from hipaa_scan.userre import compile_all
 
     return list(compile_all(tuple(patterns)))
+
+
+def ships(res: Resource, loc: Location) -> bool:
+    """Whether a Dockerfile line is in a stage that ships: the final stage or one it is built FROM (a package a
+    builder stage installs stays out of the image). Any other kind of resource ships what it has."""
+    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
+    if not stages or not loc.line or loc.path != res.path:
+        return True
+    lines, ancestors = _stage_lookup(res, stages)
+    at = bisect_right(lines, loc.line)
+    stage = stages[at - 1] if at else None
+    return stage is None or stage is stages[-1] or stage.index in ancestors
+
+
+def fragment(res: Resource) -> bool:
+    """A Compose service with neither `image` nor `build`: an overlay fragment (ports or environment for a service
+    a base file defines), not something that runs as written."""
+    return res.kind == SourceKind.COMPOSE and res.image is None and not res.builds

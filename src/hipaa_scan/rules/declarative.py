@@ -6,7 +6,11 @@ A rule's `match` is a list of alternatives, each naming one selector:
   run:            REGEX                          a Dockerfile RUN command (heredoc bodies included)
   logging_driver: REGEX                          the container's logging driver
 Each alternative may carry its own `message`; placeholders: {resource}, {name}, {value}, {match}. It may also
-name the `sources` (resource kinds: dockerfile, compose, env, container) it applies to; by default, all the rule's.
+name the `sources` (resource kinds: dockerfile, compose, env, container) it applies to; by default, all the rule's;
+its own `severity`; and `when`, conditions on the resource of which one must hold for the alternative to apply:
+  - env:   {name: REGEX, value: REGEX}   the resource has such an environment variable
+  - label: {name: REGEX, value: REGEX}   the resource has such a label (compose labels, a container's labels)
+  - image: REGEX                          the image it runs (a compose service's `image:`, a container's)
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from hipaa_scan.secrets import mask, secret_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, Optional, Tuple
+    from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 META_KEYS = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description", "remediation",
              "cwe", "cis")
@@ -94,6 +98,12 @@ class _Matcher:
         self.env_name: Any = None  # compiled patterns (or lazy ones), or None
         self.env_value: Any = None
         self.command = self.run = self.logging = None
+        self.severity: Optional[str] = spec.get("severity")
+        self.when: List[Tuple[str, Any, Any]] = [(kind, _compile(cond[kind]["name"], path, checked),
+                      _compile(cond[kind].get("value", ".*"), path, checked))
+                     for cond in spec.get("when") or () for kind in ("env", "label") if kind in cond]
+        self.when += [("image", _compile(cond["image"], path, checked), None)
+                      for cond in spec.get("when") or () if "image" in cond]
         if "env" in spec:
             self.env_name = _compile(spec["env"]["name"], path, checked)
             self.env_value = _compile(spec["env"].get("value", ".*"), path, checked)
@@ -108,7 +118,24 @@ class _Matcher:
         """The hit for a variable whose name and value this alternative matches."""
         shown = mask(var.value) if secret_name(var.name) else shorten(var.value or "")
         return Hit(var.loc, self._format(res, var.loc, var.name, shown, shown), key=f"env:{var.name}",
-                   evidence=f"{var.name}={shown}")
+                   evidence=f"{var.name}={shown}", severity=self.severity)
+
+    def applies(self, res: Resource) -> bool:
+        """Whether one of the alternative's `when` conditions holds for the resource (always, without any)."""
+        if not self.when:
+            return True
+        for kind, name, value in self.when:
+            if kind == "image":
+                if res.image is not None and name.search(str(res.image.value)):
+                    return True
+                continue
+            if kind == "env":
+                pairs = [(var.name, var.value) for var in res.env if var.value is not None]
+            else:
+                pairs = [(w.name, w.value) for w in res.written if w.place == "label" and w.name]
+            if any(name.search(k) and value.search(v) for k, v in pairs):
+                return True
+        return False
 
     def hits(self, res: Resource) -> Iterator[Hit]:
         """Hits of the command, run and logging_driver selectors (env: see env_hit)."""
@@ -123,18 +150,19 @@ class _Matcher:
             if hit is not None:
                 text = shorten(" ".join(str(t.value) for t in res.command))
                 yield Hit(hit.loc, self._format(res, hit.loc, "command", text, shorten(str(hit.value))), key="command",
-                          evidence=text)
+                          evidence=text, severity=self.severity)
         if self.run is not None:
             for run in res.run:
                 match = self.run.search(run.value)
                 if match:
                     text = shorten(match.group(0))
-                    yield Hit(run.loc, self._format(res, run.loc, "RUN", text, text), key=f"run:{text}", evidence=text)
+                    yield Hit(run.loc, self._format(res, run.loc, "RUN", text, text), key=f"run:{text}", evidence=text,
+                              severity=self.severity)
         if self.logging is not None and res.logging_driver is not None:
             if self.logging.search(str(res.logging_driver.value)):
                 value = str(res.logging_driver.value)
                 yield Hit(res.logging_driver.loc, self._format(res, None, "logging driver", value, value),
-                          key="logging_driver", evidence=f"logging driver {value}")
+                          key="logging_driver", evidence=f"logging driver {value}", severity=self.severity)
 
     def _format(self, res: Resource, loc: Optional[Location], name: str, value: str, match: str) -> str:
         text: str = self.message.format(resource=label_at(res, loc), name=name, value=value, match=match)
@@ -186,10 +214,11 @@ def load_rule_file(path: str, origin: str, check_schema: bool) -> Rule:
                     by_name.clear()
                 wanted = by_name[var.name] = tuple(m for m in env_matchers if m.env_name.search(var.name))
             for matcher in wanted:
-                if (matcher.sources is None or res.kind in matcher.sources) and matcher.env_value.search(var.value):
+                if (matcher.sources is None or res.kind in matcher.sources) and matcher.env_value.search(var.value) \
+                        and matcher.applies(res):
                     yield matcher.env_hit(res, var)
         for matcher in other_matchers:
-            if matcher.sources is None or res.kind in matcher.sources:
+            if (matcher.sources is None or res.kind in matcher.sources) and matcher.applies(res):
                 yield from matcher.hits(res)
 
     return Rule(rule_meta, check)

@@ -11,7 +11,7 @@ import re
 
 from hipaa_scan.budgets import check_words
 from hipaa_scan.lazyre import lazy
-from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Value, Written
+from hipaa_scan.model import Document, EnvVar, Location, Mount, Port, Resource, Topology, Value, Written
 from hipaa_scan.sources.dockerfile import split_words
 from hipaa_scan.sources.interpolate import interpolate
 from hipaa_scan.sources.kinds import MAYBE_COMPOSE, SourceError, SourceKind
@@ -107,6 +107,7 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
             res.build_args = _build_args(service, f"services.{name}", locate)
         resources.append(res)
     attach_top_level(resources, top_level_written(data, locate))
+    attach_topology(resources, data)
     regions = regions_of(data)
     return Document(path=path, kind=SourceKind.COMPOSE, resources=resources, lines=source_lines(text, "yaml"),
                     regions={path: regions} if regions else None)
@@ -136,6 +137,8 @@ def service_resource(name: str, svc: YMap, services: YMap, locate: Locator, envi
         if val is not None:
             res.namespaces[ns] = val
     res.cap_add = _scalars(svc, "cap_add", base, locate)
+    res.cap_drop = _scalars(svc, "cap_drop", base, locate)
+    res.networks = _networks(res, svc, base, locate)
     res.security_opt = _scalars(svc, "security_opt", base, locate)
     if environment:
         res.env = _environment(svc, base, locate)
@@ -478,3 +481,47 @@ def _limits(res: Resource, svc: YMap, base: str, locate: Locator) -> None:
         for key in ("memory", "cpus", "pids"):
             if key in limits and scalar_text(limits[key]) not in (None, "0"):
                 res.limits[key] = Value(scalar_text(limits[key]), locate.value(limits, key, f"{base}.deploy.resources.limits.{key}"))
+
+
+def _networks(res: Resource, svc: YMap, base: str, locate: Locator) -> List[Value]:
+    """The networks a service joins: its `networks:` list or mapping, else `default`; none when `network_mode`
+    (host, none, another service's or container's stack) decides instead."""
+    if svc.get("network_mode") is not None:
+        return []
+    nets = svc.get("networks")
+    keypath = f"{base}.networks"
+    if isinstance(nets, YMap):
+        return [Value(str(name), locate.key(nets, name, f"{keypath}.{name}")) for name in nets]
+    if isinstance(nets, YList):
+        return [Value(scalar_text(n), locate.item(nets, i, keypath)) for i, n in enumerate(nets)
+                if scalar_text(n) is not None]
+    return [Value("default", res.anchor)]
+
+
+def attach_topology(resources: List[Resource], data: Any) -> None:
+    """One Topology for the services of a file or project: the networks each is on, which publish a port beyond
+    loopback, and the top-level networks declared `internal: true`."""
+    topology = Topology()
+    networks = data.get("networks") if isinstance(data, YMap) else None
+    if isinstance(networks, YMap):
+        for name, spec in networks.items():
+            if isinstance(spec, YMap) and scalar_text(spec.get("internal")) == "true":
+                topology.internal.add(str(name))
+            if isinstance(spec, YMap) and (scalar_text(spec.get("external")) == "true"
+                                           or isinstance(spec.get("external"), YMap)):
+                topology.external.add(str(name))
+    for res in resources:
+        if res.kind != SourceKind.COMPOSE:
+            continue
+        service = res.name.partition(":")[2]
+        res.topology = topology
+        for net in res.networks:
+            topology.members.setdefault(str(net.value), []).append(service)
+        for port in res.ports:
+            if port.published and not _loopback(port.host_ip):
+                topology.publishing.setdefault(service, f"{port.host_port or ''}:{port.container_port}".lstrip(":"))
+
+
+def _loopback(host_ip: Optional[str]) -> bool:
+    ip = (host_ip or "").strip("[]")
+    return ip.startswith("127.") or ip in ("::1", "localhost")

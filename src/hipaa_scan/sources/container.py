@@ -124,6 +124,9 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     for i, cap in enumerate(_list(host.get("CapAdd"))):
         if isinstance(cap, str) and cap.strip():
             res.cap_add.append(Value(cap.strip(), loc(f"HostConfig.CapAdd[{i}]")))
+    for i, cap in enumerate(_list(host.get("CapDrop"))):
+        if isinstance(cap, str) and cap.strip():
+            res.cap_drop.append(Value(cap.strip(), loc(f"HostConfig.CapDrop[{i}]")))
     # The engine itself adds `label=disable` to privileged containers and to those sharing the host's PID or IPC
     # namespace (moby generateSecurityOpt); HS102/HS106 report the cause, so that one is not the user's setting.
     implied = host.get("Privileged") is True or any(_str(host.get(k)) == "host" for k in ("PidMode", "IpcMode"))
@@ -161,6 +164,9 @@ def container_document(inspect: Dict[str, Any], name: Optional[str] = None, repo
     log_type = _str(_dict(host.get("LogConfig")).get("Type"))
     if log_type:
         res.logging_driver = Value(log_type, loc("HostConfig.LogConfig.Type"))
+        # the engine merges its default log options into a container of its default driver when it is created
+        res.logging_options = {k: v for k, v in _dict(_dict(host.get("LogConfig")).get("Config")).items()
+                               if isinstance(k, str) and isinstance(v, str)}
 
     if _number(host.get("Memory")) > 0:
         res.limits["memory"] = Value(str(int(_number(host["Memory"]))), loc("HostConfig.Memory"))

@@ -22,7 +22,7 @@ from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Resource, ScanError
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import Locator, attach_top_level, top_level_written
+from hipaa_scan.sources.compose import Locator, attach_top_level, attach_topology, top_level_written
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
@@ -385,6 +385,7 @@ class _Loader:
         for entries in self.includes:
             written.extend(w for w in top_level_written(new_map(), locate, entries) if w.place == "include")
         attach_top_level([r for r in resources if r.kind == SourceKind.COMPOSE], written)
+        attach_topology(resources, model)
         composes = [d for d, p in self.project.read.items() if os.path.abspath(p) in self.project.consumed]
         self.project.doc = Document(
             path=primary, kind=SourceKind.COMPOSE, resources=resources, lines=self.lines.get(primary),

@@ -264,7 +264,7 @@ def _locations(res: Resource):
         value = getattr(res, name)
         if value is not None:
             yield value.loc
-    for seq in (res.cap_add, res.security_opt, res.command, res.ports, res.mounts, res.base_images):
+    for seq in (res.cap_add, res.cap_drop, res.security_opt, res.command, res.ports, res.mounts, res.base_images):
         for item in seq:
             yield item.loc
     for value in list(res.namespaces.values()) + list(res.limits.values()):
