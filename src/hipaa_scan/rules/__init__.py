@@ -34,6 +34,7 @@ BUILTIN: Dict[str, str] = {
     "HS303": "hs303_healthcheck",
     "HS304": "hs304_resource_limits",
     "HS306": "hs306_insecure_registry",
+    "HS307": "hs307_end_of_life_image",
     "HS401": "hs401_plaintext_secret",
     "HS402": "hs402_default_credentials",
     "HS403": "hs403_datastore_auth",
