@@ -175,7 +175,7 @@ class Resource(Record):
                  # the image a compose service builds
                  "service", "built", "overrides", "replaced",
                  # a compose service
-                 "build", "logging_options", "interpolated", "elsewhere",
+                 "build", "logging_options", "interpolated", "elsewhere", "unused_secrets",
                  # a container
                  "container_id", "state", "running", "image_id", "engine_label_disable",
                  # an engine
@@ -251,6 +251,7 @@ class Resource(Record):
         self.logging_options: Any = None  # its `logging.options`, when the driver is its own
         self.interpolated: List[EnvVar] = []  # the project's interpolation variables (on the first service only)
         self.elsewhere: FrozenSet[str] = frozenset()  # secret values HS401 reports where an env file writes them
+        self.unused_secrets: List[Value] = []  # top-level `secrets:` no service uses (on the first service only)
 
         # A container.
         self.container_id = ""

@@ -40,6 +40,7 @@ BUILTIN: Dict[str, str] = {
     "HS403": "hs403_datastore_auth",
     "HS404": "hs404_search_security",
     "HS405": "hs405_secret_in_image",
+    "HS406": "hs406_secret_in_environment",
     "HS501": "hs501_datastore_port",
     "HS503": "hs503_third_party_tracing",
     "HS504": "hs504_engine_api_unencrypted",
