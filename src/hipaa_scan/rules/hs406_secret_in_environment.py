@@ -95,4 +95,4 @@ def check(res, ctx):
             continue
         yield Hit(var.loc, f"{label_at(res, var.loc)} passes the secret {var.name} through its environment ({how}), "
                            f"where docker inspect shows it; mount it as a Docker secret or use {var.name}_FILE",
-                  key=f"env:{var.name}", evidence=f"{var.name}: secret in the environment")
+                  key=f"env:{var.name}", evidence=f"{var.name} passed through the environment")
