@@ -30,7 +30,9 @@ PRODUCTS: dict[str, dict] = {
     "mongodb": {"images": ["mongo", "bitnami/mongodb"]},
     "nodejs": {"images": ["node", "bitnami/node"]},
     "python": {"images": ["python", "bitnami/python"]},
-    "debian": {"images": ["debian"], "codenames": True},
+    # Debian's long-term support keeps publishing security updates (and rebuilt images) after regular security
+    # support ends: a Debian release is judged at the end of its LTS (`eoes`)
+    "debian": {"images": ["debian"], "codenames": True, "until": "eoes"},
     "ubuntu": {"images": ["ubuntu"], "codenames": True},
     "alpine-linux": {"images": ["alpine"]},
     "elasticsearch": {"images": ["elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch",
@@ -77,7 +79,9 @@ def main(mirror: str) -> None:
                               capture_output=True, text=True).stdout
         cycles, codenames = {}, {}
         for release in front_matter(text).get("releases", []):
-            cycle, eol = str(release["releaseCycle"]), release.get("eol")
+            cycle, eol = str(release["releaseCycle"]), release.get(how.get("until", "eol"))
+            if eol is None:
+                eol = release.get("eol")
             if isinstance(eol, (datetime.date, datetime.datetime)):
                 cycles[cycle] = eol.isoformat()[:10]
             elif eol is True:
@@ -89,6 +93,8 @@ def main(mirror: str) -> None:
         entry = {"name": NAMES[product], "images": how["images"], "cycles": cycles, "page": f"https://endoflife.date/{product}"}
         if codenames:
             entry["codenames"] = codenames
+        if how.get("until"):
+            entry["until"] = how["until"]
         if how.get("prefix"):
             entry["prefix"] = how["prefix"]
         products[product] = entry
@@ -97,7 +103,8 @@ def main(mirror: str) -> None:
             "End-of-life dates of the release cycles of common base and service images (HS307). `images` are "
             "repository globs (without docker.io/ and library/); a tag's leading version (`13-alpine` -> 13, "
             "`3.8-slim-buster` -> 3.8, `14.2` -> 14) is matched to the longest cycle it starts with; `eol` is a "
-            "date, `yes` (ended, no date published) or `no` (supported). A version older than every listed cycle "
+            "date, `yes` (ended, no date published) or `no` (supported); for Debian, the end of its long-term support "
+            "(`until`), for the others endoflife.date's end of life. A version older than every listed cycle "
             "of its major line is past the oldest one's date. An image or version not here is not judged. Extend "
             "or correct it per project with the HS307 option `eol_releases` (`IMAGE:CYCLE=YYYY-MM-DD`). "
             "Regenerate with tools/eol_table.py."),
