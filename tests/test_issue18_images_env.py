@@ -235,3 +235,21 @@ def test_hs406_unused_secret_in_a_project_counts_every_profile(tmp_path):
     result = scan_paths([str(tmp_path)], ScanOptions(select=["HS406"]))
     assert [(f.location.line, f.message) for f in result.findings] == [
         (11, 'compose secret "orphan" is declared but no service uses it')]
+
+
+@pytest.mark.parametrize("name,reported", [
+    ("DATABASE_PASSWORD", True), ("POSTGRES_PWD", True), ("JWT_AUTH_TOKEN_SECRET", True), ("AWS_SESSION_TOKEN", True),
+    ("AZURE_BLOB_STORAGE_CONNECTION_STRING", True), ("FLOWISE_EE_LICENSE_KEY", True), ("OPENAI_API_KEY", True),
+    ("ORTHANC__POSTGRESQL__PASSWORD", True), ("SECRETKEY_AWS_SECRET_KEY", True),
+    ("PASSWORD_RESET_TOKEN_EXPIRY_IN_MINS", False), ("PASSWORD_SALT_HASH_ROUNDS", False),
+    ("EXPIRE_AUTH_TOKENS_ON_RESTART", False), ("OAUTH2_ALLOWED_TOKEN_DOMAINS", False), ("SECRETKEY_AWS_REGION", False),
+    ("POSTHOG_PUBLIC_API_KEY", False), ("NEXT_PUBLIC_SITE_KEY", False), ("SECRETKEY_AWS_ACCESS_KEY", False),
+    ("ORTHANC__AUTHORIZATION__TOKEN_HTTP_HEADERS", False), ("GOOGLE_APPLICATION_CREDENTIALS", False),
+    ("SENTRY_DSN", False), ("DB_PASSWORD_FILE", False),
+])
+def test_hs406_judges_a_reference_by_its_name_alone(tmp_path, name, reported):
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    image: mycorp/app:1.0.0\n    environment:\n"
+        f"      {name}: ${{{name}}}\n      SECRETKEY_AWS_SECRET_KEY_X: ${{X}}\n")
+    found = [f for f in _scan(tmp_path / "compose.yaml", "HS406").findings if f.location.line == 5]
+    assert bool(found) == reported

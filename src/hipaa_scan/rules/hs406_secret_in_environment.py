@@ -1,6 +1,7 @@
 """HS406 secret-in-environment: a secret handed to the container through its environment, and compose secrets
 declared for no service."""
 
+from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta, user_placeholders
 from hipaa_scan.secrets import is_placeholder, secret_name
@@ -21,7 +22,11 @@ META = meta(
         "at run time by the orchestrator's secret management. This rule reports a secret-named variable that "
         "reaches the environment without being written in the file: `KEY: ${KEY}` (the value arrives from the "
         "shell or a deployment tool), `- KEY` alone, a placeholder for the real value (`changeme`, `<your-key>`), "
-        "or a Dockerfile `ENV KEY=${ARG}` that copies a build argument into the image's configuration. It also "
+        "or a Dockerfile `ENV KEY=${ARG}` that copies a build argument into the image's configuration. Since the "
+        "value is not there to judge, the name must end with the secret itself (`_PASSWORD`, `_TOKEN`, `_SECRET`, "
+        "`_KEY`, `_CONNECTION_STRING`...): `PASSWORD_SALT_HASH_ROUNDS`, `OAUTH2_ALLOWED_TOKEN_DOMAINS`, "
+        "`..._TOKEN_HTTP_HEADERS`, public keys (`..._PUBLIC_API_KEY`, `NEXT_PUBLIC_...`) and the access-key id beside "
+        "its secret key are not secrets. It also "
         "reports a top-level compose secret that no service lists, which usually means the service reads the same "
         "secret from its environment instead. **Overlap:** a literal secret value is HS401's (plaintext-secret) "
         "or HS402's (a vendor default), which report it where it is written, in the compose file or in the `.env` "
@@ -37,6 +42,31 @@ META = meta(
         "file: most official images read `*_FILE` (`POSTGRES_PASSWORD_FILE=/run/secrets/db_password`). Remove "
         "secrets nobody uses."),
 )
+
+
+# With no value to look at, the name alone must say secret: it ends with the secret itself (`..._PASSWORD`,
+# `..._TOKEN`, `..._API_KEY`, `..._CONNECTION_STRING`), not with what is said about one (`..._TOKEN_DOMAINS`,
+# `PASSWORD_SALT_HASH_ROUNDS`, `..._TOKEN_HTTP_HEADERS`, `EXPIRE_AUTH_TOKENS_ON_RESTART`)
+SECRET_TAIL = lazy(r"(PASSWORD|PASSWD|PASSPHRASE|(^|_)PASS|(^|_)PWD|SECRET|SECRETKEY|TOKEN|(^|_)KEY|APIKEY|"
+                   r"CONNECTION_?STRING)$")
+PUBLIC = lazy(r"(^|_)(PUBLIC|PUBLISHABLE|NEXT_PUBLIC|VITE|REACT_APP)(_|$)")
+ID_HALF = lazy(r"^(.*?)ACCESS_?KEY$")
+
+
+def _names_a_secret(name, names):
+    """Whether a variable's name alone says it holds a secret (see SECRET_TAIL), and not the public or id half of
+    a pair (`POSTHOG_PUBLIC_API_KEY`, `..._ACCESS_KEY` beside `..._SECRET_KEY`)."""
+    upper = name.upper().replace("-", "_").replace(".", "_")
+    while "__" in upper:
+        upper = upper.replace("__", "_")
+    if not secret_name(name) or not SECRET_TAIL.search(upper) or PUBLIC.search(upper):
+        return False
+    pair = ID_HALF.match(upper)
+    if pair is not None and not upper.endswith("SECRET_ACCESS_KEY"):
+        prefix = pair.group(1)
+        if any(n != upper and n.startswith(prefix) and "SECRET" in n[len(prefix):] for n in names):
+            return False
+    return True
 
 
 def _is_path(value):
@@ -85,7 +115,7 @@ def check(res, ctx):
     from hipaa_scan.rules.hs401_plaintext_secret import not_a_secret
 
     for var in variables:
-        if not secret_name(var.name) or f"{var.name.upper()}_FILE" in names or f"{var.name.upper()}__FILE" in names:
+        if not _names_a_secret(var.name, names) or f"{var.name.upper()}_FILE" in names or f"{var.name.upper()}__FILE" in names:
             continue
         value = (var.value or "").strip()
         if value and (_is_path(value) or not_a_secret(var, value, names)):
