@@ -253,3 +253,11 @@ def test_hs406_judges_a_reference_by_its_name_alone(tmp_path, name, reported):
         f"      {name}: ${{{name}}}\n      SECRETKEY_AWS_SECRET_KEY_X: ${{X}}\n")
     found = [f for f in _scan(tmp_path / "compose.yaml", "HS406").findings if f.location.line == 5]
     assert bool(found) == reported
+
+
+@pytest.mark.parametrize("ref,verdict", [
+    ("postgres:\x00", "steps-down"), ("temporalio/auto-setup:\x00", "nonroot"), ("nginx:\x00-alpine", "root"),
+    ("\x00/postgres:16", None), ("bitnamilegacy/redis-cluster:7.2", "nonroot"), ("valkey/valkey:8.0.1", "steps-down"),
+])
+def test_a_variable_tag_still_names_its_repository(ref, verdict):
+    assert default_user(ref) == verdict

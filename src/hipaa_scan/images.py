@@ -161,8 +161,8 @@ def default_user(ref: str, root_extra: Iterable[str] = (), nonroot_extra: Iterab
     `steps-down` (starts as root, its entrypoint switches to a service account: data/root_images.json's
     `steps_down`), `root` (data/root_images.json's `images` or `root_extra`), or None when not known. A project's
     own globs come before the shipped lists."""
-    if UNKNOWN in ref:
-        return None
+    if UNKNOWN in split(ref)[0]:
+        return None  # the repository itself comes from a variable; a variable tag still names its repository
     if ref_matches(ref, nonroot_extra):
         return "nonroot"
     if ref_matches(ref, root_extra):
