@@ -53,15 +53,20 @@ def test_tags_are_read_as_release_cycles(ref, expected):
 
 
 @pytest.mark.parametrize("ref", ["postgres", "postgres:latest", "python:3", "postgres:alpine", "node:lts-alpine",
-                                 "mycorp/base:1.2.3", "nginx:1.17", "postgres@sha256:" + "0" * 64,
+                                 "mycorp/base:1.2.3", "postgres:9.7", "postgres@sha256:" + "0" * 64,
                                  "postgres:\x00", "registry.example/postgres-exporter:0.9"])
 def test_unknown_versions_are_not_judged(ref):
     assert eol.releases(ref) == []
 
 
-def test_the_older_than_rule_names_the_cycle_and_its_date():
-    (release,) = eol.releases("elasticsearch:8.11.1")
-    assert (release.older_than, release.eol) == ("8.16", "2025-04-15")
+@pytest.mark.parametrize("ref,cycle,older_than,date", [
+    ("elasticsearch:8.11.1", "8.11", "8.16", "2025-04-15"),  # older than the page goes back
+    ("nginx:1.11-alpine", "1.11", "1.12", "2018-04-17"),  # a development (mainline) line the table does not list
+    ("nginx:1.17.10", "1.17", "1.18", "2021-04-20"),
+])
+def test_an_unlisted_version_ends_with_the_next_listed_cycle(ref, cycle, older_than, date):
+    (release,) = eol.releases(ref)
+    assert (release.cycle, release.older_than, release.eol) == (cycle, older_than, date)
 
 
 def test_the_table_is_dated_and_sourced():

@@ -104,8 +104,8 @@ def main(mirror: str) -> None:
             "repository globs (without docker.io/ and library/); a tag's leading version (`13-alpine` -> 13, "
             "`3.8-slim-buster` -> 3.8, `14.2` -> 14) is matched to the longest cycle it starts with; `eol` is a "
             "date, `yes` (ended, no date published) or `no` (supported); for Debian, the end of its long-term support "
-            "(`until`), for the others endoflife.date's end of life. A version older than every listed cycle "
-            "of its major line is past the oldest one's date. An image or version not here is not judged. Extend "
+            "(`until`), for the others endoflife.date's end of life. A version not listed (older than the page goes "
+            "back, or a development line) ended no later than the next listed cycle of its major line. An image or version not here is not judged. Extend "
             "or correct it per project with the HS307 option `eol_releases` (`IMAGE:CYCLE=YYYY-MM-DD`). "
             "Regenerate with tools/eol_table.py."),
         "source": "endoflife.date product pages, read from github.com/endoflife-date/endoflife.date",

@@ -4,8 +4,8 @@ what a reference's tag says about the release it runs.
 A tag's leading version (`13-alpine` -> 13, `3.8-slim-buster` -> 3.8, `14.2` -> 14, `v2.10.4` -> 2.10) is matched to
 the longest release cycle it starts with; a codename (`bookworm-slim`, `focal`) names a Debian or Ubuntu cycle; a
 variant suffix naming an operating system release (`-buster`, `-alpine3.12`, `-focal`) is judged too. A version
-older than every listed cycle of its major line (Elasticsearch `8.11` when the table starts at `8.16`) is past the
-oldest one's end of life. Anything else is unknown and not judged. Read on first use, never at start-up."""
+the table does not list ended no later than the next listed cycle of its major line: Elasticsearch `8.11` when the
+table starts at `8.16`, nginx's development line `1.17` before `1.18`. Anything else is unknown and not judged. Read on first use, never at start-up."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _ENTRY = re.compile(ENTRY)
 
 class Release(Record):
     """The release cycle an image runs: its product (display name), cycle, end of life (`YYYY-MM-DD`, `yes` or
-    `no`) and, when the version is older than every listed cycle of its line, the cycle it is older than."""
+    `no`) and, when the version is not listed, the next listed cycle of its line (whose end of life it takes)."""
 
     __slots__ = ("product", "cycle", "eol", "older_than")
 
@@ -107,9 +107,12 @@ def _cycle(product: str, entry: Dict[str, Any], version: str) -> Optional[Releas
             line.append((numbers, cycle))
     if best is not None:
         return Release(product, best[1], str(cycles[best[1]]))
-    if line and len(wanted) >= 2 and all(wanted[:len(n)] < n for n, _c in line):
-        _numbers_min, oldest = min(line)
-        return Release(product, ".".join(map(str, wanted[:len(_numbers_min)])), str(cycles[oldest]), oldest)
+    newer = [(n, c) for n, c in line if wanted[:len(n)] < n]
+    if newer and len(wanted) >= 2:
+        # not listed (a development line such as nginx's odd 1.17, or older than the page goes back): it ended no
+        # later than the next listed cycle of its major line
+        numbers, nearest = min(newer)
+        return Release(product, ".".join(map(str, wanted[:len(numbers)])), str(cycles[nearest]), nearest)
     return None
 
 
