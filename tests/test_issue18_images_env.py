@@ -245,7 +245,8 @@ def test_hs406_unused_secret_in_a_project_counts_every_profile(tmp_path):
 @pytest.mark.parametrize("name,reported", [
     ("DATABASE_PASSWORD", True), ("POSTGRES_PWD", True), ("JWT_AUTH_TOKEN_SECRET", True), ("AWS_SESSION_TOKEN", True),
     ("AZURE_BLOB_STORAGE_CONNECTION_STRING", True), ("FLOWISE_EE_LICENSE_KEY", True), ("OPENAI_API_KEY", True),
-    ("ORTHANC__POSTGRESQL__PASSWORD", True), ("SECRETKEY_AWS_SECRET_KEY", True),
+    ("ORTHANC__POSTGRESQL__PASSWORD", True), ("SECRETKEY_AWS_SECRET_KEY", True), ("SALT", True),
+    ("REDIS_AUTH", True), ("FLOWISE_SECRETKEY_OVERWRITE", True), ("JWT_SECRET_B64", True),
     ("PASSWORD_RESET_TOKEN_EXPIRY_IN_MINS", False), ("PASSWORD_SALT_HASH_ROUNDS", False),
     ("EXPIRE_AUTH_TOKENS_ON_RESTART", False), ("OAUTH2_ALLOWED_TOKEN_DOMAINS", False), ("SECRETKEY_AWS_REGION", False),
     ("POSTHOG_PUBLIC_API_KEY", False), ("NEXT_PUBLIC_SITE_KEY", False), ("SECRETKEY_AWS_ACCESS_KEY", False),
