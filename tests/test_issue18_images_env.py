@@ -15,6 +15,7 @@ from conftest import FIXTURES
 from hipaa_scan import eol
 from hipaa_scan.engine import ScanOptions, scan_paths
 from hipaa_scan.images import default_user
+from engine import docker_engine  # noqa: F401  (the shared private engine)
 
 
 def _scan(path, select, **rule_options):
@@ -267,3 +268,23 @@ def test_hs406_judges_a_reference_by_its_name_alone(tmp_path, name, reported):
 ])
 def test_a_variable_tag_still_names_its_repository(ref, verdict):
     assert default_user(ref) == verdict
+
+
+def test_live_engine_container_on_an_end_of_life_image(docker_engine, tmp_path):
+    """A real private engine: a container whose image is tagged `postgres:9.6.24` (the busybox test image under
+    that name) is reported by HS307 at Config.Image, with the table's date in the notes."""
+    client = docker_engine.client
+    client.images.get("hs-busybox:1.0").tag("postgres", "9.6.24")
+    container = client.containers.create("postgres:9.6.24", ["sleep", "3600"], name="hs-eol-postgres",
+                                         labels={"hs-issue18": "eol"})
+    try:
+        proc = _cli("live", "--host", docker_engine.host, "--container", "hs-eol-postgres", "--select", "HS307",
+                    "--format", "json", cwd=tmp_path)
+        report = json.loads(proc.stdout)
+        assert [(f["rule_id"], f["resource"], f["location"]["key"]) for f in report["findings"]] == [
+            ("HS307", "container:hs-eol-postgres", "Config.Image")], proc.stderr
+        assert "PostgreSQL 9.6, which reached end of life on 2021-11-11" in report["findings"][0]["message"]
+        assert any("end-of-life table of 2026-08-22" in n for n in report["notes"])
+    finally:
+        container.remove(force=True)
+        client.images.remove("postgres:9.6.24")
