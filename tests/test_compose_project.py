@@ -168,6 +168,7 @@ def test_override_file_is_merged_with_compose_rules():
         at("HS401", "merge", "compose.override.yaml", "API_SECRET"),  # environment: merged by name
         at("HS303", "merge", "compose.override.yaml", "disable: true"),  # the line that decides
         at("HS501", "merge", "compose.override.yaml", "9000:9000"),  # MinIO only once merged with the base image
+        at("HS101", "merge", "compose.yaml", "  store:"),  # MinIO with no user: runs as root by default
     }
 
 
@@ -378,13 +379,15 @@ DEV = {
     at("HS501", "realistic", "compose.yaml", "6379:6379"),
     at("HS501", "realistic", "compose.override.yaml", "5432:5432"),
     at("HS501", "realistic", "compose.override.yaml", "9000:9000"),  # only once merged with the MinIO image
-} | service_keys("compose.yaml", "api", "worker", "db", "cache", "files")
+} | service_keys("compose.yaml", "api", "worker", "db", "cache", "files") \
+  | service_keys("compose.yaml", "files", rules=("HS101",))  # MinIO with no user: root by default
 PROD = {
     at("HS305", "realistic", "compose.prod.yaml", "DEBUG"),
     at("HS401", "realistic", "compose.yaml", "--requirepass"),
     at("HS401", "realistic", ".env", "MINIO_ROOT_PASSWORD="),
     at("HS401", "realistic", "config/api.vars", "SESSION_SECRET"),
-} | service_keys("compose.yaml", "api", "worker", "db", "cache", "files")
+} | service_keys("compose.yaml", "api", "worker", "db", "cache", "files") \
+  | service_keys("compose.yaml", "files", rules=("HS101",))
 
 
 def test_realistic_production_project():

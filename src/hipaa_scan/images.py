@@ -145,3 +145,34 @@ def runs_nonroot(ref: str, extra: Iterable[str] = ()) -> bool:
             if not excepted:
                 return True
     return False
+
+
+def _listed(ref: str, entries: Iterable[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The first catalogue entry whose `image` glob matches a reference and whose `except` tags do not."""
+    _name, tag, _ = split(ref)
+    for entry in entries:
+        if ref_matches(ref, (entry["image"],)):
+            if not any(fnmatchcase((tag or "latest").lower(), t.lower()) for t in entry.get("except", ())):
+                return entry
+    return None
+
+
+def default_user(ref: str, root_extra: Iterable[str] = (), nonroot_extra: Iterable[str] = ()) -> Optional[str]:
+    """Who an image runs as when nothing sets a user: `nonroot` (data/nonroot_images.json or `nonroot_extra`),
+    `steps-down` (starts as root, its entrypoint switches to a service account: data/root_images.json's
+    `steps_down`), `root` (data/root_images.json's `images` or `root_extra`), or None when not known. A project's
+    own globs come before the shipped lists."""
+    if UNKNOWN in split(ref)[0]:
+        return None  # the repository itself comes from a variable; a variable tag still names its repository
+    if ref_matches(ref, nonroot_extra):
+        return "nonroot"
+    if ref_matches(ref, root_extra):
+        return "root"
+    if runs_nonroot(ref):
+        return "nonroot"
+    table = catalogue("root_images.json")
+    if _listed(ref, table["steps_down"]) is not None:
+        return "steps-down"
+    if _listed(ref, table["images"]) is not None:
+        return "root"
+    return None

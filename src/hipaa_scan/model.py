@@ -188,7 +188,7 @@ class Resource(Record):
                  # the image a compose service builds
                  "service", "built", "overrides", "replaced",
                  # a compose service
-                 "build", "logging_options", "interpolated", "elsewhere", "networks", "topology",
+                 "build", "logging_options", "interpolated", "elsewhere", "networks", "topology", "unused_secrets",
                  # a container
                  "container_id", "state", "running", "image_id", "engine_label_disable",
                  # an engine
@@ -269,6 +269,7 @@ class Resource(Record):
         # none); empty when `network_mode` decides instead
         self.networks: List[Value] = []
         self.topology: Optional[Topology] = None  # the project's networks, shared by all its services (HS114)
+        self.unused_secrets: List[Value] = []  # top-level `secrets:` no service uses (on the first service only)
 
         # A container.
         self.container_id = ""

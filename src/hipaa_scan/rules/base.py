@@ -82,10 +82,10 @@ class RuleOption(Record):
     and description, and for numbers an optional minimum. The configuration schema's `rules` section is generated
     from these, for built-in, `--rules-dir` and pack rules alike."""
 
-    __slots__ = ("name", "kind", "default", "description", "minimum")
+    __slots__ = ("name", "kind", "default", "description", "minimum", "pattern")
 
     def __init__(self, name: str, kind: str, default: Any, description: str = "",
-                 minimum: Optional[float] = None) -> None:
+                 minimum: Optional[float] = None, pattern: Optional[str] = None) -> None:
         if kind not in OPTION_KINDS:
             raise ValueError(f"option {name}: kind must be one of {', '.join(OPTION_KINDS)}, not {kind!r}")
         if not _of_kind(default, kind):
@@ -95,11 +95,18 @@ class RuleOption(Record):
         self.default = default
         self.description = description
         self.minimum = minimum
+        # the form a `string` value, or each item of `strings`, must have (a JSON schema pattern): a value of another
+        # form is refused when the configuration is loaded, one line and exit 2
+        self.pattern = pattern
 
     def schema(self) -> Dict[str, Any]:
         out = dict(OPTION_KINDS[self.kind])
         if self.minimum is not None:
             out["minimum"] = self.minimum
+        if self.pattern is not None and self.kind == "string":
+            out["pattern"] = self.pattern
+        elif self.pattern is not None and self.kind == "strings":
+            out["items"] = {"type": "string", "pattern": self.pattern}
         if self.description:
             out["description"] = self.description
         return out
@@ -110,11 +117,19 @@ class RuleContext(Record):
     effective value (the configuration's, else the declared default; the engine's Runner merges them): the one way
     a rule reads its options, `ctx.options[name]`."""
 
-    __slots__ = ("options", "datastores")
+    __slots__ = ("options", "datastores", "note")
 
-    def __init__(self, options: Optional[Dict[str, Any]] = None, datastores: Any = None) -> None:
+    def __init__(self, options: Optional[Dict[str, Any]] = None, datastores: Any = None,
+                 note: Optional[Callable[[str], None]] = None) -> None:
         self.options = {} if options is None else options
         self.datastores = datastores  # hipaa_scan.catalog.Datastores
+        # adds a line to the result's notes (the run record): what a rule could not decide, or what it judged
+        # against (a data table's date). Notes are masked, sorted and given once each.
+        self.note: Callable[[str], None] = note if note is not None else _no_note
+
+
+def _no_note(_text: str) -> None:
+    return None
 
 
 

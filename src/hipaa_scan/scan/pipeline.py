@@ -99,9 +99,14 @@ class Runner:
         self.by_kind: Dict[str, List[Tuple[Rule, RuleContext]]] = {}
         for rule in rules:
             context = RuleContext({**rule.meta.option_defaults(), **options.rule_options.get(rule.meta.id, {})},
-                                  options.datastores)
+                                  options.datastores, self.note)
             for kind in rule.meta.sources:
                 self.by_kind.setdefault(kind, []).append((rule, context))
+
+    def note(self, text: str) -> None:
+        """A rule's note for the result (RuleContext.note): read through `self`, since a forked worker starts its
+        part with a new list."""
+        self.notes.append(text)
 
     def run(self, doc: Document) -> List[Finding]:
         findings: List[Finding] = []

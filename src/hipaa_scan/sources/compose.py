@@ -108,6 +108,8 @@ def parse_compose(text: str, path: str, data: Any = None) -> Document:
         resources.append(res)
     attach_top_level(resources, top_level_written(data, locate))
     attach_topology(resources, data)
+    if resources:
+        resources[0].unused_secrets = unused_secrets(data, data["services"].values(), locate)
     regions = regions_of(data)
     return Document(path=path, kind=SourceKind.COMPOSE, resources=resources, lines=source_lines(text, "yaml"),
                     regions={path: regions} if regions else None)
@@ -233,6 +235,21 @@ def top_level_written(data: Any, locate: Locator, include: Any = None) -> List[W
                     locate.value(entry, "path", f"include[{i}].path")
                 out.append(Written("include", None, text, loc))
     return out
+
+
+def unused_secrets(data: Any, services: Any, locate: Locator) -> List[Value]:
+    """The top-level `secrets:` that no service lists (short `- name` or long `- source: name` syntax), each at its
+    key: declared for nothing, or a sign that the service reads the secret another way (its environment)."""
+    declared = data.get("secrets") if isinstance(data, YMap) else None
+    if not isinstance(declared, YMap):
+        return []
+    used = set()
+    for svc in services:
+        entries = svc.get("secrets") if isinstance(svc, YMap) else None
+        for entry in entries if isinstance(entries, YList) else ():
+            used.add(str(entry.get("source")) if isinstance(entry, YMap) else str(entry))
+    return [Value(str(name), locate.key(declared, name, f"secrets.{name}")) for name in declared
+            if str(name) not in used]
 
 
 def attach_top_level(resources: List[Resource], written: List[Written]) -> None:

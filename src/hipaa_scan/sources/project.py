@@ -22,7 +22,7 @@ from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.discover import ReadError, display_path, read_text
 from hipaa_scan.model import Document, EnvVar, Resource, ScanError
 from hipaa_scan.sources import build as builds
-from hipaa_scan.sources.compose import Locator, attach_top_level, attach_topology, top_level_written
+from hipaa_scan.sources.compose import Locator, attach_top_level, attach_topology, top_level_written, unused_secrets
 from hipaa_scan.sources.interpolate import Budget, InterpolationError
 from hipaa_scan.sources.kinds import SourceKind
 from hipaa_scan.sources.merge import clean, merge, new_map, put, stamp
@@ -381,6 +381,9 @@ class _Loader:
             mounted.update(_secret_names(svc.get("secrets")))
         resources.extend(builder.secrets(model, mounted))
         locate = Locator(primary)
+        first = next((r for r in resources if r.kind == SourceKind.COMPOSE), None)
+        if first is not None:  # every service counts, whatever profile is active
+            first.unused_secrets = unused_secrets(model, services.values(), locate)
         written = top_level_written(model, locate)
         for entries in self.includes:
             written.extend(w for w in top_level_written(new_map(), locate, entries) if w.place == "include")
