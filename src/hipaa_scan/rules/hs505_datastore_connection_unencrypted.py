@@ -53,7 +53,7 @@ META = meta(
 )
 
 # A URL (scheme://rest) anywhere in a value, and its parts.
-URL = lazy(r"(?<![\w+.-])([A-Za-z][A-Za-z0-9+.-]*)://([^\s,;\"'<>]*)")
+URL = lazy(r"(?<![\w+.])([A-Za-z][A-Za-z0-9+.-]*)://([^\s,;\"'<>]*)")
 LOOPBACK = lazy(r"^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$", re.IGNORECASE)
 # libpq keyword DSN: `host=db port=5432 dbname=notes user=app`
 KEYWORD_DSN = lazy(r"(?:^|\s)host\s*=\s*([^\s'\"]+)")
