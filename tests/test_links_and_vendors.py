@@ -80,8 +80,11 @@ def test_hs506_message_names_the_vendor_and_the_evidence_asked_for():
         'service "agent" configures OpenAI (OPENAI_API_KEY is set) and no OPENAI_BASE_URL or OPENAI_API_BASE names '
         "a self-hosted or BAA-covered endpoint: prompts, and any PHI in them, go to OpenAI, which needs a business "
         "associate agreement on record")
-    assert messages[1].startswith('service "router" configures Groq (OPENAI_API_KEY is set, OPENAI_BASE_URL points '
+    assert messages[1].startswith('service "proxied" configures OpenAI (OPENAI_API_KEY is set, OPENAI_BASE_URL '
+                                  "points at OpenAI's API)")
+    assert messages[2].startswith('service "router" configures Groq (OPENAI_API_KEY is set, OPENAI_BASE_URL points '
                                   "at Groq's API)")
+    assert len(messages) == 4
     assert all(f.evidence.endswith(" set") for f in result.findings)
 
 
