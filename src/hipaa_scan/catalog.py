@@ -21,7 +21,8 @@ ROLES = ("datastore", "PHI server", "log collector")
 
 def _load() -> Dict[str, Any]:
     with open(_DATA, encoding="utf-8") as handle:
-        return json.load(handle)  # type: ignore[no-any-return]
+        data: Dict[str, Any] = json.load(handle)
+        return data
 
 
 # data/datastores.json: each product's image name patterns (matched against the repository's last path
