@@ -101,11 +101,11 @@ def test_hs506_fix_is_a_suppression_with_its_reason(tmp_path):
 
 def test_hs506_options_add_key_variables_and_vendor_hosts(tmp_path):
     env = tmp_path / ".env"
-    env.write_text("ACME_LLM_KEY=Qz7w3Lk9Tb2Xn5Vr8Mc4Hd1Fy6Ja0Sp\n"
+    env.write_text("ACME_LLM_CREDENTIAL=Qz7w3Lk9Tb2Xn5Vr8Mc4Hd1Fy6Ja0Sp\n"
                    "OPENAI_API_KEY=Tq8Rw2Zy6Xk4Vn1Mb9Lc3Hf7Jd5Gs0Pa\nOPENAI_BASE_URL=https://api.acme-ai.example/v1\n")
     assert findings(cli("scan", str(env), "--select", "HS506", "--format", "json")) == []
     config = tmp_path / "cfg.yaml"
-    config.write_text('rules:\n  HS506:\n    key_variables: ["ACME_LLM_KEY=Acme AI"]\n'
+    config.write_text('rules:\n  HS506:\n    key_variables: ["ACME_LLM_CREDENTIAL=Acme AI"]\n'
                       '    vendor_hosts: ["acme-ai.example=Acme AI"]\n')
     out = findings(cli("scan", str(env), "--select", "HS506", "--format", "json", "--config", str(config)))
     assert [(f["location"]["line"], f["message"].split(" configures ")[1][:7]) for f in out] == [
@@ -159,4 +159,5 @@ def test_every_key_variable_belongs_to_one_vendor():
     for vendor in data["vendors"] + data["baa_capable"]:
         for key in vendor["keys"]:
             assert key not in seen, (key, seen.get(key), vendor["name"])
+            assert key.endswith(("KEY", "TOKEN"))  # the rule's prefilter before it loads the table
             seen[key] = vendor["name"]

@@ -136,7 +136,9 @@ def _configured(value: Optional[str]) -> bool:
 def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     if res.example:
         return  # an example file shows what to set; it configures nothing
-    candidates = [v for v in res.env if v.name.isupper() and v.name.endswith(("KEY", "TOKEN"))]
+    extra = ctx.options.get("key_variables") or ()
+    # every key variable of the table ends so; the table is loaded only when some variable could be one
+    candidates = [v for v in res.env if v.name.endswith(("KEY", "TOKEN")) or extra]
     if not candidates:
         return
     tables = _tables(ctx)
