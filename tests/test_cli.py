@@ -106,11 +106,16 @@ def test_usage_error_exit_2():
     assert "Traceback" not in proc.stderr
 
 
-def test_output_file_and_deterministic(project, tmp_path):
-    out1, out2 = tmp_path / "a.json", tmp_path / "b.json"
-    run("scan", ".", "--format", "json", "-o", str(out1), cwd=project)
-    run("scan", ".", "--format", "json", "-o", str(out2), cwd=project)
+def test_output_file_and_deterministic(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("reports")  # not in the scanned tree, whose skipped files the record counts
+    out1, out2 = outside / "a.json", outside / "b.json"
+    # the run record's times are the only difference between two runs; SOURCE_DATE_EPOCH fixes them
+    epoch = {"SOURCE_DATE_EPOCH": "1767225600"}
+    run("scan", ".", "--format", "json", "-o", str(out1), cwd=project, env=epoch)
+    run("scan", ".", "--format", "json", "-o", str(out2), cwd=project, env=epoch)
     assert out1.read_text() == out2.read_text()
+    recorded = json.loads(out1.read_text())["run"]
+    assert recorded["started"] == recorded["ended"] == "2026-01-01T00:00:00Z"
     assert json.loads(out1.read_text())["findings"]
 
 

@@ -226,6 +226,7 @@ needs_script = pytest.mark.skipif(not os.path.exists(SCRIPT), reason="no hipaa-s
 def run_both(args, env=None):
     env = dict(os.environ, **(env or {}))
     env.pop("NO_COLOR", None)
+    env.setdefault("SOURCE_DATE_EPOCH", "1767225600")  # the run record's times: the same in both runs
     runs = [subprocess.run(cmd + args, capture_output=True, cwd=ROOT, env=env, timeout=120) for cmd in ([SCRIPT], CLICK)]
     return [(r.returncode, r.stdout, r.stderr) for r in runs]
 

@@ -8,6 +8,7 @@ engine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -411,6 +412,8 @@ def evidence(fleet, tmp_path_factory):
 def test_evidence_folder_layout_and_manifest_verifies(fleet, evidence):
     out, proc = evidence
     assert f"evidence written to {out}" in proc.stderr
+    digest = hashlib.sha256((out / "MANIFEST.sha256").read_bytes()).hexdigest()  # printed last, to record elsewhere
+    assert proc.stderr.splitlines()[-1] == f"hipaa-scan: evidence manifest SHA-256 {digest} ({out}/MANIFEST.sha256)"
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     for name in fleet.specs:
         assert f"containers/{name}.json" in names

@@ -38,7 +38,7 @@ def test_json_validates_against_shipped_schema(demo_result):
         schema = json.load(handle)
     report = json.loads(jsonfmt.render(demo_result))
     jsonschema.Draft202012Validator(schema).validate(report)
-    assert report["schema_version"] == "1"
+    assert report["schema_version"] == "2"
     assert report["tool"]["name"] == "hipaa-scan"
     finding = next(f for f in report["findings"] if f["rule_id"] == "HS501")
     assert finding["rule_name"] == "datastore-port-published"

@@ -135,14 +135,12 @@ def test_builtin_options_are_declared_once_with_kind_default_and_description():
     declared = {m.id: {o.name: (o.kind, o.default) for o in m.options}
                 for m in (r.meta for r in load_rules(packs=False)) if m.options}
     assert declared == {"HS101": {"nonroot_base_images": ("strings", [])}, "HS201": {"min_days": ("integer", 2555)},
-                        "HS401": {"placeholder_patterns": ("patterns", [])},
-                        "HS506": {"key_variables": ("strings", []), "vendor_hosts": ("strings", [])}}
+                        "HS401": {"placeholder_patterns": ("patterns", [])}}
     schema = options.config_schema((m.id, m.options) for m in (r.meta for r in load_rules(packs=False)))
     assert schema["properties"]["rules"]["properties"]["HS201"] == {
         "type": "object", "additionalProperties": False,
         "properties": {"min_days": {"type": "integer", "minimum": 1,
-                                    "description": ("Your audit-log retention policy in days: shorter "
-                                                    "retention is reported (default 2555).")}}}
+                                    "description": "Your audit-log retention policy in days: shorter retention is reported (default 2555)."}}}
 
 
 def test_an_option_of_an_unknown_kind_is_refused_where_it_is_declared():

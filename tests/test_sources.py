@@ -57,9 +57,9 @@ def test_a_file_is_claimed_by_its_name(name):
 
 
 def test_discovery_asks_the_registry():
-    from hipaa_scan import discover
+    from hipaa_scan.scan import walk
 
-    assert discover.kind_by_name is registry.kind_by_name
+    assert walk.kind_by_name is registry.kind_by_name
 
 
 def test_every_kind_has_a_registry_line_and_every_file_source_a_parser():

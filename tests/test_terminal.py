@@ -201,7 +201,8 @@ def test_live_command_stdout_and_stderr(hostile_inspect, tmp_path):
     assert_safe(out)
     assert_safe(err)
     assert 'container "evil' in out and "Linux\\r\\nforged line" in out
-    assert err.count("\n") == 1 and "ev\\x1b[31m\\nforged" in err
+    # two lines: where the evidence went, and the manifest's SHA-256; the folder's name escaped in both
+    assert err.count("\n") == 2 and err.count("ev\\x1b[31m\\nforged") == 2
 
 
 def test_rule_from_rules_dir_cannot_forge_catalog_or_report_lines(tmp_path):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from hipaa_scan.engine import ScanOptions
     from hipaa_scan.model import ScanResult
+    from hipaa_scan.runrecord import RunRecord
 
     Guard = Dict[str, List[str]]
 
@@ -116,9 +117,9 @@ def emit(result: ScanResult, fmt: str, output: Optional[str], no_color: bool, qu
 
 def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterable[str], rules_dir: Sequence[str],
                   config_path: Optional[str] = None, baseline_path: Optional[str] = None,
-                  strict: bool = False) -> ScanOptions:
+                  strict: bool = False, record: Optional[RunRecord] = None) -> ScanOptions:
     """ScanOptions from the command line and the configuration (the command line wins). Exits 2 on a bad
-    configuration, baseline or rule folder."""
+    configuration, baseline or rule folder. With `record`, the effective configuration is written into it."""
     from hipaa_scan import baseline as baseline_mod
     from hipaa_scan.catalog import DEFAULT_DATASTORES
     from hipaa_scan.config import ConfigError, load_config, severity_overrides
@@ -144,6 +145,10 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
 
         options.max_file_bytes = min(cfg.max_file_bytes, MAX_FILE_BYTES_CAP)  # the schema refuses more; a cap anyway
     options.fail_on = cfg.fail_on
+    if record is not None:
+        record.set_configuration(cfg.path, _split(select), cfg.select, _split(ignore), cfg.ignore,
+                                 options.severity_overrides, cfg.rules, cfg.fail_on, rules_dir)
+        record.set_baseline(baseline_path)
     return options
 
 
@@ -162,8 +167,10 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
     from hipaa_scan.rules import RuleLoadError
+    from hipaa_scan.runrecord import RunRecord
 
-    options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict)
+    record = RunRecord("scan")
+    options = build_options(select, ignore, exclude, rules_dir, config_path, baseline_path, strict, record)
     guard = None
     if output:
         scanned = list(paths) or ([] if compose_files else ["."])
@@ -178,10 +185,18 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
     # a format with a per-finding encoder (JSON, SARIF): worker processes of a large scan encode the findings
     options.finding_encoder = get(fmt).finding_encoder
     fail_on = fail_on or options.fail_on or "high"  # (the configuration's, set by build_options)
+    roots = list(paths) or ([] if compose_files else ["."])
+    record.fail_on = fail_on
+    record.set_roots(roots + [f for f in compose_files if not roots])
     try:
-        result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
+        result = scan_paths(roots, options)
     except RuleLoadError as exc:
         fail(str(exc))
+    if not record.select and not record.ignore:  # every rule ran: the catalog is the rules that ran
+        record.set_catalog(result.rules)
+    record.files_by_kind, record.skipped = dict(result.files_by_kind), dict(result.skipped)
+    record.end()
+    result.record = record
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
          guard=guard)
     sys.exit(result.exit_code(fail_on))

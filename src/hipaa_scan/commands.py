@@ -5,6 +5,7 @@ module is loaded only when a command line needs click (cli.run reads common `sca
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -106,7 +107,7 @@ def explain(rule: str) -> None:
 @main.command("live", params=options.click_params("live"))
 def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, containers: Tuple[str, ...],
          labels: Tuple[str, ...], from_inspect: Tuple[str, ...], from_info: Optional[str],
-         evidence_dir: Optional[str], timeout: float, audit_timeout: float, fmt: str, output: Optional[str],
+         evidence_dir: Optional[str], sign_key: Optional[str], timeout: float, audit_timeout: float, fmt: str, output: Optional[str],
          fail_on: Optional[str], select: Tuple[str, ...], ignore: Tuple[str, ...], rules_dir: Tuple[str, ...],
          category: Optional[str], no_color: bool, quiet: bool, config_path: Optional[str],
          baseline_path: Optional[str], show_suppressed: bool, strict: bool) -> None:
@@ -120,9 +121,16 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
     offline = bool(from_inspect or from_info)
     if offline and (hosts or context):
         fail("--from-inspect/--from-info analyse saved files; do not combine them with --host or --context")
-    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict)
-    guard = output_guard(output, list(from_inspect) + [from_info, config_path or found_config(), baseline_path],
-                         list(rules_dir)) if output else None
+    if sign_key is not None and not evidence_dir:
+        fail("--sign-key signs the evidence manifest: give --evidence DIR too")
+    if sign_key is not None and not os.path.isfile(sign_key):
+        fail(f"cannot sign the evidence manifest with {sign_key}: no such key file")
+    from hipaa_scan.runrecord import RunRecord
+
+    record = RunRecord("live")
+    options = build_options(select, ignore, (), rules_dir, config_path, baseline_path, strict, record)
+    guard = output_guard(output, list(from_inspect) + [from_info, config_path or found_config(), baseline_path,
+                                                       sign_key], list(rules_dir)) if output else None
     fail_on = fail_on or options.fail_on or "high"  # (the configuration's, set by build_options)
     try:
         selection = live_mod.Selection(all_containers, tuple(containers), tuple(labels)).check()
@@ -132,7 +140,10 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
             targets = live_mod.resolve_targets(hosts, context)
             run = live_mod.audit(targets, selection, timeout, live_mod.Progress(), audit_timeout)
         result = live_mod.scan(run, options)
-        evidence = live_mod.write_evidence(evidence_dir, run, result, category) if evidence_dir else None
+        record.fail_on = fail_on
+        live_mod.record_run(record, run, from_inspect, from_info)
+        result.record = record
+        evidence = live_mod.write_evidence(evidence_dir, run, result, category, sign_key) if evidence_dir else None
     except (live_mod.LiveError, RuleLoadError) as exc:
         fail(str(exc))
     if evidence is not None:
@@ -140,4 +151,11 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
         echo_err(f"hipaa-scan: evidence written to {evidence.folder}{moved}")
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
          guard=guard, **live_mod.report_options(run, evidence))
+    if evidence is not None:  # last, so that it can be copied from the end of the run and recorded elsewhere
+        echo_err(f"hipaa-scan: evidence manifest SHA-256 {evidence.manifest_sha256} "
+                 f"({os.path.join(evidence.folder, 'MANIFEST.sha256')})")
+        if evidence.signature:
+            echo_err(f"hipaa-scan: evidence manifest signed: {evidence.signature}")
+        elif evidence.sign_error:
+            fail(f"{evidence.sign_error}; the evidence in {evidence.folder} is kept, unsigned")
     sys.exit(result.exit_code(fail_on))

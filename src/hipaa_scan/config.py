@@ -164,7 +164,8 @@ def _read(path: str) -> Dict[str, Any]:
         raise ConfigError(f"{path}: the configuration must be a mapping")
     if depth_over(data, MAX_CONFIG_DEPTH):
         raise ConfigError(f"{path}: nested deeper than {MAX_CONFIG_DEPTH} levels")
-    return json.loads(json.dumps(data, default=str))
+    plain: Dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
 
 
 def _cache_marker(digest: str) -> str:

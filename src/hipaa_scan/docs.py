@@ -96,7 +96,12 @@ def mapping_page(metas: Sequence[RuleMeta]) -> str:
              "a safeguard: it is evidence for an assessment, not a legal verdict on compliance. A standard with no "
              "implementation specifications is itself the requirement.", "",
              f"Regulation text: {hipaa.SOURCE}, retrieved {hipaa.RETRIEVED}. The short texts are our summaries, "
-             "not the regulation's words. CIS references name the " + hipaa.CIS_VERSION + ".", ""]
+             "not the regulation's words. CIS references name the " + hipaa.CIS_VERSION + ".", "",
+             "Every report shows this crosswalk for its own run, control by control (JSON `controls`, the text "
+             "summary, the Markdown table): each rule's status there is findings, suppressed, passed, not "
+             "applicable (nothing of the kinds it reads was scanned) or excluded by the configuration, with the "
+             "reason, and a row never disappears when a configuration ignores its rules. The report's run record "
+             "names the configuration, the catalog digest and the scope the statuses hold for.", ""]
     for section in hipaa.SECTIONS:
         lines += [f"## 45 CFR {section}", "", "| Paragraph | Title | Kind | R/A | hipaa-scan |", "|---|---|---|---|---|"]
         for p in hipaa.PROVISIONS:

@@ -15,8 +15,9 @@ from hipaa_scan.scan.pipeline import ParseFailure, Runner, document_redactor, re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterable, List, Sequence
+    from typing import Any, Dict, Iterable, Iterator, List, Sequence, Set, Tuple
 
+    from hipaa_scan.discover import Target
     from hipaa_scan.model import Document, Finding, ScanError, ScanResult
 
 __all__ = ["ParseFailure", "ScanOptions", "document_redactor", "resource_secrets", "scan_documents", "scan_paths"]
@@ -44,26 +45,55 @@ def _scan_paths(paths: List[str], options: ScanOptions) -> ScanResult:
 
     rules = load_rules(options.select, options.ignore, options.rules_dirs)
     runner = Runner(rules, options)
+    skipped: Dict[str, int] = {}  # what the walk leaves out, by reason (the run record's scope)
     if options.compose_files or jobs(options.jobs, PARALLEL_MIN_FILES) <= 1:
-        targets, errors = discover(paths, options.excludes)
-        return serial.execute(targets, errors, paths, options, runner)
+        targets, errors = discover(paths, options.excludes, skipped)
+        return _scoped(serial.execute(targets, errors, paths, options, runner), targets, skipped, options)
     # Walk only as far as needed to decide: a large tree is split across workers while the walk goes on.
     from itertools import islice
 
     walk_errors: List[ScanError] = []  # the walk adds to them as it goes on
-    pairs = walk(paths, options.excludes, walk_errors)
+    by_kind: Dict[str, int] = {}
+    pairs = _counted(walk(paths, options.excludes, walk_errors, skipped), by_kind)
     head = list(islice(pairs, PARALLEL_MIN_FILES))
     workers = jobs(options.jobs, len(head))
     if workers <= 1:  # fewer files than PARALLEL_MIN_FILES: the whole tree
-        return serial.execute([target for target, _place in head], walk_errors, paths, options, runner)
+        targets = [target for target, _place in head]
+        return _scoped(serial.execute(targets, walk_errors, paths, options, runner), targets, skipped, options)
     from hipaa_scan.scan import forked
 
     result = forked.execute(head, pairs, paths, options, runner, options.finding_encoder, workers,
                             walk_errors)
     if result is not None:
+        result.files_by_kind, result.skipped, result.kinds_scanned = by_kind, skipped, _kinds(by_kind)
         return result
-    targets, errors = discover(paths, options.excludes)  # walked again, for one process
-    return serial.execute(targets, errors, paths, options, runner)
+    skipped.clear()
+    targets, errors = discover(paths, options.excludes, skipped)  # walked again, for one process
+    return _scoped(serial.execute(targets, errors, paths, options, runner), targets, skipped, options)
+
+
+def _counted(pairs: Iterator[Tuple[Target, Any]], by_kind: Dict[str, int]) -> Iterator[Tuple[Target, Any]]:
+    """The walk's files, counted by kind as they pass."""
+    for pair in pairs:
+        kind = str(pair[0].kind)
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        yield pair
+
+
+def _scoped(result: ScanResult, targets: List[Target], skipped: Dict[str, int], options: ScanOptions) -> ScanResult:
+    """The result with the walk's files by kind and what it left out (the run record's scope)."""
+    by_kind: Dict[str, int] = {}
+    for target in targets:
+        kind = str(target.kind)
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    result.files_by_kind, result.skipped = by_kind, skipped
+    result.kinds_scanned = None if options.compose_files else _kinds(by_kind)
+    return result
+
+
+def _kinds(by_kind: Dict[str, int]) -> List[str]:
+    """The kinds of resource a walk's files give (a YAML file of no Compose name is read as Compose)."""
+    return sorted({"compose" if kind == "yaml" else kind for kind in by_kind})
 
 
 def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Sequence[ScanError] = ()) -> ScanResult:
@@ -72,8 +102,12 @@ def scan_documents(docs: Iterable[Document], options: ScanOptions, errors: Seque
     runner = Runner(rules, options)
     findings: List[Finding] = []
     count = resources = 0
+    kinds: Set[str] = set()
     for doc in docs:
         count += 1
         resources += len(doc.resources)
+        kinds.update(str(res.kind) for res in doc.resources)
         findings.extend(runner.run(doc))
-    return runner.finish(findings, list(errors), count, resources)
+    result = runner.finish(findings, list(errors), count, resources)
+    result.kinds_scanned = sorted(kinds)
+    return result

@@ -55,7 +55,8 @@ class Provision:
         return self.requirement or self.kind
 
 
-def _p(cite, title, text, kind, requirement=None, standard="", section="", why="", cited=False, rule=SECURITY):
+def _p(cite: str, title: str, text: str, kind: str, requirement: Optional[str] = None, standard: str = "",
+       section: str = "", why: str = "", cited: bool = False, rule: str = SECURITY) -> Provision:
     return Provision(cite, title, text, standard or cite, kind, requirement, rule, section, why, cited)
 
 
@@ -298,7 +299,7 @@ def properties(citation: str) -> Dict[str, object]:
     return out
 
 
-def sort_key(citation: str):
+def sort_key(citation: str) -> Tuple[str, ...]:
     return tuple(citation.replace("(", " ").replace(")", " ").split())
 
 

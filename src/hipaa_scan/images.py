@@ -28,7 +28,8 @@ def catalogue(name: str) -> Dict[str, Any]:
     if name not in _LOADED:
         with open(os.path.join(_DATA, name), encoding="utf-8") as handle:
             _LOADED[name] = json.load(handle)
-    return _LOADED[name]
+    data: Dict[str, Any] = _LOADED[name]
+    return data
 
 
 def resolve_defaults(ref: str) -> str:

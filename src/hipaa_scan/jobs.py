@@ -29,7 +29,7 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterable, Optional, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 JOB_WORDS = frozenset((
     "migrate", "migrates", "migration", "migrations", "migrator", "init", "initdb", "initializer", "setup", "seed",
@@ -50,7 +50,7 @@ _RUNNER = re.compile(r"(^|[\s;&|/])(pytest|py\.test|tox|nox|jest|vitest|mocha|ph
 _IDLE = re.compile(r"^\s*(sleep\s+(infinity|inf)|tail\s+-f\s+/dev/null)\s*$")
 
 
-def _words(text: str) -> set:
+def _words(text: str) -> Set[str]:
     return {w for w in _SPLIT.split(text.lower()) if w}
 
 
@@ -81,15 +81,16 @@ def image_word(image: str) -> Optional[str]:
     return job_word(name)
 
 
-_WAITED: list = [None, {}]  # the last `services` mapping seen, and what _waited_for found in it
+_WAITED: List[Any] = [None, {}]  # the last `services` mapping seen, and what _waited_for found in it
 
 
-def _waited_for(services: Any) -> dict:
+def _waited_for(services: Any) -> Dict[str, Any]:
     """service name -> a service that waits for it with `condition: service_completed_successfully`. Worked out
     once per `services` mapping (every service of a file asks), so a file of many services stays linear."""
     if _WAITED[0] is services:
-        return _WAITED[1]
-    found: dict = {}
+        waited: Dict[str, Any] = _WAITED[1]
+        return waited
+    found: Dict[str, Any] = {}
     for other_name, other in (services.items() if hasattr(services, "items") else ()):
         deps = other.get("depends_on") if hasattr(other, "get") else None
         for dep, spec in (deps.items() if isinstance(deps, dict) else ()):

@@ -378,7 +378,8 @@ class Tally(Record):
     """Counts over a result's findings, kept apart from them so that a report can be summed up without another
     pass over findings that were never all in memory (see scan/forked.py)."""
 
-    __slots__ = ("total", "suppressed", "by_severity", "by_rule", "by_safeguard", "rules_by_safeguard")
+    __slots__ = ("total", "suppressed", "by_severity", "by_rule", "by_safeguard", "rules_by_safeguard",
+                 "by_safeguard_rule", "suppressed_by_rule")
 
     def __init__(self) -> None:
         self.total = 0
@@ -387,6 +388,8 @@ class Tally(Record):
         self.by_rule: Dict[str, int] = {}  # active only
         self.by_safeguard: Dict[str, Dict[str, int]] = {}  # citation -> severity -> active count
         self.rules_by_safeguard: Dict[str, Set[str]] = {}
+        self.by_safeguard_rule: Dict[str, Dict[str, int]] = {}  # citation -> rule id -> active count
+        self.suppressed_by_rule: Dict[str, int] = {}  # rule id -> suppressed count
 
     def add(self, f: Finding) -> None:
         self.add_all((f,))
@@ -400,6 +403,7 @@ class Tally(Record):
             total += 1
             if f.suppression is not None:
                 suppressed += 1
+                self.suppressed_by_rule[f.rule_id] = self.suppressed_by_rule.get(f.rule_id, 0) + 1
                 continue
             key = (f.rule_id, f.severity, f.hipaa)
             groups[key] = groups.get(key, 0) + 1
@@ -415,6 +419,8 @@ class Tally(Record):
                     self.rules_by_safeguard[cite] = set()
                 counts[severity] += count
                 self.rules_by_safeguard[cite].add(rule_id)
+                per_rule = self.by_safeguard_rule.setdefault(cite, {})
+                per_rule[rule_id] = per_rule.get(rule_id, 0) + count
 
     def merge(self, other: "Tally") -> None:
         self.total += other.total
@@ -428,6 +434,12 @@ class Tally(Record):
             for severity, count in counts.items():
                 mine[severity] += count
             self.rules_by_safeguard.setdefault(cite, set()).update(other.rules_by_safeguard.get(cite, ()))
+        for cite, per in other.by_safeguard_rule.items():
+            mine_rules = self.by_safeguard_rule.setdefault(cite, {})
+            for rule, count in per.items():
+                mine_rules[rule] = mine_rules.get(rule, 0) + count
+        for rule, count in other.suppressed_by_rule.items():
+            self.suppressed_by_rule[rule] = self.suppressed_by_rule.get(rule, 0) + count
 
     @property
     def active(self) -> int:
@@ -445,6 +457,16 @@ class ScanResult:
         self.rules = rules  # RuleMeta of the rules that ran
         self.notes = [] if notes is None else notes
         self._tally = _tally
+        # how the run was made (a runrecord.RunRecord, which imports this module), set by the command that ran it;
+        # None for a library caller
+        self.record: Any = None
+        # a path scan's scope: the files the walk chose to scan by kind (as named: `yaml` is a YAML file read as
+        # Compose if its content is), and what it left out by reason (runrecord.SKIP_REASONS)
+        self.files_by_kind: Dict[str, int] = {}
+        self.skipped: Dict[str, int] = {}
+        # the kinds of source the scan read resources of (None: not known); a rule that reads none of them assessed
+        # nothing (controls.py: not applicable)
+        self.kinds_scanned: Optional[List[str]] = None
 
     def active(self) -> Iterable[Finding]:
         if isinstance(self.findings, list):

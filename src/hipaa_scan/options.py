@@ -142,6 +142,9 @@ SETTINGS: Dict[str, Setting] = {s.name: s for s in [
     Setting("evidence_dir", DIR, ("--evidence",),
             help="Write an evidence folder (inspect JSON with environment values masked, engine info, reports, "
                  "SHA-256 manifest). A non-empty DIR gets a new scan-<UTC time> subfolder; nothing is overwritten."),
+    Setting("sign_key", FILE, ("--sign-key",), metavar="KEY",
+            help="Sign the evidence manifest with this SSH key (ssh-keygen -Y sign, namespace hipaa-scan-evidence): "
+                 "MANIFEST.sha256.sig. A public key file uses the ssh-agent's private key. Needs --evidence."),
     Setting("timeout", SECONDS, ("--timeout",), 30.0, show_default=True,
             help="Seconds an engine has to answer each request completely: connecting, the headers and the whole "
                  "answer (a slow or endless answer is cut there)."),
@@ -195,7 +198,7 @@ _POLICY = ("config_path", "baseline_path", "show_suppressed", "strict")
 COMMANDS: Dict[str, Tuple[Any, ...]] = {
     "scan": ("paths",) + _REPORT + _POLICY + ("exclude", "compose_files", "env_files", "profiles", "jobs"),
     "live": ("hosts", "context", "all_containers", "containers", "labels", "from_inspect", "from_info",
-             "evidence_dir", "timeout", "audit_timeout") + _REPORT + _POLICY,
+             "evidence_dir", "sign_key", "timeout", "audit_timeout") + _REPORT + _POLICY,
     "baseline create": (
         "file", ("paths", {"kind": PATH}), "reason", "owner", "expires",
         ("config_path", {"help": "Configuration file."}), ("select", {"help": "Only these rules."}),

@@ -27,7 +27,7 @@ from hipaa_scan.lazyre import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Optional, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
     Regions = Dict[int, List[Tuple[int, int]]]
 
@@ -304,7 +304,7 @@ class Redactor:
 
     def __init__(self, values: Iterable[str] = (), message_values: Iterable[str] = (),
                  regions: Optional[Dict[str, Regions]] = None) -> None:
-        known: set = set()
+        known: Set[str] = set()
         for value in values:
             if not secrets.is_placeholder(value):  # a URL's `${PG_PASSWORD}` is no secret
                 known.update(v for v in encodings(value) if len(v) >= 3)
@@ -327,7 +327,7 @@ class Redactor:
         then surrounding blanks dropped and the line cut to `limit`."""
         if len(text) > SNIPPET_SCAN:  # only the first `limit` characters are shown: mask a bounded prefix, then cut
             text = text[:SNIPPET_SCAN]
-        spans: list = []
+        spans: List[Tuple[int, int, int]] = []
         by_line = self.regions.get(path)
         marked = by_line.get(line) if by_line and line else None
         if marked:

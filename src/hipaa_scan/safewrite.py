@@ -18,7 +18,7 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Iterable, Optional, Sequence
+    from typing import Any, Callable, Iterable, Optional, Sequence, TextIO
 
 
 class OutputError(Exception):
@@ -71,7 +71,7 @@ def check(output: str, inputs: Iterable[str] = (), scanned_dirs: Iterable[str] =
             raise OutputError(f"refusing to write the report to {output}: the scan reads that file")
 
 
-def write(output: str, produce: Callable, inputs: Iterable[str] = (), scanned_dirs: Iterable[str] = (),
+def write(output: str, produce: Callable[[TextIO], Any], inputs: Iterable[str] = (), scanned_dirs: Iterable[str] = (),
           excludes: Sequence[str] = ()) -> None:
     """Check `output`, then call `produce(handle)` on a text handle whose content replaces it atomically."""
     check(output, inputs, scanned_dirs, excludes)

@@ -12,7 +12,7 @@ from hipaa_scan.lazyre import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Optional, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 # Variable names that hold secrets. Matched against the upper-cased name.
 SECRET_NAME = lazy(
@@ -252,7 +252,7 @@ SHAPE_PIECES = (("S", r"K[0-9a-f]{4}"), ("k", r"ey-[0-9a-f]{4}"), ("S", r"G\.[A-
 def _first_char_alternation(literals: Iterable[str], pieces: Iterable[Tuple[str, str]] = ()) -> str:
     """One alternative per first character (`a(?:bc|de)|x(?:y)`): Python's engine tries an alternation branch by
     branch at each position, and a flat list of sixty literals costs ten times what this grouping does."""
-    by_first: dict = {}
+    by_first: Dict[str, Any] = {}
     for literal in literals:
         by_first.setdefault(literal[0], []).append(re.escape(literal[1:]))
     for first, rest in pieces:
@@ -409,7 +409,8 @@ def mask(value: Optional[str], visible: int = 0) -> str:
 
 
 def mask_url(value: str) -> str:
-    return URL_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}:****@", value)
+    masked: str = URL_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}:****@", value)
+    return masked
 
 
 def sensitive_values(names_values: Iterable[Tuple[str, Optional[str]]], defaults: bool = True) -> List[str]:

@@ -14,7 +14,7 @@ from hipaa_scan.model import Document, Finding, Record, ScanError, Suppression
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Sequence, Tuple
+    from typing import Any, Dict, List, Sequence, Tuple
 
 COMMENT = lazy(r"#\s*hipaa-scan:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 
@@ -77,7 +77,7 @@ def apply_inline(doc: Document, findings: List[Finding], strict: bool) -> List[S
     return problems
 
 
-def apply_path_ignores(findings: List[Finding], entries: Sequence[dict]) -> None:
+def apply_path_ignores(findings: List[Finding], entries: Sequence[Dict[str, Any]]) -> None:
     for finding in findings:
         if finding.suppression is not None:
             continue

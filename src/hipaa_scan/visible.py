@@ -40,7 +40,8 @@ def visible(text: str) -> str:
     """`text` with every control, line separator, bidi control and lone surrogate shown as an escape."""
     if text.isprintable():  # the common case, answered in C: none of those characters is printable
         return text
-    return _CONTROL.sub(_escape, text)
+    shown: str = _CONTROL.sub(_escape, text)
+    return shown
 
 
 def markup(text: str) -> str:

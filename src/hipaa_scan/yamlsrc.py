@@ -32,7 +32,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
 
 
-class _Loader(_Base):
+class _Loader(_Base):  # type: ignore[misc]  # (a base chosen at import)
     """The safe loader, with quicker answers from the resolver.
 
     The parser asks the (pure Python) resolver for the tag of every node. A quoted scalar, or a plain one whose
@@ -87,7 +87,7 @@ class YamlError(Exception):
     budget = False
 
 
-class YMap(dict):
+class YMap(dict):  # type: ignore[type-arg]  # (typing is not imported at run time)
     """A mapping that knows where each key and value was written. The document's top mapping also carries the
     `regions` where sensitive values are written (redact.py), for snippets."""
 
@@ -102,7 +102,7 @@ class YMap(dict):
         self.tag: Optional[str] = None
 
 
-class YList(list):
+class YList(list):  # type: ignore[type-arg]  # (typing is not imported at run time)
     __slots__ = ("pos", "item_pos", "tag", "regions")
     regions: Dict[int, List[Tuple[int, int]]]  # set on the document's top node only
 

@@ -37,7 +37,7 @@ from hipaa_scan.live.errors import LiveError, ReadOnlyViolation, classify
 from hipaa_scan.live.evidence import Evidence, verify, write_evidence
 from hipaa_scan.live.guard import DEFAULT_TIMEOUT
 from hipaa_scan.live.offline import capture_files, load_info_file, load_inspect_file
-from hipaa_scan.live.run import analyse_files, audit, render, report_options, scan
+from hipaa_scan.live.run import analyse_files, audit, record_run, render, report_options, scan
 from hipaa_scan.live.targets import DEFAULT_HOST, Target, docker_config_dir, host_label, read_context, resolve_targets
 from hipaa_scan.live.transport import MIN_API_VERSION, WORKERS, connect, make_read_only
 
@@ -45,4 +45,4 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_TIMEOUT", "MIN_API_VERSION", "WORKERS", "Doc
            "LiveError", "LiveRun", "Packed", "Progress", "ReadOnlyViolation", "Selection", "Target", "analyse_files",
            "audit", "build_run", "capture_engine", "capture_files", "classify", "connect", "connection_facts",
            "docker_config_dir", "host_label", "load_info_file", "load_inspect_file", "make_read_only", "read_context",
-           "render", "report_options", "resolve_targets", "scan", "verify", "write_evidence"]
+           "record_run", "render", "report_options", "resolve_targets", "scan", "verify", "write_evidence"]

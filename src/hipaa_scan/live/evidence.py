@@ -7,9 +7,11 @@ Layout (one scan; see docs/live.md):
     engines/<engine>/info.json           `docker info`
     engines/<engine>/version.json        `docker version`
     engines/<engine>/connection.json     how the scan connected (host with any password masked, TLS)
-    report.json  report.sarif  report.txt  one report per format the report registry keeps in evidence
+    report.json  report.sarif  report.txt  report.html   one report per format the registry keeps in evidence
     manifest.json                        UTC scan time, tool version, hosts, rule catalog, every file with its SHA-256
     MANIFEST.sha256                      `sha256sum -c MANIFEST.sha256` verifies every other file
+    MANIFEST.sha256.sig                  with --sign-key: `ssh-keygen -Y sign` of MANIFEST.sha256 (namespace
+                                         hipaa-scan-evidence); `ssh-keygen -Y verify` checks it
 
 Each run reserves its own folder (`choose_folder`): DIR when it does not exist or is empty, else a new subfolder named
 after the scan time (`scan-YYYYMMDDTHHMMSSZ`, `-2`, `-3`... if taken), so two runs never share or mix one. The files
@@ -269,6 +271,9 @@ class EvidenceWriter:
 
 
 MANIFEST = "MANIFEST.sha256"
+SIGNATURE = MANIFEST + ".sig"  # the SSH signature of MANIFEST.sha256 (--sign-key): not listed, it signs the list
+NAMESPACE = "hipaa-scan-evidence"  # the ssh-keygen -Y namespace: a signature made for anything else does not verify
+SIGN_SECONDS = 120.0  # ssh-keygen may ask for the key's passphrase on the terminal; it is stopped after this
 _MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
 
 
@@ -276,7 +281,9 @@ def verify(root: str) -> List[str]:
     """Problems found checking an evidence folder against its MANIFEST.sha256 (empty: the folder is intact): a
     listed file missing or changed, as `sha256sum -c` reports them, a malformed manifest line, and any file or link
     in the folder the manifest does not list. write_evidence runs it on what it wrote before publishing the folder;
-    an auditor may run it on a published one (`sha256sum -c` checks the listed files only)."""
+    an auditor may run it on a published one (`sha256sum -c` checks the listed files only). MANIFEST.sha256.sig,
+    the manifest's signature, is the one file besides the manifest that it does not list (`ssh-keygen -Y verify`
+    checks it)."""
     problems: List[str] = []
     try:
         with open(os.path.join(root, MANIFEST), "rb") as handle:
@@ -307,7 +314,7 @@ def verify(root: str) -> List[str]:
     for folder, dirs, files in os.walk(root):
         for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(folder, d))):
             rel = os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
-            if rel != MANIFEST and (rel not in listed or os.path.islink(os.path.join(folder, name))):
+            if rel not in (MANIFEST, SIGNATURE) and (rel not in listed or os.path.islink(os.path.join(folder, name))):
                 problems.append(f"{rel}: not in {MANIFEST}" if rel not in listed else f"{rel}: a symbolic link")
     return problems
 
@@ -360,11 +367,56 @@ class Evidence:
     redirected: bool  # the folder given existed and was not empty: this is a new subfolder of it
     files: Dict[str, str]  # location path (container://name, engine://label) -> absolute evidence file
     lines: Dict[str, Dict[str, int]]  # location path -> key path -> line in that file
+    manifest_sha256: str = ""  # the SHA-256 of MANIFEST.sha256, to be recorded outside the folder
+    signature: Optional[str] = None  # the signature file (absolute), when --sign-key signed the manifest
+    sign_error: Optional[str] = None  # why signing failed (one line); the evidence is kept, unsigned
 
 
-def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: Optional[str] = None) -> Evidence:
+def sign_manifest(folder: str, key: str, timeout: float = SIGN_SECONDS) -> None:
+    """Sign `folder`/MANIFEST.sha256 with `ssh-keygen -Y sign -f key -n hipaa-scan-evidence`, which writes
+    MANIFEST.sha256.sig beside it. `key` is a private key file, or a public one whose private key an ssh-agent holds.
+    ssh-keygen is given that one file, no other; its stdin is empty. Raises EvidenceError (one line) on any failure,
+    leaving no signature behind."""
+    import shutil
+    import subprocess
+
+    from hipaa_scan.visible import visible
+
+    program = shutil.which("ssh-keygen")
+    target = os.path.join(folder, MANIFEST)
+    why = ""
+    if program is None:
+        why = "ssh-keygen not found (install OpenSSH's client: openssh-client)"
+    elif not os.path.isfile(key):
+        why = "no such key file"
+    else:
+        try:
+            proc = subprocess.run([program, "-q", "-Y", "sign", "-f", key, "-n", NAMESPACE, target],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  timeout=timeout, check=False)
+            if proc.returncode != 0 or not os.path.isfile(target + ".sig"):
+                said = [ln.replace("Enter passphrase:", "").strip()  # its prompt, when it had no terminal
+                        for ln in proc.stderr.decode("utf-8", "replace").splitlines()]
+                said = [ln for ln in said if ln]
+                why = f"ssh-keygen failed (exit {proc.returncode})" + (f": {said[-1][:200]}" if said else "")
+        except subprocess.TimeoutExpired:
+            why = f"ssh-keygen did not finish within {timeout:g} s (a key that needs a passphrase, with no terminal?)"
+        except OSError as exc:
+            why = f"cannot run ssh-keygen: {exc.strerror or exc}"
+    if why:
+        try:
+            os.unlink(target + ".sig")
+        except OSError:
+            pass
+        raise EvidenceError(visible(f"cannot sign the evidence manifest with {key}: {why}"))
+
+
+def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: Optional[str] = None,
+                   sign_key: Optional[str] = None) -> Evidence:
     """Write the evidence folder of a live run (see the module's docstring); a problem is one LiveError line and
-    leaves nothing behind."""
+    leaves nothing behind. With `sign_key`, the manifest is signed (`sign_manifest`) before the folder is published;
+    a signing failure does not cost the evidence: the folder is published unsigned and `Evidence.sign_error` says
+    why."""
     from hipaa_scan import __version__
     from hipaa_scan.engine import resource_secrets
     from hipaa_scan.report import REPORTERS, jsonfmt
@@ -420,6 +472,10 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                              reporter.render(result, run, category=category, artifact_paths=rel_files,
                                              artifact_lines=lines, srcroot=folder))
         summary = jsonfmt.summary(result)
+        from hipaa_scan.controls import view
+        from hipaa_scan.runrecord import record_of
+
+        record = record_of(result)
         manifest = {
             "format": "hipaa-scan-evidence/1",
             "tool": {"name": "hipaa-scan", "version": __version__},
@@ -435,8 +491,12 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
                             "state": item.get("state"), "engine": item.get("engine"),
                             "evidence": rel_files.get(item["path"])}
                            for item in run.inventory if item["kind"] == "container"],
-            "rule_catalog": [{"id": m.id, "name": m.name, "severity": m.severity, "origin": m.origin}
+            # effective severities (the configuration's overrides applied), as the findings carry them
+            "rule_catalog": [{"id": m.id, "name": m.name, "severity": record.severity_of(m),
+                              "default_severity": m.severity, "origin": m.origin}
                              for m in sorted(result.rules, key=lambda m: m.id)],
+            "run": record.as_dict(),
+            "controls": [c.as_dict() for c in view(result)],
             "summary": {k: summary[k] for k in ("findings", "suppressed", "errors", "by_severity", "by_rule")},
             "notes": list(result.notes),
             "errors": [{"path": e.path, "kind": e.kind, "message": e.message} for e in result.errors],
@@ -444,12 +504,19 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
             "verify": "sha256sum -c MANIFEST.sha256 (run inside this folder)",
         }
         writer.write_json("manifest.json", manifest)
-        writer.write(MANIFEST, writer.manifest_lines(), record=False)
+        manifest_text = writer.manifest_lines()
+        writer.write(MANIFEST, manifest_text, record=False)
         writer.close()
         problems = verify(staging.path)  # what is on disk is what was hashed, before the folder is published
         if problems:
             raise EvidenceError(f"the evidence written to {staging.path} does not match its manifest: "
                                 f"{'; '.join(problems[:3])}; nothing was left in {folder}")
+        sign_error = None
+        if sign_key is not None:
+            try:
+                sign_manifest(staging.path, sign_key)
+            except EvidenceError as exc:
+                sign_error = str(exc)
         staging.publish()
     except EvidenceError as exc:
         if writer is not None:
@@ -464,4 +531,6 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
             staging.discard()
         raise
     files = {path: os.path.join(os.path.abspath(folder), *rel.split("/")) for path, rel in rel_files.items()}
-    return Evidence(folder, redirected, files, lines)
+    signature = os.path.join(folder, SIGNATURE) if sign_key is not None and sign_error is None else None
+    return Evidence(folder, redirected, files, lines, hashlib.sha256(manifest_text.encode("utf-8")).hexdigest(),
+                    signature, sign_error)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hipaa_scan.live.targets import Target
     from hipaa_scan.engine import ScanOptions
     from hipaa_scan.model import ScanResult
+    from hipaa_scan.runrecord import RunRecord
 
 
 def audit(targets: List[Target], selection: Selection, timeout: float = DEFAULT_TIMEOUT,
@@ -69,6 +70,22 @@ def scan(run: LiveRun, options: ScanOptions) -> ScanResult:
     result = scan_documents(run.documents, options, run.errors)
     result.notes = list(run.notes) + list(result.notes)
     return result
+
+
+def record_run(record: RunRecord, run: LiveRun, inspect_paths: Sequence[str] = (),
+               info_path: Optional[str] = None) -> None:
+    """What a live run adds to its run record: the engines (label, host, server version, containers, error), the
+    container count, the SHA-256 of every offline input, and the end time."""
+    record.roots = [] if run.offline else [cap.target.shown for cap in run.captures]
+    record.engines = [{"label": cap.label, "host": None if run.offline else cap.target.shown,
+                       "server_version": (cap.version or {}).get("Version") or (cap.info or {}).get("ServerVersion"),
+                       "containers": len(cap.containers), "error": cap.error} for cap in run.captures]
+    record.containers = sum(1 for item in run.inventory if item["kind"] == "container")
+    for path in inspect_paths:
+        record.add_input(path, "inspect")
+    if info_path:
+        record.add_input(info_path, "info")
+    record.end()
 
 
 # --- rendering -----------------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ REPORTERS: Dict[str, Reporter] = {
     "text": Format("text", "txt", scan="text", live="livetext", evidence=True),
     "json": Format("json", "json", scan="jsonfmt", live="jsonfmt", evidence=True),
     "sarif": Format("sarif", "sarif", scan="sarif", live="sarif", evidence=True),
+    "markdown": Format("markdown", "md", scan="markdown", live="markdown", evidence=True),
+    "html": Format("html", "html", scan="htmlfmt", live="htmlfmt", evidence=True),
 }
 
 FORMATS: List[str] = list(REPORTERS)  # the --format choices, in the order the help lists them

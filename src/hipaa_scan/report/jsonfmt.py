@@ -1,19 +1,22 @@
-"""JSON report, schema version 1 (src/hipaa_scan/schemas/report.schema.json)."""
+"""JSON report, schema version 2 (src/hipaa_scan/schemas/report.schema.json): version 2 added the run record
+(`run`, runrecord.py) and the control-by-control view (`controls`, controls.py)."""
 
 from __future__ import annotations
 
 import json.encoder
 
 from hipaa_scan import __version__
+from hipaa_scan.controls import view
 from hipaa_scan.model import ScanResult
 from hipaa_scan.report import jsonwrite
+from hipaa_scan.runrecord import record_of
 from hipaa_scan.scan.stream import Encoder, encoded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, TextIO, Tuple
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def finding_dict(f) -> Dict[str, Any]:
@@ -109,12 +112,14 @@ def report_dict(result: ScanResult, show_suppressed: bool = True) -> Dict[str, A
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hipaa-scan", "version": __version__},
+        "run": lambda: record_of(result).as_dict(),
         "findings": items,
         "errors": [
             {k: v for k, v in {"path": e.path, "kind": e.kind, "message": e.message, "rule_id": e.rule_id}.items()
              if v is not None}
             for e in result.errors
         ],
+        "controls": lambda: [c.as_dict() for c in view(result)],
         "summary": lambda: summary(result),
         **({"notes": iter(result.notes)} if result.notes else {}),  # a split scan's are read back as written
     }

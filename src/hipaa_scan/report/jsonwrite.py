@@ -33,7 +33,8 @@ def escape_surrogates(text: str) -> str:
     the escape reads back as the same character."""
     if text.isascii() or not _SURROGATE.search(text):
         return text
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    escaped: str = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escaped
 
 
 _SURROGATE = lazy("[\ud800-\udfff]")

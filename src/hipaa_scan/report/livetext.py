@@ -51,6 +51,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
     console.print(f"[bold]hipaa-scan {mode} audit{markup(when)}:[/] {_count(len(containers), 'container')} on "
                   f"{_count(len(engines), 'engine') if engines else 'no engine info'}")
     console.print()
+    plain.header(console, buffer, result, color)
 
     for item in engines:
         facts = ", ".join(x for x in (f"Docker {item['version']}" if item.get("version") else "",
@@ -78,6 +79,7 @@ def render(result: ScanResult, color: bool = False, quiet: bool = False, fail_on
                 names.add(_name(f))
         console.print(plain.safeguard_table(per, "Containers and engines with findings", _listed))
 
+    plain.control_summary(console, buffer, result, color)
     tally = result.tally()
     parts = [f"{tally.by_severity[s]} {s}" for s in reversed(SEVERITIES) if tally.by_severity[s]]
     affected = {f.location.path for f in active if f.location.path.startswith("container://")}

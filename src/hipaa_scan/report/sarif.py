@@ -149,6 +149,7 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         column_kind="unicodeCodePoints",
     )
     log = _to_json(om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run]))
+    _recorded(log["runs"][0], result)
     # a split scan's workers may have written the results already
     texts = encoded(result.findings, finding_encoder) if not (artifact_paths or artifact_lines) else None
     if texts is not None:
@@ -156,6 +157,24 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
     else:  # converted as they are written
         log["runs"][0]["results"] = (result_dict(f, index, artifact_paths, artifact_lines) for f in result.findings)
     return log
+
+
+def _recorded(run: Dict[str, Any], result: ScanResult) -> None:
+    """The run record in the SARIF run: the invocation's times and working directory, and the record and the
+    control-by-control view as run properties."""
+    from hipaa_scan.controls import view
+    from hipaa_scan.runrecord import record_of
+
+    record = record_of(result)
+    invocation = run["invocations"][0]
+    if record.started:
+        invocation["startTimeUtc"] = record.started
+    if record.ended:
+        invocation["endTimeUtc"] = record.ended
+    invocation.setdefault("workingDirectory", {"uri": _cwd_uri(record.working_directory)})
+    run.setdefault("properties", {})
+    run["properties"]["hipaa-scan/run"] = record.as_dict()
+    run["properties"]["hipaa-scan/controls"] = [c.as_dict() for c in view(result)]
 
 
 def rule_index(rules: Iterable[RuleMeta]) -> Dict[str, int]:

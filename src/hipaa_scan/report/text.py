@@ -43,6 +43,8 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
         width = max(100, shutil.get_terminal_size((120, 24)).columns) if color else 120
     console = Console(file=buffer, force_terminal=color, no_color=not color, color_system="standard" if color else None,
                       width=width, highlight=False, soft_wrap=True, emoji=False)  # `:smile:` stays text
+    if not quiet:
+        header(console, buffer, result, color)
 
     path = None
     for f in shown:  # sorted by file first, so one file's findings come together
@@ -83,6 +85,7 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
     if tally.active:
         per = {cite: (counts, tally.rules_by_safeguard[cite]) for cite, counts in tally.by_safeguard.items()}
         console.print(safeguard_table(per, "Rules", ", ".join))
+    control_summary(console, buffer, result, color)
     parts = [f"{tally.by_severity[s]} {s}" for s in reversed(SEVERITIES) if tally.by_severity[s]]
     line = (f"{tally.active} finding{'s' if tally.active != 1 else ''}"
             + (f" ({', '.join(parts)})" if parts else "")
@@ -95,6 +98,30 @@ def write(result: ScanResult, buffer: TextIO, color: bool = False, quiet: bool =
     console.print(line)
     for note in result.notes:
         console.print(f"[dim]{markup(note)}[/]")
+
+
+def header(console: Any, buffer: TextIO, result: ScanResult, color: bool) -> None:
+    """The run record's short header (runrecord.header_lines), then a blank line."""
+    from hipaa_scan.runrecord import header_lines, record_of
+
+    _lines(console, buffer, header_lines(record_of(result)), color)
+    buffer.write("\n")
+
+
+def control_summary(console: Any, buffer: TextIO, result: ScanResult, color: bool) -> None:
+    """The control-by-control view, compact (controls.summary_lines), then a blank line."""
+    from hipaa_scan.controls import summary_lines, view
+
+    _lines(console, buffer, summary_lines(view(result)), color)
+    buffer.write("\n")
+
+
+def _lines(console: Any, buffer: TextIO, lines: List[str], color: bool) -> None:
+    for line in lines:  # a configuration path or rule name may hold anything: shown with visible()/markup()
+        if color:
+            console.print(f"[dim]{markup(line)}[/]")
+        else:
+            buffer.write(visible(line) + "\n")
 
 
 def _where(f: Finding) -> str:

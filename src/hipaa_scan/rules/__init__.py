@@ -14,7 +14,7 @@ from hipaa_scan.rules.base import Rule, RuleMeta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Sequence
+    from typing import Dict, Iterable, List, Sequence, Set
 
 # id -> module under hipaa_scan.rules
 BUILTIN: Dict[str, str] = {
@@ -147,7 +147,7 @@ def _packs_may_exist() -> bool:
     return False
 
 
-def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: set) -> List[Rule]:
+def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: Set[str]) -> List[Rule]:
     """Rules from installed packs. The entry-point name is the id prefix the pack owns; it must load to a
     callable returning Rule objects (or to a list of them)."""
     from importlib import metadata

@@ -10,7 +10,7 @@ from hipaa_scan.sources.kinds import SourceKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 PROJECT_URL = "https://github.com/hipaa-scan/hipaa-scan"
 RULE_ID = lazy(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -172,7 +172,7 @@ def label_at(res: Resource, loc: Optional[Location]) -> str:
     return what
 
 
-def _stage_lookup(res: Resource, stages: Any) -> Tuple[List[int], set]:
+def _stage_lookup(res: Resource, stages: Any) -> Tuple[List[int], Set[int]]:
     """The stages' first lines, and the indexes of the stages the final one is built on: computed once per
     Resource (a Dockerfile of many stages has many findings to label)."""
     found = res.stage_lookup
@@ -204,7 +204,7 @@ def rule_options(declared: Any) -> Tuple[RuleOption, ...]:
     return tuple(sorted(declared, key=lambda option: option.name))
 
 
-def user_placeholders(ctx: Any) -> list:
+def user_placeholders(ctx: Any) -> List[Any]:
     """A rule's configured `placeholder_patterns`, compiled with RE2 (linear time; checked when the configuration
     is loaded, and compiled once per run)."""
     patterns = ctx.options.get("placeholder_patterns") or ()

@@ -38,7 +38,8 @@ def _schema() -> Dict[str, Any]:
         here = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas", "rule.schema.json")
         with open(here, encoding="utf-8") as handle:
             _SCHEMA_CACHE["rule"] = json.load(handle)
-    return _SCHEMA_CACHE["rule"]
+    schema: Dict[str, Any] = _SCHEMA_CACHE["rule"]
+    return schema
 
 
 def validate(data: Any, path: str) -> None:
@@ -75,11 +76,13 @@ def _compile(pattern: str, path: str, checked: bool) -> "re.Pattern[str]":
     when first used, with Python's engine; a rules-dir file's are compiled now with RE2, which matches in linear
     time whatever the pattern (userre), so that a bad one is reported before the scan and none can hang it."""
     if checked:
-        return lazy(pattern, re.IGNORECASE)
+        bundled: "re.Pattern[str]" = lazy(pattern, re.IGNORECASE)
+        return bundled
     from hipaa_scan.userre import UserPatternError, compile_user
 
     try:
-        return compile_user(pattern)
+        compiled: "re.Pattern[str]" = compile_user(pattern)
+        return compiled
     except UserPatternError as exc:
         raise RuleFileError(f"{path}: bad regular expression {pattern!r}: {exc}") from None
 
@@ -134,7 +137,8 @@ class _Matcher:
                           key="logging_driver", evidence=f"logging driver {value}")
 
     def _format(self, res: Resource, loc: Optional[Location], name: str, value: str, match: str) -> str:
-        return self.message.format(resource=label_at(res, loc), name=name, value=value, match=match)
+        text: str = self.message.format(resource=label_at(res, loc), name=name, value=value, match=match)
+        return text
 
 
 
@@ -202,7 +206,8 @@ def _parse(raw: bytes, path: str) -> Dict[str, Any]:
         raise RuleFileError(f"{path}: {exc}") from None
     if duplicates:
         raise RuleFileError(f"{path}: duplicate key {duplicates[0][0]!r} at line {duplicates[0][1][0]}")
-    return json.loads(json.dumps(data, default=str))
+    plain: Dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
 
 
 # A rule file, once parsed (and validated), is remembered as JSON by its content: later runs neither parse YAML

@@ -1,7 +1,16 @@
 """HS102 privileged-container: the container runs with --privileged."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS102", name="privileged-container", severity="critical", confidence="high",
@@ -15,6 +24,6 @@ META = meta(
 )
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     if res.privileged is not None and str(res.privileged.value).lower() == "true":
         yield Hit(res.privileged.loc, f"{res.label} runs privileged", key="privileged", evidence="privileged=true")

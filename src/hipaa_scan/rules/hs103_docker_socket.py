@@ -1,7 +1,16 @@
 """HS103 docker-socket-mount: the Docker engine's socket is mounted into a container."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, Optional
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS103", name="docker-socket-mount", severity="critical", confidence="high",
@@ -25,13 +34,13 @@ SOCKET_NAMES = ("/docker.sock", "/podman.sock", "/containerd.sock")
 WINDOWS_PIPE = "\\pipe\\docker_engine"  # \\.\pipe\docker_engine, also written //./pipe/docker_engine
 
 
-def is_socket_path(path):
+def is_socket_path(path: Optional[str]) -> bool:
     clean = (path or "").rstrip("/")
     return (clean in SOCKETS or clean.endswith(SOCKET_NAMES) or clean in ("/var/run", "/run")
             or clean.replace("/", "\\").lower().endswith(WINDOWS_PIPE))
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     for mount in res.mounts:
         if mount.type in ("bind", "npipe") and is_socket_path(mount.source):
             yield Hit(mount.loc, f"{res.label} mounts the container engine socket {mount.source}",

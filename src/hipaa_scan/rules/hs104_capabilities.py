@@ -1,7 +1,16 @@
 """HS104 dangerous-capability: a powerful Linux capability is added."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS104", name="dangerous-capability", severity="high", confidence="high",
@@ -21,7 +30,7 @@ DANGEROUS = frozenset({
 })
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     for cap in res.cap_add:
         name = str(cap.value).strip().upper()
         if name.startswith("CAP_"):

@@ -1,10 +1,19 @@
 """HS105 security-profile-disabled: seccomp, AppArmor or SELinux confinement switched off."""
 
+from __future__ import annotations
+
 import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS105", name="security-profile-disabled", severity="high", confidence="high",
@@ -20,7 +29,7 @@ META = meta(
 DISABLED = lazy(r"^(seccomp|apparmor|systempaths)[:=]\s*unconfined$|^label[:=]\s*disable$", re.IGNORECASE)
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     for opt in res.security_opt:
         text = str(opt.value).strip()
         if DISABLED.match(text):

@@ -1,7 +1,16 @@
 """HS106 host-namespace: the container shares the host's network, PID, IPC, UTS or user namespace."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS106", name="host-namespace", severity="high", confidence="high",
@@ -18,7 +27,7 @@ META = meta(
 )
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     for ns, value in sorted(res.namespaces.items()):
         if str(value.value).strip().lower() == "host":
             yield Hit(value.loc, f"{res.label} uses the host {ns} namespace", key=f"ns:{ns}", evidence=f"{ns}: host")

@@ -1,8 +1,17 @@
 """HS107 sensitive-host-mount: a sensitive host path is mounted into the container."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
 from hipaa_scan.rules.hs103_docker_socket import is_socket_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, List, Optional
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS107", name="sensitive-host-mount", severity="high", confidence="high",
@@ -34,23 +43,23 @@ SECRET = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/
           "/home/*/.kube", "/var/lib/docker", "/var/lib/kubelet", "/var/lib/containerd", "/var/lib/rancher")
 
 
-def _under(path, root):
+def _under(path: str, root: str) -> bool:
     """Whether `path` is `root` or below it; a `*` in root matches one path segment."""
     parts, rparts = _parts(path), _parts(root)
     return len(parts) >= len(rparts) and all(r in ("*", p) for p, r in zip(parts, rparts))
 
 
-def _holds(path, secret):
+def _holds(path: str, secret: str) -> bool:
     """Whether the folder `path` holds `secret` (a `*` in secret matches any one segment of path)."""
     parts, sparts = _parts(path), _parts(secret)
     return len(parts) < len(sparts) and all(s in ("*", p) for p, s in zip(parts, sparts))
 
 
-def _parts(path):
+def _parts(path: str) -> List[str]:
     return [p for p in path.split("/") if p]
 
 
-def sensitive(path, read_only=False):
+def sensitive(path: str, read_only: bool = False) -> Optional[str]:
     """Why a host path is sensitive to mount (None: it is not)."""
     clean = "/" + "/".join(_parts(path))
     for secret in SECRET:
@@ -63,7 +72,7 @@ def sensitive(path, read_only=False):
     return None
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     for mount in res.mounts:
         source = mount.source or ""
         if mount.type != "bind" or not source.startswith("/") or is_socket_path(source):

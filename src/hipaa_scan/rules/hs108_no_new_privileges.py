@@ -1,10 +1,19 @@
 """HS108 no-new-privileges-missing: processes may gain privileges through setuid binaries."""
 
+from __future__ import annotations
+
 import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS108", name="no-new-privileges-missing", severity="low", confidence="high",
@@ -20,7 +29,7 @@ META = meta(
 SET = lazy(r"^no-new-privileges(\s*[:=]\s*true)?$", re.IGNORECASE)
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     if any(SET.match(str(opt.value).strip()) for opt in res.security_opt):
         return
     yield Hit(res.anchor, f"{res.label} does not set no-new-privileges", key="no-new-privileges",

@@ -1,7 +1,16 @@
 """HS109 userns-remap-disabled: the engine does not remap container root to an unprivileged host user."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit, Location
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS109", name="userns-remap-disabled", severity="low", confidence="high",
@@ -19,7 +28,7 @@ META = meta(
 )
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     if not res.security_options_known:
         return
     for opt in res.security_opt:

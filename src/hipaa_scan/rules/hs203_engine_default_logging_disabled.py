@@ -1,7 +1,16 @@
 """HS203 engine-default-logging-disabled: the engine's default logging driver is `none`."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS203", name="engine-default-logging-disabled", severity="high", confidence="high",
@@ -19,7 +28,7 @@ META = meta(
 )
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     driver = res.logging_driver
     if driver is not None and str(driver.value).strip().lower() == "none":
         yield Hit(driver.loc, f"{res.label} uses the default logging driver `none`: containers without their own "

@@ -1,10 +1,19 @@
 """HS302 unverified-remote-download: remote content fetched into the build without verification."""
 
+from __future__ import annotations
+
 import re
 
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta, quoted
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS302", name="unverified-remote-download", severity="high", confidence="high",
@@ -26,7 +35,7 @@ PIPE_TO_SHELL = lazy(
     r"\b(ba|z)?sh\s+<\(\s*(curl|wget)\b", re.IGNORECASE)
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     for copy in res.copies:
         instruction, sources, flags = copy.value[:3]
         if instruction == "ADD" and "checksum" not in flags:

@@ -1,7 +1,16 @@
 """HS304 missing-resource-limits: a service can take all of the host's memory or CPU."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS304", name="missing-resource-limits", severity="low", confidence="high",
@@ -17,7 +26,7 @@ META = meta(
 )
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     missing = [name for name in ("memory", "cpus") if name not in res.limits]
     if missing:
         what = " and ".join({"memory": "memory", "cpus": "CPU"}[m] for m in missing)

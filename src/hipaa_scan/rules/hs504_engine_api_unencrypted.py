@@ -1,7 +1,16 @@
 """HS504 engine-api-unencrypted: the Docker engine API is reached over plain TCP, without TLS."""
 
+from __future__ import annotations
+
 from hipaa_scan.model import Hit, Location
 from hipaa_scan.rules.base import meta
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from hipaa_scan.model import Resource
+    from hipaa_scan.rules.base import RuleContext
 
 META = meta(
     id="HS504", name="engine-api-unencrypted", severity="critical", confidence="high",
@@ -21,7 +30,7 @@ META = meta(
 )
 
 
-def check(res, ctx):
+def check(res: Resource, ctx: RuleContext) -> Iterator[Hit]:
     conn = res.connection
     if not isinstance(conn, dict):
         return

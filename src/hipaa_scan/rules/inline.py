@@ -19,7 +19,8 @@ from hipaa_scan.secrets import default_credential, is_placeholder, mask, may_hol
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+    import re
+    from typing import AbstractSet, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
     from hipaa_scan.model import Value
 
 
@@ -28,7 +29,7 @@ def _detected(text: str) -> Tuple[Tuple[credentials.Span, Optional[str]], ...]:
     return tuple(credentials.detect(text))
 
 
-def _detect(text: str, extra) -> Iterable[Tuple[credentials.Span, Optional[str]]]:
+def _detect(text: str, extra: Sequence["re.Pattern[str]"]) -> Iterable[Tuple[credentials.Span, Optional[str]]]:
     return _detected(text) if not extra else credentials.detect(text, extra)
 
 
@@ -94,7 +95,8 @@ def _line_of(written: Written, text: str, span: credentials.Span) -> Location:
     return loc
 
 
-def groups(texts: Iterable[Written], extra=(), defaults: bool = False, elsewhere=frozenset()) -> Iterator[Group]:
+def groups(texts: Iterable[Written], extra: Sequence["re.Pattern[str]"] = (), defaults: bool = False,
+           elsewhere: AbstractSet[str] = frozenset()) -> Iterator[Group]:
     """One Group per line per text. `defaults`: only vendor default credentials (HS402); else only the others.
     `elsewhere`: values reported where they are written (a Compose project's secret `.env` variables), left out."""
     for written in texts:
@@ -124,7 +126,7 @@ def groups(texts: Iterable[Written], extra=(), defaults: bool = False, elsewhere
         yield from by_line.values()
 
 
-def _named(written: Written, text: str, extra, defaults: bool) -> Optional[Group]:
+def _named(written: Written, text: str, extra: Sequence["re.Pattern[str]"], defaults: bool) -> Optional[Group]:
     """A value under a secret's name (a label `com.example.api-token`, a logging option `splunk-token`, an `x-`
     block's `password:`): the whole value is the credential, unless it is a placeholder or a reference."""
     value = text.strip()

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from hipaa_scan.discover import Target
     from hipaa_scan.model import Hit, Location
-    from hipaa_scan.sources.project import Project
+    from hipaa_scan.sources.projectstate import Project
 
 
 def parse_target(path: str, display: str, kind: Optional[str], max_bytes: int,

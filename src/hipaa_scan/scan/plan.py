@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from hipaa_scan.scan.options import ScanOptions
     from hipaa_scan.scan.walk import Place
-    from hipaa_scan.sources.project import Spec
+    from hipaa_scan.sources.projectstate import Spec
 
     Part = Tuple[List[Target], Tuple[str, ...]]  # a part's targets, and the project directories among its units
 
@@ -46,7 +46,7 @@ def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, 
     env_files = [os.path.abspath(p) for p in options.env_files] or None
     profiles = tuple(options.profiles)
     if options.compose_files:
-        from hipaa_scan.sources.project import Spec
+        from hipaa_scan.sources.projectstate import Spec
 
         named = [os.path.abspath(f) for f in options.compose_files]
         directory = os.path.dirname(named[0])
@@ -62,7 +62,7 @@ def plan(targets: Sequence[Target], given: Iterable[str], options: ScanOptions, 
             names.setdefault(os.path.dirname(path), {})[os.path.basename(path)] = target.kind
     if not names:
         return []  # only files named on the command line, each scanned on its own: sources.project is not needed
-    from hipaa_scan.sources.project import Spec
+    from hipaa_scan.sources.projectstate import Spec
 
     specs = []
     for directory in sorted(names, key=lambda d: (d.count(os.sep), d)):

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
     # _walk's settings for every directory: root's real path, display prefix (None: display_path), working
-    # directory, excludes, errors, real paths seen, whether several paths were given
-    Where = Tuple[str, Optional[str], str, Sequence[str], List[ScanError], Set[str], bool]
+    # directory, excludes, errors, real paths seen, whether several paths were given, the skip counts (or None)
+    Where = Tuple[str, Optional[str], str, Sequence[str], List[ScanError], Set[str], bool, Optional[Dict[str, int]]]
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "virtualenv", ".virtualenv", "__pycache__",
@@ -39,10 +39,17 @@ def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Tuple[List[Target], List[ScanError]]:
+def discover(paths: Iterable[str], excludes: Sequence[str] = (), skipped: Optional[Dict[str, int]] = None
+             ) -> Tuple[List[Target], List[ScanError]]:
     """Every file to scan under `paths`, each root's in report order, and what could not be listed or opened."""
     errors: List[ScanError] = []
-    return [target for target, _place in walk(paths, excludes, errors)], errors
+    return [target for target, _place in walk(paths, excludes, errors, skipped)], errors
+
+
+def _skip(skipped: Optional[Dict[str, int]], reason: str) -> None:
+    """Count a file or folder the walk leaves out, by reason (runrecord.SKIP_REASONS names them)."""
+    if skipped is not None:
+        skipped[reason] = skipped.get(reason, 0) + 1
 
 
 class Place:
@@ -60,11 +67,12 @@ class Place:
         self.project: Optional[str] = None
 
 
-def walk(paths: Iterable[str], excludes: Sequence[str], errors: List[ScanError]
-         ) -> Iterator[Tuple[Target, Optional[Place]]]:
+def walk(paths: Iterable[str], excludes: Sequence[str], errors: List[ScanError],
+         skipped: Optional[Dict[str, int]] = None) -> Iterator[Tuple[Target, Optional[Place]]]:
     """The files to scan, lazily, each with its directory (None for a file given by name): each given path's in
     report order, one path after the other. A directory's Compose and env files are known (Place.names) when its
-    first file or subdirectory comes. What cannot be read is added to `errors` as the walk goes."""
+    first file or subdirectory comes. What cannot be read is added to `errors` as the walk goes; what is left out
+    is counted by reason in `skipped`, when given."""
     paths = list(paths)
     # Real paths of the files given by name and of linked files; of every file only when several paths are given.
     # Below one root a file reached by its own path is never reached again (directories are never entered
@@ -81,18 +89,20 @@ def walk(paths: Iterable[str], excludes: Sequence[str], errors: List[ScanError]
             errors.append(ScanError(given, f"cannot read: {exc.strerror or exc}", "io"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk(given, excludes, errors, seen, several)
+            yield from _walk(given, excludes, errors, seen, several, skipped)
         elif stat.S_ISREG(st.st_mode):
             real = os.path.realpath(given)
             if real not in seen:
                 seen.add(real)
                 yield Target(given, display_path(given), kind_by_name(os.path.basename(given))), None
+            else:
+                _skip(skipped, "duplicate")
         else:
             errors.append(ScanError(display_path(given), "not a regular file or directory; not opened", "io"))
 
 
-def _walk(root: str, excludes: Sequence[str], errors: List[ScanError], seen: Set[str], several: bool
-          ) -> Iterator[Tuple[Target, Place]]:
+def _walk(root: str, excludes: Sequence[str], errors: List[ScanError], seen: Set[str], several: bool,
+          skipped: Optional[Dict[str, int]] = None) -> Iterator[Tuple[Target, Place]]:
     """Depth first, each directory's entries in report order: a file by its name, a directory by its name and a
     slash, as its files' display paths compare. Only the directories on the way down are held, except when the
     working directory lies below the root: the display paths of files outside it are then absolute, and sorted."""
@@ -104,7 +114,7 @@ def _walk(root: str, excludes: Sequence[str], errors: List[ScanError], seen: Set
     inside = root_abs == cwd or not cwd.startswith(root_abs.rstrip(os.sep) + os.sep)
     root_display = display_path(root, cwd)
     prefix = "" if root_display == "." else root_display.rstrip("/") + "/"
-    where = (root_real, prefix if inside else None, cwd, excludes, errors, seen, several)
+    where = (root_real, prefix if inside else None, cwd, excludes, errors, seen, several, skipped)
     if not inside:
         yield from sorted(_depth_first(root, where), key=lambda pair: pair[0].display)
         return
@@ -155,7 +165,7 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: Where
           ) -> Optional[Tuple[Iterator[Any], Place, str]]:
     """One directory's files to scan (targets) and subdirectories to enter (their names), in report order, with
     its Place and its path relative to the root; None if it cannot be listed (an error is recorded)."""
-    root_real, prefix, cwd, excludes, errors, seen, several = where
+    root_real, prefix, cwd, excludes, errors, seen, several, skipped = where
     try:
         with os.scandir(directory) as it:
             entries = list(it)
@@ -174,31 +184,41 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: Where
         if is_dir:
             if _enters(rel, entry.name, entry.path, excludes):
                 items.append((entry.name + "/", entry.name))
+            elif skipped is not None:
+                _skip(skipped, "excluded_dir" if entry.name not in SKIP_DIRS and excludes
+                      and _excluded(rel, entry.name, excludes) else "skipped_dir")
             continue
         kind = _scanned_kind(rel, entry.name, excludes)
         if kind is None:
+            if skipped is not None:
+                _skip(skipped, "unrecognised_file" if kind_by_name(entry.name) is None else "excluded_file")
             continue
         if is_link:
             real = os.path.realpath(entry.path)
             if not real.startswith(root_real + os.sep):
+                _skip(skipped, "link_outside_root")
                 continue  # never follow a link out of the scanned root
             try:
                 if not stat.S_ISREG(os.stat(real).st_mode):
+                    _skip(skipped, "not_regular")
                     continue
             except OSError:
                 continue
             if real in seen or walked(real[len(root_real) + 1:].replace(os.sep, "/"), root_real, excludes):
+                _skip(skipped, "duplicate")
                 continue  # another link to it came first, or the walk scans it under its own name
             seen.add(real)
         else:
             try:
                 if not entry.is_file(follow_symlinks=False):
+                    _skip(skipped, "not_regular")
                     continue  # FIFOs, sockets and devices are never opened
             except OSError:
                 continue
             if several:  # below one root each file has one path: only another given path can repeat it
                 real = os.path.join(root_real, rel)
                 if real in seen:
+                    _skip(skipped, "duplicate")
                     continue
                 seen.add(real)
         if kind in ("compose", "env"):

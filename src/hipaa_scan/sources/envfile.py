@@ -37,8 +37,9 @@ class EnvFileError(Exception):
 
 
 def _unescape(match: Any) -> str:
-    ch = match.group(1)
-    return ESCAPES.get(ch, "\\" + ch)
+    ch: str = match.group(1)
+    unescaped: str = ESCAPES.get(ch, "\\" + ch)
+    return unescaped
 
 
 def _closers(text: str) -> List[int]:

@@ -22,7 +22,7 @@ from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional, Tuple
+    from typing import Any, Callable, Dict, Optional, Set, Tuple
 
 RESET, OVERRIDE = "!reset", "!override"
 REPLACED = {"command", "entrypoint"}
@@ -30,7 +30,7 @@ BY_NAME = {"environment", "labels", "annotations", "sysctls", "extra_hosts"}
 AS_MAPPING = {"depends_on", "networks"}
 
 
-class SrcPos(tuple):
+class SrcPos(tuple):  # type: ignore[type-arg]  # (typing is not imported at run time)
     """A (line, column) position that also knows the file it was written in."""
 
     path: str
@@ -41,7 +41,7 @@ class SrcPos(tuple):
         return obj
 
 
-def stamp(node: Any, path: str, _seen: Optional[set] = None) -> None:
+def stamp(node: Any, path: str, _seen: Optional[Set[int]] = None) -> None:
     """Give every position in the tree its file (aliased nodes are visited once)."""
     seen = _seen if _seen is not None else set()
     if not isinstance(node, (YMap, YList)) or id(node) in seen:

@@ -271,7 +271,8 @@ class _Loader:
         key = (path, name, id(cfg), id(env))
         found = self.extends_cache.get(key)
         if found is not None and found[1] is env and found[2] is cfg:
-            return found[0]  # resolved already (for another service that extends it)
+            resolved: YMap = found[0]  # resolved already (for another service that extends it)
+            return resolved
         out = self._extended(cfg, svc, name, path, env, chain)
         self.extends_cache[key] = (out, env, cfg)
         return out
@@ -300,7 +301,8 @@ class _Loader:
         for k in svc:
             if k != "extends":
                 put(local, k, svc[k], svc)
-        return merge(base, local, ("services", name))
+        merged: YMap = merge(base, local, ("services", name))
+        return merged
 
     def included(self, cfg: YMap, path: str, env: ProjectEnv, chain: Tuple[str, ...]) -> YMap:
         entries = cfg["include"] if isinstance(cfg["include"], YList) else [cfg["include"]]

@@ -28,7 +28,7 @@ from hipaa_scan.yamlsrc import TaggedScalar, YList, YMap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 # `${VAR}`, `$VAR`, `${VAR:-default}`, `${VAR?error}`...: forms whose value, when VAR is set, is VAR's value
 REQUIRED = lazy(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?")  # `${VAR:?error}`, `${VAR?error}`
@@ -187,7 +187,7 @@ def unset_note(path: str, line: Optional[int], name: str, raw: str, required: Op
 
 
 def interpolate_tree(node: Any, env: ProjectEnv, notes: List[str], uses: Dict[PosKey, Uses], path: str,
-                     budget: Optional[Budget] = None, _seen: Optional[set] = None) -> None:
+                     budget: Optional[Budget] = None, _seen: Optional[Set[int]] = None) -> None:
     """Interpolate every scalar value of a loaded file (`path`) in place (keys are not), recording each value's
     `Uses` by the position it was written at. Aliased nodes are visited once. Raises InterpolationError past the
     file's `budget`."""
