@@ -379,6 +379,8 @@ DEV = {
     at("HS501", "realistic", "compose.yaml", "6379:6379"),
     at("HS501", "realistic", "compose.override.yaml", "5432:5432"),
     at("HS501", "realistic", "compose.override.yaml", "9000:9000"),  # only once merged with the MinIO image
+    at("HS505", "realistic", "compose.yaml", "DATABASE_URL"),  # postgresql:// without sslmode
+    at("HS505", "realistic", "compose.yaml", "REDIS_URL"),  # redis://
 } | service_keys("compose.yaml", "api", "worker", "db", "cache", "files") \
   | service_keys("compose.yaml", "files", rules=("HS101",))  # MinIO with no user: root by default
 PROD = {
@@ -386,6 +388,8 @@ PROD = {
     at("HS401", "realistic", "compose.yaml", "--requirepass"),
     at("HS401", "realistic", ".env", "MINIO_ROOT_PASSWORD="),
     at("HS401", "realistic", "config/api.vars", "SESSION_SECRET"),
+    at("HS505", "realistic", "compose.yaml", "DATABASE_URL"),
+    at("HS505", "realistic", "compose.yaml", "REDIS_URL"),
 } | service_keys("compose.yaml", "api", "worker", "db", "cache", "files") \
   | service_keys("compose.yaml", "files", rules=("HS101",))
 

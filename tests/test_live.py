@@ -79,7 +79,8 @@ def fleet_specs(tmp: Path):
                      BASE | {"HS301", "HS403", "HS501"}, True),  # 7.2 follows redis's patch releases: movable
         "hs-env": ("hs-busybox:1.0", {"environment": {
             "OPENAI_API_KEY": PLANTED, "xpack.security.enabled": "false", "LANGCHAIN_TRACING_V2": "true",
-            "AUDIT_LOG_RETENTION_DAYS": "365"}}, BASE | {"HS401", "HS404", "HS503", "HS201"}, True),
+            "AUDIT_LOG_RETENTION_DAYS": "365", "REDIS_URL": "redis://cache:6379/0"}},
+            BASE | {"HS401", "HS404", "HS503", "HS201", "HS505", "HS506"}, True),
         "hs-nolog": ("hs-busybox:1.0", {"log_config": {"type": "none"}}, BASE - {"HS204"} | {"HS202"}, True),
         # an audit trail on stdout kept by json-file on the host (HS202, low); CapDrop without ALL (HS111);
         # json-file rotated (no HS204)

@@ -137,7 +137,8 @@ def test_builtin_options_are_declared_once_with_kind_default_and_description():
     assert declared == {"HS101": {"nonroot_base_images": ("strings", []), "root_images": ("strings", [])},
                         "HS201": {"min_days": ("integer", 2555)},
                         "HS307": {"as_of": ("string", ""), "eol_releases": ("strings", [])},
-                        "HS401": {"placeholder_patterns": ("patterns", [])}}
+                        "HS401": {"placeholder_patterns": ("patterns", [])},
+                        "HS506": {"key_variables": ("strings", []), "vendor_hosts": ("strings", [])}}
     schema = options.config_schema((m.id, m.options) for m in (r.meta for r in load_rules(packs=False)))
     assert schema["properties"]["rules"]["properties"]["HS201"] == {
         "type": "object", "additionalProperties": False,

@@ -1,51 +1,38 @@
-"""Data the rules share: the datastore catalogue (images and ports), recognised by image and container port.
+"""Data the rules share: the datastore catalogue (datastores, PHI servers and log collectors: their images, ports
+and role), recognised by image and container port. The table is the package's data/datastores.json (dated, with its
+sources), read once at import.
 
-Extendable from configuration: `Datastores.extended(extra)` adds products, images and ports.
+Extendable from configuration (`datastores` in .hipaa-scan.yaml): `Datastores.extended(extra)` adds products,
+images and ports, or with `replace: true` replaces a product's images and ports (an empty list of both removes it).
 """
 
 from __future__ import annotations
+
+import json
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
-# product -> (image name patterns matched against the repository's last path components, ports)
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "datastores.json")
+ROLES = ("datastore", "PHI server", "log collector")
+
+
+def _load() -> Dict[str, Any]:
+    with open(_DATA, encoding="utf-8") as handle:
+        data: Dict[str, Any] = json.load(handle)
+        return data
+
+
+# data/datastores.json: each product's image name patterns (matched against the repository's last path
+# components), its container ports, the ports distinctive enough to mark it whatever the image, and its role.
+CATALOGUE: Dict[str, Any] = _load()
 DATASTORES: Dict[str, Tuple[Tuple[str, ...], Tuple[int, ...]]] = {
-    "Redis": (("redis", "redis-stack", "redis-stack-server", "valkey", "keydb", "dragonfly", "redismod", "rejson",
-               "redisearch"), (6379, 6380, 8001)),
-    "MinIO": (("minio",), (9000, 9001)),
-    "PostgreSQL": (("postgres", "postgresql", "postgis", "pgvector", "timescaledb", "timescaledb-ha", "supabase/postgres"),
-                   (5432,)),
-    "MySQL": (("mysql", "mariadb", "percona", "mysql-server"), (3306, 33060)),
-    "MongoDB": (("mongo", "mongodb", "mongodb-community-server"), (27017, 27018, 27019)),
-    "Elasticsearch": (("elasticsearch", "elasticsearch/elasticsearch"), (9200, 9300)),
-    "OpenSearch": (("opensearch",), (9200, 9300, 9600)),
-    "Kibana": (("kibana",), (5601,)),
-    "etcd": (("etcd",), (2379, 2380)),
-    "Milvus": (("milvus",), (19530, 9091)),
-    "Memcached": (("memcached",), (11211,)),
-    "RabbitMQ": (("rabbitmq",), (5672, 15672, 5671)),
-    "Kafka": (("kafka", "cp-kafka", "cp-server"), (9092, 9093, 9094)),
-    "ZooKeeper": (("zookeeper", "cp-zookeeper"), (2181,)),
-    "Qdrant": (("qdrant",), (6333, 6334)),
-    "Chroma": (("chroma", "chromadb"), (8000,)),
-    "Weaviate": (("weaviate",), (8080, 50051)),
-    "Neo4j": (("neo4j",), (7474, 7687)),
-    "Cassandra": (("cassandra",), (9042, 7000)),
-    "CouchDB": (("couchdb",), (5984,)),
-    "InfluxDB": (("influxdb",), (8086,)),
-    "ClickHouse": (("clickhouse-server", "clickhouse"), (8123, 9000)),
-    "SQL Server": (("mssql/server", "mssql-server-linux", "azure-sql-edge"), (1433,)),
-    "Oracle": (("oracle/database", "oracle-free", "oracle-xe"), (1521,)),
-    "NATS": (("nats",), (4222,)),
-}
-# Ports distinctive enough to mark a datastore even when the image is not recognised (built locally, renamed).
+    entry["name"]: (tuple(entry["images"]), tuple(entry["ports"])) for entry in CATALOGUE["products"]}
 DISTINCTIVE_PORTS: Dict[int, str] = {
-    6379: "Redis", 5432: "PostgreSQL", 3306: "MySQL", 27017: "MongoDB", 9200: "Elasticsearch", 9300: "Elasticsearch",
-    2379: "etcd", 2380: "etcd", 19530: "Milvus", 11211: "Memcached", 5672: "RabbitMQ", 15672: "RabbitMQ",
-    9092: "Kafka", 2181: "ZooKeeper", 6333: "Qdrant", 7687: "Neo4j", 9042: "Cassandra", 5984: "CouchDB",
-    1433: "SQL Server", 1521: "Oracle",
-}
+    port: entry["name"] for entry in CATALOGUE["products"] for port in entry.get("distinctive", ())}
+PRODUCT_ROLES: Dict[str, str] = {entry["name"]: entry.get("role", "datastore") for entry in CATALOGUE["products"]}
 
 
 def image_repository(image: str) -> str:
@@ -75,12 +62,13 @@ def image_tag(image: str) -> Tuple[Optional[str], Optional[str]]:
 class Datastores:
     """Which images are which datastore product, and the ports that give a product away. Treated as immutable."""
 
-    __slots__ = ("products", "distinctive", "_known")
+    __slots__ = ("products", "distinctive", "roles", "_known")
 
     def __init__(self, products: Mapping[str, Tuple[Tuple[str, ...], Tuple[int, ...]]],
-                 distinctive: Mapping[int, str]) -> None:
+                 distinctive: Mapping[int, str], roles: Optional[Mapping[str, str]] = None) -> None:
         self.products = products
         self.distinctive = distinctive
+        self.roles: Mapping[str, str] = roles if roles is not None else {}
         self._known: Dict[str, Optional[str]] = {}  # image -> product: several rules ask of every service's image
 
     def product_of_image(self, image: Optional[str]) -> Optional[str]:
@@ -108,22 +96,37 @@ class Datastores:
     def ports_of(self, product: str) -> Tuple[int, ...]:
         return self.products[product][1]
 
+    def role_of(self, product: str) -> str:
+        """`datastore`, `PHI server` or `log collector`."""
+        return self.roles.get(product, "datastore")
+
     def extended(self, extra: Iterable[Mapping[str, Any]]) -> "Datastores":
         products = dict(self.products)
         distinctive = dict(self.distinctive)
+        roles = dict(self.roles)
         for entry in extra:
             name = str(entry["name"])
             images = tuple(str(i) for i in entry.get("images", ()))
             ports = tuple(int(p) for p in entry.get("ports", ()))
-            old_images, old_ports = products.get(name, ((), ()))
-            products[name] = (old_images + images, old_ports + ports)
+            if entry.get("replace"):
+                distinctive = {port: owner for port, owner in distinctive.items() if owner != name}
+                if not images and not ports:
+                    products.pop(name, None)
+                    roles.pop(name, None)
+                    continue
+                products[name] = (images, ports)
+            else:
+                old_images, old_ports = products.get(name, ((), ()))
+                products[name] = (old_images + images, old_ports + ports)
+            if entry.get("role"):
+                roles[name] = str(entry["role"])
             if entry.get("distinctive"):
                 for port in ports:
                     distinctive[port] = name
-        return Datastores(products, distinctive)
+        return Datastores(products, distinctive, roles)
 
 
-DEFAULT_DATASTORES = Datastores(DATASTORES, DISTINCTIVE_PORTS)
+DEFAULT_DATASTORES = Datastores(DATASTORES, DISTINCTIVE_PORTS, PRODUCT_ROLES)
 
 
 def datastore_for(datastores: Datastores, image: Optional[str], container_port: Optional[int]) -> Optional[str]:

@@ -179,13 +179,19 @@ SETTINGS: Dict[str, Setting] = {s.name: s for s in [
                                  "reason": {"type": "string", "minLength": 3}}}}),
     Setting("rules", config="rules", schema={"type": "object", "description": "Rule options, by rule id."}),
     Setting("datastores", config="datastores", schema={
-        "type": "array", "description": "Extra datastores: their image names and ports (HS402, HS403, HS501).",
+        "type": "array", "description": ("Extra datastores, PHI servers and log collectors: their image names and "
+                                         "ports (HS402, HS403, HS501); the package's table is data/datastores.json."),
         "items": {"type": "object", "additionalProperties": False, "required": ["name"],
                   "properties": {"name": {"type": "string", "minLength": 1},
                                  "images": {"type": "array", "items": {"type": "string"}},
                                  "ports": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
                                  "distinctive": {"type": "boolean",
-                                                 "description": "The ports mark this datastore whatever the image."}}}}),
+                                                 "description": "The ports mark this datastore whatever the image."},
+                                 "role": {"enum": ["datastore", "PHI server", "log collector"],
+                                          "description": "What the product holds (default: datastore)."},
+                                 "replace": {"type": "boolean",
+                                             "description": ("Replace the product's images and ports instead of "
+                                                             "adding to them; with neither, remove it.")}}}}),
     Setting("baseline", config="baseline", schema={
         "type": "string", "minLength": 1,
         "description": "Baseline file (relative to this configuration file's folder), as --baseline; the command "

@@ -138,6 +138,9 @@ DEFAULT_CREDENTIALS: Tuple[Tuple["re.Pattern[str]", Tuple[str, ...], str], ...] 
     (lazy(r"(^|_)ORTHANC_+(\w*_)?(PASSWORD|PASS|PWD)$"), ("orthanc",), "Orthanc"),
     # OpenEMR's documented first login (admin/pass)
     (lazy(r"^(OE_PASS|OPENEMR_ADMIN_PASS(WORD)?)$"), ("pass",), "OpenEMR"),
+    # Milvus's root password (`Milvus`), as the server's first-boot setting or a client's password or token
+    (lazy(r"^COMMON_SECURITY_DEFAULTROOTPASSWORD$|(^|_)MILVUS_+(\w*_)?(PASSWORD|PASS|PWD)$"), ("milvus",), "Milvus"),
+    (lazy(r"(^|_)MILVUS_+(\w*_)?TOKEN$"), ("root:milvus",), "Milvus"),
 )
 
 
@@ -149,7 +152,7 @@ DEFAULT_PAIRS = {
     ("neo4j", "neo4j"): "Neo4j", ("postgres", "postgres"): "PostgreSQL", ("root", "root"): "the service",
     ("admin", "password"): "the service", ("root", "password"): "the service", ("sa", "sa"): "the service",
     ("kibana", "changeme"): "Kibana", ("admin", "changeme"): "the service", ("grafana", "admin"): "Grafana",
-    ("orthanc", "orthanc"): "Orthanc",
+    ("orthanc", "orthanc"): "Orthanc", ("root", "milvus"): "Milvus",
 }
 
 

@@ -50,6 +50,8 @@ BUILTIN: Dict[str, str] = {
     "HS501": "hs501_datastore_port",
     "HS503": "hs503_third_party_tracing",
     "HS504": "hs504_engine_api_unencrypted",
+    "HS505": "hs505_datastore_connection_unencrypted",
+    "HS506": "hs506_phi_egress_to_llm_vendor",
 }
 
 

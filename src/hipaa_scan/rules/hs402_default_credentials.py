@@ -11,12 +11,14 @@ META = meta(
     id="HS402", name="default-credentials", severity="critical", confidence="high",
     hipaa=["164.312(d)", "164.312(a)(1)", "164.308(a)(5)(ii)(D)"], cwe=["CWE-1392", "CWE-798"],
     sources=["dockerfile", "compose", "env", "container"],
-    summary=("Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, admin/admin..., "
-             "in variables or written as `user:password` in commands, URLs, labels and healthchecks."),
+    summary=("Vendor default credentials: minioadmin, postgres/postgres, elastic/changeme, guest/guest, root/Milvus, "
+             "admin/admin..., in variables or written as `user:password` in commands, URLs, labels and healthchecks."),
     description=(
         "Default credentials are the first thing an attacker tries and are published in every vendor's "
         "documentation. A datastore guarded by them is effectively unauthenticated. MinIO started without a root "
-        "password falls back to minioadmin/minioadmin, Grafana without an admin password to admin/admin. A "
+        "password falls back to minioadmin/minioadmin, Grafana without an admin password to admin/admin, Milvus with "
+        "authorization on and no COMMON_SECURITY_DEFAULTROOTPASSWORD to root/Milvus (also a client's "
+        "`MILVUS_PASSWORD=Milvus` or `MILVUS_TOKEN=root:Milvus`). A "
         "client setting named after the product it logs in to holds that product's default (`PG_PWD=postgres`, "
         "`MYSQL_PWD=root`, `ES_PWD=elastic`, `ORTHANC__POSTGRESQL__PASSWORD=postgres`), a user and password set "
         "side by side make a default pair (`spring.datasource.username=admin` with `...password=admin`), and a "
@@ -55,12 +57,29 @@ def check(res, ctx):
                 not any(v.name in MINIO_PASSWORD_VARS for v in res.env) and not res.env_file:
             yield Hit(res.anchor, f"{res.label} runs MinIO without a root password, so minioadmin/minioadmin applies",
                       key="minio-default", evidence="no MINIO_ROOT_PASSWORD")
+    if res.kind in ("compose", "container") and res.image is not None and ctx.datastores is not None and \
+            not res.builds and ctx.datastores.product_of_image(str(res.image.value)) == "Milvus":
+        yield from _milvus_root(res)
     if res.kind in ("compose", "container") and res.image is not None and not res.builds and \
             GRAFANA_IMAGE.search(image_repository(str(res.image.value))) and not res.env_file and \
             not any(v.name in GRAFANA_PASSWORD_VARS for v in res.env) and \
             not any(GRAFANA_CONFIG.search(m.target or "") for m in res.mounts):
         yield Hit(res.anchor, f"{res.label} runs Grafana without an admin password, so admin/admin applies",
                   key="grafana-default", evidence="no GF_SECURITY_ADMIN_PASSWORD")
+
+
+def _milvus_root(res):
+    """Milvus with authorization on keeps root/Milvus unless its first boot sets another root password."""
+    from hipaa_scan.rules.hs403_datastore_auth import TRUTHY, milvus_configured
+
+    enabled = res.env_value("COMMON_SECURITY_AUTHORIZATIONENABLED")
+    if enabled is None or not TRUTHY.match((enabled.value or "").strip().strip("\"'")):
+        return  # authorization off is HS403's finding; root/Milvus is then not even asked for
+    if res.env_file or milvus_configured(res) or res.env_value("COMMON_SECURITY_DEFAULTROOTPASSWORD") is not None:
+        return  # a default root password that is set is judged as a variable above
+    yield Hit(enabled.loc, f"{label_at(res, enabled.loc)} turns Milvus authorization on without "
+                           "COMMON_SECURITY_DEFAULTROOTPASSWORD, so the root user keeps the Milvus default credential "
+                           "(root/Milvus)", key="milvus-root-default", evidence="no COMMON_SECURITY_DEFAULTROOTPASSWORD")
 
 
 def _default(product):

@@ -2,7 +2,7 @@
 
 import re
 
-from hipaa_scan.catalog import image_repository
+from hipaa_scan.catalog import image_repository, image_tag
 from hipaa_scan.lazyre import lazy
 from hipaa_scan.model import Hit
 from hipaa_scan.rules.base import label_at, meta
@@ -15,7 +15,9 @@ META = meta(
              "MYSQL_ALLOW_EMPTY_PASSWORD, Redis without a password (the official image ignores REDIS_PASSWORD) or "
              "with --protected-mode no, MongoDB without a root user, etcd serving clients over plain HTTP beyond "
              "loopback, Orthanc (a PACS) with AuthenticationEnabled false, NEO4J_AUTH=none, PgBouncer AUTH_TYPE "
-             "trust, Grafana's anonymous Admin."),
+             "trust, Grafana's anonymous Admin, Milvus without common.security.authorizationEnabled, Qdrant without an "
+             "API key, Weaviate with anonymous access, Chroma without an auth provider, dcm4chee's archive image "
+             "without its -secure variant."),
     description=(
         "A datastore that lets any client in turns every container on its network, and anything that can reach a "
         "published port, into a reader and writer of the ePHI it holds. Redis is judged by its image's own "
@@ -26,7 +28,15 @@ META = meta(
         "Orthanc serves DICOM studies, ePHI, over its REST API: `AuthenticationEnabled` false (the "
         "`ORTHANC__AUTHENTICATION_ENABLED` switch, or in a JSON value such as `ORTHANC_JSON`) is reported unless "
         "the authorization plugin is configured beside it (`ORTHANC__AUTHORIZATION__*`, an `Authorization` "
-        "block, a mounted `auth*.json`), which authenticates every request itself."),
+        "block, a mounted `auth*.json`), which authenticates every request itself. Vector stores hold the "
+        "documents (clinical notes, reports) a RAG stack retrieves: Milvus authenticates only with "
+        "`COMMON_SECURITY_AUTHORIZATIONENABLED=true` (judged on the standalone server and the proxy), Qdrant only "
+        "with `QDRANT__SERVICE__API_KEY`, Weaviate only with an API-key or OIDC method (anonymous access otherwise), "
+        "Chroma only with `CHROMA_SERVER_AUTHN_PROVIDER`; a mounted configuration file (`/milvus/configs`, "
+        "`/qdrant/config`) is given the benefit of the doubt. dcm4chee-arc-light's archive images without `-secure` "
+        "in their tag serve the archive UI and REST API without any login. HAPI FHIR and other FHIR servers take "
+        "their authentication from code (interceptors) or a proxy in front, which a configuration does not show: "
+        "they are judged only by HS501, when published."),
     remediation=(
         "Enable authentication: a password from a secret store (`--requirepass` via a config file, "
         "`POSTGRES_PASSWORD_FILE`), scram-sha-256 instead of trust, HTTPS client URLs with client certificates for "
@@ -96,13 +106,121 @@ def check(res, ctx):
     product = ctx.datastores.product_of_image(image)
     args = [str(t.value) for t in res.command]
     env = {v.name for v in res.env}
-    if product == "Redis":
+    if product in VECTOR_STORES:
+        yield from VECTOR_STORES[product](res, args)
+    elif product == "dcm4chee":
+        yield from _dcm4chee(res, image)
+    elif product == "Redis":
         yield from _redis(res, image, args)
     elif product == "MongoDB" and not env & {"MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD_FILE",
                                              "MONGODB_ROOT_PASSWORD", "MONGODB_ROOT_PASSWORD_FILE"}:
         if "--auth" not in args and not res.env_file:
             yield Hit(res.anchor, f"{res.label} runs MongoDB without a root user, so authentication is off",
                       key="mongo-auth", evidence="no MONGO_INITDB_ROOT_PASSWORD")
+
+
+# -- Vector stores (Milvus, Qdrant, Weaviate, Chroma) and dcm4chee -------------------------------------------------
+
+MILVUS_CONFIG = lazy(r"^/milvus/configs(/|$)")
+MILVUS_WORKER = lazy(r"\b(querynode|datanode|indexnode|querycoord|datacoord|indexcoord|rootcoord|mixcoord|"
+                     r"streamingnode)\b")
+QDRANT_CONFIG = lazy(r"^/qdrant/config(/|$)")
+
+
+def _on(var):
+    return var is not None and bool(TRUTHY.match((var.value or "").strip().strip("\"'")))
+
+
+def _off(var):
+    return var is not None and bool(FALSY.match((var.value or "").strip().strip("\"'")))
+
+
+def milvus_configured(res):
+    """A Milvus configuration file we cannot see (milvus.yaml, user.yaml under /milvus/configs) may set anything."""
+    return any(MILVUS_CONFIG.match(m.target or "") for m in res.mounts)
+
+
+def _milvus(res, args):
+    """Milvus serves clients without authentication unless common.security.authorizationEnabled is on (off by
+    default). Judged on the standalone server and the proxy, which take client connections."""
+    if any(MILVUS_WORKER.search(a) for a in args):
+        return
+    switch = res.env_value("COMMON_SECURITY_AUTHORIZATIONENABLED")
+    if _on(switch) or res.env_file or milvus_configured(res):
+        return
+    if switch is not None and switch.value is None:
+        return  # passed through from the deploying shell: not known here
+    if _off(switch):
+        yield Hit(switch.loc, f"{label_at(res, switch.loc)} sets COMMON_SECURITY_AUTHORIZATIONENABLED="
+                              f"{switch.value.strip()}: Milvus then lets any client read and write its collections",
+                  key="milvus-auth", evidence="common.security.authorizationEnabled off")
+    elif switch is None:
+        yield Hit(res.anchor, f"{res.label} runs Milvus without COMMON_SECURITY_AUTHORIZATIONENABLED=true "
+                              "(common.security.authorizationEnabled is off by default): any client can read and "
+                              "write its collections", key="milvus-auth", evidence="no authorizationEnabled")
+
+
+def _qdrant(res, args):
+    key = res.env_value("QDRANT__SERVICE__API_KEY")
+    if res.env_file or any(QDRANT_CONFIG.match(m.target or "") for m in res.mounts) or \
+            any(a.startswith("--config-path") for a in args):
+        return
+    if key is not None and (key.value is None or key.value.strip().strip("\"'")):
+        return
+    where = key.loc if key is not None else res.anchor
+    yield Hit(where, f"{label_at(res, where)} runs Qdrant without an API key (QDRANT__SERVICE__API_KEY"
+                     f"{' is empty' if key is not None else ' is not set'}): any client can read and write its "
+                     "collections", key="qdrant-auth", evidence="no QDRANT__SERVICE__API_KEY")
+
+
+WEAVIATE_METHODS = ("AUTHENTICATION_APIKEY_ENABLED", "AUTHENTICATION_OIDC_ENABLED")
+
+
+def _weaviate(res, args):
+    if res.env_file or any(_on(res.env_value(n)) for n in WEAVIATE_METHODS):
+        return
+    if any(res.env_value(n) is not None and res.env_value(n).value is None for n in WEAVIATE_METHODS):
+        return  # passed through from the deploying shell
+    if _on(res.env_value("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED")):
+        return  # reported on that variable (ENV_CHECKS)
+    yield Hit(res.anchor, f"{res.label} runs Weaviate with no authentication method enabled "
+                          "(AUTHENTICATION_APIKEY_ENABLED or AUTHENTICATION_OIDC_ENABLED): anonymous clients can "
+                          "read and write", key="weaviate-auth", evidence="no authentication method")
+
+
+CHROMA_AUTH = ("CHROMA_SERVER_AUTHN_PROVIDER", "CHROMA_SERVER_AUTH_PROVIDER", "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE",
+               "CHROMA_SERVER_AUTH_CREDENTIALS_FILE", "CHROMA_SERVER_AUTHN_CREDENTIALS",
+               "CHROMA_SERVER_AUTH_CREDENTIALS")
+
+
+def _chroma(res, args):
+    if res.env_file:
+        return
+    for name in CHROMA_AUTH:
+        var = res.env_value(name)
+        if var is not None and (var.value is None or var.value.strip().strip("\"'")):
+            return
+    yield Hit(res.anchor, f"{res.label} runs Chroma without an authentication provider (CHROMA_SERVER_AUTHN_PROVIDER "
+                          "and its credentials): any client can read and write its collections",
+              key="chroma-auth", evidence="no CHROMA_SERVER_AUTHN_PROVIDER")
+
+
+VECTOR_STORES = {"Milvus": _milvus, "Qdrant": _qdrant, "Weaviate": _weaviate, "Chroma": _chroma}
+
+
+def _dcm4chee(res, image):
+    """dcm4chee-arc-light's archive images come in two variants: `-secure` tags protect the UI and REST API with
+    Keycloak; the others take no login at all."""
+    repo = image_repository(image)
+    if not repo.rsplit("/", 1)[-1].startswith("dcm4chee-arc"):
+        return  # the LDAP or database image of the archive
+    tag = image_tag(image)[0] or "latest"
+    if "$" in tag or "secure" in tag.lower():
+        return
+    where = res.image.loc if res.image is not None else res.anchor
+    yield Hit(where, f"{res.label} runs the dcm4chee archive without its -secure variant: the archive's web UI and "
+                     "REST API (studies, reports, patient data) take no login", key="dcm4chee-auth",
+              evidence="dcm4chee-arc image without -secure")
 
 
 # -- Orthanc, Grafana ----------------------------------------------------------------------------------------------
