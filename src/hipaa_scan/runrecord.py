@@ -374,14 +374,14 @@ class RunRecord:
 
     def excluded(self, meta: RuleMeta) -> Optional[str]:
         """Why the configuration kept `meta` from running, or None if it did not."""
-        from hipaa_scan.rules import _matches
+        from hipaa_scan.rules import wanted
 
-        if self.select and not any(_matches(meta.id, meta.name, [s]) for s, _ in self.select):
+        if self.select and not wanted(meta.id, meta.name, [s for s, _ in self.select], ()):
             sources = sorted({src for _s, src in self.select})
             listed = ", ".join(s for s, _ in self.select)
             return f"not selected (select: {listed} {_from(sources)})"
         for selector, source in self.ignore:
-            if _matches(meta.id, meta.name, [selector]):
+            if not wanted(meta.id, meta.name, (), [selector]):
                 return f"ignored {_from([source])} (ignore: {selector})"
         return None
 
