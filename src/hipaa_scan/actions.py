@@ -123,14 +123,18 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
     from hipaa_scan.catalog import DEFAULT_DATASTORES
     from hipaa_scan.config import ConfigError, load_config, severity_overrides
     from hipaa_scan.engine import ScanOptions
-    from hipaa_scan.rules import RuleLoadError, load_rules
+    from hipaa_scan.rules import RuleLoadError, check_references, load_rules
 
     try:
+        check_references(_split(select), "--select", rules_dir)
+        check_references(_split(ignore), "--ignore", rules_dir)
         known = []
         if config_path or _config_present():
             known = [r.meta for r in load_rules(rules_dirs=rules_dir)]
         cfg = load_config(config_path, known)
         data = baseline_mod.load(baseline_path) if baseline_path else None
+        if data is not None:
+            baseline_mod.check_rules(data, str(baseline_path), lambda rule_id: _unknown_id(rule_id, rules_dir))
     except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
         fail(str(exc))
     options = ScanOptions(
@@ -145,6 +149,12 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
         options.max_file_bytes = min(cfg.max_file_bytes, MAX_FILE_BYTES_CAP)  # the schema refuses more; a cap anyway
     options.fail_on = cfg.fail_on
     return options
+
+
+def _unknown_id(rule_id: str, rules_dir: Sequence[str]) -> Optional[str]:
+    from hipaa_scan.rules import unknown_reference
+
+    return unknown_reference(rule_id, rules_dir, prefix=False)
 
 
 def _config_present() -> bool:

@@ -125,9 +125,10 @@ class Runner:
                     self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "
                                                            f"{type(exc).__name__}", "rule", rule.meta.id))
         identify(findings, doc.path)
-        self.errors.extend(apply_inline(doc, findings, self.options.strict))
+        dirs = self.options.rules_dirs
+        self.errors.extend(apply_inline(doc, findings, self.options.strict, dirs))
         for path, lines in doc.files.items():  # a Compose project's other files: their comments count too
-            problems = apply_inline(Document(path, doc.kind, [], lines), findings, self.options.strict)
+            problems = apply_inline(Document(path, doc.kind, [], lines), findings, self.options.strict, dirs)
             self.errors.extend(problems if path in doc.owned else ())
         return scrubbed(findings, doc)
 
@@ -141,7 +142,8 @@ class Runner:
         """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
         out = sorted({redact.text(note) for note in notes})
         if self.options.baseline is not None:
-            out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
+            out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired,
+                                  {rule.meta.id for rule in self.rules})
         return out
 
     def suppress(self, findings: List[Finding]) -> Tuple[Set[str], Set[str]]:
