@@ -167,7 +167,7 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
             ignore: Sequence[str], rules_dir: Sequence[str], category: Optional[str], no_color: bool, quiet: bool,
             config_path: Optional[str], baseline_path: Optional[str], show_suppressed: bool, strict: bool,
             exclude: Sequence[str], compose_files: Sequence[str], env_files: Sequence[str], profiles: Sequence[str],
-            jobs: int) -> NoReturn:
+            jobs: int, root: Optional[str] = None) -> NoReturn:
     """The `scan` command: the parameters are those click passes to it (options.parse_fast returns the same).
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
@@ -187,14 +187,48 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
 
     # a format with a per-finding encoder (JSON, SARIF): worker processes of a large scan encode the findings
     options.finding_encoder = get(fmt).finding_encoder
+    report: Dict[str, Any] = {}
+    if fmt == "sarif":  # URIs relative to the repository root; a path outside it cannot be placed
+        report["root"] = sarif_root(root, list(paths) + list(compose_files))
+        if report["root"] != os.getcwd():
+            options.finding_encoder = None  # the workers' texts are relative to the working directory
     fail_on = fail_on or options.fail_on or "high"  # (the configuration's, set by build_options)
     try:
         result = scan_paths(list(paths) or ([] if compose_files else ["."]), options)
     except RuleLoadError as exc:
         fail(str(exc))
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
-         guard=guard)
+         guard=guard, **report)
     sys.exit(result.exit_code(fail_on))
+
+
+def repository_root(start: str) -> Optional[str]:
+    """The nearest folder from `start` upward that holds `.git` (a folder, or the file of a worktree or
+    submodule), as `git rev-parse --show-toplevel` would answer; git itself is never run."""
+    here = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def sarif_root(root: Optional[str], paths: Sequence[str]) -> str:
+    """The root SARIF URIs are relative to: --root, else the git top level, else the working directory. A path
+    given that lies outside it is one line and exit 2: code scanning cannot place a file outside the checkout."""
+    if root is not None and not os.path.isdir(root):
+        fail(f"--root {root}: not a folder")
+    base = os.path.realpath(root) if root is not None else (repository_root(os.getcwd()) or os.getcwd())
+    if root is None and os.path.realpath(base) != base:
+        base = os.path.realpath(base)
+    for path in paths:
+        absolute = os.path.realpath(path)
+        if absolute != base and not absolute.startswith(base.rstrip(os.sep) + os.sep):
+            fail(f"{path}: outside the repository root {base}; SARIF URIs must be relative to it (scan from inside "
+                 "the repository, or pass --root)")
+    return base
 
 
 def found_config() -> Optional[str]:

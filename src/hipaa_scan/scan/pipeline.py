@@ -23,7 +23,7 @@ from operator import itemgetter
 from hipaa_scan import baseline, redact
 from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, Suppression, sha256
-from hipaa_scan.rules.base import Rule, RuleContext
+from hipaa_scan.rules.base import Rule, RuleContext, RuleMeta
 from hipaa_scan.scan.options import ScanOptions
 from hipaa_scan.secrets import classify_sensitive, secret_arguments
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
@@ -136,7 +136,12 @@ class Runner:
         """Apply config and baseline suppressions, then order and deduplicate."""
         matched, expired = self.suppress(findings)
         return finish(findings, errors + self.errors, files, resources, self.rules,
-                      self.result_notes(self.notes, matched, expired))
+                      self.result_notes(self.notes, matched, expired), self.options.severity_overrides)
+
+    def metas(self) -> List[RuleMeta]:
+        """The rules that ran, as the result describes them: at the severity the configuration gives each (so
+        SARIF's level and security-severity follow an override)."""
+        return effective(self.rules, self.options.severity_overrides)
 
     def result_notes(self, notes: Iterable[str], matched: Set[str], expired: Set[str]) -> List[str]:
         """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
@@ -245,9 +250,16 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
 
 
 def finish(findings: List[Finding], errors: List[ScanError], files: int, resources: int, rules: List[Rule],
-           notes: Optional[List[str]] = None) -> ScanResult:
-    return ScanResult(ordered(findings), ordered_errors(errors), files, resources, [r.meta for r in rules],
+           notes: Optional[List[str]] = None, overrides: Optional[Dict[str, str]] = None) -> ScanResult:
+    return ScanResult(ordered(findings), ordered_errors(errors), files, resources, effective(rules, overrides),
                       notes or [])
+
+
+def effective(rules: Sequence[Rule], overrides: Optional[Dict[str, str]]) -> List[RuleMeta]:
+    """The rules' metadata with the configuration's severity overrides applied."""
+    if not overrides:
+        return [r.meta for r in rules]
+    return [r.meta.replace(severity=overrides[r.meta.id]) if r.meta.id in overrides else r.meta for r in rules]
 
 
 def ordered(findings: Iterable[Finding]) -> List[Finding]:
