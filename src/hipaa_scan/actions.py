@@ -137,12 +137,18 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
             baseline_mod.check_rules(data, str(baseline_path), lambda rule_id: _unknown_id(rule_id, rules_dir))
     except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
         fail(str(exc))
+    # the configuration's paths are relative to the folder of the file that declares them, whatever the cwd
+    from hipaa_scan.scan.walk import Anchored
+
+    base = os.path.dirname(os.path.abspath(cfg.path)) if cfg.path else None
+    cfg_excludes = [Anchored(p, base) for p in cfg.exclude] if base else cfg.exclude
+    cfg_ignores = [{**entry, "base": base} for entry in cfg.per_path_ignores] if base else cfg.per_path_ignores
     options = ScanOptions(
         select=_split(select) or cfg.select, ignore=_split(ignore) + cfg.ignore,
-        excludes=list(excludes) + cfg.exclude, rules_dirs=list(rules_dir), rule_options=cfg.rules,
+        excludes=list(excludes) + cfg_excludes, rules_dirs=list(rules_dir), rule_options=cfg.rules,
         severity_overrides=severity_overrides(cfg, known),
         datastores=DEFAULT_DATASTORES.extended(cfg.datastores) if cfg.datastores else DEFAULT_DATASTORES,
-        per_path_ignores=cfg.per_path_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "")
+        per_path_ignores=cfg_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "")
     if cfg.max_file_bytes:
         from hipaa_scan.config import MAX_FILE_BYTES_CAP
 

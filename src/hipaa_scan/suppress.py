@@ -99,7 +99,14 @@ def apply_path_ignores(findings: List[Finding], entries: Sequence[dict]) -> None
         if finding.suppression is not None:
             continue
         for entry in entries:
-            if _path_matches(finding.location.path, entry["path"]) and _matches(finding, entry["rules"]):
+            path = finding.location.path
+            if entry.get("base") is not None:  # a configuration's entry: relative to its file's folder
+                from hipaa_scan.discover import anchored
+
+                if "://" in path or anchored(path, entry["base"]) is None:
+                    continue
+                path = anchored(path, entry["base"]) or ""
+            if _path_matches(path, entry["path"]) and _matches(finding, entry["rules"]):
                 finding.suppression = Suppression("config", entry["reason"])
                 break
 
