@@ -150,7 +150,9 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
         results = lambda: (result_dict(f, index, artifact_paths, artifact_lines, root)  # noqa: E731
                            for f in result.findings)
     outside = [err.path for err in _outside(result, root)]
-    plan = _fit(results, len(result.findings)) if len(result.findings) > CHECK_FROM else None
+    # the frame: rule descriptors and properties (FRAME_BYTES), and a notification per error
+    frame = FRAME_BYTES + sum(len(e.path.encode()) * 2 + len(e.message.encode()) + 400 for e in result.errors)
+    plan = _fit(results, MAX_BYTES - frame) if len(result.findings) > CHECK_FROM else None
 
     notifications = []
     for err in result.errors:
@@ -301,7 +303,7 @@ def _size(item: Dict[str, Any]) -> int:
     return len(buffer.getvalue().encode("utf-8")) + len(finding_encoder.separator)
 
 
-def _fit(results: Callable[[], Iterable[Any]], count: int) -> _Fit:
+def _fit(results: Callable[[], Iterable[Any]], budget: int) -> _Fit:
     """A sizing pass over the results: their count and encoded size per priority class."""
     counts: Dict[int, int] = {}
     sizes: Dict[int, int] = {}
@@ -311,7 +313,7 @@ def _fit(results: Callable[[], Iterable[Any]], count: int) -> _Fit:
         cls = _priority(item)
         counts[cls] = counts.get(cls, 0) + 1
         sizes[cls] = sizes.get(cls, 0) + _size(item)
-    return _Fit(counts, sizes, MAX_BYTES - FRAME_BYTES)
+    return _Fit(counts, sizes, budget)
 
 
 FRAME_BYTES = 1_000_000  # room left for the run's frame: rule descriptors, notifications, properties
