@@ -373,8 +373,9 @@ def result_dict(f, index: Dict[str, int], artifact_paths: Optional[Dict[str, str
     if rule != -1:
         out["ruleIndex"] = rule
     if f.suppression is not None:
+        # status (SARIF 2.1.0; sarif-om still knows it by its draft name, state): a suppressed alert is closed
         out["suppressions"] = [{"kind": "inSource" if f.suppression.kind == "inline" else "external",
-                                "status": "accepted", "justification": f.suppression.justification}]
+                                "justification": f.suppression.justification, "status": "accepted"}]
     return out
 
 
