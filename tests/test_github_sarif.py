@@ -100,20 +100,28 @@ def test_a_path_outside_the_root_is_one_line_and_exit_2(repo, tmp_path_factory):
     assert run("scan", str(other), "--format", "json", "--fail-on", "never", cwd=repo).returncode == 0
 
 
-def test_a_project_file_outside_the_root_is_left_out_never_a_file_uri(repo):
-    """A Compose project under the root that builds from outside it: the outside file's findings cannot be placed."""
-    (repo / "app").mkdir()
-    (repo / "app" / "compose.yaml").write_text("services:\n  api:\n    build: ../../outside\n    user: app\n")
-    outside = repo.parent / "outside"
-    outside.mkdir(exist_ok=True)
-    (outside / "Dockerfile").write_text("FROM python:3.12\nRUN curl -k https://example.com/x | sh\n")
-    proc = run("scan", ".", "--format", "sarif", "--fail-on", "never", "--root", ".", cwd=repo / "app")
-    assert "file://" not in json.dumps([r["locations"] for r in json.loads(proc.stdout)["runs"][0]["results"]])
-    if "outside the repository root" in proc.stderr:  # the project read the outside Dockerfile
-        assert proc.returncode == 2
-        log = json.loads(proc.stdout)
-        notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-        assert any("outside the repository root" in n["message"]["text"] for n in notes)
+def test_a_finding_outside_the_root_is_left_out_never_a_file_uri(repo, monkeypatch, capsys):
+    """A finding in a file outside the root (a Compose project may read one): left out of the results, named in a
+    notification and on stderr, and counted as a scan error (exit 2)."""
+    from hipaa_scan.model import Finding, Location, ScanResult
+
+    monkeypatch.chdir(repo / "deploy")
+    inside = Finding("HS101", "root-user", "high", "high", "m", Location("Dockerfile", 1), "image", (), "fp1")
+    outside = Finding("HS101", "root-user", "high", "high", "m", Location("../../elsewhere/Dockerfile", 1), "image",
+                      (), "fp2")
+    absolute = Finding("HS101", "root-user", "high", "high", "m", Location("/opt/other/Dockerfile", 1), "image", (),
+                       "fp3")
+    result = ScanResult([inside, outside, absolute], [], 3, 3, [])
+    log = json.loads(sarif.render(result, root=str(repo)))
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    assert uris(log) == ["deploy/Dockerfile"]
+    assert "file://" not in json.dumps(log["runs"][0]["results"])
+    notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert sorted(n["message"]["text"].split(":")[0] for n in notes) == ["../../elsewhere/Dockerfile",
+                                                                         "/opt/other/Dockerfile"]
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
+    assert result.exit_code("never") == 2
+    assert capsys.readouterr().err.count("outside the repository root") == 2
 
 
 # -- configuration paths ----------------------------------------------------------------------------------------
