@@ -152,7 +152,9 @@ def sarif_dict(result: ScanResult, category: Optional[str] = None,
     outside = [err.path for err in _outside(result, root)]
     # the frame: rule descriptors and properties (FRAME_BYTES), and a notification per error
     frame = FRAME_BYTES + sum(len(e.path.encode()) * 2 + len(e.message.encode()) + 400 for e in result.errors)
-    plan = _fit(results, MAX_BYTES - frame) if len(result.findings) > CHECK_FROM else None
+    plan = None
+    if len(result.findings) > CHECK_FROM and not _fits_as_text(result, texts is not None, MAX_BYTES - frame):
+        plan = _fit(results, MAX_BYTES - frame)
 
     notifications = []
     for err in result.errors:
@@ -240,6 +242,19 @@ def _from_texts(result: ScanResult, root: Optional[str]) -> Callable[[], Iterabl
                 uri = item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
                 yield None if uri.startswith(("file://", "../")) else item
     return gen
+
+
+def _fits_as_text(result: ScanResult, has_texts: bool, budget: int) -> bool:
+    """Whether the workers' encoded results are within both limits as they are: their length is known without
+    decoding them (a sizing pass over a large scan's results costs about a tenth of a second per thousand)."""
+    if not has_texts or len(result.findings) > MAX_RESULTS:
+        return False
+    size = 0
+    for chunk in encoded(result.findings, finding_encoder) or ():
+        size += len(chunk.encode("utf-8", "surrogatepass")) + len(finding_encoder.separator)
+        if size > budget:
+            return False
+    return True
 
 
 def _priority(item: Dict[str, Any]) -> int:
