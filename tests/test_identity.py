@@ -260,7 +260,7 @@ def test_unknown_rule_in_baseline_create_is_exit_2(repo):
     ("severity:\n  HS5O1: low\n", "severity: no rule 'HS5O1'; did you mean HS501"),
     ("per-path-ignores:\n  - path: x\n    rules: [HS4O3]\n    reason: legacy service\n",
      "per-path-ignores: no rule 'HS4O3'; did you mean HS403"),
-    ("rules:\n  HS2O1:\n    min_days: 10\n", "rules: no rule 'HS2O1'; did you mean HS201"),
+    ("rules:\n  HS2O1:\n    min_days: 10\n", "unknown key 'HS2O1' in rules: no rule 'HS2O1'; did you mean HS201"),
 ])
 def test_unknown_rule_in_config_is_exit_2_with_a_hint(repo, config, words):
     (repo / ".hipaa-scan.yaml").write_text(config)

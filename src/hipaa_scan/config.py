@@ -189,8 +189,10 @@ def _validate(data: Dict[str, Any], path: str, known: Sequence[Any]) -> None:
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         if err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            if list(err.absolute_path) == ["rules"]:  # options of a rule that does not exist
-                raise ConfigError(f"{path}: rules: no rule {extra[0]!r}{did_you_mean(extra[0], known)}")
+            if list(err.absolute_path) == ["rules"] and extra[0].upper() not in {m.id for m in known}:
+                # options of a rule that does not exist (a rule without options is a known key that takes none)
+                raise ConfigError(f"{path}: unknown key {extra[0]!r} in rules: no rule {extra[0]!r}"
+                                  f"{did_you_mean(extra[0], known)}")
             raise ConfigError(f"{path}: unknown key {', '.join(map(repr, extra))} in {where}")
         raise ConfigError(f"{path}: {where}: {err.message}")
     write_cache(marker, "")  # remember success
