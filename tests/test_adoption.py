@@ -104,7 +104,7 @@ def test_inline_suppression_with_reason(repo):
     assert finding["suppression"] == {"kind": "inline", "justification": "bound by the host firewall, ticket SEC-9"}
     sarif = json.loads(run("scan", ".", "--format", "sarif", "--select", "HS501", cwd=repo).stdout)
     assert sarif["runs"][0]["results"][0]["suppressions"] == [
-        {"kind": "inSource", "justification": "bound by the host firewall, ticket SEC-9"}]
+        {"kind": "inSource", "justification": "bound by the host firewall, ticket SEC-9", "status": "accepted"}]
     text = run("scan", ".", "--select", "HS501", cwd=repo).stdout
     findings = text.split("\n\n", 1)[1].split("HIPAA controls (45 CFR Part 164)")[0]  # after the run record
     assert "HS501" not in findings and "1 suppressed" in text
@@ -153,7 +153,7 @@ def test_baseline_hides_known_findings_and_shows_new_ones(repo):
     assert "Sup3rS3cretPassw0rd" not in raw
     entries = json.loads(raw)["entries"]
     assert {e["rule_id"] for e in entries} >= {"HS401", "HS501"}
-    assert set(entries[0]) == {"fingerprint", "rule_id", "path", "resource", "reason", "owner"}
+    assert set(entries[0]) == {"fingerprint", "rule_id", "path", "resource", "element", "reason", "owner"}
 
     # edits above the findings do not break the baseline; a new finding shows
     (repo / "compose.yaml").write_text("# header\n# more\n" + REDIS + "  web:\n    image: nginx\n")

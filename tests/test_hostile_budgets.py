@@ -435,7 +435,7 @@ def test_rules_dir_patterns_run_with_re2(tmp_path):
 
 
 def baseline(entries):
-    return json.dumps({"hipaa_scan_baseline": 1, "entries": entries})
+    return json.dumps({"hipaa_scan_baseline": 2, "entries": entries})
 
 
 @pytest.mark.parametrize("text, words", [
@@ -445,8 +445,8 @@ def baseline(entries):
     (baseline([{"fingerprint": 7}]), ["entries[0].fingerprint must be of type string"]),
     (baseline([{"reason": "r"}]), ["entries[0]", "fingerprint"]),
     (baseline([{"fingerprint": "a", "owner": ["x"]}]), ["entries[0].owner"]),
-    ('{"hipaa_scan_baseline": 1, "entries": []' + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}", ["nested"]),
-    ('{"hipaa_scan_baseline": 1, "entries": [], "x": ' + "[" * 50 + "]" * 50 + "}", ["nested deeper"]),
+    ('{"hipaa_scan_baseline": 2, "entries": []' + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}", ["nested"]),
+    ('{"hipaa_scan_baseline": 2, "entries": [], "x": ' + "[" * 50 + "]" * 50 + "}", ["nested deeper"]),
     (baseline([{"fingerprint": "a" * 32, "reason": "x" * 100}] * 200_000), ["limit"]),
 ], ids=["reason-number", "reason-object", "fingerprint-number", "no-fingerprint", "owner-list", "deep", "deeper",
         "huge"])

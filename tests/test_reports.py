@@ -77,7 +77,7 @@ def test_sarif_meets_github_code_scanning_rules(demo_result):
         assert physical["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
         assert not physical["artifactLocation"]["uri"].startswith(("/", "file:"))
         assert physical["region"]["startLine"] >= 1
-        assert result["partialFingerprints"]["hipaaScan/v1"]
+        assert result["partialFingerprints"]["hipaaScan/v2"]
         assert result["message"]["text"]
         assert result["level"] in ("error", "warning", "note")
     notes = run["invocations"][0]["toolExecutionNotifications"]
@@ -97,7 +97,8 @@ def test_sarif_carries_suppression_justification(demo_result):
         jsonschema.Draft4Validator(sarif_schema()).validate(log)
         first = log["runs"][0]["results"][0]
         assert first["suppressions"] == [{"kind": "inSource",
-                                          "justification": "accepted by the security officer, ticket SEC-12"}]
+                                          "justification": "accepted by the security officer, ticket SEC-12",
+                                          "status": "accepted"}]
     finally:
         finding.suppression = None
 
@@ -164,18 +165,24 @@ def _result_via_sarif_om(f, index, artifact_paths, artifact_lines):
     logical = None
     if f.location.key:
         logical = [om.LogicalLocation(fully_qualified_name=f"{f.resource}/{f.location.key}", kind="member")]
-    props = {"severity": f.severity, "confidence": f.confidence, "hipaa": list(f.hipaa), "resource": f.resource}
+    props = {"severity": f.severity, "security-severity": sarif.SECURITY_SEVERITY[f.severity],
+             "confidence": f.confidence, "hipaa": list(f.hipaa), "resource": f.resource}
     if f.evidence:
         props["evidence"] = f.evidence
     suppressions = None
     if f.suppression is not None:
         suppressions = [om.Suppression(kind="inSource" if f.suppression.kind == "inline" else "external",
                                        justification=f.suppression.justification)]
-    return sarif._to_json(om.Result(
+    result = (om.Result(
         rule_id=f.rule_id, rule_index=index.get(f.rule_id, -1), level=sarif.LEVEL[f.severity],
         message=om.Message(text=f.message), locations=[om.Location(physical_location=physical,
                                                                    logical_locations=logical)],
         partial_fingerprints={sarif.FINGERPRINT_KEY: f.fingerprint}, suppressions=suppressions, properties=props))
+    # sarif-om names SARIF 2.1.0's suppression `status` by its draft name (`state`): written where it would be
+    out = sarif._to_json(result)
+    for suppression in out.get("suppressions", ()):
+        suppression["status"] = "accepted"
+    return out
 
 
 def test_sarif_results_are_built_as_sarif_om_would_serialise_them(tmp_path):

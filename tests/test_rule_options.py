@@ -113,7 +113,8 @@ def test_a_pack_rule_option_configured_takes_effect(project):
     ("rules:\n  ACME101: {max_ports: -1}\n", "rules.ACME101.max_ports: -1 is less than the minimum of 0"),
     ("rules:\n  XDIR101: {names: DEBUG}\n", "rules.XDIR101.names: 'DEBUG' is not of type 'array'"),
     ("rules:\n  HS102: {anything: 1}\n", "unknown key 'HS102' in rules"),  # a rule with no options
-    ("rules:\n  ACME999: {max_ports: 1}\n", "unknown key 'ACME999' in rules"),
+    ("rules:\n  ACME999: {max_ports: 1}\n", "unknown key 'ACME999' in rules: no rule 'ACME999' (see `hipaa-scan "
+                                          "rules`)"),
 ])
 def test_an_undeclared_option_or_a_wrong_kind_is_one_line_and_exit_2(project, config, line):
     code, out, err = scan(project, config)
@@ -128,7 +129,8 @@ def test_pack_options_are_unknown_without_the_pack(project):
                           env=dict(os.environ, XDG_CACHE_HOME=str(project / "cache"), HOME=str(project)),
                           capture_output=True, text=True, timeout=120)
     config = project / "work" / ".hipaa-scan.yaml"
-    assert (proc.returncode, proc.stderr) == (2, f"hipaa-scan: error: {config}: unknown key 'XDIR101' in rules\n")
+    assert (proc.returncode, proc.stderr) == (2, f"hipaa-scan: error: {config}: unknown key 'XDIR101' in rules: "
+                                                 "no rule 'XDIR101' (see `hipaa-scan rules`)\n")
 
 
 def test_builtin_options_are_declared_once_with_kind_default_and_description():

@@ -147,23 +147,33 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
     from hipaa_scan.catalog import DEFAULT_DATASTORES
     from hipaa_scan.config import Config, ConfigError, load_config, severity_overrides
     from hipaa_scan.engine import ScanOptions
-    from hipaa_scan.rules import RuleLoadError, load_rules
+    from hipaa_scan.rules import RuleLoadError, check_references, load_rules
 
     try:
+        check_references(_split(select), "--select", rules_dir)
+        check_references(_split(ignore), "--ignore", rules_dir)
         known = []
         if not no_config and (config_path or _config_present()):
             known = [r.meta for r in load_rules(rules_dirs=rules_dir)]
         cfg = Config() if no_config else load_config(config_path, known)
         baseline_path = baseline_path or cfg.baseline  # the command line's, else the configuration's `baseline:`
         data = baseline_mod.load(baseline_path) if baseline_path else None
+        if data is not None:
+            baseline_mod.check_rules(data, str(baseline_path), lambda rule_id: _unknown_id(rule_id, rules_dir))
     except (ConfigError, baseline_mod.BaselineError, RuleLoadError) as exc:
         fail(str(exc))
+    # the configuration's paths are relative to the folder of the file that declares them, whatever the cwd
+    from hipaa_scan.scan.walk import Anchored
+
+    base = os.path.dirname(os.path.abspath(cfg.path)) if cfg.path else None
+    cfg_excludes = [Anchored(p, base) for p in cfg.exclude] if base else cfg.exclude
+    cfg_ignores = [{**entry, "base": base} for entry in cfg.per_path_ignores] if base else cfg.per_path_ignores
     options = ScanOptions(
         select=_split(select) or cfg.select, ignore=_split(ignore) + cfg.ignore,
-        excludes=list(excludes) + cfg.exclude, rules_dirs=list(rules_dir), rule_options=cfg.rules,
+        excludes=list(excludes) + cfg_excludes, rules_dirs=list(rules_dir), rule_options=cfg.rules,
         severity_overrides=severity_overrides(cfg, known),
         datastores=DEFAULT_DATASTORES.extended(cfg.datastores) if cfg.datastores else DEFAULT_DATASTORES,
-        per_path_ignores=cfg.per_path_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "",
+        per_path_ignores=cfg_ignores, strict=strict, baseline=data, baseline_path=baseline_path or "",
         config_path=cfg.path, config_sha256=cfg.sha256)
     if cfg.max_file_bytes:
         from hipaa_scan.config import MAX_FILE_BYTES_CAP
@@ -177,6 +187,12 @@ def build_options(select: Sequence[str], ignore: Sequence[str], excludes: Iterab
     return options
 
 
+def _unknown_id(rule_id: str, rules_dir: Sequence[str]) -> Optional[str]:
+    from hipaa_scan.rules import unknown_reference
+
+    return unknown_reference(rule_id, rules_dir, prefix=False)
+
+
 def _config_present() -> bool:
     from hipaa_scan.config import find_config
 
@@ -187,7 +203,8 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
             ignore: Sequence[str], rules_dir: Sequence[str], category: Optional[str], no_color: bool, quiet: bool,
             config_path: Optional[str], baseline_path: Optional[str], show_suppressed: bool, strict: bool,
             exclude: Sequence[str], compose_files: Sequence[str], env_files: Sequence[str], profiles: Sequence[str],
-            jobs: int, no_config: bool = False, stdin_filename: Optional[str] = None) -> NoReturn:
+            jobs: int, no_config: bool = False, stdin_filename: Optional[str] = None,
+            root: Optional[str] = None) -> NoReturn:
     """The `scan` command: the parameters are those click passes to it (options.parse_fast returns the same).
     Always exits: 0, 1 or 2 as EXIT_HELP says."""
     from hipaa_scan.engine import scan_paths
@@ -216,6 +233,11 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
 
     # a format with a per-finding encoder (JSON, SARIF): worker processes of a large scan encode the findings
     options.finding_encoder = get(fmt).finding_encoder
+    report: Dict[str, Any] = {}
+    if fmt == "sarif":  # URIs relative to the repository root; a path outside it cannot be placed
+        report["root"] = sarif_root(root, list(paths) + list(compose_files))
+        if report["root"] != os.getcwd():
+            options.finding_encoder = None  # the workers' texts are relative to the working directory
     fail_on = fail_on or options.fail_on or "high"  # (the configuration's, set by build_options)
     roots = list(paths) or ([] if compose_files else ["."])
     record.fail_on = fail_on
@@ -235,7 +257,7 @@ def do_scan(paths: Sequence[str], fmt: str, output: Optional[str], fail_on: Opti
     record.end()
     result.record = record
     emit(result, fmt, output, no_color, quiet, fail_on, show_suppressed=show_suppressed, category=category,
-         guard=guard)
+         guard=guard, **report)
     sys.exit(result.exit_code(fail_on))
 
 
@@ -252,6 +274,35 @@ def read_stdin(max_bytes: int) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         fail("`-`: standard input is not valid UTF-8; not scanned")
+
+
+def repository_root(start: str) -> Optional[str]:
+    """The nearest folder from `start` upward that holds `.git` (a folder, or the file of a worktree or
+    submodule), as `git rev-parse --show-toplevel` would answer; git itself is never run."""
+    here = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def sarif_root(root: Optional[str], paths: Sequence[str]) -> str:
+    """The root SARIF URIs are relative to: --root, else the git top level, else the working directory. A path
+    given that lies outside it is one line and exit 2: code scanning cannot place a file outside the checkout."""
+    if root is not None and not os.path.isdir(root):
+        fail(f"--root {root}: not a folder")
+    base = os.path.realpath(root) if root is not None else (repository_root(os.getcwd()) or os.getcwd())
+    if root is None and os.path.realpath(base) != base:
+        base = os.path.realpath(base)
+    for path in paths:
+        absolute = os.path.realpath(path)
+        if absolute != base and not absolute.startswith(base.rstrip(os.sep) + os.sep):
+            fail(f"{path}: outside the repository root {base}; SARIF URIs must be relative to it (scan from inside "
+                 "the repository, or pass --root)")
+    return base
 
 
 def found_config() -> Optional[str]:

@@ -1,7 +1,11 @@
 """Baselines: a JSON file of accepted findings, keyed by fingerprint (never by line), so a legacy repository can
 adopt the scanner and see only new findings. Entries may carry a reason, an owner and an expiry date; an expired
 entry stops hiding its finding, and an entry that matches nothing any more is reported so the file can shrink.
-No message, snippet or value is stored: only rule, path, resource and fingerprint.
+No message, snippet or value is stored: only rule, path, resource, element and fingerprint.
+
+Format 2 fingerprints name the exact element of a finding (scan/pipeline.py): a format 1 file, whose fingerprints
+were shared by distinct findings, is refused with one line saying how to recreate it, never matched silently.
+Entries name known rules; an entry is stale only if its rule ran and it matched nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from hipaa_scan.model import Finding, Suppression
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt  # at run time, each function that uses it imports it: a scan without a baseline does not
-    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-FORMAT = 1
+FORMAT = 2
 
 
 class BaselineError(Exception):
@@ -35,6 +39,8 @@ def create(findings: Iterable[Finding], reason: Optional[str], owner: Optional[s
         seen.add(f.fingerprint)
         entry: Dict[str, Any] = {"fingerprint": f.fingerprint, "rule_id": f.rule_id, "path": f.location.path,
                                  "resource": f.resource}
+        if f.element is not None:  # the key path the fingerprint hashes (redacted), for the people who read the file
+            entry["element"] = "/".join(f.element[0]) + f"#{f.element[1]}"
         if reason:
             entry["reason"] = reason
         if owner:
@@ -74,6 +80,11 @@ def load(path: str) -> Dict[str, Any]:
         raise BaselineError(f"{path}: not a readable baseline ({type(exc).__name__})") from None
     except RecursionError:
         raise BaselineError(f"{path}: not a readable baseline (nested too deeply)") from None
+    if isinstance(data, dict) and isinstance(data.get("hipaa_scan_baseline"), int) and \
+            not isinstance(data.get("hipaa_scan_baseline"), bool) and data["hipaa_scan_baseline"] < FORMAT:
+        raise BaselineError(f"{path}: baseline format {data['hipaa_scan_baseline']} predates the fingerprints of "
+                            f"this version (format {FORMAT}, one per element); re-run `hipaa-scan baseline create "
+                            f"{os.path.basename(path)}` to record them")
     if not isinstance(data, dict) or data.get("hipaa_scan_baseline") != FORMAT or \
             not isinstance(data.get("entries"), list):
         raise BaselineError(f"{path}: not a hipaa-scan baseline (format {FORMAT})")
@@ -140,12 +151,26 @@ def mark(data: Dict[str, Any], findings: Iterable[Finding], path: str,
     return matched, expired
 
 
-def notes(data: Dict[str, Any], path: str, matched: Set[str], expired: Set[str]) -> List[str]:
+def check_rules(data: Dict[str, Any], path: str, known: Callable[[str], Optional[str]]) -> None:
+    """Every entry's rule is one the scanner knows: `known(rule_id)` is None, or the error's text (with a "did you
+    mean")."""
+    for index, entry in enumerate(data["entries"]):
+        rule_id = entry.get("rule_id")
+        problem = known(rule_id) if rule_id else None
+        if problem:
+            raise BaselineError(f"{path}: entries[{index}].rule_id: {problem}")
+
+
+def notes(data: Dict[str, Any], path: str, matched: Set[str], expired: Set[str],
+          ran: Optional[Set[str]] = None) -> List[str]:
+    """What the baseline says of its entries. An entry is stale when it matched nothing and its rule ran (`ran`:
+    the ids of the rules that ran; None: all): with `--select HS501`, the other rules' entries are not stale."""
     out = []
     if expired:
         out.append(f"{len(expired)} baseline entr{'y has' if len(expired) == 1 else 'ies have'} expired and no longer "
                    f"hide findings ({path})")
-    stale = {e["fingerprint"] for e in data["entries"]} - matched
+    stale = {e["fingerprint"] for e in data["entries"]
+             if ran is None or not e.get("rule_id") or e["rule_id"] in ran} - matched
     if stale:
         out.append(f"{len(stale)} baseline entr{'y matches' if len(stale) == 1 else 'ies match'} no finding any "
                    f"more; recreate {path} to shrink it")

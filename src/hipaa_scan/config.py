@@ -193,6 +193,10 @@ def _validate(data: Dict[str, Any], path: str, known: Sequence[Any]) -> None:
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         if err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            if list(err.absolute_path) == ["rules"] and extra[0].upper() not in {m.id for m in known}:
+                # options of a rule that does not exist (a rule without options is a known key that takes none)
+                raise ConfigError(f"{path}: unknown key {extra[0]!r} in rules: no rule {extra[0]!r}"
+                                  f"{did_you_mean(extra[0], known)}")
             raise ConfigError(f"{path}: unknown key {', '.join(map(repr, extra))} in {where}")
         raise ConfigError(f"{path}: {where}: {err.message}")
     write_cache(marker, "")  # remember success
@@ -228,7 +232,16 @@ def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
         [("per-path-ignores", s) for entry in cfg.per_path_ignores for s in entry["rules"]]
     for key, selector in refs:
         if not ok(selector):
-            raise ConfigError(f"{cfg.path}: {key}: no rule {selector!r} (see `hipaa-scan rules`)")
+            raise ConfigError(f"{cfg.path}: {key}: no rule {selector!r}{did_you_mean(selector, known)}")
+
+
+def did_you_mean(selector: str, known: Sequence[Any]) -> str:
+    """"; did you mean HS101?": the known rule ids and names nearest to a reference that names no rule."""
+    import difflib
+
+    close = difflib.get_close_matches(selector.upper(), sorted(m.id for m in known), n=2, cutoff=0.6) + \
+        difflib.get_close_matches(selector, sorted(m.name for m in known), n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else " (see `hipaa-scan rules`)"
 
 
 def load_config(path: Optional[str], known_rules: Sequence[Any] = ()) -> Config:

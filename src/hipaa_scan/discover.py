@@ -160,3 +160,13 @@ def read_bounded(path: str, limit: int, error: type) -> bytes:
         return read_bytes(path, limit)
     except ReadError as exc:
         raise error(f"{path}: {exc}") from None
+
+
+def anchored(path: str, base: str) -> Optional[str]:
+    """`path` relative to the folder `base` (absolute), "/"-separated; None outside it. How a configuration's
+    `exclude` and `per-path-ignores` patterns see a path: from the folder of the file that declares them."""
+    absolute = os.path.abspath(path)
+    inside = base.rstrip(os.sep) + os.sep
+    if not absolute.startswith(inside):
+        return None
+    return absolute[len(inside):].replace(os.sep, "/")

@@ -26,6 +26,10 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     except ImportError:
         from hashlib import sha256 as sha256  # noqa: F401  (re-exported)
 
+# A finding's element: the names of its path inside its resource (a key path, a variable name, an instruction, a
+# port's normalised mapping), and its index among the findings of one rule and resource at that path.
+Element = tuple[tuple[str, ...], int]
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CONFIDENCES = ("low", "medium", "high")
@@ -140,6 +144,13 @@ class Port(Record):
         self.protocol = protocol
         self.loc = loc
         self.published = published  # False for expose-only ports
+
+    @property
+    def mapping(self) -> str:
+        """The mapping normalised as `host_ip:host_port->container_port/proto`, whatever the syntax it was written
+        in: what tells two publications of one port apart (fingerprints)."""
+        host_ip = (self.host_ip or "0.0.0.0").strip("[]")
+        return f"{host_ip}:{self.host_port or ''}->{self.container_port}/{self.protocol}"
 
     @property
     def on_all_interfaces(self) -> bool:
@@ -322,10 +333,11 @@ class Document(Record):
 class Hit(Record):
     """What a rule yields; the engine adds the rule's metadata and the fingerprint."""
 
-    __slots__ = ("loc", "message", "key", "evidence", "severity", "hipaa")
+    __slots__ = ("loc", "message", "key", "evidence", "severity", "hipaa", "element")
 
     def __init__(self, loc: Location, message: str, key: str = "", evidence: Optional[str] = None,
-                 severity: Optional[str] = None, hipaa: Optional[Tuple[str, ...]] = None) -> None:
+                 severity: Optional[str] = None, hipaa: Optional[Tuple[str, ...]] = None,
+                 element: Optional[Tuple[str, ...]] = None) -> None:
         self.loc = loc
         self.message = message
         self.key = key  # what distinguishes this hit within its resource (a variable name, a key path)
@@ -334,6 +346,9 @@ class Hit(Record):
         # the citations this hit relates to, when only some of the rule's apply (HS201 cites the six-year
         # documentation retention only below six years); a subset of the rule's, in its order
         self.hipaa = hipaa
+        # the exact element the hit is about, as a path of names (a port's normalised mapping); None: the engine
+        # derives it from the location's key path and `key` (scan/pipeline.py, `element_of`)
+        self.element = element
 
 
 class Suppression(Record):
@@ -346,12 +361,12 @@ class Suppression(Record):
 
 class Finding(Record):
     __slots__ = ("rule_id", "rule_name", "severity", "confidence", "message", "location", "resource", "hipaa",
-                 "fingerprint", "evidence", "snippet", "suppression")
+                 "fingerprint", "evidence", "snippet", "suppression", "element")
 
     def __init__(self, rule_id: str, rule_name: str, severity: str, confidence: str, message: str,
                  location: Location, resource: str, hipaa: Tuple[str, ...], fingerprint: str,
                  evidence: Optional[str] = None, snippet: Optional[str] = None,
-                 suppression: Optional[Suppression] = None) -> None:
+                 suppression: Optional[Suppression] = None, element: Optional[Element] = None) -> None:
         self.rule_id = rule_id
         self.rule_name = rule_name
         self.severity = severity
@@ -364,6 +379,9 @@ class Finding(Record):
         self.evidence = evidence
         self.snippet = snippet
         self.suppression = suppression
+        # which element of its resource it is about: (key path, index among the hits of one rule on one resource
+        # with that path, in source order); the fingerprint hashes it, never a line number (scan/pipeline.py)
+        self.element = element
 
     @property
     def suppressed(self) -> bool:

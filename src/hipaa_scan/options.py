@@ -97,6 +97,9 @@ SETTINGS: Dict[str, Setting] = {s.name: s for s in [
     Setting("rules_dir", DIR, ("--rules-dir",), multiple=True,
             help="Also load declarative YAML rules from DIR (repeatable)."),
     Setting("category", TEXT, ("--category",), help="SARIF runAutomationDetails.id, to keep several uploads apart."),
+    Setting("root", PATH, ("--root",), metavar="DIR",
+            help="Repository root SARIF URIs are relative to (default: the nearest folder upward from the working "
+                 "directory holding .git, else the working directory)."),
     Setting("no_color", FLAG, ("--no-color",),
             help="No colour (also when NO_COLOR is set or output is not a terminal; FORCE_COLOR colours a report on "
                  "stdout that is not a terminal)."),
@@ -208,7 +211,7 @@ _POLICY = ("config_path", "no_config", "baseline_path", "show_suppressed", "stri
 # command shows it.
 COMMANDS: Dict[str, Tuple[Any, ...]] = {
     "scan": ("paths",) + _REPORT + _POLICY + ("exclude", "compose_files", "env_files", "profiles", "jobs",
-                                              "stdin_filename"),
+                                              "stdin_filename", "root"),
     "live": ("hosts", "context", "all_containers", "containers", "labels", "from_inspect", "from_info",
              "evidence_dir", "sign_key", "timeout", "audit_timeout") + _REPORT + _POLICY,
     "baseline create": (

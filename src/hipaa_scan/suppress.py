@@ -47,8 +47,11 @@ def _matches(finding: Finding, selectors: Sequence[str]) -> bool:
     return any(s.upper() == finding.rule_id or s == finding.rule_name or s == "*" for s in selectors)
 
 
-def apply_inline(doc: Document, findings: List[Finding], strict: bool) -> List[ScanError]:
-    """Mark findings suppressed by comments in their document; return problems with the comments."""
+def apply_inline(doc: Document, findings: List[Finding], strict: bool,
+                 rules_dirs: Sequence[str] = ()) -> List[ScanError]:
+    """Mark findings suppressed by comments in their document; return problems with the comments: one without a
+    reason, one naming no known rule (always: `ignore[HS1O1]` would hide nothing and say nothing), one unused
+    (`strict`)."""
     marks = inline_suppressions(doc)
     if not marks:
         return []
@@ -67,6 +70,9 @@ def apply_inline(doc: Document, findings: List[Finding], strict: bool) -> List[S
                 break
     problems = []
     for mark in marks:
+        unknown = _unknown(mark.selectors, rules_dirs)
+        if unknown:
+            problems.append(ScanError(doc.path, f"line {mark.line}: suppression names {unknown}", "suppression"))
         if not mark.reason:
             problems.append(ScanError(doc.path, f"line {mark.line}: suppression of {', '.join(mark.selectors)} has no "
                                                 "reason, so it suppresses nothing (write the reason after the ])",
@@ -77,12 +83,30 @@ def apply_inline(doc: Document, findings: List[Finding], strict: bool) -> List[S
     return problems
 
 
+def _unknown(selectors: Sequence[str], rules_dirs: Sequence[str]) -> str:
+    """The first selector of a comment that names no rule (id or name; `*` is every rule), with a "did you mean"."""
+    from hipaa_scan.rules import unknown_reference
+
+    for selector in selectors:
+        problem = None if selector == "*" else unknown_reference(selector, rules_dirs, prefix=False)
+        if problem:
+            return problem
+    return ""
+
+
 def apply_path_ignores(findings: List[Finding], entries: Sequence[Dict[str, Any]]) -> None:
     for finding in findings:
         if finding.suppression is not None:
             continue
         for entry in entries:
-            if _path_matches(finding.location.path, entry["path"]) and _matches(finding, entry["rules"]):
+            path = finding.location.path
+            if entry.get("base") is not None:  # a configuration's entry: relative to its file's folder
+                from hipaa_scan.discover import anchored
+
+                if "://" in path or anchored(path, entry["base"]) is None:
+                    continue
+                path = anchored(path, entry["base"]) or ""
+            if _path_matches(path, entry["path"]) and _matches(finding, entry["rules"]):
                 finding.suppression = Suppression("config", entry["reason"])
                 break
 

@@ -14,7 +14,7 @@ from hipaa_scan.rules.base import Rule, RuleMeta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Sequence, Set
+    from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 # id -> module under hipaa_scan.rules
 BUILTIN: Dict[str, str] = {
@@ -123,6 +123,9 @@ def load_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), rules_dir
             raise RuleLoadError(f"duplicate rule id {rule.meta.id} ({seen[rule.meta.id].origin} and {rule.meta.origin})")
         seen[rule.meta.id] = rule.meta
     rules.sort(key=lambda r: r.meta.id)
+    if select and not rules:
+        raise RuleLoadError(f"the selection {', '.join(select)} (less {', '.join(ignore) or 'nothing'} ignored) "
+                            "matches no rule, so nothing would be checked")
     return rules
 
 
@@ -194,3 +197,69 @@ def _pack_rules(select: Sequence[str], ignore: Sequence[str], taken: Set[str]) -
 
 def all_rule_ids() -> List[str]:
     return sorted(set(BUILTIN) | {_id_of_file(p) for p in _yaml_files(builtin_rules_dir())})
+
+
+# -- strict rule references ---------------------------------------------------------------------------------------
+
+_NAMES: Dict[Tuple[str, ...], Dict[str, str]] = {}  # rule folders -> every known rule's id and name (both -> id)
+
+
+def _known(rules_dirs: Iterable[str] = ()) -> Dict[str, str]:
+    """Every rule's id and name the scanner knows (built-in, shipped, --rules-dir, packs), each mapped to its id.
+    Loads every built-in module: asked only for a reference that is not plainly an id or prefix of a known id."""
+    key = tuple(rules_dirs)
+    if key not in _NAMES:
+        known: Dict[str, str] = {}
+        for rule in load_rules(rules_dirs=key):
+            known[rule.meta.id] = rule.meta.id
+            known[rule.meta.name] = rule.meta.id
+        _NAMES[key] = known
+    return _NAMES[key]
+
+
+_IDS: Dict[Tuple[str, ...], List[str]] = {}
+
+
+def _cheap_ids(rules_dirs: Tuple[str, ...]) -> List[str]:
+    """The ids known without importing a rule module (file names); packs and names need `_known`."""
+    if rules_dirs not in _IDS:
+        _IDS[rules_dirs] = _file_ids(rules_dirs)
+    return _IDS[rules_dirs]
+
+
+def _file_ids(rules_dirs: Tuple[str, ...]) -> List[str]:
+    ids = list(BUILTIN) + [_id_of_file(p) for p in _yaml_files(builtin_rules_dir())]
+    for directory in rules_dirs:
+        try:
+            ids.extend(_id_of_file(p) for p in _yaml_files(directory))
+        except RuleLoadError:
+            continue
+    return ids
+
+
+def unknown_reference(selector: str, rules_dirs: Iterable[str] = (), prefix: bool = True) -> Optional[str]:
+    """None when `selector` names a known rule: its id or name, or (`prefix`) the start of an id (`HS5`). Otherwise
+    the one line to show, with the nearest ids and names (difflib) as "did you mean"."""
+    dirs = tuple(rules_dirs)
+    upper = selector.upper()
+    ids = _cheap_ids(dirs)
+    if upper in ids or (prefix and any(i.startswith(upper) for i in ids)):
+        return None
+    known = _known(dirs)
+    if selector in known or upper in known or (prefix and any(i.startswith(upper) for i in known.values())):
+        return None
+    import difflib
+
+    ids_first = sorted(set(known.values()))
+    close = difflib.get_close_matches(upper, ids_first, n=2, cutoff=0.6) + \
+        difflib.get_close_matches(selector, sorted(k for k in known if k not in known.values()), n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; `hipaa-scan rules` lists them"
+    return f"no rule {selector!r}{hint}"
+
+
+def check_references(selectors: Iterable[str], where: str, rules_dirs: Iterable[str] = ()) -> None:
+    """Raise RuleLoadError for the first selector that names no rule, `where` naming the option or key."""
+    for selector in selectors:
+        problem = unknown_reference(selector, rules_dirs)
+        if problem:
+            raise RuleLoadError(f"{where}: {problem}")

@@ -36,7 +36,8 @@ def check(res, ctx):
             host = f"host port {port.host_port}" if port.host_port else "an ephemeral host port"
             yield Hit(port.loc, f"{res.label} publishes {_what(ctx, product)} port {port.container_port} on all "
                                 f"interfaces ({host})", key=f"port:{port.container_port}/{port.protocol}",
-                      evidence=f"{port.host_ip or '0.0.0.0'}:{port.host_port or ''}->{port.container_port}/{port.protocol}")
+                      evidence=f"{port.host_ip or '0.0.0.0'}:{port.host_port or ''}->{port.container_port}/{port.protocol}",
+                      element=("ports", port.mapping))
     network = res.namespaces.get("network")
     if network is not None and str(network.value).lower() == "host":
         product = ctx.datastores.product_of_image(image)

@@ -209,7 +209,7 @@ class _Gathered:
         notes = SpilledNotes([notes for _file, _bounds, notes in parts if notes], spill,
                              runner.result_notes((), self.matched, self.expired))
         return ScanResult(findings, ordered_errors(self.walk_errors + self.errors), self.scanned + len(self.extra),
-                          self.resources, [r.meta for r in runner.rules], notes, _tally=self.tally)
+                          self.resources, runner.metas(), notes, _tally=self.tally)
 
 
 def _work(work: Work, index: int, part: Part) -> Dict[str, Any]:

@@ -23,7 +23,7 @@ from operator import itemgetter
 from hipaa_scan import baseline, redact
 from hipaa_scan.budgets import BudgetExceeded
 from hipaa_scan.model import Document, Finding, Resource, ScanError, ScanResult, Suppression, sha256
-from hipaa_scan.rules.base import Rule, RuleContext
+from hipaa_scan.rules.base import Rule, RuleContext, RuleMeta
 from hipaa_scan.scan.options import ScanOptions
 from hipaa_scan.secrets import classify_sensitive, secret_arguments
 from hipaa_scan.suppress import apply_inline, apply_path_ignores
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
     from hipaa_scan.discover import Target
-    from hipaa_scan.model import Hit, Location
+    from hipaa_scan.model import Element, Hit, Location
     from hipaa_scan.sources.projectstate import Project
 
 
@@ -80,8 +80,11 @@ def parse_text(text: str, display: str, kind: Optional[str], example: bool = Fal
     return doc
 
 
-def fingerprint(rule_id: str, path: str, resource: str, key: str) -> str:
-    raw = "\x1f".join((rule_id, path, resource, key))
+def fingerprint(rule_id: str, path: str, resource: str, element: Element) -> str:
+    """A finding's identity: rule, document, resource and element (key path and index), never a line number, never
+    a value (`element_of` redacts a key that can hold one). Moving lines keeps it; a second element changes it."""
+    names, index = element
+    raw = "\x1f".join((rule_id, path, resource, "\x1e".join(names), str(index)))
     # surrogateescape: a file name that is not UTF-8 is hashed as its own bytes (not a failure of every rule)
     digest: str = sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
     return digest[:32]
@@ -126,9 +129,11 @@ class Runner:
                 except Exception as exc:  # one broken rule is reported, the others go on
                     self.errors.append(ScanError(doc.path, f"rule {rule.meta.id} failed on {res.name}: "
                                                            f"{type(exc).__name__}", "rule", rule.meta.id))
-        self.errors.extend(apply_inline(doc, findings, self.options.strict))
+        identify(findings, doc.path)
+        dirs = self.options.rules_dirs
+        self.errors.extend(apply_inline(doc, findings, self.options.strict, dirs))
         for path, lines in doc.files.items():  # a Compose project's other files: their comments count too
-            problems = apply_inline(Document(path, doc.kind, [], lines), findings, self.options.strict)
+            problems = apply_inline(Document(path, doc.kind, [], lines), findings, self.options.strict, dirs)
             self.errors.extend(problems if path in doc.owned else ())
         return scrubbed(findings, doc)
 
@@ -136,13 +141,19 @@ class Runner:
         """Apply config and baseline suppressions, then order and deduplicate."""
         matched, expired = self.suppress(findings)
         return finish(findings, errors + self.errors, files, resources, self.rules,
-                      self.result_notes(self.notes, matched, expired))
+                      self.result_notes(self.notes, matched, expired), self.options.severity_overrides)
+
+    def metas(self) -> List[RuleMeta]:
+        """The rules that ran, as the result describes them: at the severity the configuration gives each (so
+        SARIF's level and security-severity follow an override)."""
+        return effective(self.rules, self.options.severity_overrides)
 
     def result_notes(self, notes: Iterable[str], matched: Set[str], expired: Set[str]) -> List[str]:
         """The result's notes: warnings gathered while scanning, then what the baseline says of its entries."""
         out = sorted({redact.text(note) for note in notes})
         if self.options.baseline is not None:
-            out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired)
+            out += baseline.notes(self.options.baseline, self.options.baseline_path, matched, expired,
+                                  {rule.meta.id for rule in self.rules})
         return out
 
     def suppress(self, findings: List[Finding]) -> Tuple[Set[str], Set[str]]:
@@ -163,8 +174,38 @@ class Runner:
         origin = doc.provenance.get(hit.loc) if doc.provenance else None
         message = f"{hit.message} ({origin})" if origin else hit.message
         hipaa = m.hipaa if hit.hipaa is None else tuple(c for c in m.hipaa if c in hit.hipaa)
-        return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, hipaa,
-                       fingerprint(m.id, doc.path, res.name, _identity(hit.key)), hit.evidence, snippet)
+        names = hit.element if hit.element is not None else element_of(hit)
+        return Finding(m.id, m.name, severity, m.confidence, message, hit.loc, res.name, hipaa, "", hit.evidence,
+                       snippet, element=(names, 0))
+
+
+def element_of(hit: Hit) -> Tuple[str, ...]:
+    """The element a hit is about, when its rule does not name it: the key path of the value it points at (a YAML
+    key path such as `services.redis.ports[0]`, a Dockerfile instruction `ENV.NAME`, an inspect key path), then the
+    rule's key within it (a variable name, a matched text), redacted."""
+    names = [hit.loc.key] if hit.loc.key else []
+    if hit.key and hit.key != hit.loc.key:
+        names.append(_identity(hit.key))
+    return tuple(names)
+
+
+def identify(findings: List[Finding], path: str) -> None:
+    """Number the findings of one document that share rule, resource and element path in source order (three
+    RUN lines with `curl -k` are elements 0, 1 and 2), then fingerprint each. The order is by position, but no
+    position enters the fingerprint: lines inserted above leave every fingerprint as it was."""
+    counts: Dict[Tuple[str, str, Tuple[str, ...]], int] = {}
+    for f in sorted(findings, key=_position):
+        names = f.element[0] if f.element is not None else ()
+        group = (f.rule_id, f.resource, names)
+        index = counts.get(group, 0)
+        counts[group] = index + 1
+        f.element = (names, index)
+        f.fingerprint = fingerprint(f.rule_id, path, f.resource, f.element)
+
+
+def _position(f: Finding) -> Tuple[str, int, int]:
+    loc = f.location
+    return (loc.path, loc.line or 0, loc.column or 0)
 
 
 def _identity(key: str) -> str:
@@ -214,9 +255,16 @@ def scrubbed(findings: List[Finding], doc: Document) -> List[Finding]:
 
 
 def finish(findings: List[Finding], errors: List[ScanError], files: int, resources: int, rules: List[Rule],
-           notes: Optional[List[str]] = None) -> ScanResult:
-    return ScanResult(ordered(findings), ordered_errors(errors), files, resources, [r.meta for r in rules],
+           notes: Optional[List[str]] = None, overrides: Optional[Dict[str, str]] = None) -> ScanResult:
+    return ScanResult(ordered(findings), ordered_errors(errors), files, resources, effective(rules, overrides),
                       notes or [])
+
+
+def effective(rules: Sequence[Rule], overrides: Optional[Dict[str, str]]) -> List[RuleMeta]:
+    """The rules' metadata with the configuration's severity overrides applied."""
+    if not overrides:
+        return [r.meta for r in rules]
+    return [r.meta.replace(severity=overrides[r.meta.id]) if r.meta.id in overrides else r.meta for r in rules]
 
 
 def ordered(findings: Iterable[Finding]) -> List[Finding]:

@@ -11,7 +11,7 @@ import os
 import stat
 from operator import itemgetter
 
-from hipaa_scan.discover import Target, display_path
+from hipaa_scan.discover import Target, anchored, display_path
 from hipaa_scan.sources.registry import kind_by_name
 from hipaa_scan.model import ScanError
 
@@ -28,13 +28,32 @@ SKIP_DIRS = frozenset({
     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "site-packages", ".terraform",
     ".idea", ".vscode", ".eggs", "bower_components", ".cache",
 })
-def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+class Anchored(str):
+    """An exclude pattern from a configuration file: matched against paths relative to the folder of that file
+    (`base`), so the same configuration excludes the same files from any working directory."""
+
+    base: str
+
+    def __new__(cls, pattern: str, base: str) -> Anchored:
+        made = super().__new__(cls, pattern)
+        made.base = os.path.abspath(base)
+        return made
+
+
+def _excluded(rel: str, name: str, patterns: Sequence[str], path: str = "") -> bool:
     import fnmatch  # here: only --exclude and the configuration's excludes need it
 
     for pattern in patterns:
         pat = pattern.rstrip("/")
-        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(rel, pat + "/*") \
-                or fnmatch.fnmatch(rel, "*/" + pat) or fnmatch.fnmatch(rel, "*/" + pat + "/*"):
+        where = rel
+        base = getattr(pattern, "base", None)
+        if base is not None:  # a configuration's pattern: relative to its file's folder
+            below = anchored(path, base)
+            if below is None:
+                continue
+            where = below
+        if fnmatch.fnmatch(where, pat) or fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(where, pat + "/*") \
+                or fnmatch.fnmatch(where, "*/" + pat) or fnmatch.fnmatch(where, "*/" + pat + "/*"):
             return True
     return False
 
@@ -140,22 +159,23 @@ def _depth_first(root: str, where: Where) -> Iterator[Tuple[Target, Place]]:
 
 def _enters(rel: str, name: str, path: str, excludes: Sequence[str]) -> bool:
     """Whether the walk enters the directory `name` (at `rel` below the root, on disk at `path`)."""
-    if name in SKIP_DIRS or (excludes and _excluded(rel, name, excludes)):
+    if name in SKIP_DIRS or (excludes and _excluded(rel, name, excludes, path)):
         return False
     return not os.path.exists(os.path.join(path, "pyvenv.cfg"))
 
 
-def _scanned_kind(rel: str, name: str, excludes: Sequence[str]) -> Optional[str]:
-    """The kind of the file `name` (at `rel` below the root) if the walk scans files of that name there."""
+def _scanned_kind(rel: str, name: str, excludes: Sequence[str], path: str = "") -> Optional[str]:
+    """The kind of the file `name` (at `rel` below the root, on disk at `path`) if the walk scans files of that
+    name there."""
     kind = kind_by_name(name)
-    return None if kind is None or (excludes and _excluded(rel, name, excludes)) else kind
+    return None if kind is None or (excludes and _excluded(rel, name, excludes, path)) else kind
 
 
 def walked(rel: str, root_real: str, excludes: Sequence[str]) -> bool:
     """Whether the walk reaches the regular file at `rel` (below the root, "/"-separated) by its own path: _list's
     tests, for each directory on the way and for the file."""
     parts = rel.split("/")
-    if _scanned_kind(rel, parts[-1], excludes) is None:
+    if _scanned_kind(rel, parts[-1], excludes, os.path.join(root_real, *parts)) is None:
         return False
     return all(_enters("/".join(parts[:depth]), name, os.path.join(root_real, *parts[:depth]), excludes)
                for depth, name in enumerate(parts[:-1], 1))
@@ -188,7 +208,7 @@ def _list(directory: str, dir_rel: str, parent: Optional[Place], where: Where
                 _skip(skipped, "excluded_dir" if entry.name not in SKIP_DIRS and excludes
                       and _excluded(rel, entry.name, excludes) else "skipped_dir")
             continue
-        kind = _scanned_kind(rel, entry.name, excludes)
+        kind = _scanned_kind(rel, entry.name, excludes, entry.path)
         if kind is None:
             if skipped is not None:
                 _skip(skipped, "unrecognised_file" if kind_by_name(entry.name) is None else "excluded_file")
