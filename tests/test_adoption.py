@@ -38,7 +38,8 @@ def repo(tmp_path):
 
 def test_config_is_found_upward_and_applies(repo):
     (repo / ".hipaa-scan.yaml").write_text(
-        "ignore: [HS108, missing-resource-limits]\nseverity: {HS501: critical}\nfail-on: critical\n")
+        "ignore: [HS108, HS110, capabilities-not-dropped, missing-resource-limits]\nseverity: {HS501: critical}\n"
+        "fail-on: critical\n")
     sub = repo / "sub"
     sub.mkdir()
     (sub / "compose.yaml").write_text(REDIS)
@@ -159,7 +160,7 @@ def test_baseline_hides_known_findings_and_shows_new_ones(repo):
     (repo / "compose.yaml").write_text("# header\n# more\n" + REDIS + "  web:\n    image: nginx\n")
     proc, report = scan_json(repo, "--baseline", "baseline.json")
     active = [f for f in report["findings"] if not f["suppressed"]]
-    assert {f["rule_id"] for f in active} <= {"HS301", "HS108", "HS304", "HS101"}  # HS101: nginx runs as root
+    assert {f["rule_id"] for f in active} <= {"HS301", "HS108", "HS110", "HS111", "HS304", "HS101"}  # HS101: nginx runs as root
     assert any(f["rule_id"] == "HS301" and f["resource"] == "service:web" for f in active)
     hidden = [f for f in report["findings"] if f["suppressed"]]
     assert hidden and hidden[0]["suppression"]["justification"] == "legacy, tracked in PHI-7; owner platform"
