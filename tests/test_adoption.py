@@ -173,7 +173,7 @@ def test_baseline_expiry_and_stale_entries(repo):
     (repo / "compose.yaml").write_text("services:\n  cache:\n    image: redis:7.2\n")
     run("baseline", "create", "b.json", ".", cwd=repo)
     (repo / "compose.yaml").write_text("services: {}\n")
-    text = run("scan", ".", "--baseline", "b.json", cwd=repo).stdout
+    text = run("scan", ".", "--baseline", "b.json", cwd=repo).stderr  # notes go to stderr in text mode (issue 16)
     assert "match no finding any more" in text
 
 

@@ -129,9 +129,15 @@ def test_interpolated_findings_name_the_variable_and_the_file():
     assert any("MISSING_VAR" in note for note in result.notes)
 
 
-def test_a_compose_file_named_on_the_command_line_is_scanned_as_written():
-    result = scan(os.path.join(CASES, "interpolation", "compose.yaml"), select=["HS101", "HS301"])
-    assert hits(result) == set() and not result.notes  # `${REDIS_TAG}` and `$CACHE_USER` are references here
+def test_a_compose_file_named_on_the_command_line_is_judged_as_its_project(in_root):
+    named = os.path.join(CASES, "interpolation", "compose.yaml")
+    # as written (named_in_project=False), `${REDIS_TAG}` and `$CACHE_USER` are references...
+    alone = scan(named, select=["HS101", "HS301"], named_in_project=False)
+    assert hits(alone) == set() and not alone.notes
+    # ...named as pre-commit names it, it gets the verdict of `scan .` (issue 16): its project's, interpolated
+    result = scan(named, select=["HS101", "HS301"])
+    whole = scan(os.path.dirname(named), select=["HS101", "HS301"])
+    assert hits(result) == {h for h in hits(whole) if h[1].endswith("interpolation/compose.yaml")}
 
 
 def test_process_environment_wins_and_its_secrets_stay_references():
@@ -173,10 +179,11 @@ def test_override_file_is_merged_with_compose_rules():
 
 
 def test_each_merge_file_alone_gives_other_answers():
-    base = hits(scan(os.path.join(CASES, "merge", "compose.yaml"), select=MERGE_RULES))
+    base = hits(scan(os.path.join(CASES, "merge", "compose.yaml"), select=MERGE_RULES, named_in_project=False))
     assert {"HS102", "HS103", "HS305", "HS403"} <= {rule for rule, _p, _l in base}  # all gone after the merge
     assert at("HS501", "merge", "compose.yaml", "6379:6379") in base  # fixed by !override
-    alone = hits(scan(os.path.join(CASES, "merge", "compose.override.yaml"), select=MERGE_RULES))
+    alone = hits(scan(os.path.join(CASES, "merge", "compose.override.yaml"), select=MERGE_RULES,
+                      named_in_project=False))
     assert at("HS501", "merge", "compose.override.yaml", "9000:9000") not in alone
 
 
@@ -418,7 +425,7 @@ def test_realistic_answer_differs_from_each_file_alone_in_both_directions():
     directory = os.path.join(CASES, "realistic")
     alone = set()
     for name in ("compose.yaml", "compose.override.yaml", "compose.prod.yaml"):
-        alone |= hits(scan(os.path.join(directory, name)))
+        alone |= hits(scan(os.path.join(directory, name), named_in_project=False))  # each file as written
     merged = hits(scan(compose_files=[os.path.join(directory, "compose.yaml"),
                                       os.path.join(directory, "compose.prod.yaml")]))
     only_after_merge = {at("HS401", "realistic", "compose.yaml", "--requirepass"),

@@ -35,7 +35,9 @@ def fixture_files():
 def test_fixture(rule_id, verdict, path):
     if os.path.isdir(path):
         return _project_fixture(rule_id, verdict, path)
-    result = scan_paths([path], ScanOptions(select=[rule_id]))
+    # a rule fixture is one file judged as written (its `# expect:` marks say so); named_in_project=False keeps the
+    # project beside it (a compose.yaml in the same fixture folder) out of it
+    result = scan_paths([path], ScanOptions(select=[rule_id], named_in_project=False))
     assert not result.errors, result.errors
     assert result.files_scanned == 1, f"{path} was not recognised as a scannable file"
     got = {(f.rule_id, f.location.line) for f in result.findings}

@@ -142,8 +142,8 @@ def test_worker_processes_give_the_same_report_on_hostile_input(hostile):
 
 def test_every_error_is_one_line_in_text(hostile):
     proc = scan(hostile, "--no-color")
-    errors = [line for line in proc.stdout.splitlines() if line.startswith("error ")]
-    assert len(errors) == 10
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("  error: ")]  # on stderr (issue 16)
+    assert len(errors) == 10 and proc.stderr.splitlines()[0] == "hipaa-scan: 10 errors:"
     assert all(len(line) < 200 for line in errors)
 
 

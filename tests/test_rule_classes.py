@@ -30,7 +30,8 @@ def test_movable_tags_are_low_and_latest_stays_medium(tmp_path):
 
 def test_a_fallback_reference_is_judged_as_the_one_that_runs(tmp_path):
     got = scan(tmp_path, "compose.yaml", "services:\n  a:\n    image: ${IMG:-acme/app:latest}\n", "HS301")
-    assert got == [(3, "medium", 'service "a" uses image acme/app:latest with the latest tag')]
+    # the named compose file is judged as its project (issue 16), whose messages say where a value came from
+    assert got == [(3, "medium", 'service "a" uses image acme/app:latest with the latest tag (value via IMG is unset)')]
 
 
 def test_major_minor_is_movable_only_for_images_with_patch_releases():

@@ -141,9 +141,11 @@ def live(hosts: Tuple[str, ...], context: Optional[str], all_containers: bool, c
             run = live_mod.analyse_files(from_inspect, from_info, selection)
         else:
             targets = live_mod.resolve_targets(hosts, context)
-            for target in targets:
-                echo_err(f"hipaa-scan: auditing the Docker engine at {target.shown} (chosen by {target.origin})")
             run = live_mod.audit(targets, selection, timeout, live_mod.Progress(), audit_timeout)
+            for cap in run.captures:  # an engine that failed is named by its error line instead
+                if cap.error is None:
+                    echo_err(f"hipaa-scan: audited the Docker engine at {cap.target.shown} (chosen by "
+                             f"{cap.target.origin})")
         run.config = {"path": options.config_path, "sha256": options.config_sha256} if options.config_path else None
         result = live_mod.scan(run, options)
         record.fail_on = fail_on

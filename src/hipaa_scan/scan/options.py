@@ -34,6 +34,9 @@ class ScanOptions:
         self.compose_files: Sequence[str] = ()  # -f: these files, merged, are the one Compose project to scan
         self.env_files: Sequence[str] = ()  # --env-file: interpolation variables instead of the project's .env
         self.profiles: Sequence[str] = ()  # --profile: only services without profiles or with one of these
+        # named files are judged inside the Compose project of their folder (scan.plan.named); False: as written
+        # (the rule fixtures, which test one file at a time)
+        self.named_in_project = True
         self.jobs = 0  # worker processes for large trees; 0: one per CPU from PARALLEL_MIN_FILES files, 1: none
         # When the report is known before the scan (JSON, SARIF): how it writes one finding. Worker processes then
         # store that text instead of the finding, and the parent only copies it (see stream.Spilled).

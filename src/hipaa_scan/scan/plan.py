@@ -240,7 +240,7 @@ def named(paths: Sequence[str], options: ScanOptions) -> Optional[Named]:
     scanned as they are). A file's project is the outermost directory holding one between the working directory
     and the file's folder (the file's folder alone when it lies outside the working directory): the project
     `scan .` would judge it in."""
-    if options.compose_files:
+    if options.compose_files or not options.named_in_project:
         return None
     cwd = os.path.realpath(os.getcwd())
     out: List[str] = []
