@@ -389,8 +389,9 @@ DEV = {
     at("HS505", "realistic", "compose.yaml", "DATABASE_URL"),  # postgresql:// without sslmode
     at("HS505", "realistic", "compose.yaml", "REDIS_URL"),  # redis://
 } | service_keys("compose.yaml", "api", "worker", "db", "cache", "files") \
-  | service_keys("compose.yaml", "files", rules=("HS101",))  # MinIO with no user: root by default
-  | service_keys("compose.yaml", "db", "cache", "files", rules=("HS114",))  # flat network: cache and files publish
+  | service_keys("compose.yaml", "files", rules=("HS101",)) \
+  | service_keys("compose.yaml", "db", "cache", "files", rules=("HS114",))
+# HS101: MinIO with no user runs as root by default; HS114: a flat network, and cache and files publish ports
 PROD = {
     at("HS305", "realistic", "compose.prod.yaml", "DEBUG"),
     at("HS401", "realistic", "compose.yaml", "--requirepass"),
