@@ -232,7 +232,7 @@ def test_browser_shows_rules_excluded_by_an_ignoring_config(tmp_path):
     rows = dom.having("tr", cls="control")
     assert [r["data-citation"] for r in rows] == [c["citation"] for c in json.loads(plain.stdout)["controls"]]
     excluded = {a["data-rule"] for a in dom.having("span", cls="rule-status", data_status="excluded")}
-    assert excluded == {"HS404", "HS501", "HS502", "HS503", "HS504"}
+    assert excluded == {"HS404", "HS501", "HS502", "HS503", "HS504", "HS505", "HS506"}
     run = " ".join(dom.text_of["run"].split())
     assert f"{config}, SHA-256" in run and "HS105: low" in run and "HS5 (" in run
     assert f"ignored by configuration {config} (ignore: HS5)" in " ".join(dom.text_of["controls"].split())

@@ -117,7 +117,7 @@ def test_demo_stack_page_is_inert_and_complete(demo):
         assert page.having("section", id=section), section
     # every finding once in full, with its rule, severity and location
     articles = page.having("article")
-    assert len(articles) == report["summary"]["findings"] == 47
+    assert len(articles) == report["summary"]["findings"] == 52
     assert sorted((a["data-rule"], a["data-severity"]) for a in articles) == sorted(
         (f["rule_id"], f["severity"]) for f in report["findings"])
     assert len({a["id"] for a in articles}) == len(articles)
@@ -176,7 +176,7 @@ def test_ignoring_configuration_keeps_every_row_and_says_why(tmp_path):
     rows = page.having("tr", class_="control")
     assert [r["data-citation"] for r in rows] == [c["citation"] for c in json.loads(plain.stdout)["controls"]]
     excluded = {s["data-rule"] for s in page.having("span", class_="rule-status", data_status="excluded")}
-    assert excluded == {"HS501", "HS502", "HS503", "HS504", "HS404"}
+    assert excluded == {"HS501", "HS502", "HS503", "HS504", "HS505", "HS506", "HS404"}
     assert f"ignored by configuration {config} (ignore: HS5)" in page.text
     assert not {a["data-rule"] for a in page.having("article")} & excluded
     assert str(config) in page.text and "HS105: low" in page.text and "min_days = 3000" in page.text
