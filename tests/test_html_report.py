@@ -117,7 +117,7 @@ def test_demo_stack_page_is_inert_and_complete(demo):
         assert page.having("section", id=section), section
     # every finding once in full, with its rule, severity and location
     articles = page.having("article")
-    assert len(articles) == report["summary"]["findings"] == 52
+    assert len(articles) == report["summary"]["findings"] == 84
     assert sorted((a["data-rule"], a["data-severity"]) for a in articles) == sorted(
         (f["rule_id"], f["severity"]) for f in report["findings"])
     assert len({a["id"] for a in articles}) == len(articles)
