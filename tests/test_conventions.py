@@ -59,7 +59,9 @@ def test_every_exit_2_names_each_error_on_stderr(broken, fmt, extra):
 
 def test_text_mode_errors_and_notes_go_to_stderr_grouped_and_counted_the_summary_last(tmp_path):
     refs = "\n".join(f"      V{i}: ${{{'ALPHA' if i % 3 else 'BETA'}}}" for i in range(264))
-    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    image: nginx:1.27.0\n    environment:\n{refs}\n")
+    # a user set (no "user not determined" note) and an image no end-of-life table dates: the notes are the variables'
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    image: example/web:1.0\n    user: \"101\"\n"
+                                           f"    environment:\n{refs}\n")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "Dockerfile").write_text("RUN true\n")
     proc = run("scan", ".", "--no-color", cwd=tmp_path)
@@ -69,15 +71,15 @@ def test_text_mode_errors_and_notes_go_to_stderr_grouped_and_counted_the_summary
         "  error: bad/Dockerfile: no FROM instruction",
         "hipaa-scan: 264 notes, 2 kinds:",
         "  warning: variable ALPHA is not set and has no default; the reference is kept as written (176 times: "
-        "compose.yaml:6, compose.yaml:7, compose.yaml:9 and 173 more places)",
+        "compose.yaml:7, compose.yaml:8, compose.yaml:10 and 173 more places)",
         "  warning: variable BETA is not set and has no default; the reference is kept as written (88 times: "
-        "compose.yaml:5, compose.yaml:8, compose.yaml:11 and 85 more places)"]
+        "compose.yaml:6, compose.yaml:9, compose.yaml:12 and 85 more places)"]
     assert "warning" not in proc.stdout and "error " not in proc.stdout
     assert proc.stdout.rstrip("\n").splitlines()[-1].endswith(", 1 error")  # the summary ends the report
 
 
 def test_quiet_text_keeps_errors_on_stderr_and_drops_notes(tmp_path):
-    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:${TAG}\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:${TAG}\n    user: \"101\"\n")
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "compose.yaml").write_text("services: [\n")
     proc = run("scan", "-q", ".", cwd=tmp_path)
@@ -195,8 +197,9 @@ def test_stdin_misuse_is_one_line_and_exit_2(tmp_path):
 
 
 def test_output_dash_is_stdout(broken):
-    plain = run("scan", ".", "--format", "json", cwd=broken)
-    dash = run("scan", ".", "--format", "json", "-o", "-", cwd=broken)
+    fixed = {"SOURCE_DATE_EPOCH": "1767225600"}  # the run record's times, the same in both runs
+    plain = run("scan", ".", "--format", "json", cwd=broken, env=fixed)
+    dash = run("scan", ".", "--format", "json", "-o", "-", cwd=broken, env=fixed)
     assert dash.stdout == plain.stdout and json.loads(dash.stdout)["findings"]
     assert not (broken / "-").exists()
 

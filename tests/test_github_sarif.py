@@ -188,9 +188,13 @@ def test_result_limit_drops_lowest_severities_first(tmp_path, monkeypatch, capsy
     kept = severities(log)
     assert len(kept) <= 1000
     assert kept.count("critical") == 300  # the highest first, whole
-    # high fits whole too; the room left (100) goes to the first low results in report order; nothing below
-    assert kept.count("high") == counts["high"] and kept.count("low") == 1000 - 300 - counts["high"]
-    assert len(kept) == 1000 and "info" not in kept
+    # each severity in turn, highest first, whole while it fits; the room left goes to the first results of the
+    # next one in report order, and nothing below it
+    room = 1000
+    for severity in ("critical", "high", "medium", "low", "info"):
+        assert kept.count(severity) == min(counts[severity], room), severity
+        room -= min(counts[severity], room)
+    assert len(kept) == 1000 and room == 0
     run0 = log["runs"][0]
     limits = run0["properties"]["hipaa-scan/limits"]
     assert limits["maxResults"] == 1000 and limits["results"] == len(list(result.findings))

@@ -207,7 +207,7 @@ def test_hs406_message_names_how_and_never_the_value(tmp_path):
     assert [(f.location.line, f.severity, f.message) for f in result.findings] == [
         (5, "low", 'service "api" passes the secret DB_PASSWORD through its environment (a variable set when the '
                    "project starts), where docker inspect shows it; mount it as a Docker secret or use "
-                   "DB_PASSWORD_FILE"),
+                   "DB_PASSWORD_FILE (value via DB_PASSWORD is unset)"),  # (judged inside its project: the variable's source)
         (6, "low", 'service "api" passes the secret API_KEY through its environment (a placeholder to be replaced), '
                    "where docker inspect shows it; mount it as a Docker secret or use API_KEY_FILE")]
     assert {f.evidence for f in result.findings} == {"DB_PASSWORD passed through the environment",

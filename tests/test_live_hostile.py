@@ -348,7 +348,8 @@ def test_memory_grows_with_the_findings_not_with_the_inspect_json(engine):
         assert exit_code == "1", proc.stderr  # findings, no error
         peaks[n] = int(peak)
     per_container_kib = (peaks[2400] - peaks[400]) * 1024 / 2000
-    assert per_container_kib < 16, f"{per_container_kib:.1f} KiB per container ({peaks})"
+    # (16 KiB before issue 18 added three findings per default container: HS110, HS111, HS204; 18.4 measured after)
+    assert per_container_kib < 22, f"{per_container_kib:.1f} KiB per container ({peaks})"
 
 
 # --- offline input: one malformed container of a file ---------------------------------------------------------

@@ -185,9 +185,10 @@ def test_an_ignoring_configuration_keeps_every_row_and_says_why(tmp_path):
     security = [p.cite for p in hipaa.PROVISIONS if p.rule == hipaa.SECURITY]
     assert set(security) <= set(after) and {"164.502(e)", "164.306(a)(1)"} <= set(after)
     where = str(config)
-    transmission = after["164.312(e)(1)"]
-    assert transmission["status"] == "excluded" and transmission["label"] == "standard"
+    transmission = after["164.312(e)(1)"]  # HS114 (network isolation) still reports there; the others are excluded
+    assert transmission["status"] == "findings" and transmission["label"] == "standard"
     rules = {r["id"]: r for r in transmission["rules"]}
+    assert rules["HS114"]["status"] == "findings"
     assert rules["HS404"]["status"] == "excluded"
     assert rules["HS404"]["reason"].startswith("ignored by configuration ")
     assert rules["HS404"]["reason"].endswith("(ignore: HS404)")
@@ -240,8 +241,8 @@ def test_text_report_has_the_header_and_the_control_summary_before_the_last_line
     assert len(summary) == 1
     final = [i for i, line in enumerate(lines) if " findings (" in line and " in 4 files" in line]
     assert final and summary[0] < final[0]
-    assert any(line.startswith("  excluded       164.312(e)(1) (standard) Transmission security: ")
-               and "(ignore: HS404)" in line for line in lines)
+    assert any(line.startswith("  excluded       164.502(e) (standard) Disclosures to business associates: ")
+               and "(ignore: HS5)" in line for line in lines)
 
 
 def test_sarif_records_the_invocation_and_the_run(tmp_path):
@@ -272,14 +273,15 @@ def test_live_records_offline_inputs_and_evidence_keeps_effective_severities(tmp
     assert run["inputs"] == [
         {"path": INSPECT, "kind": "inspect", "sha256": hashlib.sha256(open(INSPECT, "rb").read()).hexdigest()},
         {"path": INFO, "kind": "info", "sha256": hashlib.sha256(open(INFO, "rb").read()).hexdigest()}]
-    assert run["scope"]["containers"] == 13 and len(run["scope"]["engines"]) == 1
+    assert run["scope"]["containers"] == 15 and len(run["scope"]["engines"]) == 1
     published = [d for d in folder.iterdir()] if not (folder / "manifest.json").exists() else [folder]
     manifest = json.load(open(published[0] / "manifest.json", encoding="utf-8"))
     catalog = {r["id"]: r for r in manifest["rule_catalog"]}
     assert catalog["HS109"]["severity"] == "critical" and catalog["HS109"]["default_severity"] == "low"
     assert manifest["run"]["configuration"]["sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
     rows = {c["citation"]: c for c in manifest["controls"]}
-    assert rows["164.306(a)(1)"]["status"] == "excluded"  # HS303, HS304 ignored: the row stays
+    availability = {r["id"]: r["status"] for r in rows["164.306(a)(1)"]["rules"]}
+    assert availability["HS303"] == availability["HS304"] == "excluded"  # ignored: shown so, in a row that stays
     assert "report.md" in {f["path"] for f in manifest["files"]}
 
 

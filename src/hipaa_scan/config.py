@@ -237,10 +237,9 @@ def _check_rule_refs(cfg: Config, known: Sequence[Any]) -> None:
 
 def did_you_mean(selector: str, known: Sequence[Any]) -> str:
     """"; did you mean HS101?": the known rule ids and names nearest to a reference that names no rule."""
-    import difflib
+    from hipaa_scan.hints import nearest
 
-    close = difflib.get_close_matches(selector.upper(), sorted(m.id for m in known), n=2, cutoff=0.6) + \
-        difflib.get_close_matches(selector, sorted(m.name for m in known), n=2, cutoff=0.6)
+    close = nearest(selector, (m.id for m in known), (m.name for m in known))
     return f"; did you mean {' or '.join(close)}?" if close else " (see `hipaa-scan rules`)"
 
 

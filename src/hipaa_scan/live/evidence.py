@@ -494,7 +494,7 @@ def write_evidence(directory: str, run: LiveRun, result: ScanResult, category: O
             "config": run.config,  # the configuration file the findings were judged with (path, sha256), or null
             # effective severities (the configuration's overrides applied), as the findings carry them
             "rule_catalog": [{"id": m.id, "name": m.name, "severity": record.severity_of(m),
-                              "default_severity": m.severity, "origin": m.origin}
+                              "default_severity": m.default_severity, "origin": m.origin}
                              for m in sorted(result.rules, key=lambda m: m.id)],
             "run": record.as_dict(),
             "controls": [c.as_dict() for c in view(result)],

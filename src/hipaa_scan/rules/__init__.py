@@ -248,11 +248,9 @@ def unknown_reference(selector: str, rules_dirs: Iterable[str] = (), prefix: boo
     known = _known(dirs)
     if selector in known or upper in known or (prefix and any(i.startswith(upper) for i in known.values())):
         return None
-    import difflib
+    from hipaa_scan.hints import nearest
 
-    ids_first = sorted(set(known.values()))
-    close = difflib.get_close_matches(upper, ids_first, n=2, cutoff=0.6) + \
-        difflib.get_close_matches(selector, sorted(k for k in known if k not in known.values()), n=2, cutoff=0.6)
+    close = nearest(selector, known.values(), (k for k in known if k not in known.values()))
     hint = f"; did you mean {' or '.join(close)}?" if close else "; `hipaa-scan rules` lists them"
     return f"no rule {selector!r}{hint}"
 

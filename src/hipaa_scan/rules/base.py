@@ -20,12 +20,12 @@ class RuleMeta(Record):
     """A rule's metadata. Treated as immutable: `replace` gives a changed copy."""
 
     __slots__ = ("id", "name", "severity", "confidence", "hipaa", "sources", "summary", "description",
-                 "remediation", "cwe", "cis", "options", "origin")
+                 "remediation", "cwe", "cis", "options", "origin", "default_severity")
 
     def __init__(self, id: str, name: str, severity: str, confidence: str, hipaa: Tuple[str, ...],
                  sources: Tuple[str, ...], summary: str, description: str, remediation: str,
                  cwe: Tuple[str, ...] = (), cis: Tuple[str, ...] = (), options: Tuple[RuleOption, ...] = (),
-                 origin: str = "builtin") -> None:
+                 origin: str = "builtin", default_severity: Optional[str] = None) -> None:
         self.id = id
         self.name = name  # kebab-case, names the problem
         self.severity = severity
@@ -39,6 +39,8 @@ class RuleMeta(Record):
         self.cis = cis
         self.options = options  # what may be configured under rules.<id> (RuleOption), sorted by name
         self.origin = origin  # builtin | declarative | rules-dir | pack:<name>
+        # the rule's own severity, kept when a configuration's override replaces `severity` (scan.pipeline.effective)
+        self.default_severity = default_severity or severity
 
     def __hash__(self) -> int:
         return hash(self.id)
