@@ -221,6 +221,23 @@ def rule_options(declared: Any) -> Tuple[RuleOption, ...]:
     return tuple(sorted(declared, key=lambda option: option.name))
 
 
+def shipped_lines(res: Resource) -> Optional[Set[int]]:
+    """Lines of the FROM instructions of the stages a Dockerfile's final stage is built from: the images that ship
+    (None: not a Dockerfile). A builder stage's base is not among them."""
+    from hipaa_scan.sources.kinds import SourceKind
+
+    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
+    if not stages:
+        return None
+    final = res.anchor.line
+    by_line = {s.line: s for s in stages}
+    current, lines = by_line.get(final), set()
+    while current is not None and current.line not in lines:
+        lines.add(current.line)
+        current = current.parent
+    return lines
+
+
 def user_placeholders(ctx: Any) -> List[Any]:
     """A rule's configured `placeholder_patterns`, compiled with RE2 (linear time; checked when the configuration
     is loaded, and compiled once per run)."""

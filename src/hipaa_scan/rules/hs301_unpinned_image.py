@@ -2,8 +2,7 @@
 
 from hipaa_scan.images import UNKNOWN, resolve_defaults, split, tag_kind
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import label_at, meta
-from hipaa_scan.sources.kinds import SourceKind
+from hipaa_scan.rules.base import label_at, meta, shipped_lines
 
 META = meta(
     id="HS301", name="unpinned-image", severity="medium", confidence="high",
@@ -43,25 +42,11 @@ def unpinned(image):
     return judge(image)[0] == "latest"
 
 
-def _shipped_lines(res):
-    """Lines of the FROM instructions of the stages the final stage is built from (None: not a Dockerfile)."""
-    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
-    if not stages:
-        return None
-    final = res.anchor.line
-    by_line = {s.line: s for s in stages}
-    current, lines = by_line.get(final), set()
-    while current is not None and current.line not in lines:
-        lines.add(current.line)
-        current = current.parent
-    return lines
-
-
 def check(res, ctx):
     refs = list(res.base_images)
     if res.image is not None and not res.builds:
         refs.append(res.image)
-    shipped = _shipped_lines(res)
+    shipped = shipped_lines(res)
     seen = set()
     for ref in refs:
         kind, judged = judge(ref.value)

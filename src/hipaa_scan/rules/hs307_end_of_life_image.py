@@ -3,8 +3,7 @@
 from hipaa_scan import eol
 from hipaa_scan.images import UNKNOWN, resolve_defaults
 from hipaa_scan.model import Hit
-from hipaa_scan.rules.base import RuleOption, label_at, meta
-from hipaa_scan.sources.kinds import SourceKind
+from hipaa_scan.rules.base import RuleOption, label_at, meta, shipped_lines
 
 META = meta(
     id="HS307", name="end-of-life-image", severity="medium", confidence="high",
@@ -51,24 +50,11 @@ def _today(ctx):
     return time.strftime("%Y-%m-%d", time.localtime())
 
 
-def _shipped_lines(res):
-    """Lines of the FROM instructions the final stage is built from (None: not a Dockerfile)."""
-    stages = res.stages if res.kind == SourceKind.DOCKERFILE else None
-    if not stages:
-        return None
-    by_line = {s.line: s for s in stages}
-    current, lines = by_line.get(res.anchor.line), set()
-    while current is not None and current.line not in lines:
-        lines.add(current.line)
-        current = current.parent
-    return lines
-
-
 def check(res, ctx):
     refs = list(res.base_images)
     if res.image is not None and not res.builds:
         refs.append(res.image)
-    shipped = _shipped_lines(res)
+    shipped = shipped_lines(res)
     seen = set()
     today = None
     for ref in refs:
