@@ -274,6 +274,7 @@ def test_live_records_offline_inputs_and_evidence_keeps_effective_severities(tmp
         {"path": INSPECT, "kind": "inspect", "sha256": hashlib.sha256(open(INSPECT, "rb").read()).hexdigest()},
         {"path": INFO, "kind": "info", "sha256": hashlib.sha256(open(INFO, "rb").read()).hexdigest()}]
     assert run["scope"]["containers"] == 15 and len(run["scope"]["engines"]) == 1
+    assert run["scope"]["engines"][0]["containers"] == 15  # (was 0: counted after the capture was handed over)
     published = [d for d in folder.iterdir()] if not (folder / "manifest.json").exists() else [folder]
     manifest = json.load(open(published[0] / "manifest.json", encoding="utf-8"))
     catalog = {r["id"]: r for r in manifest["rule_catalog"]}

@@ -79,7 +79,10 @@ def record_run(record: RunRecord, run: LiveRun, inspect_paths: Sequence[str] = (
     record.roots = [] if run.offline else [cap.target.shown for cap in run.captures]
     record.engines = [{"label": cap.label, "host": None if run.offline else cap.target.shown,
                        "server_version": (cap.version or {}).get("Version") or (cap.info or {}).get("ServerVersion"),
-                       "containers": len(cap.containers), "error": cap.error} for cap in run.captures]
+                       # from the inventory: a capture hands its inspects over as its documents are made
+                       "containers": sum(1 for item in run.inventory
+                                         if item["kind"] == "container" and item.get("engine") == cap.label),
+                       "error": cap.error} for cap in run.captures]
     record.containers = sum(1 for item in run.inventory if item["kind"] == "container")
     for path in inspect_paths:
         record.add_input(path, "inspect")
